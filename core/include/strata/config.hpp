@@ -1,0 +1,102 @@
+#pragma once
+// The host's configuration file: parsing (toml++), interpolation, secret
+// references, and validation of each role table against its provider's schema.
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "strata/sdk/config.hpp"
+#include "strata/sdk/error.hpp"
+#include "strata/sdk/plugin.hpp"
+
+namespace strata {
+
+/// Looks up an environment variable; nullopt when unset.
+using EnvLookup = std::function<std::optional<std::string>(std::string_view name)>;
+
+/// The process environment (getenv).
+EnvLookup process_env();
+
+/// A place in a config file, printed as "file:line:column".
+struct SourcePos {
+  std::string file;
+  std::uint32_t line = 0;
+  std::uint32_t column = 0;
+  std::string str() const;
+};
+
+/// A parsed TOML value with its position. Strings are already interpolated.
+struct ConfigNode {
+  using Array = std::vector<ConfigNode>;
+  using Entries = std::vector<std::pair<std::string, ConfigNode>>;
+  std::variant<bool, std::int64_t, double, std::string, Array, Entries> value;
+  SourcePos pos;              ///< where the value starts
+  SourcePos key_pos;          ///< where its key is written (tables' entries only)
+  bool interpolated = false;  ///< a string that contained ${...}: may be coerced to a number
+
+  const Entries* table() const { return std::get_if<Entries>(&value); }
+  const ConfigNode* find(std::string_view key) const;
+};
+
+/// One role table: [storage], [cache.<instance>], [audit] or [cipher].
+struct RoleTable {
+  sdk::Role role = sdk::Role::storage;
+  std::string instance;  ///< "default" except for named cache instances
+  std::string plugin;    ///< the `plugin` key
+  SourcePos pos;         ///< where the table starts
+  ConfigNode node;       ///< the table, `plugin` included
+  /// "[storage]" or "[cache.session]".
+  std::string label() const;
+};
+
+/// A parsed configuration file.
+struct HostConfig {
+  std::string source;                        ///< file name, or "<string>"
+  std::filesystem::path base_dir;            ///< relative paths resolve here
+  std::vector<std::filesystem::path> plugin_path;  ///< [host].plugin_path
+  std::vector<RoleTable> roles;              ///< in start order: cipher, storage, caches, audit
+};
+
+/// Parses TOML text. Errors name file:line:column: malformed TOML, unknown
+/// tables or keys (with the nearest valid name), unset variables.
+sdk::Result<HostConfig> parse_config(std::string_view text, std::string source,
+                                     std::filesystem::path base_dir, const EnvLookup& env);
+
+/// Reads and parses a file; an unreadable file is an error naming it.
+sdk::Result<HostConfig> load_config_file(const std::filesystem::path& path, const EnvLookup& env);
+
+/// A role table's values validated against a schema.
+struct ValidatedConfig {
+  sdk::ConfigView view;
+  std::set<std::string> secret_keys;  ///< keys (e.g. "password", "keys[0].key") never to print
+};
+
+/// Checks every key of `table` against `schema`: unknown keys (with a
+/// suggestion), types, required keys; fills env fallbacks and defaults;
+/// resolves `{ env = "…" }` and `{ file = "…" }` secret references.
+sdk::Result<ValidatedConfig> validate_role_config(const RoleTable& table,
+                                                  const sdk::ConfigSchema& schema,
+                                                  const std::filesystem::path& base_dir,
+                                                  const EnvLookup& env);
+
+/// Renders the effective configuration as TOML: `validated[i]` holds the
+/// values of `config.roles[i]`; secrets are shown as "<redacted>".
+std::string render_config(const HostConfig& config, const std::vector<ValidatedConfig>& validated);
+
+/// Replaces ${VAR}, ${VAR:-default} (the default may nest) and $$ in `text`.
+/// An unset variable without a default is an error naming it.
+sdk::Result<std::string> interpolate(std::string_view text, const EnvLookup& env);
+
+/// The candidate closest to `word` by edit distance, if close enough to be a likely typo.
+std::optional<std::string> nearest_name(std::string_view word,
+                                        const std::vector<std::string>& candidates);
+
+}  // namespace strata

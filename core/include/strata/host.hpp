@@ -1,0 +1,87 @@
+#pragma once
+// strata::Host: opens a config, loads the plugins it names, and hands out
+// typed role instances. What an embedding application starts from.
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "strata/config.hpp"
+#include "strata/sdk/sdk.hpp"
+
+namespace strata {
+
+/// How a host is opened; every field has a sensible default.
+struct HostOptions {
+  std::shared_ptr<const sdk::Clock> clock;          ///< default: the system clock
+  sdk::Logger log;                                  ///< default: warnings and errors to stderr
+  EnvLookup env;                                    ///< default: the process environment
+  std::vector<std::filesystem::path> plugin_path;   ///< searched before [host].plugin_path
+};
+
+/// One running role instance.
+struct InstanceInfo {
+  sdk::Role role = sdk::Role::storage;
+  std::string instance;        ///< "default", or a cache instance name
+  std::string plugin;          ///< plugin name
+  std::string version;         ///< plugin version
+  std::string description;     ///< plugin description
+  std::uint32_t abi_major = 0;
+  std::uint32_t abi_minor = 0;
+  std::filesystem::path path;  ///< library file
+};
+
+/// The outcome of one instance's health check.
+struct HealthReport {
+  InstanceInfo instance;
+  sdk::Result<void> status;
+  std::chrono::microseconds latency{0};
+};
+
+/// A running set of plugin instances. Instances start in the order cipher,
+/// storage, caches, audit, and stop in reverse when the host is destroyed;
+/// plugin libraries stay loaded while the host or any instance lives.
+class Host {
+ public:
+  /// Opens a config file.
+  static sdk::Result<std::unique_ptr<Host>> open_file(const std::filesystem::path& path,
+                                                      HostOptions options = {});
+  /// Opens config text; `source` names it in messages, `base_dir` resolves relative paths.
+  static sdk::Result<std::unique_ptr<Host>> open_string(std::string_view toml,
+                                                        HostOptions options = {},
+                                                        std::string source = "<string>",
+                                                        std::filesystem::path base_dir = {});
+  ~Host();
+  Host(const Host&) = delete;
+  Host& operator=(const Host&) = delete;
+
+  /// The storage instance, or nullptr when the config has no [storage].
+  std::shared_ptr<sdk::Storage> storage() const;
+  /// A cache instance by name, or nullptr.
+  std::shared_ptr<sdk::Cache> cache(std::string_view instance = "default") const;
+  /// The audit instance, or nullptr.
+  std::shared_ptr<sdk::Audit> audit() const;
+  /// The cipher instance, or nullptr.
+  std::shared_ptr<sdk::Cipher> cipher() const;
+
+  /// Every running instance, in start order.
+  std::vector<InstanceInfo> instances() const;
+  /// Runs every instance's health check.
+  std::vector<HealthReport> check() const;
+  /// The effective configuration as TOML, secrets redacted.
+  std::string effective_config() const;
+  /// The plugin search directories, in order.
+  const std::vector<std::filesystem::path>& plugin_search_path() const;
+
+ private:
+  struct State;
+  explicit Host(std::unique_ptr<State> state);
+  static sdk::Result<std::unique_ptr<Host>> open(sdk::Result<HostConfig> config, HostOptions options);
+
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace strata

@@ -1,0 +1,190 @@
+// Host: config -> loaded, checked plugins -> running instances.
+
+#include "strata/host.hpp"
+
+#include <cstdio>
+#include <variant>
+
+#include "strata/loader.hpp"
+
+namespace strata {
+namespace {
+
+using sdk::ErrorCode;
+using sdk::Role;
+
+using Object = std::variant<std::shared_ptr<sdk::Storage>, std::shared_ptr<sdk::Cache>,
+                            std::shared_ptr<sdk::Audit>, std::shared_ptr<sdk::Cipher>>;
+
+struct Instance {
+  InstanceInfo info;
+  Object object;
+};
+
+sdk::Logger stderr_logger() {
+  return [](sdk::LogLevel level, std::string_view message) {
+    if (level < sdk::LogLevel::warning) return;
+    std::fprintf(stderr, "strata: %s: %.*s\n", level == sdk::LogLevel::warning ? "warning" : "error",
+                 static_cast<int>(message.size()), message.data());
+  };
+}
+
+// Wraps a plugin-created object so that it keeps its library loaded, and so
+// that its destructor (plugin code) runs while the library is still mapped.
+template <class T>
+std::shared_ptr<T> keep_library(std::unique_ptr<T> object, std::shared_ptr<const PluginLibrary> library) {
+  return std::shared_ptr<T>(object.release(), [library = std::move(library)](T* p) { delete p; });
+}
+
+template <class T>
+sdk::Result<Object> create(sdk::Result<std::unique_ptr<T>> (*factory)(const sdk::PluginContext&) noexcept,
+                           const sdk::PluginContext& context,
+                           const std::shared_ptr<const PluginLibrary>& library) {
+  auto made = factory(context);
+  if (!made) return sdk::fail(made.error());
+  if (!*made) return sdk::fail(ErrorCode::internal, "the factory returned no object");
+  return Object(keep_library(std::move(*made), library));
+}
+
+sdk::Result<Object> create_instance(const sdk::Provider& provider, const sdk::PluginContext& context,
+                                    const std::shared_ptr<const PluginLibrary>& library) {
+  switch (provider.role) {
+    case Role::storage: return create(provider.create_storage, context, library);
+    case Role::cache: return create(provider.create_cache, context, library);
+    case Role::audit: return create(provider.create_audit, context, library);
+    case Role::cipher: return create(provider.create_cipher, context, library);
+  }
+  return sdk::fail(ErrorCode::internal, "unknown role");
+}
+
+sdk::Result<void> health_of(const Object& object) {
+  return std::visit([](const auto& o) { return o->health(); }, object);
+}
+
+}  // namespace
+
+struct Host::State {
+  HostConfig config;
+  std::vector<ValidatedConfig> validated;
+  std::unique_ptr<PluginLoader> loader;
+  std::vector<Instance> instances;  // start order
+
+  template <class T>
+  std::shared_ptr<T> find(Role role, std::string_view name) const {
+    for (const auto& instance : instances)
+      if (instance.info.role == role && instance.info.instance == name)
+        return std::get<std::shared_ptr<T>>(instance.object);
+    return nullptr;
+  }
+};
+
+Host::Host(std::unique_ptr<State> state) : state_(std::move(state)) {}
+
+Host::~Host() {
+  // Reverse start order: the audit sink goes first, the cipher last.
+  while (!state_->instances.empty()) state_->instances.pop_back();
+}
+
+sdk::Result<std::unique_ptr<Host>> Host::open_file(const std::filesystem::path& path,
+                                                   HostOptions options) {
+  if (!options.env) options.env = process_env();
+  return open(load_config_file(path, options.env), std::move(options));
+}
+
+sdk::Result<std::unique_ptr<Host>> Host::open_string(std::string_view toml, HostOptions options,
+                                                     std::string source,
+                                                     std::filesystem::path base_dir) {
+  if (!options.env) options.env = process_env();
+  if (base_dir.empty()) base_dir = std::filesystem::current_path();
+  return open(parse_config(toml, std::move(source), std::move(base_dir), options.env),
+              std::move(options));
+}
+
+sdk::Result<std::unique_ptr<Host>> Host::open(sdk::Result<HostConfig> config, HostOptions options) {
+  if (!config) return sdk::fail(config.error());
+  if (!options.clock) options.clock = std::make_shared<sdk::SystemClock>();
+  if (!options.log) options.log = stderr_logger();
+
+  auto state = std::make_unique<State>();
+  state->config = std::move(*config);
+  std::vector<std::filesystem::path> first = options.plugin_path;
+  first.insert(first.end(), state->config.plugin_path.begin(), state->config.plugin_path.end());
+  state->loader = std::make_unique<PluginLoader>(PluginLoader::search_path(std::move(first), options.env),
+                                                 state->config.base_dir);
+  // Objects are created into `host` as they start, so that a failure midway
+  // stops the ones already started, in reverse order.
+  auto host = std::unique_ptr<Host>(new Host(std::move(state)));
+  State& s = *host->state_;
+
+  for (const RoleTable& table : s.config.roles) {
+    std::string where = table.label() + " at " + table.pos.str();
+    auto refuse = [&](ErrorCode code, const std::string& why) {
+      return sdk::fail(code, where + ": " + why);
+    };
+    auto library = s.loader->load(table.plugin);
+    if (!library) return refuse(library.error().code, library.error().message);
+    const sdk::PluginDescriptor& d = (*library)->descriptor();
+    const sdk::Provider* provider = (*library)->provider(table.role);
+    if (!provider)
+      return refuse(ErrorCode::invalid_argument,
+                    "plugin '" + table.plugin + "' (" + (*library)->path().string() + ") provides " +
+                        (*library)->roles() + ", not " + std::string(sdk::to_string(table.role)));
+    auto schema = provider->config_schema();
+    if (!schema) return refuse(schema.error().code, "reading its config schema: " + schema.error().describe());
+    auto validated = validate_role_config(table, *schema, s.config.base_dir, options.env);
+    if (!validated) return sdk::fail(validated.error());
+
+    sdk::PluginContext context;
+    context.plugin = d.name;
+    context.instance = table.instance;
+    context.role = table.role;
+    context.config = validated->view;
+    context.clock = options.clock;
+    context.log = [log = options.log, prefix = table.label() + " " + d.name + ": "](
+                      sdk::LogLevel level, std::string_view message) {
+      log(level, prefix + std::string(message));
+    };
+    auto object = create_instance(*provider, context, *library);
+    if (!object)
+      return refuse(object.error().code, "plugin '" + table.plugin + "' (" + (*library)->path().string() +
+                                             ") failed to start: " + object.error().describe());
+    InstanceInfo info{table.role,  table.instance, d.name,       d.version, d.description,
+                      d.abi_major, d.abi_minor,    (*library)->path()};
+    s.instances.push_back(Instance{std::move(info), std::move(*object)});
+    s.validated.push_back(std::move(*validated));
+  }
+  return host;
+}
+
+std::shared_ptr<sdk::Storage> Host::storage() const { return state_->find<sdk::Storage>(Role::storage, "default"); }
+std::shared_ptr<sdk::Cache> Host::cache(std::string_view instance) const {
+  return state_->find<sdk::Cache>(Role::cache, instance);
+}
+std::shared_ptr<sdk::Audit> Host::audit() const { return state_->find<sdk::Audit>(Role::audit, "default"); }
+std::shared_ptr<sdk::Cipher> Host::cipher() const { return state_->find<sdk::Cipher>(Role::cipher, "default"); }
+
+std::vector<InstanceInfo> Host::instances() const {
+  std::vector<InstanceInfo> out;
+  for (const auto& instance : state_->instances) out.push_back(instance.info);
+  return out;
+}
+
+std::vector<HealthReport> Host::check() const {
+  std::vector<HealthReport> out;
+  for (const auto& instance : state_->instances) {
+    auto start = std::chrono::steady_clock::now();
+    auto status = health_of(instance.object);
+    auto latency = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - start);
+    out.push_back(HealthReport{instance.info, std::move(status), latency});
+  }
+  return out;
+}
+
+std::string Host::effective_config() const { return render_config(state_->config, state_->validated); }
+
+const std::vector<std::filesystem::path>& Host::plugin_search_path() const {
+  return state_->loader->search_dirs();
+}
+
+}  // namespace strata

@@ -1,0 +1,126 @@
+#include "aes_gcm_cipher.hpp"
+
+#include "iv_generator.hpp"
+
+namespace strata::aes_gcm {
+namespace {
+
+using sdk::ErrorCode;
+using sdk::fail;
+
+// Associated data for wrapped key material: keeps a wrapped key from ever
+// opening as a message and the reverse.
+constexpr std::string_view wrap_context = "strata:aes_gcm:wrap:v1";
+
+}  // namespace
+
+AesGcmCipher::Key::Key(KeySpec spec)
+    : id(std::move(spec.id)),
+      material(std::move(spec.material)),
+      encryptors([this] {
+        auto e = std::make_unique<Encryptor>();
+        e->SetKey(material.data(), material.size(), CryptoPP::g_nullNameValuePairs);
+        return e;
+      }),
+      decryptors([this] {
+        auto d = std::make_unique<Decryptor>();
+        d->SetKey(material.data(), material.size(), CryptoPP::g_nullNameValuePairs);
+        return d;
+      }) {}
+
+AesGcmCipher::AesGcmCipher(const sdk::PluginContext& context) {
+  for (auto& spec : read_key_ring(context.config)) {
+    bool primary = spec.primary;
+    keys_.push_back(std::make_unique<Key>(std::move(spec)));
+    if (primary) primary_ = keys_.back().get();
+  }
+}
+
+AesGcmCipher::~AesGcmCipher() = default;
+
+sdk::ConfigSchema AesGcmCipher::config_schema() { return key_ring_schema(); }
+
+const AesGcmCipher::Key* AesGcmCipher::find(std::string_view id) const {
+  for (const auto& key : keys_)
+    if (key->id == id) return key.get();
+  return nullptr;
+}
+
+sdk::Result<void> AesGcmCipher::health() {
+  // A round trip with the primary key proves the key schedule and the RNG work.
+  static constexpr std::string_view probe = "strata health probe";
+  auto sealed = seal(sdk::as_bytes(probe), {});
+  if (!sealed) return sdk::fail(sealed.error());
+  auto opened = open(*sealed, {});
+  if (!opened) return sdk::fail(opened.error());
+  if (sdk::to_string(*opened) != probe) return fail(ErrorCode::internal, "self-test round trip mismatch");
+  return {};
+}
+
+sdk::Result<std::string> AesGcmCipher::primary_key_id() { return primary_->id; }
+
+sdk::Result<std::vector<std::string>> AesGcmCipher::key_ids() {
+  std::vector<std::string> ids;
+  for (const auto& key : keys_) ids.push_back(key->id);
+  return ids;
+}
+
+sdk::Result<sdk::Sealed> AesGcmCipher::seal_under(const Key& key, sdk::Bytes iv, sdk::BytesView plaintext,
+                                                  sdk::BytesView associated_data) {
+  sdk::Sealed out{key.id, std::move(iv), sdk::Bytes(plaintext.size() + tag_size)};
+  auto encryptor = key.encryptors.borrow();
+  encryptor->EncryptAndAuthenticate(out.ciphertext.data(), out.ciphertext.data() + plaintext.size(), tag_size,
+                                    out.iv.data(), static_cast<int>(out.iv.size()), associated_data.data(),
+                                    associated_data.size(), plaintext.data(), plaintext.size());
+  return out;
+}
+
+sdk::Result<sdk::Sealed> AesGcmCipher::seal(sdk::BytesView plaintext, sdk::BytesView associated_data) {
+  sdk::Bytes iv(iv_size);
+  random_bytes(iv.data(), iv.size());
+  return seal_under(*primary_, std::move(iv), plaintext, associated_data);
+}
+
+sdk::Result<sdk::Bytes> AesGcmCipher::open(const sdk::Sealed& sealed, sdk::BytesView associated_data) {
+  const Key* key = find(sealed.key_id);
+  if (!key) return fail(ErrorCode::not_found, "no key '" + sealed.key_id + "' in the key ring");
+  if (sealed.iv.size() != iv_size)
+    return fail(ErrorCode::invalid_argument,
+                "IV must be " + std::to_string(iv_size) + " bytes, got " + std::to_string(sealed.iv.size()));
+  if (sealed.ciphertext.size() < tag_size)
+    return fail(ErrorCode::auth_failed, "ciphertext is shorter than its 16-byte tag: truncated or tampered");
+  std::size_t length = sealed.ciphertext.size() - tag_size;
+  sdk::Bytes plaintext(length);
+  auto decryptor = key->decryptors.borrow();
+  bool authentic = decryptor->DecryptAndVerify(plaintext.data(), sealed.ciphertext.data() + length, tag_size,
+                                               sealed.iv.data(), static_cast<int>(sealed.iv.size()),
+                                               associated_data.data(), associated_data.size(),
+                                               sealed.ciphertext.data(), length);
+  if (!authentic) {
+    std::fill(plaintext.begin(), plaintext.end(), 0);  // never hand out unauthenticated plaintext
+    return fail(ErrorCode::auth_failed,
+                "authentication failed under key '" + key->id +
+                    "': the ciphertext, IV or associated data was altered, or the wrong key");
+  }
+  return plaintext;
+}
+
+sdk::Result<sdk::Sealed> AesGcmCipher::wrap(sdk::BytesView key_material) {
+  return seal(key_material, sdk::as_bytes(wrap_context));
+}
+
+sdk::Result<sdk::Bytes> AesGcmCipher::unwrap(const sdk::Sealed& wrapped) {
+  return open(wrapped, sdk::as_bytes(wrap_context));
+}
+
+sdk::Result<sdk::Sealed> AesGcmCipher::seal_with_iv(std::string_view key_id, sdk::BytesView iv,
+                                                    sdk::BytesView plaintext, sdk::BytesView associated_data) {
+  const Key* key = find(key_id);
+  if (!key) return fail(ErrorCode::not_found, "no key '" + std::string(key_id) + "' in the key ring");
+  if (iv.size() != iv_size)
+    return fail(ErrorCode::invalid_argument,
+                "IV must be " + std::to_string(iv_size) + " bytes, got " + std::to_string(iv.size()));
+  return seal_under(*key, sdk::Bytes(iv.begin(), iv.end()), plaintext, associated_data);
+}
+
+}  // namespace strata::aes_gcm

@@ -1,0 +1,86 @@
+#include "memory_audit.hpp"
+
+#include <algorithm>
+
+namespace strata::memory {
+namespace {
+
+using sdk::ErrorCode;
+using sdk::fail;
+
+sdk::Result<void> validate(const sdk::AuditEvent& e) {
+  if (e.ip.empty() || e.action.empty() || e.resource.empty())
+    return fail(ErrorCode::invalid_argument,
+                "audit event " + e.id.str() + " needs a non-empty ip, action and resource");
+  return {};
+}
+
+bool in_range(sdk::Timestamp t, const std::optional<sdk::Timestamp>& from,
+              const std::optional<sdk::Timestamp>& to) {
+  return (!from || t >= *from) && (!to || t < *to);
+}
+
+}  // namespace
+
+MemoryAudit::MemoryAudit(const sdk::PluginContext&) {}
+
+sdk::ConfigSchema MemoryAudit::config_schema() { return {}; }
+
+sdk::Result<void> MemoryAudit::health() { return {}; }
+
+sdk::Result<void> MemoryAudit::append(std::span<const sdk::AuditEvent> events) {
+  for (const auto& e : events)
+    if (auto ok = validate(e); !ok) return ok;  // nothing appended from a bad batch
+  std::lock_guard lock(mutex_);
+  for (const auto& e : events)
+    if (event_ids_.insert(e.id).second) events_.push_back(e);
+  return {};
+}
+
+sdk::Result<void> MemoryAudit::append_metrics(std::span<const sdk::Metric> metrics) {
+  for (const auto& m : metrics)
+    if (m.name.empty()) return fail(ErrorCode::invalid_argument, "a metric needs a name");
+  std::lock_guard lock(mutex_);
+  metrics_.insert(metrics_.end(), metrics.begin(), metrics.end());
+  return {};
+}
+
+std::vector<const sdk::AuditEvent*> MemoryAudit::matching(const sdk::AuditQuery& q) const {
+  std::vector<const sdk::AuditEvent*> out;
+  for (const auto& e : events_) {
+    if (!in_range(e.timestamp, q.from, q.to)) continue;
+    if (q.user_id && e.user_id != q.user_id) continue;
+    if (q.action && e.action != *q.action) continue;
+    if (q.status && e.status != *q.status) continue;
+    out.push_back(&e);
+  }
+  return out;
+}
+
+sdk::Result<std::vector<sdk::AuditEvent>> MemoryAudit::query(const sdk::AuditQuery& q) {
+  std::lock_guard lock(mutex_);
+  auto found = matching(q);
+  std::sort(found.begin(), found.end(), [](const auto* a, const auto* b) {
+    return std::tie(a->timestamp, a->id) > std::tie(b->timestamp, b->id);
+  });
+  std::vector<sdk::AuditEvent> out;
+  for (std::size_t i = 0; i < found.size() && i < q.limit; ++i) out.push_back(*found[i]);
+  return out;
+}
+
+sdk::Result<std::uint64_t> MemoryAudit::count(const sdk::AuditQuery& q) {
+  std::lock_guard lock(mutex_);
+  return static_cast<std::uint64_t>(matching(q).size());
+}
+
+sdk::Result<std::vector<sdk::Metric>> MemoryAudit::query_metrics(const sdk::MetricQuery& q) {
+  std::lock_guard lock(mutex_);
+  std::vector<sdk::Metric> out;
+  for (const auto& m : metrics_)
+    if ((!q.name || m.name == *q.name) && in_range(m.timestamp, q.from, q.to)) out.push_back(m);
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.timestamp > b.timestamp; });
+  if (out.size() > q.limit) out.resize(q.limit);
+  return out;
+}
+
+}  // namespace strata::memory

@@ -1,0 +1,182 @@
+#include "memory_cache.hpp"
+
+#include <charconv>
+#include <limits>
+
+namespace strata::memory {
+namespace {
+
+using sdk::ErrorCode;
+using sdk::fail;
+
+}  // namespace
+
+MemoryCache::MemoryCache(const sdk::PluginContext& context) : clock_(context.clock) {
+  auto seconds = context.config.get<std::int64_t>("default_ttl_s");
+  if (seconds < 0)
+    throw sdk::Error{ErrorCode::invalid_argument, "default_ttl_s must be 0 (no expiry) or positive", {}, false};
+  if (seconds > 0) default_ttl_ = std::chrono::seconds(seconds);
+}
+
+sdk::ConfigSchema MemoryCache::config_schema() {
+  return {sdk::field("default_ttl_s", sdk::ConfigType::integer,
+                     "TTL in seconds for values stored without one; 0 = never expire")
+              .or_default(3600)};
+}
+
+sdk::Result<void> MemoryCache::health() { return {}; }
+
+MemoryCache::Entry* MemoryCache::live(std::string_view key, sdk::Timestamp now) {
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return nullptr;
+  if (it->second.expires_at && *it->second.expires_at <= now) {
+    entries_.erase(it);
+    return nullptr;
+  }
+  return &it->second;
+}
+
+sdk::Result<std::optional<sdk::Timestamp>> MemoryCache::expiry(std::optional<sdk::Ttl> ttl,
+                                                               sdk::Timestamp now) const {
+  if (!ttl) {
+    if (!default_ttl_) return std::optional<sdk::Timestamp>();
+    return std::optional<sdk::Timestamp>(now + *default_ttl_);
+  }
+  if (ttl->count() <= 0)
+    return fail(ErrorCode::invalid_argument, "TTL must be positive, got " + std::to_string(ttl->count()) + " ms");
+  return std::optional<sdk::Timestamp>(now + *ttl);
+}
+
+void MemoryCache::sweep(sdk::Timestamp now) {
+  std::erase_if(entries_, [&](const auto& e) { return e.second.expires_at && *e.second.expires_at <= now; });
+  sweep_at_ = std::max<std::size_t>(1024, entries_.size() * 2);
+}
+
+void MemoryCache::store(std::string_view key, sdk::BytesView value,
+                        std::optional<sdk::Timestamp> expires_at) {
+  auto it = entries_.find(key);
+  if (it == entries_.end()) it = entries_.emplace(std::string(key), Entry{}).first;
+  it->second.value.assign(value.begin(), value.end());
+  it->second.expires_at = expires_at;
+}
+
+sdk::Result<std::optional<sdk::Bytes>> MemoryCache::get(std::string_view key) {
+  std::lock_guard lock(mutex_);
+  if (Entry* e = live(key, clock_->now())) return std::optional<sdk::Bytes>(e->value);
+  return std::optional<sdk::Bytes>();
+}
+
+sdk::Result<void> MemoryCache::set(std::string_view key, sdk::BytesView value, std::optional<sdk::Ttl> ttl) {
+  std::lock_guard lock(mutex_);
+  auto now = clock_->now();
+  auto expires_at = expiry(ttl, now);
+  if (!expires_at) return sdk::fail(expires_at.error());
+  if (entries_.size() >= sweep_at_) sweep(now);
+  store(key, value, *expires_at);
+  return {};
+}
+
+sdk::Result<bool> MemoryCache::set_if_absent(std::string_view key, sdk::BytesView value,
+                                             std::optional<sdk::Ttl> ttl) {
+  std::lock_guard lock(mutex_);
+  auto now = clock_->now();
+  auto expires_at = expiry(ttl, now);
+  if (!expires_at) return sdk::fail(expires_at.error());
+  if (live(key, now)) return false;
+  store(key, value, *expires_at);
+  return true;
+}
+
+sdk::Result<bool> MemoryCache::remove(std::string_view key) {
+  std::lock_guard lock(mutex_);
+  bool existed = live(key, clock_->now()) != nullptr;
+  if (existed) entries_.erase(entries_.find(key));
+  return existed;
+}
+
+sdk::Result<bool> MemoryCache::exists(std::string_view key) {
+  std::lock_guard lock(mutex_);
+  return live(key, clock_->now()) != nullptr;
+}
+
+sdk::Result<bool> MemoryCache::expire(std::string_view key, sdk::Ttl ttl) {
+  std::lock_guard lock(mutex_);
+  auto now = clock_->now();
+  auto expires_at = expiry(ttl, now);
+  if (!expires_at) return sdk::fail(expires_at.error());
+  Entry* e = live(key, now);
+  if (!e) return false;
+  e->expires_at = *expires_at;
+  return true;
+}
+
+sdk::Result<sdk::KeyTtl> MemoryCache::ttl(std::string_view key) {
+  std::lock_guard lock(mutex_);
+  auto now = clock_->now();
+  Entry* e = live(key, now);
+  if (!e) return sdk::KeyTtl{false, std::nullopt};
+  if (!e->expires_at) return sdk::KeyTtl{true, std::nullopt};
+  auto remaining = std::chrono::duration_cast<sdk::Ttl>(
+      std::chrono::microseconds(e->expires_at->micros() - now.micros()));
+  return sdk::KeyTtl{true, remaining};
+}
+
+sdk::Result<std::vector<std::optional<sdk::Bytes>>> MemoryCache::get_many(std::span<const std::string> keys) {
+  std::lock_guard lock(mutex_);
+  auto now = clock_->now();
+  std::vector<std::optional<sdk::Bytes>> out;
+  out.reserve(keys.size());
+  for (const auto& key : keys) {
+    Entry* e = live(key, now);
+    out.push_back(e ? std::optional<sdk::Bytes>(e->value) : std::nullopt);
+  }
+  return out;
+}
+
+sdk::Result<void> MemoryCache::set_many(std::span<const std::pair<std::string, sdk::Bytes>> entries,
+                                        std::optional<sdk::Ttl> ttl) {
+  std::lock_guard lock(mutex_);
+  auto now = clock_->now();
+  auto expires_at = expiry(ttl, now);
+  if (!expires_at) return sdk::fail(expires_at.error());
+  if (entries_.size() + entries.size() >= sweep_at_) sweep(now);
+  for (const auto& [key, value] : entries) store(key, value, *expires_at);
+  return {};
+}
+
+sdk::Result<std::int64_t> MemoryCache::increment(std::string_view key, std::int64_t delta,
+                                                 std::optional<sdk::Ttl> ttl) {
+  std::lock_guard lock(mutex_);
+  auto now = clock_->now();
+  Entry* e = live(key, now);
+  std::int64_t current = 0;
+  if (e) {
+    const char* begin = reinterpret_cast<const char*>(e->value.data());
+    const char* end = begin + e->value.size();
+    auto [stop, ec] = std::from_chars(begin, end, current);
+    if (e->value.empty() || ec != std::errc() || stop != end)
+      return fail(ErrorCode::invalid_argument, "the value is not a decimal integer");
+  }
+  std::int64_t result;
+  if (__builtin_add_overflow(current, delta, &result))
+    return fail(ErrorCode::invalid_argument, "increment would overflow a 64-bit integer");
+  std::string text = std::to_string(result);
+  if (e) {
+    e->value.assign(text.begin(), text.end());  // an existing key keeps its TTL, as INCRBY does
+  } else {
+    auto expires_at = expiry(ttl, now);
+    if (!expires_at) return sdk::fail(expires_at.error());
+    store(key, sdk::as_bytes(text), *expires_at);
+  }
+  return result;
+}
+
+sdk::Result<std::uint64_t> MemoryCache::clear() {
+  std::lock_guard lock(mutex_);
+  sweep(clock_->now());
+  auto count = static_cast<std::uint64_t>(entries_.size());
+  entries_.clear();
+  return count;
+}
+
+}  // namespace strata::memory

@@ -1,0 +1,308 @@
+#include "memory_storage.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <mutex>
+
+namespace strata::memory {
+namespace {
+
+using sdk::ErrorCode;
+using sdk::fail;
+using sdk::Uuid;
+
+constexpr int schema_version = 1;  // the memory store has one shape; nothing to migrate
+
+const sdk::Timestamp latest_time = sdk::Timestamp::from_micros(std::numeric_limits<std::int64_t>::max());
+const Uuid highest_id = [] {
+  std::array<std::uint8_t, 16> b;
+  b.fill(0xff);
+  return Uuid(b);
+}();
+
+sdk::Unexpected no_such(std::string_view what, const Uuid& id) {
+  return fail(ErrorCode::not_found, "no " + std::string(what) + " with id " + id.str());
+}
+
+std::pair<Uuid, Uuid> participants(const Uuid& a, const Uuid& b) { return std::minmax(a, b); }
+
+}  // namespace
+
+MemoryStorage::MemoryStorage(const sdk::PluginContext& context) : clock_(context.clock) {}
+
+sdk::ConfigSchema MemoryStorage::config_schema() { return {}; }
+
+sdk::Result<void> MemoryStorage::health() { return {}; }
+
+sdk::Result<sdk::SchemaStatus> MemoryStorage::schema_status() {
+  return sdk::SchemaStatus{schema_version, schema_version};
+}
+
+sdk::Result<sdk::SchemaStatus> MemoryStorage::migrate(int target) {
+  if (target != schema_version)
+    return fail(ErrorCode::invalid_argument,
+                "the memory store has only schema version " + std::to_string(schema_version));
+  return sdk::SchemaStatus{schema_version, schema_version};
+}
+
+// ---- users ---------------------------------------------------------------
+
+sdk::Result<void> MemoryStorage::create_user(const sdk::User& user) {
+  std::unique_lock lock(mutex_);
+  if (users_.contains(user.id))
+    return fail(ErrorCode::already_exists, "a user with id " + user.id.str() + " exists");
+  if (user_by_name_.contains(user.username))
+    return fail(ErrorCode::already_exists, "username '" + user.username + "' is taken");
+  if (user_by_email_.contains(user.email))
+    return fail(ErrorCode::already_exists, "email '" + user.email + "' is taken");
+  users_.emplace(user.id, user);
+  user_by_name_.emplace(user.username, user.id);
+  user_by_email_.emplace(user.email, user.id);
+  return {};
+}
+
+sdk::Result<sdk::User> MemoryStorage::get_user(const Uuid& id) {
+  std::shared_lock lock(mutex_);
+  auto it = users_.find(id);
+  if (it == users_.end()) return no_such("user", id);
+  return it->second;
+}
+
+sdk::Result<sdk::User> MemoryStorage::find_user_by_username(std::string_view username) {
+  std::shared_lock lock(mutex_);
+  auto it = user_by_name_.find(std::string(username));
+  if (it == user_by_name_.end())
+    return fail(ErrorCode::not_found, "no user named '" + std::string(username) + "'");
+  return users_.at(it->second);
+}
+
+sdk::Result<sdk::User> MemoryStorage::find_user_by_email(std::string_view email) {
+  std::shared_lock lock(mutex_);
+  auto it = user_by_email_.find(std::string(email));
+  if (it == user_by_email_.end())
+    return fail(ErrorCode::not_found, "no user with email '" + std::string(email) + "'");
+  return users_.at(it->second);
+}
+
+sdk::Result<void> MemoryStorage::update_user(const sdk::User& user) {
+  std::unique_lock lock(mutex_);
+  auto it = users_.find(user.id);
+  if (it == users_.end()) return no_such("user", user.id);
+  sdk::User& stored = it->second;
+  if (auto other = user_by_name_.find(user.username); other != user_by_name_.end() && other->second != user.id)
+    return fail(ErrorCode::already_exists, "username '" + user.username + "' is taken");
+  if (auto other = user_by_email_.find(user.email); other != user_by_email_.end() && other->second != user.id)
+    return fail(ErrorCode::already_exists, "email '" + user.email + "' is taken");
+  user_by_name_.erase(stored.username);
+  user_by_email_.erase(stored.email);
+  user_by_name_.emplace(user.username, user.id);
+  user_by_email_.emplace(user.email, user.id);
+  stored.username = user.username;
+  stored.email = user.email;
+  stored.password_hash = user.password_hash;
+  stored.public_key = user.public_key;
+  stored.is_active = user.is_active;
+  stored.updated_at = user.updated_at;
+  return {};
+}
+
+sdk::Result<void> MemoryStorage::record_login(const Uuid& id, sdk::Timestamp at) {
+  std::unique_lock lock(mutex_);
+  auto it = users_.find(id);
+  if (it == users_.end()) return no_such("user", id);
+  it->second.last_login = at;
+  return {};
+}
+
+sdk::Result<void> MemoryStorage::set_user_active(const Uuid& id, bool active) {
+  std::unique_lock lock(mutex_);
+  auto it = users_.find(id);
+  if (it == users_.end()) return no_such("user", id);
+  it->second.is_active = active;
+  return {};
+}
+
+sdk::Result<void> MemoryStorage::delete_user(const Uuid& id) {
+  std::unique_lock lock(mutex_);
+  auto it = users_.find(id);
+  if (it == users_.end()) return no_such("user", id);
+  std::vector<Uuid> doomed;
+  for (const auto& [message_id, m] : messages_)
+    if (m.sender_id == id || m.recipient_id == id) doomed.push_back(message_id);
+  for (const auto& message_id : doomed) remove_message(message_id);
+  std::erase_if(keys_, [&](const auto& entry) { return entry.second.user_id == id; });
+  user_by_name_.erase(it->second.username);
+  user_by_email_.erase(it->second.email);
+  users_.erase(it);
+  return {};
+}
+
+// ---- messages ------------------------------------------------------------
+
+sdk::Result<void> MemoryStorage::check_new_message(const sdk::Message& m) const {
+  if (messages_.contains(m.id))
+    return fail(ErrorCode::already_exists, "a message with id " + m.id.str() + " exists");
+  if (!users_.contains(m.sender_id))
+    return fail(ErrorCode::invalid_argument, "sender " + m.sender_id.str() + " does not exist");
+  if (!users_.contains(m.recipient_id))
+    return fail(ErrorCode::invalid_argument, "recipient " + m.recipient_id.str() + " does not exist");
+  return {};
+}
+
+void MemoryStorage::add_message(const sdk::Message& m) {
+  messages_.emplace(m.id, m);
+  inbox_index_.emplace(m.recipient_id, m.created_at, m.id);
+  auto [low, high] = participants(m.sender_id, m.recipient_id);
+  conversation_index_.emplace(low, high, m.created_at, m.id);
+}
+
+void MemoryStorage::remove_message(const Uuid& id) {
+  auto it = messages_.find(id);
+  if (it == messages_.end()) return;
+  const sdk::Message& m = it->second;
+  inbox_index_.erase({m.recipient_id, m.created_at, m.id});
+  auto [low, high] = participants(m.sender_id, m.recipient_id);
+  conversation_index_.erase({low, high, m.created_at, m.id});
+  messages_.erase(it);
+}
+
+sdk::Result<void> MemoryStorage::insert_message(const sdk::Message& message) {
+  std::unique_lock lock(mutex_);
+  if (auto ok = check_new_message(message); !ok) return ok;
+  add_message(message);
+  return {};
+}
+
+sdk::Result<void> MemoryStorage::insert_messages(std::span<const sdk::Message> messages) {
+  std::unique_lock lock(mutex_);
+  // All or nothing: check the whole batch (ids unique within it too) before inserting.
+  std::unordered_map<Uuid, bool> batch_ids;
+  for (const auto& m : messages) {
+    if (auto ok = check_new_message(m); !ok) return ok;
+    if (!batch_ids.emplace(m.id, true).second)
+      return fail(ErrorCode::already_exists, "message id " + m.id.str() + " appears twice in the batch");
+  }
+  for (const auto& m : messages) add_message(m);
+  return {};
+}
+
+sdk::Result<sdk::Message> MemoryStorage::get_message(const Uuid& id) {
+  std::shared_lock lock(mutex_);
+  auto it = messages_.find(id);
+  if (it == messages_.end()) return no_such("message", id);
+  return it->second;
+}
+
+bool MemoryStorage::visible(const sdk::Message& m, sdk::Timestamp now) const {
+  return !m.is_deleted && (!m.expires_at || *m.expires_at > now);
+}
+
+template <class Index, class Key, class SameOwner>
+sdk::Result<sdk::Page<sdk::Message>> MemoryStorage::page(const Index& index, const Key& before,
+                                                         SameOwner same_owner,
+                                                         const sdk::PageRequest& request) const {
+  if (request.limit == 0 || request.limit > sdk::max_page_limit)
+    return fail(ErrorCode::invalid_argument,
+                "page limit must be between 1 and " + std::to_string(sdk::max_page_limit));
+  const sdk::Timestamp now = clock_->now();
+  sdk::Page<sdk::Message> out;
+  // Walk backwards from the first key at or after `before`: everything
+  // visited is strictly older than the cursor, newest first.
+  for (auto it = std::make_reverse_iterator(index.lower_bound(before)); it != index.rend(); ++it) {
+    if (!same_owner(*it)) break;
+    const sdk::Message& m = messages_.at(std::get<std::tuple_size_v<Key> - 1>(*it));
+    if (!visible(m, now)) continue;
+    if (out.items.size() == request.limit) {  // one more exists: there is a next page
+      out.next = sdk::Cursor{out.items.back().created_at, out.items.back().id};
+      break;
+    }
+    out.items.push_back(m);
+  }
+  return out;
+}
+
+sdk::Result<sdk::Page<sdk::Message>> MemoryStorage::inbox(const Uuid& recipient,
+                                                          const sdk::PageRequest& request) {
+  std::shared_lock lock(mutex_);
+  InboxKey before = request.after ? InboxKey{recipient, request.after->created_at, request.after->id}
+                                  : InboxKey{recipient, latest_time, highest_id};
+  return page(inbox_index_, before, [&](const InboxKey& k) { return std::get<0>(k) == recipient; },
+              request);
+}
+
+sdk::Result<sdk::Page<sdk::Message>> MemoryStorage::conversation(const Uuid& a, const Uuid& b,
+                                                                 const sdk::PageRequest& request) {
+  std::shared_lock lock(mutex_);
+  auto [low, high] = participants(a, b);
+  ConversationKey before = request.after
+                               ? ConversationKey{low, high, request.after->created_at, request.after->id}
+                               : ConversationKey{low, high, latest_time, highest_id};
+  return page(conversation_index_, before,
+              [&](const ConversationKey& k) { return std::get<0>(k) == low && std::get<1>(k) == high; },
+              request);
+}
+
+sdk::Result<void> MemoryStorage::mark_read(const Uuid& id, sdk::Timestamp at) {
+  std::unique_lock lock(mutex_);
+  auto it = messages_.find(id);
+  if (it == messages_.end()) return no_such("message", id);
+  if (!it->second.read_at) it->second.read_at = at;
+  return {};
+}
+
+sdk::Result<void> MemoryStorage::soft_delete_message(const Uuid& id) {
+  std::unique_lock lock(mutex_);
+  auto it = messages_.find(id);
+  if (it == messages_.end()) return no_such("message", id);
+  it->second.is_deleted = true;
+  return {};
+}
+
+sdk::Result<std::uint64_t> MemoryStorage::purge_expired(sdk::Timestamp now) {
+  std::unique_lock lock(mutex_);
+  std::vector<Uuid> doomed;
+  for (const auto& [id, m] : messages_)
+    if (m.expires_at && *m.expires_at <= now) doomed.push_back(id);
+  for (const auto& id : doomed) remove_message(id);
+  return static_cast<std::uint64_t>(doomed.size());
+}
+
+// ---- key records ---------------------------------------------------------
+
+sdk::Result<void> MemoryStorage::insert_key(const sdk::KeyRecord& key) {
+  std::unique_lock lock(mutex_);
+  if (keys_.contains(key.id))
+    return fail(ErrorCode::already_exists, "a key record with id " + key.id.str() + " exists");
+  if (!users_.contains(key.user_id))
+    return fail(ErrorCode::invalid_argument, "user " + key.user_id.str() + " does not exist");
+  keys_.emplace(key.id, key);
+  return {};
+}
+
+sdk::Result<sdk::KeyRecord> MemoryStorage::get_key(const Uuid& id) {
+  std::shared_lock lock(mutex_);
+  auto it = keys_.find(id);
+  if (it == keys_.end()) return no_such("key record", id);
+  return it->second;
+}
+
+sdk::Result<std::vector<sdk::KeyRecord>> MemoryStorage::keys_for_user(const Uuid& user_id) {
+  std::shared_lock lock(mutex_);
+  std::vector<sdk::KeyRecord> out;
+  for (const auto& [id, key] : keys_)
+    if (key.user_id == user_id) out.push_back(key);
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.created_at, a.id) > std::tie(b.created_at, b.id);
+  });
+  return out;
+}
+
+sdk::Result<void> MemoryStorage::deactivate_key(const Uuid& id) {
+  std::unique_lock lock(mutex_);
+  auto it = keys_.find(id);
+  if (it == keys_.end()) return no_such("key record", id);
+  it->second.is_active = false;
+  return {};
+}
+
+}  // namespace strata::memory

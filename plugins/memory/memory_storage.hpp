@@ -1,0 +1,75 @@
+#pragma once
+// Storage role in memory: the relational model with its constraints and indexes.
+
+#include <memory>
+#include <set>
+#include <shared_mutex>
+#include <tuple>
+#include <unordered_map>
+
+#include "strata/sdk/sdk.hpp"
+
+namespace strata::memory {
+
+/// Users, messages and key records in maps, with the constraints PostgreSQL
+/// enforces (unique username/email, foreign keys) and keyset-ordered indexes
+/// for inbox and conversation pages. Thread-safe (one reader-writer lock).
+class MemoryStorage : public sdk::Storage {
+ public:
+  explicit MemoryStorage(const sdk::PluginContext& context);
+  /// No keys: the memory store needs no configuration.
+  static sdk::ConfigSchema config_schema();
+
+  sdk::Result<void> health() override;
+  sdk::Result<sdk::SchemaStatus> schema_status() override;
+  sdk::Result<sdk::SchemaStatus> migrate(int target) override;
+  sdk::Result<void> create_user(const sdk::User& user) override;
+  sdk::Result<sdk::User> get_user(const sdk::Uuid& id) override;
+  sdk::Result<sdk::User> find_user_by_username(std::string_view username) override;
+  sdk::Result<sdk::User> find_user_by_email(std::string_view email) override;
+  sdk::Result<void> update_user(const sdk::User& user) override;
+  sdk::Result<void> record_login(const sdk::Uuid& id, sdk::Timestamp at) override;
+  sdk::Result<void> set_user_active(const sdk::Uuid& id, bool active) override;
+  sdk::Result<void> delete_user(const sdk::Uuid& id) override;
+  sdk::Result<void> insert_message(const sdk::Message& message) override;
+  sdk::Result<void> insert_messages(std::span<const sdk::Message> messages) override;
+  sdk::Result<sdk::Message> get_message(const sdk::Uuid& id) override;
+  sdk::Result<sdk::Page<sdk::Message>> inbox(const sdk::Uuid& recipient,
+                                             const sdk::PageRequest& page) override;
+  sdk::Result<sdk::Page<sdk::Message>> conversation(const sdk::Uuid& a, const sdk::Uuid& b,
+                                                    const sdk::PageRequest& page) override;
+  sdk::Result<void> mark_read(const sdk::Uuid& id, sdk::Timestamp at) override;
+  sdk::Result<void> soft_delete_message(const sdk::Uuid& id) override;
+  sdk::Result<std::uint64_t> purge_expired(sdk::Timestamp now) override;
+  sdk::Result<void> insert_key(const sdk::KeyRecord& key) override;
+  sdk::Result<sdk::KeyRecord> get_key(const sdk::Uuid& id) override;
+  sdk::Result<std::vector<sdk::KeyRecord>> keys_for_user(const sdk::Uuid& user_id) override;
+  sdk::Result<void> deactivate_key(const sdk::Uuid& id) override;
+
+ private:
+  // Ascending (owner, created_at, id); pages walk it backwards (newest first).
+  // For conversations the owner is the ordered pair of participants.
+  using InboxKey = std::tuple<sdk::Uuid, sdk::Timestamp, sdk::Uuid>;
+  using ConversationKey = std::tuple<sdk::Uuid, sdk::Uuid, sdk::Timestamp, sdk::Uuid>;
+
+  sdk::Result<void> check_new_message(const sdk::Message& m) const;
+  void add_message(const sdk::Message& m);
+  void remove_message(const sdk::Uuid& id);
+  bool visible(const sdk::Message& m, sdk::Timestamp now) const;
+  template <class Index, class Key, class SameOwner>
+  sdk::Result<sdk::Page<sdk::Message>> page(const Index& index, const Key& before,
+                                            SameOwner same_owner,
+                                            const sdk::PageRequest& request) const;
+
+  std::shared_ptr<const sdk::Clock> clock_;
+  mutable std::shared_mutex mutex_;
+  std::unordered_map<sdk::Uuid, sdk::User> users_;
+  std::unordered_map<std::string, sdk::Uuid> user_by_name_;
+  std::unordered_map<std::string, sdk::Uuid> user_by_email_;
+  std::unordered_map<sdk::Uuid, sdk::Message> messages_;
+  std::set<InboxKey> inbox_index_;
+  std::set<ConversationKey> conversation_index_;
+  std::unordered_map<sdk::Uuid, sdk::KeyRecord> keys_;
+};
+
+}  // namespace strata::memory

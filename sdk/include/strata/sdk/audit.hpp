@@ -1,0 +1,90 @@
+#pragma once
+// The audit role: append-only security events and metrics (the seed's AuditLog and Metric).
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "strata/sdk/error.hpp"
+#include "strata/sdk/timestamp.hpp"
+#include "strata/sdk/uuid.hpp"
+
+namespace strata::sdk {
+
+/// Outcome of an audited operation.
+enum class AuditStatus { success, failure };
+
+/// "success" or "failure".
+constexpr std::string_view to_string(AuditStatus s) noexcept {
+  return s == AuditStatus::success ? "success" : "failure";
+}
+
+/// One security-relevant event (the seed's AuditLog document).
+struct AuditEvent {
+  Uuid id;                             ///< chosen by the caller: appending twice never duplicates
+  Timestamp timestamp;
+  std::optional<std::string> user_id;  ///< empty for anonymous events
+  std::string ip;
+  std::string action;                  ///< e.g. "user.login"
+  std::string resource;                ///< e.g. "user:<id>"
+  AuditStatus status = AuditStatus::success;
+  std::string metadata = "{}";         ///< a JSON object, as text
+
+  bool operator==(const AuditEvent&) const = default;
+};
+
+/// One metric sample (the seed's Metric document).
+struct Metric {
+  Timestamp timestamp;
+  std::string name;
+  double value = 0;
+  std::map<std::string, std::string> labels;
+
+  bool operator==(const Metric&) const = default;
+};
+
+/// Filters for events; all given filters must match. `from` is inclusive, `to` exclusive.
+struct AuditQuery {
+  std::optional<Timestamp> from;
+  std::optional<Timestamp> to;
+  std::optional<std::string> user_id;
+  std::optional<std::string> action;
+  std::optional<AuditStatus> status;
+  std::size_t limit = 100;
+};
+
+/// Filters for metrics; `from` is inclusive, `to` exclusive.
+struct MetricQuery {
+  std::optional<std::string> name;
+  std::optional<Timestamp> from;
+  std::optional<Timestamp> to;
+  std::size_t limit = 100;
+};
+
+/// Audit role. Appends are durable when they return; an event whose id was
+/// already appended is skipped, so a retried batch never duplicates.
+/// Implementations must be safe to call from several threads.
+class Audit {
+ public:
+  virtual ~Audit() = default;
+
+  /// Whether the backend answers.
+  virtual Result<void> health() = 0;
+  /// Appends events (durable on return).
+  virtual Result<void> append(std::span<const AuditEvent> events) = 0;
+  /// Appends metric samples (durable on return).
+  virtual Result<void> append_metrics(std::span<const Metric> metrics) = 0;
+  /// Matching events, newest first (ties by id, descending), at most `limit`.
+  virtual Result<std::vector<AuditEvent>> query(const AuditQuery& query) = 0;
+  /// How many events match (ignoring `limit`).
+  virtual Result<std::uint64_t> count(const AuditQuery& query) = 0;
+  /// Matching metric samples, newest first, at most `limit`.
+  virtual Result<std::vector<Metric>> query_metrics(const MetricQuery& query) = 0;
+};
+
+}  // namespace strata::sdk

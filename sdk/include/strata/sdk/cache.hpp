@@ -1,0 +1,64 @@
+#pragma once
+// The cache role: bytes under string keys, with expiry.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "strata/sdk/bytes.hpp"
+#include "strata/sdk/error.hpp"
+
+namespace strata::sdk {
+
+/// A time to live. Millisecond resolution, as Redis' PX.
+using Ttl = std::chrono::milliseconds;
+
+/// The state of a key's expiry.
+struct KeyTtl {
+  bool exists = false;             ///< false: no such key
+  std::optional<Ttl> remaining;    ///< empty: the key never expires
+};
+
+/// Cache role. Keys and values are binary-safe (NULs, newlines, any byte).
+/// A `ttl` argument left empty means the instance's configured default TTL.
+/// Implementations must be safe to call from several threads.
+class Cache {
+ public:
+  virtual ~Cache() = default;
+
+  /// Whether the backend answers.
+  virtual Result<void> health() = 0;
+  /// The value, or nullopt when absent or expired.
+  virtual Result<std::optional<Bytes>> get(std::string_view key) = 0;
+  /// Stores a value, replacing any other.
+  virtual Result<void> set(std::string_view key, BytesView value, std::optional<Ttl> ttl) = 0;
+  /// Stores a value only when the key is absent; true when it stored.
+  virtual Result<bool> set_if_absent(std::string_view key, BytesView value,
+                                     std::optional<Ttl> ttl) = 0;
+  /// Deletes a key; true when it existed.
+  virtual Result<bool> remove(std::string_view key) = 0;
+  /// Whether a key exists (and has not expired).
+  virtual Result<bool> exists(std::string_view key) = 0;
+  /// Sets a key's TTL; false when the key does not exist.
+  virtual Result<bool> expire(std::string_view key, Ttl ttl) = 0;
+  /// A key's remaining TTL.
+  virtual Result<KeyTtl> ttl(std::string_view key) = 0;
+  /// Values of several keys, in order, in one round trip where the backend allows.
+  virtual Result<std::vector<std::optional<Bytes>>> get_many(std::span<const std::string> keys) = 0;
+  /// Stores several values with one TTL, in one round trip where the backend allows.
+  virtual Result<void> set_many(std::span<const std::pair<std::string, Bytes>> entries,
+                                std::optional<Ttl> ttl) = 0;
+  /// Adds `delta` to a decimal integer value (absent counts as 0) and returns
+  /// the result; a new key gets `ttl`. `invalid_argument` if the value is not an integer.
+  virtual Result<std::int64_t> increment(std::string_view key, std::int64_t delta,
+                                         std::optional<Ttl> ttl) = 0;
+  /// Deletes every key of this instance (never another instance's); returns how many.
+  virtual Result<std::uint64_t> clear() = 0;
+};
+
+}  // namespace strata::sdk

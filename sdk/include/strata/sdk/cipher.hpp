@@ -1,0 +1,53 @@
+#pragma once
+// The cipher role: authenticated encryption with associated data, under a key ring.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "strata/sdk/bytes.hpp"
+#include "strata/sdk/error.hpp"
+
+namespace strata::sdk {
+
+/// A sealed message: the key that sealed it, the nonce, and the ciphertext
+/// with its authentication tag appended.
+struct Sealed {
+  std::string key_id;
+  Bytes iv;
+  Bytes ciphertext;
+
+  bool operator==(const Sealed&) const = default;
+};
+
+/// Cipher role. One primary key seals; every key in the ring opens.
+/// A wrong key, tampered ciphertext, IV or associated data is `auth_failed`,
+/// never garbage plaintext. Implementations must be safe to call from several threads.
+class Cipher {
+ public:
+  virtual ~Cipher() = default;
+
+  /// Whether the cipher is usable (keys loaded, self-test passed).
+  virtual Result<void> health() = 0;
+  /// The id of the key that seals.
+  virtual Result<std::string> primary_key_id() = 0;
+  /// Ids of every key that opens.
+  virtual Result<std::vector<std::string>> key_ids() = 0;
+  /// Seals under the primary key with a fresh random nonce.
+  virtual Result<Sealed> seal(BytesView plaintext, BytesView associated_data) = 0;
+  /// Opens with the key named in `sealed`; `not_found` for an unknown key id.
+  virtual Result<Bytes> open(const Sealed& sealed, BytesView associated_data) = 0;
+  /// Seals key material (another key's private half) under the primary key.
+  virtual Result<Sealed> wrap(BytesView key_material) = 0;
+  /// Opens wrapped key material.
+  virtual Result<Bytes> unwrap(const Sealed& wrapped) = 0;
+  /// Seals with a caller-chosen nonce, for known-answer tests only: reusing a
+  /// nonce under one key destroys confidentiality. Optional (`unsupported`).
+  virtual Result<Sealed> seal_with_iv(std::string_view key_id, BytesView iv, BytesView plaintext,
+                                      BytesView associated_data) {
+    (void)key_id, (void)iv, (void)plaintext, (void)associated_data;
+    return fail(ErrorCode::unsupported, "this cipher has no known-answer entry point");
+  }
+};
+
+}  // namespace strata::sdk

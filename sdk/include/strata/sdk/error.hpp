@@ -1,0 +1,78 @@
+#pragma once
+// Errors as values: every call across the plugin boundary returns Result<T>.
+
+#include <expected>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace strata::sdk {
+
+/// Portable error codes; callers branch on these, never on driver errors.
+enum class ErrorCode {
+  not_found,         ///< the record, key or file does not exist
+  already_exists,    ///< a unique constraint would be violated
+  invalid_argument,  ///< the caller's input or configuration is wrong
+  unavailable,       ///< the backend cannot be reached (retry may help)
+  timeout,           ///< the backend did not answer in time (retry may help)
+  auth_failed,       ///< authentication failed: wrong password or AEAD tag mismatch
+  conflict,          ///< the state changed underneath, or a reference is dangling
+  unsupported,       ///< the plugin does not offer this operation
+  internal,          ///< a bug or an unexpected exception inside a plugin
+};
+
+/// The code's name as written in logs and messages ("not_found", ...).
+constexpr std::string_view to_string(ErrorCode code) noexcept {
+  switch (code) {
+    case ErrorCode::not_found: return "not_found";
+    case ErrorCode::already_exists: return "already_exists";
+    case ErrorCode::invalid_argument: return "invalid_argument";
+    case ErrorCode::unavailable: return "unavailable";
+    case ErrorCode::timeout: return "timeout";
+    case ErrorCode::auth_failed: return "auth_failed";
+    case ErrorCode::conflict: return "conflict";
+    case ErrorCode::unsupported: return "unsupported";
+    case ErrorCode::internal: return "internal";
+  }
+  return "unknown";
+}
+
+/// Whether retrying the same call may succeed, by default, for a code.
+constexpr bool retryable_by_default(ErrorCode code) noexcept {
+  return code == ErrorCode::unavailable || code == ErrorCode::timeout;
+}
+
+/// An error crossing the plugin boundary. Plugin constructors may also throw
+/// it; the generated trampolines turn it back into a value.
+struct Error {
+  ErrorCode code = ErrorCode::internal;  ///< portable code
+  std::string message;                   ///< one sentence saying what is wrong
+  std::string plugin;                    ///< plugin that produced it (filled by the trampoline)
+  bool retryable = false;                ///< whether a retry can help
+
+  /// "plugin: message (code)", or "message (code)" without a plugin.
+  std::string describe() const {
+    std::string out = plugin.empty() ? message : plugin + ": " + message;
+    out += " (";
+    out += to_string(code);
+    out += ")";
+    return out;
+  }
+};
+
+/// The result of every SDK call.
+template <class T>
+using Result = std::expected<T, Error>;
+
+/// The error side of a Result, as returned by fail().
+using Unexpected = std::unexpected<Error>;
+
+/// Builds the error side of a Result: `return fail(ErrorCode::not_found, "no user " + id);`
+inline std::unexpected<Error> fail(ErrorCode code, std::string message) {
+  return std::unexpected(Error{code, std::move(message), {}, retryable_by_default(code)});
+}
+
+/// Forwards an existing error (for example one returned by a nested call).
+inline std::unexpected<Error> fail(Error error) { return std::unexpected(std::move(error)); }
+
+}  // namespace strata::sdk

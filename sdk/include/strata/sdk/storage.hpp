@@ -1,0 +1,159 @@
+#pragma once
+// The storage role: users, encrypted messages and per-user key records.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "strata/sdk/bytes.hpp"
+#include "strata/sdk/error.hpp"
+#include "strata/sdk/timestamp.hpp"
+#include "strata/sdk/uuid.hpp"
+
+namespace strata::sdk {
+
+/// A user row (the seed's `users` table).
+struct User {
+  Uuid id;                                ///< primary key, chosen by the caller
+  std::string username;                   ///< unique
+  std::string email;                      ///< unique
+  std::string password_hash;              ///< encoded KDF output with its parameters
+  std::optional<std::string> public_key;  ///< the user's current public key, if any
+  Timestamp created_at;
+  Timestamp updated_at;
+  std::optional<Timestamp> last_login;
+  bool is_active = true;
+
+  bool operator==(const User&) const = default;
+};
+
+/// A message row (the seed's `messages` table). The content is sealed by the
+/// cipher role; `key_id` names the cipher key that sealed it.
+struct Message {
+  Uuid id;
+  Uuid sender_id;                 ///< must name an existing user
+  Uuid recipient_id;              ///< must name an existing user
+  Bytes encrypted_content;        ///< ciphertext with its authentication tag
+  Bytes iv;                       ///< the nonce used to seal
+  std::string key_id;             ///< cipher key id
+  Timestamp created_at;           ///< set by the caller; the page order
+  std::optional<Timestamp> read_at;
+  bool is_deleted = false;        ///< soft delete
+  std::optional<Timestamp> expires_at;
+
+  bool operator==(const Message&) const = default;
+};
+
+/// A per-user key pair record (the seed's `encryption_keys` table).
+struct KeyRecord {
+  Uuid id;
+  Uuid user_id;                      ///< must name an existing user
+  std::string public_key;            ///< encoded public key
+  Bytes private_key_encrypted;       ///< the private half, wrapped by the cipher role
+  Timestamp created_at;
+  std::optional<Timestamp> expires_at;
+  bool is_active = true;
+
+  bool operator==(const KeyRecord&) const = default;
+};
+
+/// A keyset position: pages continue strictly after (older than) it.
+struct Cursor {
+  Timestamp created_at;
+  Uuid id;
+  bool operator==(const Cursor&) const = default;
+};
+
+/// The largest page a storage backend must serve; larger limits are `invalid_argument`.
+inline constexpr std::size_t max_page_limit = 1000;
+
+/// A page request: up to `limit` rows (1..max_page_limit), newest first, older than `after`.
+struct PageRequest {
+  std::size_t limit = 50;
+  std::optional<Cursor> after;
+};
+
+/// One page of rows and the cursor of the next page (absent on the last page).
+template <class T>
+struct Page {
+  std::vector<T> items;
+  std::optional<Cursor> next;
+};
+
+/// The schema version a storage backend is at, and the newest it knows.
+struct SchemaStatus {
+  int current = 0;
+  int latest = 0;
+};
+
+/// Storage role. Implementations must be safe to call from several threads.
+///
+/// Ordering: pages are newest first by (created_at, id), both descending,
+/// and must be computed by keyset (never OFFSET) so that rows inserted while
+/// a reader pages never cause gaps or repeats.
+/// Visibility: inbox and conversation pages leave out soft-deleted messages
+/// and messages whose expires_at has passed.
+class Storage {
+ public:
+  virtual ~Storage() = default;
+
+  /// Whether the backend answers.
+  virtual Result<void> health() = 0;
+
+  /// The current and newest schema versions.
+  virtual Result<SchemaStatus> schema_status() = 0;
+  /// Migrates up or down to `target` (0 = empty); returns the new status.
+  virtual Result<SchemaStatus> migrate(int target) = 0;
+
+  /// Inserts a user; `already_exists` when the id, username or email is taken.
+  virtual Result<void> create_user(const User& user) = 0;
+  /// A user by id; `not_found` otherwise.
+  virtual Result<User> get_user(const Uuid& id) = 0;
+  /// A user by exact username; `not_found` otherwise.
+  virtual Result<User> find_user_by_username(std::string_view username) = 0;
+  /// A user by exact email; `not_found` otherwise.
+  virtual Result<User> find_user_by_email(std::string_view email) = 0;
+  /// Replaces username, email, password_hash, public_key, is_active and
+  /// updated_at of an existing user; `already_exists` on a unique clash.
+  virtual Result<void> update_user(const User& user) = 0;
+  /// Sets last_login.
+  virtual Result<void> record_login(const Uuid& id, Timestamp at) = 0;
+  /// Activates or deactivates a user.
+  virtual Result<void> set_user_active(const Uuid& id, bool active) = 0;
+  /// Deletes a user with their key records and every message they sent or received.
+  virtual Result<void> delete_user(const Uuid& id) = 0;
+
+  /// Inserts one message; `invalid_argument` if sender or recipient does not exist,
+  /// `already_exists` if the id does.
+  virtual Result<void> insert_message(const Message& message) = 0;
+  /// Inserts messages atomically: all or none.
+  virtual Result<void> insert_messages(std::span<const Message> messages) = 0;
+  /// A message by id, deleted or not; `not_found` otherwise.
+  virtual Result<Message> get_message(const Uuid& id) = 0;
+  /// Messages received by `recipient`, newest first.
+  virtual Result<Page<Message>> inbox(const Uuid& recipient, const PageRequest& page) = 0;
+  /// Messages between `a` and `b` in either direction, newest first.
+  virtual Result<Page<Message>> conversation(const Uuid& a, const Uuid& b,
+                                             const PageRequest& page) = 0;
+  /// Sets read_at if not yet set; `not_found` for an unknown id.
+  virtual Result<void> mark_read(const Uuid& id, Timestamp at) = 0;
+  /// Marks a message deleted; it stays until purged.
+  virtual Result<void> soft_delete_message(const Uuid& id) = 0;
+  /// Deletes messages whose expires_at is at or before `now`; returns how many.
+  virtual Result<std::uint64_t> purge_expired(Timestamp now) = 0;
+
+  /// Inserts a key record; `invalid_argument` if the user does not exist.
+  virtual Result<void> insert_key(const KeyRecord& key) = 0;
+  /// A key record by id; `not_found` otherwise.
+  virtual Result<KeyRecord> get_key(const Uuid& id) = 0;
+  /// A user's key records, newest first.
+  virtual Result<std::vector<KeyRecord>> keys_for_user(const Uuid& user_id) = 0;
+  /// Sets is_active = false.
+  virtual Result<void> deactivate_key(const Uuid& id) = 0;
+};
+
+}  // namespace strata::sdk
