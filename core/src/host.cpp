@@ -88,7 +88,8 @@ Host::~Host() {
 sdk::Result<std::unique_ptr<Host>> Host::open_file(const std::filesystem::path& path,
                                                    HostOptions options) {
   if (!options.env) options.env = process_env();
-  return open(load_config_file(path, options.env), std::move(options));
+  auto config = load_config_file(path, options.env);  // before options is moved
+  return open(std::move(config), std::move(options));
 }
 
 sdk::Result<std::unique_ptr<Host>> Host::open_string(std::string_view toml, HostOptions options,
@@ -96,8 +97,8 @@ sdk::Result<std::unique_ptr<Host>> Host::open_string(std::string_view toml, Host
                                                      std::filesystem::path base_dir) {
   if (!options.env) options.env = process_env();
   if (base_dir.empty()) base_dir = std::filesystem::current_path();
-  return open(parse_config(toml, std::move(source), std::move(base_dir), options.env),
-              std::move(options));
+  auto config = parse_config(toml, std::move(source), std::move(base_dir), options.env);
+  return open(std::move(config), std::move(options));
 }
 
 sdk::Result<std::unique_ptr<Host>> Host::open(sdk::Result<HostConfig> config, HostOptions options) {

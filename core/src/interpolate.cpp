@@ -15,9 +15,11 @@ bool valid_name_char(char c) {
 }
 
 // Expands text[pos..] up to an unmatched '}' (when nested) or the end.
-// On return `pos` is at the '}' (nested) or text.size().
+// On return `pos` is at the '}' (nested) or text.size(). With `evaluate`
+// false it only checks the syntax: as in the shell, a default that is not
+// used is not expanded, so its unset variables are no error.
 sdk::Result<std::string> expand(std::string_view text, std::size_t& pos, bool nested,
-                                const EnvLookup& env) {
+                                const EnvLookup& env, bool evaluate = true) {
   std::string out;
   while (pos < text.size()) {
     char c = text[pos];
@@ -45,7 +47,7 @@ sdk::Result<std::string> expand(std::string_view text, std::size_t& pos, bool ne
       return fail(ErrorCode::invalid_argument, "'${' must be followed by a variable name");
     if (pos >= text.size())
       return fail(ErrorCode::invalid_argument, "unterminated '${" + name + "'");
-    std::optional<std::string> value = env(name);
+    std::optional<std::string> value = evaluate ? env(name) : std::optional<std::string>("");
     if (text[pos] == '}') {
       ++pos;
       if (!value)
@@ -59,13 +61,14 @@ sdk::Result<std::string> expand(std::string_view text, std::size_t& pos, bool ne
       return fail(ErrorCode::invalid_argument,
                   "unexpected character after '${" + name + "': use ${NAME} or ${NAME:-default}");
     pos += 2;
-    auto fallback = expand(text, pos, true, env);
+    bool use_fallback = evaluate && (!value || value->empty());
+    auto fallback = expand(text, pos, true, env, use_fallback);
     if (!fallback) return fallback;
     if (pos >= text.size())
       return fail(ErrorCode::invalid_argument, "unterminated '${" + name + ":-'");
     ++pos;  // the closing '}'
     // As in the shell, ':-' also replaces an empty value.
-    out += (value && !value->empty()) ? *value : *fallback;
+    out += use_fallback ? *fallback : value.value_or("");
   }
   if (nested) return fail(ErrorCode::invalid_argument, "unterminated '${'");
   return out;

@@ -8,6 +8,11 @@ namespace {
 using sdk::ErrorCode;
 using sdk::fail;
 
+// Crypto++ refuses to key GCM without an IV. Every call passes its own IV to
+// EncryptAndAuthenticate/DecryptAndVerify, which resynchronize with it, so
+// this placeholder is never used to encrypt anything.
+constexpr std::uint8_t placeholder_iv[12] = {};
+
 // Associated data for wrapped key material: keeps a wrapped key from ever
 // opening as a message and the reverse.
 constexpr std::string_view wrap_context = "strata:aes_gcm:wrap:v1";
@@ -19,12 +24,12 @@ AesGcmCipher::Key::Key(KeySpec spec)
       material(std::move(spec.material)),
       encryptors([this] {
         auto e = std::make_unique<Encryptor>();
-        e->SetKey(material.data(), material.size(), CryptoPP::g_nullNameValuePairs);
+        e->SetKeyWithIV(material.data(), material.size(), placeholder_iv, sizeof placeholder_iv);
         return e;
       }),
       decryptors([this] {
         auto d = std::make_unique<Decryptor>();
-        d->SetKey(material.data(), material.size(), CryptoPP::g_nullNameValuePairs);
+        d->SetKeyWithIV(material.data(), material.size(), placeholder_iv, sizeof placeholder_iv);
         return d;
       }) {}
 

@@ -1,0 +1,28 @@
+// Runs the SDK's cache conformance kit on ExampleCache, with a clock the kit can move.
+#define CATCH_CONFIG_MAIN
+#include <strata/sdk/testing/cache_kit.hpp>
+
+#include "example_cache.hpp"
+
+namespace {
+
+strata::sdk::testing::CacheTarget example_target() {
+  auto clock = std::make_shared<strata::sdk::ManualClock>();
+  strata::sdk::testing::CacheTarget target;
+  target.fresh = [clock] {
+    strata::sdk::PluginContext context;
+    context.plugin = "example_cache";
+    context.instance = "default";
+    context.role = strata::sdk::Role::cache;
+    context.config = strata::sdk::ConfigView({{"default_ttl_s", std::int64_t{3600}}});
+    context.clock = clock;
+    return std::make_shared<example::ExampleCache>(context);
+  };
+  target.default_ttl = std::chrono::seconds(3600);
+  target.advance_clock = [clock](strata::sdk::Ttl d) { clock->advance(d); };
+  return target;
+}
+
+}  // namespace
+
+STRATA_CACHE_CONFORMANCE("example_cache", example_target())

@@ -1,0 +1,179 @@
+#pragma once
+// Cache conformance kit. Instantiate once per plugin and instance:
+//
+//   STRATA_CACHE_CONFORMANCE("redis session", my_cache_target())
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "strata/sdk/sdk.hpp"
+#include "strata/sdk/testing/catch.hpp"
+#include "strata/sdk/testing/fixtures.hpp"
+#include "strata/sdk/testing/expect.hpp"
+
+namespace strata::sdk::testing {
+
+/// What the cache kit needs from a plugin.
+struct CacheTarget {
+  /// An empty cache instance.
+  std::function<std::shared_ptr<Cache>()> fresh;
+  /// The instance's configured default TTL; empty when values without a TTL never expire.
+  std::optional<Ttl> default_ttl;
+  /// Capability: moves the clock the cache reads (a ManualClock). Left empty
+  /// for backends that keep real time; the kit then sleeps instead.
+  std::function<void(Ttl)> advance_clock;
+  /// Optional: another instance on the same backend, to prove clear() stays in its namespace.
+  std::function<std::shared_ptr<Cache>()> sibling;
+};
+
+/// Runs every cache check; each SECTION gets a fresh instance.
+inline void run_cache_conformance(const CacheTarget& target) {
+  using detail::expect_error;
+  using detail::expect_ok;
+  std::shared_ptr<Cache> c = target.fresh();
+  REQUIRE(c);
+  auto pass = [&](Ttl d) {
+    if (target.advance_clock) target.advance_clock(d);
+    else std::this_thread::sleep_for(d);
+  };
+  auto value_of = [&](std::string_view key) { return expect_ok(c->get(key)); };
+
+  SECTION("health") { expect_ok(c->health()); }
+
+  SECTION("set, get, overwrite, remove, exists") {
+    CHECK_FALSE(value_of("absent").has_value());
+    expect_ok(c->set("k", as_bytes("v1"), std::nullopt));
+    CHECK(value_of("k") == to_bytes("v1"));
+    expect_ok(c->set("k", as_bytes("v2"), std::nullopt));
+    CHECK(value_of("k") == to_bytes("v2"));
+    CHECK(expect_ok(c->exists("k")));
+    CHECK(expect_ok(c->remove("k")));
+    CHECK_FALSE(expect_ok(c->remove("k")));
+    CHECK_FALSE(expect_ok(c->exists("k")));
+    expect_ok(c->set("empty", BytesView{}, std::nullopt));
+    CHECK(value_of("empty") == Bytes{});
+  }
+
+  SECTION("binary and hostile keys and values round-trip, 1 MiB included") {
+    std::vector<std::string> keys = hostile_strings();
+    keys.push_back(std::string("nul\0in key", 11));
+    keys.push_back("with space");
+    keys.push_back(std::string(1, '\0'));
+    Bytes big(1 << 20);
+    for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<std::uint8_t>(i * 31 + 7);
+    for (const auto& key : keys) {
+      expect_ok(c->set(key, all_byte_values(), std::nullopt));
+      CHECK(value_of(key) == all_byte_values());
+    }
+    expect_ok(c->set("big", big, std::nullopt));
+    CHECK(value_of("big") == big);
+    CHECK(value_of(std::string("nul\0in key", 11)) != value_of("nul"));
+  }
+
+  SECTION("TTL: values expire; ttl() reports what remains; default TTL applies") {
+    expect_ok(c->set("short", as_bytes("v"), Ttl(300)));
+    auto remaining = expect_ok(c->ttl("short"));
+    CHECK(remaining.exists);
+    REQUIRE(remaining.remaining.has_value());
+    CHECK(remaining.remaining->count() > 0);
+    CHECK(remaining.remaining->count() <= 300);
+    pass(Ttl(450));
+    CHECK_FALSE(value_of("short").has_value());
+    CHECK_FALSE(expect_ok(c->exists("short")));
+    CHECK_FALSE(expect_ok(c->ttl("short")).exists);
+
+    expect_ok(c->set("default", as_bytes("v"), std::nullopt));
+    auto ttl = expect_ok(c->ttl("default"));
+    CHECK(ttl.exists);
+    if (target.default_ttl) {
+      REQUIRE(ttl.remaining.has_value());
+      CHECK(*ttl.remaining <= *target.default_ttl);
+      CHECK(*ttl.remaining > *target.default_ttl - std::chrono::seconds(5));
+    } else {
+      CHECK_FALSE(ttl.remaining.has_value());
+    }
+    expect_error(c->set("bad", as_bytes("v"), Ttl(0)), ErrorCode::invalid_argument);
+    expect_error(c->set("bad", as_bytes("v"), Ttl(-5)), ErrorCode::invalid_argument);
+  }
+
+  SECTION("expire sets a new TTL on existing keys only") {
+    CHECK_FALSE(expect_ok(c->expire("absent", Ttl(1000))));
+    expect_ok(c->set("k", as_bytes("v"), Ttl(60'000)));
+    CHECK(expect_ok(c->expire("k", Ttl(300))));
+    CHECK(expect_ok(c->ttl("k")).remaining <= Ttl(300));
+    pass(Ttl(450));
+    CHECK_FALSE(expect_ok(c->exists("k")));
+  }
+
+  SECTION("set_if_absent stores only when absent, and again after expiry") {
+    CHECK(expect_ok(c->set_if_absent("lock", as_bytes("first"), Ttl(300))));
+    CHECK_FALSE(expect_ok(c->set_if_absent("lock", as_bytes("second"), Ttl(300))));
+    CHECK(value_of("lock") == to_bytes("first"));
+    pass(Ttl(450));
+    CHECK(expect_ok(c->set_if_absent("lock", as_bytes("third"), Ttl(300))));
+    CHECK(value_of("lock") == to_bytes("third"));
+  }
+
+  SECTION("get_many and set_many keep order; missing keys are empty") {
+    std::vector<std::pair<std::string, Bytes>> entries;
+    std::vector<std::string> keys;
+    for (int i = 0; i < 100; ++i) {
+      entries.emplace_back("many:" + std::to_string(i), to_bytes("value " + std::to_string(i)));
+      keys.push_back("many:" + std::to_string(i));
+      keys.push_back("missing:" + std::to_string(i));
+    }
+    expect_ok(c->set_many(entries, Ttl(60'000)));
+    auto values = expect_ok(c->get_many(keys));
+    REQUIRE(values.size() == keys.size());
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      if (i % 2 == 0) CHECK(values[i] == entries[i / 2].second);
+      else CHECK_FALSE(values[i].has_value());
+    }
+    CHECK(expect_ok(c->get_many(std::vector<std::string>{})).empty());
+    expect_ok(c->set_many(std::vector<std::pair<std::string, Bytes>>{}, std::nullopt));
+  }
+
+  SECTION("increment: counts from zero, keeps TTL semantics, refuses non-integers") {
+    CHECK(expect_ok(c->increment("n", 5, Ttl(60'000))) == 5);
+    CHECK(expect_ok(c->increment("n", -7, std::nullopt)) == -2);
+    CHECK(value_of("n") == to_bytes("-2"));
+    CHECK(expect_ok(c->ttl("n")).remaining.has_value());
+    expect_ok(c->set("text", as_bytes("not a number"), std::nullopt));
+    expect_error(c->increment("text", 1, std::nullopt), ErrorCode::invalid_argument);
+    CHECK(value_of("text") == to_bytes("not a number"));
+  }
+
+  SECTION("increment is atomic across threads") {
+    constexpr int threads = 4, per_thread = 250;
+    std::vector<std::thread> workers;
+    std::atomic<int> failures{0};
+    for (int t = 0; t < threads; ++t)
+      workers.emplace_back([&] {
+        for (int i = 0; i < per_thread; ++i)
+          if (!c->increment("counter", 1, Ttl(60'000))) ++failures;
+      });
+    for (auto& w : workers) w.join();
+    CHECK(failures == 0);
+    CHECK(value_of("counter") == to_bytes(std::to_string(threads * per_thread)));
+  }
+
+  SECTION("clear removes this instance's keys, not another's") {
+    for (int i = 0; i < 20; ++i) expect_ok(c->set("clear:" + std::to_string(i), as_bytes("v"), std::nullopt));
+    std::shared_ptr<Cache> other = target.sibling ? target.sibling() : nullptr;
+    if (other) expect_ok(other->set("clear:kept", as_bytes("v"), std::nullopt));
+    CHECK(expect_ok(c->clear()) >= 20);
+    for (int i = 0; i < 20; ++i) CHECK_FALSE(value_of("clear:" + std::to_string(i)).has_value());
+    if (other) CHECK(expect_ok(other->get("clear:kept")) == to_bytes("v"));
+  }
+}
+
+}  // namespace strata::sdk::testing
+
+/// Declares the cache conformance test case for one plugin instance.
+#define STRATA_CACHE_CONFORMANCE(LABEL, ...)                          \
+  TEST_CASE("cache conformance: " LABEL, "[conformance][cache]") {    \
+    ::strata::sdk::testing::run_cache_conformance(__VA_ARGS__);       \
+  }

@@ -1,0 +1,7 @@
+#pragma once
+// Catch2 v2 (Debian's, catch2/catch.hpp) or v3, whichever the integrator has.
+#if __has_include(<catch2/catch_test_macros.hpp>)
+#include <catch2/catch_test_macros.hpp>
+#else
+#include <catch2/catch.hpp>
+#endif

@@ -1,0 +1,341 @@
+#pragma once
+// Storage conformance kit. Instantiate once per plugin and configuration:
+//
+//   STRATA_STORAGE_CONFORMANCE("memory", my_storage_target())
+//
+// where the target's `fresh` returns a new, empty, fully migrated storage.
+
+#include <algorithm>
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "strata/sdk/sdk.hpp"
+#include "strata/sdk/testing/catch.hpp"
+#include "strata/sdk/testing/expect.hpp"
+#include "strata/sdk/testing/fixtures.hpp"
+
+namespace strata::sdk::testing {
+
+/// What the storage kit needs from a plugin.
+struct StorageTarget {
+  /// A new, empty storage at its newest schema version.
+  std::function<std::shared_ptr<Storage>()> fresh;
+  /// Capability: safe to insert from one thread while another pages (true for real servers).
+  bool concurrent_writers = true;
+};
+
+namespace detail {
+
+// Every visible message of an inbox, page by page.
+inline std::vector<Message> all_pages(Storage& s, const Uuid& recipient, std::size_t limit) {
+  std::vector<Message> out;
+  PageRequest request{limit, std::nullopt};
+  for (int guard = 0; guard < 100000; ++guard) {
+    auto page = expect_ok(s.inbox(recipient, request));
+    CHECK(page.items.size() <= limit);
+    out.insert(out.end(), page.items.begin(), page.items.end());
+    if (!page.next) break;
+    CHECK(page.items.size() == limit);
+    request.after = page.next;
+  }
+  return out;
+}
+
+inline bool newest_first(const Message& a, const Message& b) {
+  return std::tie(a.created_at, a.id) > std::tie(b.created_at, b.id);
+}
+
+}  // namespace detail
+
+/// Runs every storage check; each SECTION gets a fresh storage.
+inline void run_storage_conformance(const StorageTarget& target) {
+  using detail::expect_error;
+  using detail::expect_ok;
+  std::shared_ptr<Storage> s = target.fresh();
+  REQUIRE(s);
+  const Timestamp t0 = now_ms();
+
+  SECTION("health and schema: newest version, migrating to it is a no-op") {
+    expect_ok(s->health());
+    auto status = expect_ok(s->schema_status());
+    CHECK(status.current == status.latest);
+    CHECK(status.latest >= 1);
+    auto again = expect_ok(s->migrate(status.latest));
+    CHECK(again.current == status.latest);
+  }
+
+  SECTION("users: stored exactly, found by id, username and email") {
+    for (const auto& hostile : hostile_strings()) {
+      User u = make_user("u", t0);
+      u.username = hostile + u.id.str();
+      u.email = u.id.str() + "@" + hostile;
+      u.password_hash = hostile;
+      expect_ok(s->create_user(u));
+      CHECK(expect_ok(s->get_user(u.id)) == u);
+      CHECK(expect_ok(s->find_user_by_username(u.username)) == u);
+      CHECK(expect_ok(s->find_user_by_email(u.email)) == u);
+    }
+    User none = make_user("none");
+    expect_error(s->get_user(none.id), ErrorCode::not_found);
+    expect_error(s->find_user_by_username(none.username), ErrorCode::not_found);
+    expect_error(s->find_user_by_email(none.email), ErrorCode::not_found);
+  }
+
+  SECTION("users: id, username and email are unique") {
+    User a = make_user("a", t0);
+    expect_ok(s->create_user(a));
+    User same_id = make_user("b", t0);
+    same_id.id = a.id;
+    expect_error(s->create_user(same_id), ErrorCode::already_exists);
+    User same_name = make_user("c", t0);
+    same_name.username = a.username;
+    expect_error(s->create_user(same_name), ErrorCode::already_exists);
+    User same_email = make_user("d", t0);
+    same_email.email = a.email;
+    expect_error(s->create_user(same_email), ErrorCode::already_exists);
+    CHECK(expect_ok(s->get_user(a.id)) == a);
+    expect_error(s->find_user_by_username(same_email.username), ErrorCode::not_found);
+  }
+
+  SECTION("users: update, last login, activation, uniqueness on update") {
+    User a = make_user("a", t0), b = make_user("b", t0);
+    expect_ok(s->create_user(a));
+    expect_ok(s->create_user(b));
+    a.email = "new-" + a.email;
+    a.public_key.reset();
+    a.updated_at = t0 + std::chrono::seconds(5);
+    expect_ok(s->update_user(a));
+    CHECK(expect_ok(s->get_user(a.id)) == a);
+    CHECK(expect_ok(s->find_user_by_email(a.email)).id == a.id);
+    User clash = a;
+    clash.username = b.username;
+    expect_error(s->update_user(clash), ErrorCode::already_exists);
+    CHECK(expect_ok(s->get_user(a.id)).username == a.username);
+
+    expect_ok(s->record_login(a.id, t0 + std::chrono::seconds(9)));
+    CHECK(expect_ok(s->get_user(a.id)).last_login == t0 + std::chrono::seconds(9));
+    expect_ok(s->set_user_active(a.id, false));
+    CHECK_FALSE(expect_ok(s->get_user(a.id)).is_active);
+    expect_error(s->update_user(make_user("ghost")), ErrorCode::not_found);
+    expect_error(s->record_login(Uuid::generate(), t0), ErrorCode::not_found);
+  }
+
+  SECTION("users: delete removes their keys and messages") {
+    User a = make_user("a", t0), b = make_user("b", t0);
+    expect_ok(s->create_user(a));
+    expect_ok(s->create_user(b));
+    Message m1 = make_message(a.id, b.id, t0), m2 = make_message(b.id, a.id, t0);
+    expect_ok(s->insert_message(m1));
+    expect_ok(s->insert_message(m2));
+    expect_ok(s->insert_key(make_key(a.id, t0)));
+    expect_ok(s->delete_user(a.id));
+    expect_error(s->get_user(a.id), ErrorCode::not_found);
+    expect_error(s->get_message(m1.id), ErrorCode::not_found);
+    expect_error(s->get_message(m2.id), ErrorCode::not_found);
+    CHECK(expect_ok(s->keys_for_user(a.id)).empty());
+    CHECK(expect_ok(s->get_user(b.id)) == b);
+    expect_error(s->delete_user(a.id), ErrorCode::not_found);
+  }
+
+  SECTION("messages: binary content and fields round-trip; references are checked") {
+    User a = make_user("a", t0), b = make_user("b", t0);
+    expect_ok(s->create_user(a));
+    expect_ok(s->create_user(b));
+    Message m = make_message(a.id, b.id, t0);
+    m.key_id = hostile_strings()[0];
+    m.expires_at = t0 + std::chrono::hours(1);
+    expect_ok(s->insert_message(m));
+    CHECK(expect_ok(s->get_message(m.id)) == m);
+    expect_error(s->insert_message(m), ErrorCode::already_exists);
+    expect_error(s->insert_message(make_message(a.id, Uuid::generate(), t0)), ErrorCode::invalid_argument);
+    expect_error(s->insert_message(make_message(Uuid::generate(), b.id, t0)), ErrorCode::invalid_argument);
+    expect_error(s->get_message(Uuid::generate()), ErrorCode::not_found);
+  }
+
+  SECTION("messages: a batch is inserted whole or not at all") {
+    User a = make_user("a", t0), b = make_user("b", t0);
+    expect_ok(s->create_user(a));
+    expect_ok(s->create_user(b));
+    std::vector<Message> batch;
+    for (int i = 0; i < 100; ++i) batch.push_back(make_message(a.id, b.id, t0 - std::chrono::seconds(i)));
+    std::vector<Message> broken = batch;
+    broken.push_back(make_message(a.id, Uuid::generate(), t0));
+    CHECK_FALSE(s->insert_messages(broken).has_value());
+    expect_error(s->get_message(batch.front().id), ErrorCode::not_found);
+    expect_ok(s->insert_messages(batch));
+    CHECK(detail::all_pages(*s, b.id, 1000).size() == batch.size());
+    expect_ok(s->insert_messages(std::span<const Message>{}));
+  }
+
+  SECTION("inbox: newest first by (created_at, id), pages without gaps or repeats") {
+    User a = make_user("a", t0), b = make_user("b", t0), c = make_user("c", t0);
+    for (const auto* u : {&a, &b, &c}) expect_ok(s->create_user(*u));
+    std::vector<Message> expected;
+    for (int i = 0; i < 40; ++i) {
+      // Groups of four share a timestamp, so ties must be broken by id.
+      Message m = make_message(i % 2 ? a.id : c.id, b.id, t0 - std::chrono::seconds(i / 4));
+      expected.push_back(m);
+    }
+    expect_ok(s->insert_messages(expected));
+    expect_ok(s->insert_message(make_message(b.id, a.id, t0)));  // not in b's inbox
+    std::sort(expected.begin(), expected.end(), detail::newest_first);
+    for (std::size_t limit : {1u, 7u, 40u, 1000u}) {
+      auto got = detail::all_pages(*s, b.id, limit);
+      REQUIRE(got.size() == expected.size());
+      for (std::size_t i = 0; i < got.size(); ++i) CHECK(got[i].id == expected[i].id);
+    }
+    auto first = expect_ok(s->inbox(b.id, PageRequest{40, std::nullopt}));
+    CHECK_FALSE(first.next.has_value());
+    CHECK(expect_ok(s->inbox(Uuid::generate(), PageRequest{})).items.empty());
+    expect_error(s->inbox(b.id, PageRequest{0, std::nullopt}), ErrorCode::invalid_argument);
+    expect_error(s->inbox(b.id, PageRequest{max_page_limit + 1, std::nullopt}), ErrorCode::invalid_argument);
+  }
+
+  SECTION("inbox: paging while another thread inserts newer messages") {
+    if (!target.concurrent_writers) return;
+    User a = make_user("a", t0), b = make_user("b", t0);
+    expect_ok(s->create_user(a));
+    expect_ok(s->create_user(b));
+    std::vector<Message> initial;
+    for (int i = 0; i < 300; ++i) initial.push_back(make_message(a.id, b.id, t0 - std::chrono::milliseconds(i)));
+    expect_ok(s->insert_messages(initial));
+    // Reader and writer take turns loosely: the writer stays at most ten
+    // inserts ahead of the pages read, and the reader waits for at least one
+    // insert per page, so inserts land while the pages are being read.
+    std::atomic<bool> stop{false};
+    std::atomic<int> written{0}, pages_read{0};
+    std::thread writer([&] {
+      for (int i = 1; i <= 300 && !stop; ++i) {
+        while (pages_read * 10 < i && !stop) std::this_thread::yield();
+        if (s->insert_message(make_message(a.id, b.id, t0 + std::chrono::milliseconds(i)))) ++written;
+      }
+    });
+    std::vector<Message> seen;
+    PageRequest request{10, std::nullopt};
+    for (int pages = 1;; ++pages) {
+      auto page = s->inbox(b.id, request);
+      REQUIRE(page.has_value());
+      seen.insert(seen.end(), page->items.begin(), page->items.end());
+      pages_read = pages;
+      if (!page->next) break;
+      request.after = page->next;
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+      while (written < pages && written < 300 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::yield();
+    }
+    stop = true;
+    writer.join();
+    std::set<Uuid> ids;
+    for (const auto& m : seen) CHECK(ids.insert(m.id).second);  // no repeats
+    for (const auto& m : initial) CHECK(ids.contains(m.id));     // no gaps
+    CHECK(std::is_sorted(seen.begin(), seen.end(), detail::newest_first));
+    CHECK(written >= 29);  // one insert landed between each pair of pages
+  }
+
+  SECTION("conversation: both directions, nobody else's") {
+    User a = make_user("a", t0), b = make_user("b", t0), c = make_user("c", t0);
+    for (const auto* u : {&a, &b, &c}) expect_ok(s->create_user(*u));
+    std::vector<Message> ab;
+    for (int i = 0; i < 10; ++i)
+      ab.push_back(make_message(i % 2 ? a.id : b.id, i % 2 ? b.id : a.id, t0 - std::chrono::seconds(i)));
+    expect_ok(s->insert_messages(ab));
+    expect_ok(s->insert_message(make_message(a.id, c.id, t0)));
+    expect_ok(s->insert_message(make_message(c.id, b.id, t0)));
+    std::sort(ab.begin(), ab.end(), detail::newest_first);
+    for (auto [x, y] : {std::pair{a.id, b.id}, std::pair{b.id, a.id}}) {
+      std::vector<Message> got;
+      PageRequest request{3, std::nullopt};
+      for (;;) {
+        auto page = expect_ok(s->conversation(x, y, request));
+        got.insert(got.end(), page.items.begin(), page.items.end());
+        if (!page.next) break;
+        request.after = page.next;
+      }
+      REQUIRE(got.size() == ab.size());
+      for (std::size_t i = 0; i < got.size(); ++i) CHECK(got[i].id == ab[i].id);
+    }
+  }
+
+  SECTION("mark read keeps the first time; soft delete and expiry hide from pages") {
+    User a = make_user("a", t0), b = make_user("b", t0);
+    expect_ok(s->create_user(a));
+    expect_ok(s->create_user(b));
+    Message kept = make_message(a.id, b.id, t0);
+    Message deleted = make_message(a.id, b.id, t0 - std::chrono::seconds(1));
+    Message expired = make_message(a.id, b.id, t0 - std::chrono::seconds(2));
+    expired.expires_at = t0 - std::chrono::hours(1);
+    Message later = make_message(a.id, b.id, t0 - std::chrono::seconds(3));
+    later.expires_at = Timestamp::now() + std::chrono::hours(1);
+    expect_ok(s->insert_messages(std::vector<Message>{kept, deleted, expired, later}));
+
+    expect_ok(s->mark_read(kept.id, t0 + std::chrono::seconds(1)));
+    expect_ok(s->mark_read(kept.id, t0 + std::chrono::seconds(2)));
+    CHECK(expect_ok(s->get_message(kept.id)).read_at == t0 + std::chrono::seconds(1));
+    expect_error(s->mark_read(Uuid::generate(), t0), ErrorCode::not_found);
+
+    expect_ok(s->soft_delete_message(deleted.id));
+    CHECK(expect_ok(s->get_message(deleted.id)).is_deleted);
+    expect_error(s->soft_delete_message(Uuid::generate()), ErrorCode::not_found);
+
+    auto inbox = detail::all_pages(*s, b.id, 10);
+    std::vector<Uuid> ids;
+    for (const auto& m : inbox) ids.push_back(m.id);
+    CHECK(ids == std::vector<Uuid>{kept.id, later.id});
+    auto conversation = expect_ok(s->conversation(a.id, b.id, PageRequest{}));
+    CHECK(conversation.items.size() == 2);
+  }
+
+  SECTION("purge_expired deletes exactly the expired messages and counts them") {
+    User a = make_user("a", t0), b = make_user("b", t0);
+    expect_ok(s->create_user(a));
+    expect_ok(s->create_user(b));
+    std::vector<Message> batch;
+    for (int i = 0; i < 9; ++i) {
+      Message m = make_message(a.id, b.id, t0 - std::chrono::seconds(i));
+      if (i % 3 == 0) m.expires_at = t0 - std::chrono::minutes(i + 1);  // expired
+      if (i % 3 == 1) m.expires_at = t0 + std::chrono::hours(1);        // not yet
+      batch.push_back(m);
+    }
+    expect_ok(s->insert_messages(batch));
+    CHECK(expect_ok(s->purge_expired(t0)) == 3);
+    for (int i = 0; i < 9; ++i) {
+      auto got = s->get_message(batch[static_cast<std::size_t>(i)].id);
+      CHECK(got.has_value() == (i % 3 != 0));
+    }
+    CHECK(expect_ok(s->purge_expired(t0)) == 0);
+    CHECK(expect_ok(s->purge_expired(t0 + std::chrono::hours(2))) == 3);
+  }
+
+  SECTION("key records: stored exactly, newest first, deactivated, user checked") {
+    User a = make_user("a", t0);
+    expect_ok(s->create_user(a));
+    KeyRecord older = make_key(a.id, t0 - std::chrono::hours(1));
+    KeyRecord newer = make_key(a.id, t0);
+    newer.expires_at = t0 + std::chrono::hours(24 * 90);
+    expect_ok(s->insert_key(older));
+    expect_ok(s->insert_key(newer));
+    CHECK(expect_ok(s->get_key(newer.id)) == newer);
+    auto keys = expect_ok(s->keys_for_user(a.id));
+    REQUIRE(keys.size() == 2);
+    CHECK(keys[0] == newer);
+    CHECK(keys[1] == older);
+    expect_ok(s->deactivate_key(older.id));
+    CHECK_FALSE(expect_ok(s->get_key(older.id)).is_active);
+    expect_error(s->insert_key(newer), ErrorCode::already_exists);
+    expect_error(s->insert_key(make_key(Uuid::generate(), t0)), ErrorCode::invalid_argument);
+    expect_error(s->get_key(Uuid::generate()), ErrorCode::not_found);
+    expect_error(s->deactivate_key(Uuid::generate()), ErrorCode::not_found);
+  }
+}
+
+}  // namespace strata::sdk::testing
+
+/// Declares the storage conformance test case for one plugin configuration.
+#define STRATA_STORAGE_CONFORMANCE(LABEL, ...)                              \
+  TEST_CASE("storage conformance: " LABEL, "[conformance][storage]") {      \
+    ::strata::sdk::testing::run_storage_conformance(__VA_ARGS__);           \
+  }

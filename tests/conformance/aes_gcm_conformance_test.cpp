@@ -1,0 +1,73 @@
+// The cipher conformance kit on the aes_gcm plugin, loaded through the host.
+
+#include <strata/sdk/testing/conformance.hpp>
+
+#include "test_host.hpp"
+
+namespace {
+
+using namespace strata;
+
+sdk::testing::CipherTarget aes_gcm() {
+  return {[](const std::vector<sdk::testing::TestKey>& ring) {
+    std::string toml = "[cipher]\nplugin = \"aes_gcm\"\nkeys = [\n";
+    for (std::size_t i = 0; i < ring.size(); ++i)
+      toml += "  { id = \"" + ring[i].id + "\", key = \"" + sdk::to_hex(ring[i].material) +
+              "\", primary = " + (i == 0 ? "true" : "false") + " },\n";
+    toml += "]\n";
+    return test::open_host(toml)->cipher();
+  }};
+}
+
+}  // namespace
+
+STRATA_CIPHER_CONFORMANCE("aes_gcm", aes_gcm())
+
+TEST_CASE("aes_gcm: the seed's DB_ENCRYPTION_KEY is the default key", "[aes_gcm]") {
+  HostOptions options;
+  options.env = test::fake_env({{"DB_ENCRYPTION_KEY", test::test_key_hex}});
+  auto cipher = test::open_host("[cipher]\nplugin = \"aes_gcm\"\n", options)->cipher();
+  CHECK(cipher->primary_key_id().value() == "default");
+  auto sealed = cipher->seal(sdk::as_bytes("hello"), {});
+  REQUIRE(sealed);
+  CHECK(sealed->iv.size() == 12);
+  CHECK(sealed->ciphertext.size() == 5 + 16);
+}
+
+TEST_CASE("aes_gcm: a key ring plus the seed key keeps the seed key as an opener", "[aes_gcm]") {
+  HostOptions options;
+  options.env = test::fake_env({{"DB_ENCRYPTION_KEY", test::test_key_hex}});
+  std::string other(64, 'a');
+  auto cipher = test::open_host("[cipher]\nplugin = \"aes_gcm\"\nkeys = [{ id = \"new\", key = \"" + other +
+                                    "\", primary = true }]\n",
+                                options)
+                    ->cipher();
+  CHECK(cipher->primary_key_id().value() == "new");
+  CHECK(cipher->key_ids().value() == std::vector<std::string>{"new", "default"});
+}
+
+TEST_CASE("aes_gcm: bad key rings are refused with the key id named, never the key", "[aes_gcm]") {
+  std::string good(64, 'b');
+  struct Case {
+    std::string keys;
+    std::string message;
+  };
+  std::vector<Case> cases = {
+      {R"([{ id = "short", key = "abcd" }])", "key 'short' must be exactly 64 hex characters (32 bytes); got 4"},
+      {R"([{ id = "nothex", key = ")" + std::string(64, 'z') + R"(" }])", "key 'nothex' must be hex"},
+      {R"([{ id = "a", key = ")" + good + R"(" }, { id = "a", key = ")" + good + R"(" }])", "appears twice"},
+      {R"([{ id = "a", key = ")" + good + R"(" }, { id = "b", key = ")" + good + R"(" }])", "none is primary"},
+      {R"([{ id = "a", key = ")" + good + R"(", primary = true }, { id = "b", key = ")" + good +
+           R"(", primary = true }])",
+       "marks 2 keys primary"},
+  };
+  for (const auto& c : cases) {
+    auto error = test::open_error("[cipher]\nplugin = \"aes_gcm\"\nkeys = " + c.keys + "\n");
+    INFO(error.message);
+    CHECK(error.message.find(c.message) != std::string::npos);
+    CHECK(error.message.find(good) == std::string::npos);
+    CHECK(error.code == sdk::ErrorCode::invalid_argument);
+  }
+  auto none = test::open_error("[cipher]\nplugin = \"aes_gcm\"\n");
+  CHECK(none.message.find("no key configured") != std::string::npos);
+}

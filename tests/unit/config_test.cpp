@@ -1,0 +1,102 @@
+// Config errors: each names file:line:column and what is wrong.
+
+#include <fstream>
+
+#include "test_host.hpp"
+
+using namespace strata;
+using test::fake_env;
+using test::open_error;
+using test::open_host;
+
+namespace {
+
+void expect_message(std::string_view toml, std::initializer_list<std::string_view> fragments,
+                    HostOptions options = {}) {
+  auto error = open_error(toml, std::move(options));
+  INFO(error.message);
+  for (auto fragment : fragments) CHECK(error.message.find(fragment) != std::string::npos);
+}
+
+}  // namespace
+
+TEST_CASE("config: malformed TOML names line and column", "[config]") {
+  expect_message("[storage]\nplugin = \"memory\n", {"test.toml:2:", "malformed TOML"});
+  expect_message("[cache.default]\nplugin = \"memory\"\n[cache.default]\nplugin = \"memory\"\n",
+                 {"test.toml:3:", "malformed TOML"});
+}
+
+TEST_CASE("config: unknown keys suggest the nearest valid one", "[config]") {
+  expect_message("[storag]\nplugin = \"memory\"\n", {"test.toml:1:", "unknown key 'storag'", "did you mean 'storage'"});
+  expect_message("[cache.default]\nplugin = \"memory\"\ndefault_ttl = 5\n",
+                 {"test.toml:3:1", "unknown key 'default_ttl' in [cache.default]", "did you mean 'default_ttl_s'"});
+  expect_message("[cache.default]\nplugin = \"memory\"\nzzzzzzzz = 5\n", {"valid keys: plugin default_ttl_s"});
+  expect_message("[host]\nplugin_dir = \"x\"\n", {"unknown key 'plugin_dir' in [host]; valid keys: plugin_path"});
+  expect_message("[cipher]\nplugin = \"aes_gcm\"\nkeys = [{ id = \"a\", kye = \"b\" }]\n",
+                 {"unknown key 'kye' in [cipher].keys[0]", "did you mean 'key'"});
+}
+
+TEST_CASE("config: wrong types and missing keys", "[config]") {
+  expect_message("[cache.default]\nplugin = \"memory\"\ndefault_ttl_s = \"ten\"\n",
+                 {"test.toml:3:17", "[cache.default].default_ttl_s must be integer, not a string"});
+  expect_message("[cache.default]\nplugin = 7\n", {"plugin must be a non-empty string"});
+  expect_message("[storage]\nhost = \"x\"\n", {"test.toml:1:1", "[storage] has no 'plugin' key"});
+  expect_message("[cipher]\nplugin = \"aes_gcm\"\nkeys = [{ key = \"00\" }]\n",
+                 {"[cipher].keys[0] is missing required key 'id'"});
+  expect_message("[cache]\nplugin = \"memory\"\n", {"[cache] holds named instances"});
+  expect_message("[cache.\"Bad Name\"]\nplugin = \"memory\"\n", {"cache instance name 'Bad Name'"});
+  expect_message("[storage]\nplugin = \"memory\"\nwhen = 2026-11-25\n", {"dates and times are not used"});
+}
+
+TEST_CASE("config: variables, secrets and their errors", "[config]") {
+  expect_message("[cipher]\nplugin = \"aes_gcm\"\nkey = \"${NOPE}\"\n",
+                 {"test.toml:3:7", "environment variable 'NOPE' is not set"});
+  expect_message("[cipher]\nplugin = \"aes_gcm\"\nkey = { env = \"NOPE\" }\n",
+                 {"[cipher].key", "secret environment variable 'NOPE' is not set"});
+  expect_message("[cipher]\nplugin = \"aes_gcm\"\nkey = { file = \"/nonexistent/strata.key\" }\n",
+                 {"cannot read secret file '/nonexistent/strata.key'", "No such file or directory"});
+  expect_message("[cipher]\nplugin = \"aes_gcm\"\nkey = \"abc\"\n",
+                 {"[cipher]", "key 'default' must be exactly 64 hex characters (32 bytes); got 3"});
+
+  HostOptions options;
+  options.env = fake_env({{"TTL", "60"}, {"KEY", test::test_key_hex}});
+  auto host = open_host("[cache.default]\nplugin = \"memory\"\ndefault_ttl_s = \"${TTL:-5}\"\n"
+                        "[cipher]\nplugin = \"aes_gcm\"\nkey = { env = \"KEY\" }\n",
+                        options);
+  std::string shown = host->effective_config();
+  CHECK(shown.find("default_ttl_s = 60") != std::string::npos);
+  CHECK(shown.find(test::test_key_hex) == std::string::npos);
+  CHECK(shown.find("<redacted>") != std::string::npos);
+
+  HostOptions bad_number;
+  bad_number.env = fake_env({{"TTL", "sixty"}});
+  expect_message("[cache.default]\nplugin = \"memory\"\ndefault_ttl_s = \"${TTL}\"\n", {"'sixty' is not an integer"},
+                 bad_number);
+}
+
+TEST_CASE("config: secrets from files are read and never shown", "[config]") {
+  auto path = std::filesystem::temp_directory_path() / ("strata-key-" + sdk::Uuid::generate().str());
+  std::ofstream(path) << test::test_key_hex << "\n";
+  auto host = open_host("[cipher]\nplugin = \"aes_gcm\"\nkey = { file = \"" + path.string() + "\" }\n");
+  CHECK(host->cipher()->health());
+  CHECK(host->effective_config().find(test::test_key_hex) == std::string::npos);
+  std::filesystem::remove(path);
+}
+
+TEST_CASE("config: files that cannot be read", "[config]") {
+  auto missing = Host::open_file("/nonexistent/strata.toml");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().message.find("cannot read config file '/nonexistent/strata.toml'") != std::string::npos);
+}
+
+TEST_CASE("config: the shipped example configs load", "[config]") {
+  HostOptions options;
+  options.env = fake_env({{"STRATA_KEY", test::test_key_hex}, {"DB_ENCRYPTION_KEY", test::test_key_hex}});
+  for (const char* name : {"embedded.toml", "testing.toml", "production.toml"}) {
+    INFO(name);
+    auto host = Host::open_file(std::string(STRATA_SOURCE_DIR) + "/config/" + name, options);
+    INFO((host ? std::string("ok") : host.error().message));
+    REQUIRE(host);
+    for (const auto& report : (*host)->check()) CHECK(report.status);
+  }
+}

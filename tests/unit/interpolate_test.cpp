@@ -1,0 +1,31 @@
+// ${VAR} and ${VAR:-default} interpolation.
+
+#include "test_host.hpp"
+
+using strata::interpolate;
+using strata::test::fake_env;
+
+TEST_CASE("interpolation replaces variables and applies defaults lazily", "[config][interpolate]") {
+  auto env = fake_env({{"HOST", "db.local"}, {"EMPTY", ""}, {"PORT", "5433"}});
+  CHECK(interpolate("host=${HOST} port=${PORT}", env).value() == "host=db.local port=5433");
+  CHECK(interpolate("${MISSING:-fallback}", env).value() == "fallback");
+  CHECK(interpolate("${EMPTY:-fallback}", env).value() == "fallback");  // as the shell's :-
+  CHECK(interpolate("${EMPTY}", env).value() == "");
+  CHECK(interpolate("${MISSING:-${HOST}}", env).value() == "db.local");
+  CHECK(interpolate("${HOST:-${MISSING}}", env).value() == "db.local");  // unused default not expanded
+  CHECK(interpolate("${MISSING:-}", env).value() == "");
+  CHECK(interpolate("cost $$5 and $ alone", env).value() == "cost $5 and $ alone");
+  CHECK(interpolate("no variables", env).value() == "no variables");
+}
+
+TEST_CASE("interpolation errors name the problem", "[config][interpolate]") {
+  auto env = fake_env({});
+  auto unset = interpolate("${DB_PASSWORD}", env);
+  REQUIRE_FALSE(unset);
+  CHECK(unset.error().message.find("'DB_PASSWORD' is not set") != std::string::npos);
+  CHECK_FALSE(interpolate("${MISSING:-${ALSO_MISSING}}", env));
+  CHECK_FALSE(interpolate("${UNTERMINATED", env));
+  CHECK_FALSE(interpolate("${}", env));
+  CHECK_FALSE(interpolate("${A:-unterminated", env));
+  CHECK_FALSE(interpolate("${A?}", env));
+}

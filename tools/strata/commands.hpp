@@ -1,0 +1,15 @@
+#pragma once
+// The CLI's subcommands. Each returns the process exit code.
+
+#include "strata/host.hpp"
+
+namespace strata::cli {
+
+/// `strata plugins`: role, instance, plugin, version, ABI and path of each instance.
+int list_plugins(const Host& host);
+/// `strata check`: every instance's health; 0 when all are healthy, 1 otherwise.
+int check(const Host& host);
+/// `strata config`: the effective config, secrets redacted.
+int print_config(const Host& host);
+
+}  // namespace strata::cli
