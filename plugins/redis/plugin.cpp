@@ -1,0 +1,6 @@
+// Entry point of libstrata-redis.so: the cache role on Redis (hiredis).
+
+#include "redis_cache.hpp"
+
+STRATA_PLUGIN("redis", "1.0.0", "Cache on Redis: TTLs, pipelined multi-get/set, retries (hiredis)",
+              strata::sdk::provide<strata::redis::RedisCache>())

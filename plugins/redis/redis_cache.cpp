@@ -1,0 +1,250 @@
+#include "redis_cache.hpp"
+
+#include <csignal>
+#include <mutex>
+
+namespace strata::redis {
+namespace {
+
+using sdk::ErrorCode;
+using sdk::fail;
+
+std::string_view view(sdk::BytesView bytes) {
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
+sdk::Bytes bytes_of(const redisReply& reply) {
+  return sdk::Bytes(reinterpret_cast<const std::uint8_t*>(reply.str),
+                    reinterpret_cast<const std::uint8_t*>(reply.str) + reply.len);
+}
+
+sdk::Unexpected unexpected_reply(const char* command, const redisReply& reply) {
+  return fail(ErrorCode::internal, std::string("unexpected reply type ") + std::to_string(reply.type) + " to " + command);
+}
+
+// SCAN's MATCH is a glob: the prefix must match literally.
+std::string glob_escape(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+
+// A peer that closes a socket we write to raises SIGPIPE, whose default
+// action kills the process; hiredis expects it ignored. Only the default
+// disposition is changed: an application's own handler is left alone.
+void ignore_sigpipe(const sdk::Logger& log) {
+  static std::once_flag once;
+  std::call_once(once, [&] {
+    struct sigaction current {};
+    if (sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
+      std::signal(SIGPIPE, SIG_IGN);
+      log(sdk::LogLevel::debug, "SIGPIPE set to ignored, so a closed Redis socket is an error, not a crash");
+    }
+  });
+}
+
+}  // namespace
+
+RedisCache::RedisCache(const sdk::PluginContext& context) : pool_(read_settings(context.config), context.log) {
+  ignore_sigpipe(context.log);
+}
+
+sdk::ConfigSchema RedisCache::config_schema() { return settings_schema(); }
+
+std::string RedisCache::full_key(std::string_view key) const {
+  std::string out = pool_.settings().key_prefix;
+  out.append(key);
+  return out;
+}
+
+sdk::Result<std::optional<std::string>> RedisCache::expiry_ms(std::optional<sdk::Ttl> ttl) const {
+  if (ttl) {
+    if (ttl->count() <= 0)
+      return fail(ErrorCode::invalid_argument, "TTL must be positive, got " + std::to_string(ttl->count()) + " ms");
+    return std::optional<std::string>(std::to_string(ttl->count()));
+  }
+  if (auto fallback = pool_.settings().default_ttl)
+    return std::optional<std::string>(std::to_string(std::chrono::milliseconds(*fallback).count()));
+  return std::optional<std::string>();
+}
+
+sdk::Result<void> RedisCache::health() {
+  return pool_.run<void>(Repeatable::yes, [](Connection& c) -> sdk::Result<void> {
+    auto reply = c.run({"PING"});
+    if (!reply) return sdk::fail(reply.error());
+    return {};
+  });
+}
+
+sdk::Result<std::optional<sdk::Bytes>> RedisCache::get(std::string_view key) {
+  std::string k = full_key(key);
+  return pool_.run<std::optional<sdk::Bytes>>(Repeatable::yes, [&](Connection& c) -> sdk::Result<std::optional<sdk::Bytes>> {
+    auto reply = c.run({"GET", k});
+    if (!reply) return sdk::fail(reply.error());
+    if ((*reply)->type == REDIS_REPLY_NIL) return std::nullopt;
+    if ((*reply)->type != REDIS_REPLY_STRING) return unexpected_reply("GET", **reply);
+    return bytes_of(**reply);
+  });
+}
+
+sdk::Result<void> RedisCache::set(std::string_view key, sdk::BytesView value, std::optional<sdk::Ttl> ttl) {
+  auto px = expiry_ms(ttl);
+  if (!px) return sdk::fail(px.error());
+  std::string k = full_key(key);
+  Command command = *px ? Command{"SET", k, view(value), "PX", **px} : Command{"SET", k, view(value)};
+  return pool_.run<void>(Repeatable::yes, [&](Connection& c) -> sdk::Result<void> {
+    auto reply = c.run(command);
+    if (!reply) return sdk::fail(reply.error());
+    return {};
+  });
+}
+
+sdk::Result<bool> RedisCache::set_if_absent(std::string_view key, sdk::BytesView value, std::optional<sdk::Ttl> ttl) {
+  auto px = expiry_ms(ttl);
+  if (!px) return sdk::fail(px.error());
+  std::string k = full_key(key);
+  Command command = *px ? Command{"SET", k, view(value), "NX", "PX", **px} : Command{"SET", k, view(value), "NX"};
+  // Not repeatable: if the first try stored the value, a second would answer "not stored".
+  return pool_.run<bool>(Repeatable::no, [&](Connection& c) -> sdk::Result<bool> {
+    auto reply = c.run(command);
+    if (!reply) return sdk::fail(reply.error());
+    return (*reply)->type != REDIS_REPLY_NIL;
+  });
+}
+
+sdk::Result<bool> RedisCache::remove(std::string_view key) {
+  std::string k = full_key(key);
+  return pool_.run<bool>(Repeatable::yes, [&](Connection& c) -> sdk::Result<bool> {
+    auto reply = c.run({"UNLINK", k});
+    if (!reply) return sdk::fail(reply.error());
+    return (*reply)->integer > 0;
+  });
+}
+
+sdk::Result<bool> RedisCache::exists(std::string_view key) {
+  std::string k = full_key(key);
+  return pool_.run<bool>(Repeatable::yes, [&](Connection& c) -> sdk::Result<bool> {
+    auto reply = c.run({"EXISTS", k});
+    if (!reply) return sdk::fail(reply.error());
+    return (*reply)->integer > 0;
+  });
+}
+
+sdk::Result<bool> RedisCache::expire(std::string_view key, sdk::Ttl ttl) {
+  if (ttl.count() <= 0)
+    return fail(ErrorCode::invalid_argument, "TTL must be positive, got " + std::to_string(ttl.count()) + " ms");
+  std::string k = full_key(key), ms = std::to_string(ttl.count());
+  return pool_.run<bool>(Repeatable::yes, [&](Connection& c) -> sdk::Result<bool> {
+    auto reply = c.run({"PEXPIRE", k, ms});
+    if (!reply) return sdk::fail(reply.error());
+    return (*reply)->integer == 1;
+  });
+}
+
+sdk::Result<sdk::KeyTtl> RedisCache::ttl(std::string_view key) {
+  std::string k = full_key(key);
+  return pool_.run<sdk::KeyTtl>(Repeatable::yes, [&](Connection& c) -> sdk::Result<sdk::KeyTtl> {
+    auto reply = c.run({"PTTL", k});
+    if (!reply) return sdk::fail(reply.error());
+    long long ms = (*reply)->integer;
+    if (ms == -2) return sdk::KeyTtl{false, std::nullopt};
+    if (ms == -1) return sdk::KeyTtl{true, std::nullopt};
+    return sdk::KeyTtl{true, sdk::Ttl(ms)};
+  });
+}
+
+sdk::Result<std::vector<std::optional<sdk::Bytes>>> RedisCache::get_many(std::span<const std::string> keys) {
+  using Values = std::vector<std::optional<sdk::Bytes>>;
+  if (keys.empty()) return Values{};
+  std::vector<std::string> full;
+  full.reserve(keys.size());
+  for (const auto& key : keys) full.push_back(full_key(key));
+  Command command{"MGET"};
+  command.insert(command.end(), full.begin(), full.end());
+  return pool_.run<Values>(Repeatable::yes, [&](Connection& c) -> sdk::Result<Values> {
+    auto reply = c.run(command);
+    if (!reply) return sdk::fail(reply.error());
+    if ((*reply)->type != REDIS_REPLY_ARRAY || (*reply)->elements != keys.size())
+      return unexpected_reply("MGET", **reply);
+    Values out;
+    out.reserve(keys.size());
+    for (std::size_t i = 0; i < (*reply)->elements; ++i) {
+      const redisReply& element = *(*reply)->element[i];
+      out.push_back(element.type == REDIS_REPLY_STRING ? std::optional<sdk::Bytes>(bytes_of(element)) : std::nullopt);
+    }
+    return out;
+  });
+}
+
+sdk::Result<void> RedisCache::set_many(std::span<const std::pair<std::string, sdk::Bytes>> entries,
+                                       std::optional<sdk::Ttl> ttl) {
+  if (entries.empty()) return {};
+  auto px = expiry_ms(ttl);
+  if (!px) return sdk::fail(px.error());
+  // MSET takes no TTL: one SET per entry, all sent before any reply is read.
+  std::vector<std::string> keys;
+  keys.reserve(entries.size());
+  std::vector<Command> commands;
+  commands.reserve(entries.size());
+  for (const auto& [key, value] : entries) {
+    keys.push_back(full_key(key));
+    commands.push_back(*px ? Command{"SET", keys.back(), view(value), "PX", **px}
+                           : Command{"SET", keys.back(), view(value)});
+  }
+  return pool_.run<void>(Repeatable::yes, [&](Connection& c) -> sdk::Result<void> {
+    auto replies = c.pipeline(commands);
+    if (!replies) return sdk::fail(replies.error());
+    return {};
+  });
+}
+
+sdk::Result<std::int64_t> RedisCache::increment(std::string_view key, std::int64_t delta, std::optional<sdk::Ttl> ttl) {
+  auto px = expiry_ms(ttl);
+  if (!px) return sdk::fail(px.error());
+  std::string k = full_key(key), by = std::to_string(delta);
+  std::vector<Command> commands{{"INCRBY", k, by}};
+  // NX: only a key without a TTL (a new one) gets it; an existing key keeps its own.
+  if (*px) commands.push_back({"PEXPIRE", k, **px, "NX"});
+  return pool_.run<std::int64_t>(Repeatable::no, [&](Connection& c) -> sdk::Result<std::int64_t> {
+    auto replies = c.pipeline(commands);
+    if (!replies) return sdk::fail(replies.error());
+    return static_cast<std::int64_t>(replies->front()->integer);
+  });
+}
+
+sdk::Result<std::uint64_t> RedisCache::unlink_matching() {
+  const std::string pattern = glob_escape(pool_.settings().key_prefix) + "*";
+  return pool_.run<std::uint64_t>(Repeatable::yes, [&](Connection& c) -> sdk::Result<std::uint64_t> {
+    std::uint64_t removed = 0;
+    std::string cursor = "0";
+    do {
+      auto page = c.run({"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"});
+      if (!page) return sdk::fail(page.error());
+      const redisReply& reply = **page;
+      if (reply.type != REDIS_REPLY_ARRAY || reply.elements != 2) return unexpected_reply("SCAN", reply);
+      cursor.assign(reply.element[0]->str, reply.element[0]->len);
+      const redisReply& keys = *reply.element[1];
+      if (keys.elements == 0) continue;
+      Command unlink{"UNLINK"};
+      for (std::size_t i = 0; i < keys.elements; ++i) unlink.emplace_back(keys.element[i]->str, keys.element[i]->len);
+      auto count = c.run(unlink);
+      if (!count) return sdk::fail(count.error());
+      removed += static_cast<std::uint64_t>((*count)->integer);
+    } while (cursor != "0");
+    return removed;
+  });
+}
+
+sdk::Result<std::uint64_t> RedisCache::clear() {
+  if (!pool_.settings().owns_db) return unlink_matching();
+  return pool_.run<std::uint64_t>(Repeatable::yes, [&](Connection& c) -> sdk::Result<std::uint64_t> {
+    auto replies = c.pipeline(std::vector<Command>{{"DBSIZE"}, {"FLUSHDB", "ASYNC"}});
+    if (!replies) return sdk::fail(replies.error());
+    return static_cast<std::uint64_t>(replies->front()->integer);
+  });
+}
+
+}  // namespace strata::redis

@@ -1,0 +1,43 @@
+#pragma once
+// Cache role on Redis.
+
+#include "redis_pool.hpp"
+#include "strata/sdk/sdk.hpp"
+
+namespace strata::redis {
+
+/// Every key lives under the instance's key_prefix in its db; values are
+/// stored as Redis strings (binary-safe), TTLs with PX. Multi-get is one
+/// MGET, multi-set one pipeline: one round trip each. Needs Redis 7 (PEXPIRE NX).
+class RedisCache : public sdk::Cache {
+ public:
+  explicit RedisCache(const sdk::PluginContext& context);
+  /// See README.md.
+  static sdk::ConfigSchema config_schema();
+
+  sdk::Result<void> health() override;
+  sdk::Result<std::optional<sdk::Bytes>> get(std::string_view key) override;
+  sdk::Result<void> set(std::string_view key, sdk::BytesView value, std::optional<sdk::Ttl> ttl) override;
+  sdk::Result<bool> set_if_absent(std::string_view key, sdk::BytesView value,
+                                  std::optional<sdk::Ttl> ttl) override;
+  sdk::Result<bool> remove(std::string_view key) override;
+  sdk::Result<bool> exists(std::string_view key) override;
+  sdk::Result<bool> expire(std::string_view key, sdk::Ttl ttl) override;
+  sdk::Result<sdk::KeyTtl> ttl(std::string_view key) override;
+  sdk::Result<std::vector<std::optional<sdk::Bytes>>> get_many(std::span<const std::string> keys) override;
+  sdk::Result<void> set_many(std::span<const std::pair<std::string, sdk::Bytes>> entries,
+                             std::optional<sdk::Ttl> ttl) override;
+  sdk::Result<std::int64_t> increment(std::string_view key, std::int64_t delta,
+                                      std::optional<sdk::Ttl> ttl) override;
+  sdk::Result<std::uint64_t> clear() override;
+
+ private:
+  std::string full_key(std::string_view key) const;
+  // "PX" milliseconds for a call's TTL: the given one, else the default; empty for no expiry.
+  sdk::Result<std::optional<std::string>> expiry_ms(std::optional<sdk::Ttl> ttl) const;
+  sdk::Result<std::uint64_t> unlink_matching();
+
+  Pool pool_;
+};
+
+}  // namespace strata::redis

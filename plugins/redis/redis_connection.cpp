@@ -1,0 +1,142 @@
+#include "redis_connection.hpp"
+
+#include <poll.h>
+#include <sys/time.h>
+
+#include <cerrno>
+
+namespace strata::redis {
+namespace {
+
+using sdk::ErrorCode;
+using sdk::fail;
+
+timeval to_timeval(std::chrono::milliseconds ms) {
+  return timeval{static_cast<time_t>(ms.count() / 1000), static_cast<suseconds_t>((ms.count() % 1000) * 1000)};
+}
+
+bool starts_with(std::string_view text, std::string_view prefix) { return text.substr(0, prefix.size()) == prefix; }
+
+}  // namespace
+
+sdk::Error reply_error(const redisReply& reply, const std::string& address) {
+  std::string text(reply.str, reply.len);
+  std::string message = "Redis at " + address + " answered: " + text;
+  if (starts_with(text, "WRONGPASS") || starts_with(text, "NOAUTH") || text.find("invalid password") != std::string::npos ||
+      text.find("invalid username-password") != std::string::npos)
+    return sdk::Error{ErrorCode::auth_failed, message, {}, false};
+  if (starts_with(text, "LOADING") || starts_with(text, "BUSY") || starts_with(text, "MASTERDOWN") ||
+      starts_with(text, "READONLY") || starts_with(text, "OOM") || starts_with(text, "TRYAGAIN"))
+    return sdk::Error{ErrorCode::unavailable, message, {}, true};
+  if (starts_with(text, "WRONGTYPE") || text.find("not an integer") != std::string::npos ||
+      text.find("out of range") != std::string::npos || text.find("invalid expire") != std::string::npos ||
+      text.find("overflow") != std::string::npos)
+    return sdk::Error{ErrorCode::invalid_argument, message, {}, false};
+  if (starts_with(text, "NOPERM")) return sdk::Error{ErrorCode::auth_failed, message, {}, false};
+  return sdk::Error{ErrorCode::internal, message, {}, false};
+}
+
+sdk::Result<std::unique_ptr<Connection>> Connection::open(const Settings& settings) {
+  redisContext* context =
+      redisConnectWithTimeout(settings.host.c_str(), settings.port, to_timeval(settings.connect_timeout));
+  if (!context) return fail(ErrorCode::internal, "cannot allocate a Redis connection");
+  std::string address = settings.address();
+  if (context->err) {
+    std::string why = context->errstr;
+    // hiredis 0.14 has no distinct timeout code: its message says so.
+    bool timed_out = why.find("timed out") != std::string::npos;
+    redisFree(context);
+    return fail(timed_out ? ErrorCode::timeout : ErrorCode::unavailable,
+                "cannot connect to Redis at " + address + ": " + why);
+  }
+  std::unique_ptr<Connection> connection(new Connection(context, address));
+  redisSetTimeout(context, to_timeval(settings.command_timeout));
+  redisEnableKeepAlive(context);
+
+  if (settings.password) {
+    Command auth = settings.username ? Command{"AUTH", *settings.username, *settings.password}
+                                     : Command{"AUTH", *settings.password};
+    if (auto ok = connection->run(auth); !ok) return sdk::fail(ok.error());
+  }
+  if (settings.db != 0) {
+    std::string db = std::to_string(settings.db);
+    if (auto ok = connection->run({"SELECT", db}); !ok) {
+      sdk::Error e = ok.error();
+      if (e.message.find("DB index is out of range") != std::string::npos) {
+        e.code = ErrorCode::invalid_argument;
+        e.message = "Redis at " + address + " has no database " + db + " (DB index is out of range)";
+      }
+      return sdk::fail(e);
+    }
+  }
+  return connection;
+}
+
+Connection::~Connection() { redisFree(context_); }
+
+bool Connection::idle_and_alive() const noexcept {
+  if (broken()) return false;
+  pollfd fd{context_->fd, POLLIN | POLLRDHUP, 0};
+  // An idle connection has nothing to read: readable means EOF or a reset.
+  return ::poll(&fd, 1, 0) == 0;
+}
+
+sdk::Unexpected Connection::io_error() const {
+  std::string why = context_->errstr;
+  // hiredis reports a read that hit the socket timeout as an I/O error with EAGAIN.
+  if (context_->err == REDIS_ERR_IO && (why.find("temporarily unavailable") != std::string::npos ||
+                                        why.find("timed out") != std::string::npos))
+    return fail(ErrorCode::timeout, "Redis at " + address_ + " did not answer in time");
+  if (context_->err == REDIS_ERR_EOF)
+    return fail(ErrorCode::unavailable, "Redis at " + address_ + " closed the connection");
+  return fail(ErrorCode::unavailable, "lost the connection to Redis at " + address_ + ": " + why);
+}
+
+sdk::Result<Reply> Connection::read_reply() {
+  void* raw = nullptr;
+  if (redisGetReply(context_, &raw) != REDIS_OK || !raw) return io_error();
+  Reply reply(static_cast<redisReply*>(raw), &freeReplyObject);
+  if (reply->type == REDIS_REPLY_ERROR) return sdk::fail(reply_error(*reply, address_));
+  return reply;
+}
+
+sdk::Result<Reply> Connection::run(const Command& command) {
+  if (auto sent = pipeline(std::span<const Command>(&command, 1)); !sent) {
+    return sdk::fail(sent.error());
+  } else {
+    return std::move(sent->front());
+  }
+}
+
+sdk::Result<std::vector<Reply>> Connection::pipeline(std::span<const Command> commands) {
+  std::vector<const char*> argv;
+  std::vector<std::size_t> lengths;
+  for (const auto& command : commands) {
+    argv.clear();
+    lengths.clear();
+    for (auto arg : command) {
+      argv.push_back(arg.data());
+      lengths.push_back(arg.size());
+    }
+    if (redisAppendCommandArgv(context_, static_cast<int>(argv.size()), argv.data(), lengths.data()) != REDIS_OK)
+      return io_error();
+  }
+  // Read every reply even after an error reply, so the connection stays in step.
+  std::vector<Reply> replies;
+  replies.reserve(commands.size());
+  std::optional<sdk::Error> first_error;
+  for (std::size_t i = 0; i < commands.size(); ++i) {
+    auto reply = read_reply();
+    if (!reply) {
+      if (broken()) return sdk::fail(reply.error());
+      if (!first_error) first_error = reply.error();
+      replies.emplace_back(nullptr, &freeReplyObject);
+      continue;
+    }
+    replies.push_back(std::move(*reply));
+  }
+  if (first_error) return sdk::fail(*first_error);
+  return replies;
+}
+
+}  // namespace strata::redis

@@ -1,0 +1,57 @@
+#pragma once
+// One hiredis connection: binary-safe argument vectors, pipelines, and
+// error classification into the SDK's portable codes.
+
+#include <hiredis/hiredis.h>
+
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "redis_settings.hpp"
+#include "strata/sdk/error.hpp"
+
+namespace strata::redis {
+
+/// A reply, freed with freeReplyObject.
+using Reply = std::unique_ptr<redisReply, decltype(&freeReplyObject)>;
+
+/// One command as its arguments (binary-safe: NULs, newlines, anything).
+using Command = std::vector<std::string_view>;
+
+/// A connected, authenticated connection on the configured db.
+class Connection {
+ public:
+  /// Connects within connect_timeout, then AUTH and SELECT as configured.
+  /// Refused connections are `unavailable`; a wrong password `auth_failed`;
+  /// a db index the server does not have `invalid_argument`.
+  static sdk::Result<std::unique_ptr<Connection>> open(const Settings& settings);
+  ~Connection();
+
+  /// Sends one command and reads its reply. A Redis error reply is an error
+  /// value, but leaves the connection usable.
+  sdk::Result<Reply> run(const Command& command);
+  /// Sends every command, then reads every reply: one round trip.
+  sdk::Result<std::vector<Reply>> pipeline(std::span<const Command> commands);
+
+  /// True once an I/O error or timeout made the connection unusable.
+  bool broken() const noexcept { return context_->err != 0; }
+  /// False when the server has closed an idle connection (for example after
+  /// a restart): checked before reuse so that no command is sent into a dead socket.
+  bool idle_and_alive() const noexcept;
+
+ private:
+  Connection(redisContext* context, std::string address) : context_(context), address_(std::move(address)) {}
+  sdk::Result<Reply> read_reply();
+  sdk::Unexpected io_error() const;
+
+  redisContext* context_;
+  std::string address_;
+};
+
+/// The error for a Redis error reply ("WRONGPASS …", "ERR value is not an integer …").
+sdk::Error reply_error(const redisReply& reply, const std::string& address);
+
+}  // namespace strata::redis

@@ -1,0 +1,58 @@
+#include "redis_pool.hpp"
+
+namespace strata::redis {
+
+Pool::Pool(Settings settings, sdk::Logger log) : settings_(std::move(settings)), log_(std::move(log)) {}
+
+sdk::Result<std::unique_ptr<Connection>> Pool::acquire(Clock::time_point deadline) {
+  {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      while (!idle_.empty()) {
+        auto connection = std::move(idle_.back());
+        idle_.pop_back();
+        if (connection->idle_and_alive()) return connection;
+        --open_;  // closed by the server while idle: drop it
+      }
+      if (open_ < settings_.pool_size) break;
+      if (returned_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
+          open_ >= settings_.pool_size)
+        return sdk::fail(sdk::ErrorCode::timeout,
+                         "all " + std::to_string(settings_.pool_size) + " connections to Redis at " +
+                             settings_.address() + " stayed busy for " +
+                             std::to_string(settings_.command_timeout.count()) + " ms");
+    }
+    ++open_;
+  }
+  auto connection = Connection::open(settings_);
+  if (!connection) discard();
+  return connection;
+}
+
+void Pool::release(std::unique_ptr<Connection> connection) {
+  {
+    std::lock_guard lock(mutex_);
+    idle_.push_back(std::move(connection));
+  }
+  returned_.notify_one();
+}
+
+void Pool::discard() {
+  {
+    std::lock_guard lock(mutex_);
+    --open_;
+  }
+  returned_.notify_one();
+}
+
+bool Pool::back_off(int attempt, Clock::time_point deadline, const sdk::Error& why) {
+  if (attempt >= settings_.max_attempts) return false;
+  auto delay = retry_delay(attempt);
+  if (Clock::now() + delay >= deadline) return false;
+  log_(sdk::LogLevel::warning, why.message + "; retrying in " + std::to_string(delay.count()) + " ms (attempt " +
+                                   std::to_string(attempt + 1) + " of " + std::to_string(settings_.max_attempts) + ")");
+  std::this_thread::sleep_for(delay);
+  return true;
+}
+
+}  // namespace strata::redis

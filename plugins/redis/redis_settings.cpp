@@ -1,0 +1,66 @@
+#include "redis_settings.hpp"
+
+#include "strata/sdk/error.hpp"
+
+namespace strata::redis {
+namespace {
+
+using sdk::ConfigType;
+using sdk::field;
+
+[[noreturn]] void refuse(const std::string& message) {
+  throw sdk::Error{sdk::ErrorCode::invalid_argument, message, {}, false};
+}
+
+std::int64_t in_range(const sdk::ConfigView& config, const char* key, std::int64_t low, std::int64_t high) {
+  auto value = config.get<std::int64_t>(key);
+  if (value < low || value > high)
+    refuse(std::string(key) + " must be between " + std::to_string(low) + " and " + std::to_string(high) +
+           ", got " + std::to_string(value));
+  return value;
+}
+
+}  // namespace
+
+std::string Settings::address() const { return host + ":" + std::to_string(port) + "/" + std::to_string(db); }
+
+sdk::ConfigSchema settings_schema() {
+  return {
+      field("host", ConfigType::string, "server host name or address").or_default("127.0.0.1").from_env("REDIS_HOST"),
+      field("port", ConfigType::integer, "server port").or_default(6379).from_env("REDIS_PORT"),
+      field("username", ConfigType::string, "ACL user name (Redis 6+); default user when absent"),
+      field("password", ConfigType::string, "password (AUTH)").redact().from_env("REDIS_PASSWORD"),
+      field("db", ConfigType::integer, "database index (the seed: sessions 1, cache 2)").or_default(0).from_env("REDIS_DB"),
+      field("default_ttl_s", ConfigType::integer, "TTL in seconds for values stored without one; 0 = never expire")
+          .or_default(3600),
+      field("key_prefix", ConfigType::string, "prefix of every key of this instance; its namespace").or_default(""),
+      field("owns_db", ConfigType::boolean, "this instance owns the whole db: clear() may FLUSHDB").or_default(false),
+      field("pool.size", ConfigType::integer, "connections kept open at most").or_default(8),
+      field("connect_timeout_ms", ConfigType::integer, "time allowed to connect").or_default(2000),
+      field("command_timeout_ms", ConfigType::integer, "time allowed for one call, retries included").or_default(2000),
+      field("retry.max_attempts", ConfigType::integer, "tries per call when the connection fails; delay min(n*50, 2000) ms")
+          .or_default(3),
+  };
+}
+
+Settings read_settings(const sdk::ConfigView& config) {
+  Settings s;
+  s.host = config.get<std::string>("host");
+  if (s.host.empty()) refuse("host must not be empty");
+  s.port = static_cast<int>(in_range(config, "port", 1, 65535));
+  s.username = config.find<std::string>("username");
+  s.password = config.find<std::string>("password");
+  if (s.password && s.password->empty()) s.password.reset();  // REDIS_PASSWORD= means no password
+  s.db = static_cast<int>(in_range(config, "db", 0, 1 << 20));
+  if (auto ttl = in_range(config, "default_ttl_s", 0, 10LL * 365 * 86400); ttl > 0)
+    s.default_ttl = std::chrono::seconds(ttl);
+  s.key_prefix = config.get<std::string>("key_prefix");
+  s.owns_db = config.get<bool>("owns_db");
+  s.pool_size = static_cast<int>(in_range(config, "pool.size", 1, 1024));
+  s.connect_timeout = std::chrono::milliseconds(in_range(config, "connect_timeout_ms", 1, 600'000));
+  s.command_timeout = std::chrono::milliseconds(in_range(config, "command_timeout_ms", 1, 600'000));
+  s.max_attempts = static_cast<int>(in_range(config, "retry.max_attempts", 1, 100));
+  return s;
+}
+
+}  // namespace strata::redis

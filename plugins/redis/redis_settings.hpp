@@ -1,0 +1,43 @@
+#pragma once
+// The Redis plugin's configuration: schema and parsed values.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "strata/sdk/config.hpp"
+
+namespace strata::redis {
+
+/// Everything a cache instance needs to reach its Redis database.
+struct Settings {
+  std::string host;
+  int port = 6379;
+  std::optional<std::string> username;  // Redis 6 ACL user; absent: the default user
+  std::optional<std::string> password;
+  int db = 0;
+  std::optional<std::chrono::seconds> default_ttl;  // empty: values without a TTL never expire
+  std::string key_prefix;
+  bool owns_db = false;
+  int pool_size = 8;
+  std::chrono::milliseconds connect_timeout{2000};
+  std::chrono::milliseconds command_timeout{2000};
+  int max_attempts = 3;
+
+  /// "127.0.0.1:6379/2", for messages.
+  std::string address() const;
+};
+
+/// The keys this plugin accepts, with the seed's environment variables as fallbacks.
+sdk::ConfigSchema settings_schema();
+
+/// Reads validated config; throws sdk::Error for values out of range.
+Settings read_settings(const sdk::ConfigView& config);
+
+/// The seed's reconnect delay: min(attempt * 50, 2000) ms.
+constexpr std::chrono::milliseconds retry_delay(int attempt) {
+  return std::chrono::milliseconds(std::min(attempt * 50, 2000));
+}
+
+}  // namespace strata::redis

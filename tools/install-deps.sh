@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Strata needs that are not installed yet; when
+# everything is there it changes nothing and asks no server.
+#
+# Usage: tools/install-deps.sh build   # what building the CLI and plugins needs
+#        tools/install-deps.sh test    # plus the test suite, benchmarks and backends
+set -euo pipefail
+
+build_packages=(
+  cmake ninja-build g++ pkg-config
+  libboost-filesystem-dev libtomlplusplus-dev libcrypto++-dev libcli11-dev libfmt-dev
+)
+test_packages=(
+  catch2 nlohmann-json3-dev libbenchmark-dev libssl-dev
+)
+
+case "${1:-build}" in
+  build) wanted=("${build_packages[@]}") ;;
+  test) wanted=("${build_packages[@]}" "${test_packages[@]}") ;;
+  *) echo "usage: $0 build|test" >&2; exit 2 ;;
+esac
+
+missing=()
+for package in "${wanted[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+sudo=()
+[[ $(id -u) -ne 0 ]] && sudo=(sudo)
+echo "installing: ${missing[*]}"
+"${sudo[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Second command: installs what is missing, makes sure the backends the suite
+# needs are running, builds Release with tests and benchmarks, runs the whole
+# suite with ctest, then builds and runs it again under ASan + UBSan.
+#
+# STRATA_SKIP_ASAN=1 skips the sanitizer pass (quicker local runs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+tools/install-deps.sh test
+
+cmake --preset release -DSTRATA_BUILD_TESTS=ON -DSTRATA_BUILD_BENCHMARKS=ON >/dev/null
+cmake --build --preset release
+ctest --preset release
+
+if [[ "${STRATA_SKIP_ASAN:-0}" != 1 ]]; then
+  cmake --preset asan >/dev/null
+  cmake --build --preset asan
+  ctest --preset asan
+fi
