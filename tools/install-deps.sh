@@ -9,9 +9,11 @@ set -euo pipefail
 build_packages=(
   cmake ninja-build g++ pkg-config
   libboost-filesystem-dev libtomlplusplus-dev libcrypto++-dev libcli11-dev libfmt-dev
+  nlohmann-json3-dev libhiredis-dev
 )
 test_packages=(
-  catch2 nlohmann-json3-dev libbenchmark-dev libssl-dev
+  catch2 libbenchmark-dev libssl-dev
+  redis-server redis-tools
 )
 
 case "${1:-build}" in

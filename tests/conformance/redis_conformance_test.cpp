@@ -1,0 +1,46 @@
+// The cache conformance kit on the redis plugin against a real Redis 7 on
+// 127.0.0.1:6379, for the seed's two instances: sessions in db 1, cache in db 2.
+
+#include <strata/sdk/testing/cache_kit.hpp>
+
+#include "backends.hpp"
+#include "test_host.hpp"
+
+namespace {
+
+using namespace strata;
+
+// Each run gets its own key prefix, so runs never see each other's keys.
+std::string redis_table(const std::string& instance, int db, const std::string& prefix, bool owns_db = false) {
+  return "[cache." + instance + "]\nplugin = \"redis\"\nhost = \"127.0.0.1\"\nport = 6379\ndb = " + std::to_string(db) +
+         "\nkey_prefix = \"" + prefix + "\"\nowns_db = " + (owns_db ? "true" : "false") + "\n";
+}
+
+sdk::testing::CacheTarget redis_target(int db) {
+  test::require_backend("Redis", 6379);
+  std::string run = "strata-test:" + sdk::Uuid::generate().str();
+  auto host = std::shared_ptr<Host>(
+      test::open_host(redis_table("default", db, run + ":main:") + redis_table("other", db, run + ":sibling:")));
+  sdk::testing::CacheTarget target;
+  target.fresh = [host] { return host->cache("default"); };
+  target.sibling = [host] { return host->cache("other"); };
+  target.default_ttl = std::chrono::seconds(3600);
+  return target;
+}
+
+sdk::testing::CacheTarget redis_owning_db_target() {
+  test::require_backend("Redis", 6379);
+  // db 9 is the test suite's scratch db: an instance that owns its db may FLUSHDB it.
+  auto host = std::shared_ptr<Host>(test::open_host(redis_table("default", 9, "", true)));
+  if (!host->cache()->clear()) FAIL("cannot clear Redis db 9");
+  sdk::testing::CacheTarget target;
+  target.fresh = [host] { return host->cache("default"); };
+  target.default_ttl = std::chrono::seconds(3600);
+  return target;
+}
+
+}  // namespace
+
+STRATA_CACHE_CONFORMANCE("redis session (db 1)", redis_target(1))
+STRATA_CACHE_CONFORMANCE("redis default (db 2)", redis_target(2))
+STRATA_CACHE_CONFORMANCE("redis owning its db (FLUSHDB)", redis_owning_db_target())

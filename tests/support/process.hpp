@@ -1,0 +1,58 @@
+#pragma once
+// Starting and stopping helper processes (servers, CLIs) with argument vectors, never a shell.
+
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace strata::test {
+
+/// Starts `argv` (searched in PATH) and returns its pid.
+inline pid_t spawn(const std::vector<std::string>& argv) {
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  int rc = posix_spawnp(&pid, args[0], nullptr, nullptr, args.data(), environ);
+  INFO("spawning " << argv[0]);
+  REQUIRE(rc == 0);
+  return pid;
+}
+
+/// Runs `argv` to completion and returns its exit status (-1 if it did not exit normally).
+inline int run(const std::vector<std::string>& argv) {
+  pid_t pid = spawn(argv);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/// Stops a process with SIGTERM and waits for it.
+inline void stop(pid_t pid) {
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+}
+
+/// Waits until `ready()` is true, for at most `limit`.
+template <class Ready>
+bool wait_until(Ready ready, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (ready()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return ready();
+}
+
+}  // namespace strata::test
