@@ -17,6 +17,22 @@ timeval to_timeval(std::chrono::milliseconds ms) {
 
 bool starts_with(std::string_view text, std::string_view prefix) { return text.substr(0, prefix.size()) == prefix; }
 
+// RESP encoding of commands: "*<argc>\r\n" then "$<len>\r\n<arg>\r\n" per argument.
+// Encoding a whole pipeline into one buffer, appended to hiredis once, costs
+// a fraction of formatting each command through redisAppendCommandArgv.
+void encode(const Command& command, std::string& out) {
+  out += '*';
+  out += std::to_string(command.size());
+  out += "\r\n";
+  for (auto arg : command) {
+    out += '$';
+    out += std::to_string(arg.size());
+    out += "\r\n";
+    out.append(arg);
+    out += "\r\n";
+  }
+}
+
 }  // namespace
 
 sdk::Error reply_error(const redisReply& reply, const std::string& address) {
@@ -109,18 +125,9 @@ sdk::Result<Reply> Connection::run(const Command& command) {
 }
 
 sdk::Result<std::vector<Reply>> Connection::pipeline(std::span<const Command> commands) {
-  std::vector<const char*> argv;
-  std::vector<std::size_t> lengths;
-  for (const auto& command : commands) {
-    argv.clear();
-    lengths.clear();
-    for (auto arg : command) {
-      argv.push_back(arg.data());
-      lengths.push_back(arg.size());
-    }
-    if (redisAppendCommandArgv(context_, static_cast<int>(argv.size()), argv.data(), lengths.data()) != REDIS_OK)
-      return io_error();
-  }
+  std::string wire;
+  for (const auto& command : commands) encode(command, wire);
+  if (redisAppendFormattedCommand(context_, wire.data(), wire.size()) != REDIS_OK) return io_error();
   // Read every reply even after an error reply, so the connection stays in step.
   std::vector<Reply> replies;
   replies.reserve(commands.size());

@@ -155,6 +155,19 @@ TEST_CASE("redis: wrong password and missing db are clear errors at check", "[re
   CHECK(db.error().message.find("has no database 4000") != std::string::npos);
 }
 
+TEST_CASE("redis: config/production.toml's cache instances are healthy", "[redis][config]") {
+  test::require_backend("Redis", 6379);
+  HostOptions options;
+  options.env = test::fake_env({{"DB_ENCRYPTION_KEY", test::test_key_hex}});
+  auto host = Host::open_file(std::string(STRATA_SOURCE_DIR) + "/config/production.toml", options);
+  REQUIRE(host);
+  for (const char* instance : {"session", "default"}) {
+    INFO(instance);
+    REQUIRE((*host)->cache(instance));
+    CHECK((*host)->cache(instance)->health());
+  }
+}
+
 TEST_CASE("redis: out-of-range settings are refused when the host opens", "[redis][config]") {
   auto error = test::open_error("[cache.default]\nplugin = \"redis\"\nport = 70000\n");
   CHECK(error.message.find("port must be between 1 and 65535, got 70000") != std::string::npos);

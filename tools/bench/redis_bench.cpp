@@ -1,0 +1,144 @@
+// The redis plugin against redis-benchmark in the same run, with the same
+// number of connections, pipeline depth and value size, on a scratch db.
+//
+//   get/set at depth 1 with 1 and 50 connections      (goal >= 0.9x)
+//   get_many/set_many of 100 keys vs redis-benchmark -P 100   (goal >= 0.9x)
+//
+// Usage: bench_redis [--quick]   (--quick: fewer operations, for smoke runs)
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <sstream>
+#include <thread>
+
+#include <hiredis/hiredis.h>
+
+#include "bench_host.hpp"
+#include "run_tool.hpp"
+
+namespace {
+
+using namespace strata;
+using Clock = std::chrono::steady_clock;
+
+constexpr int value_size = 32;
+constexpr int scratch_db = 9;
+
+// Requests per second redis-benchmark reports for one test (its --csv output).
+double reference_rps(const std::string& test, int clients, int pipeline, int requests) {
+  std::string out = bench::capture({"redis-benchmark", "-h", "127.0.0.1", "-p", "6379", "--dbnum",
+                                    std::to_string(scratch_db), "-t", test, "-n", std::to_string(requests), "-c",
+                                    std::to_string(clients), "-P", std::to_string(pipeline), "-d",
+                                    std::to_string(value_size), "--csv"});
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("\"" + std::string(test == "get" ? "GET" : "SET"), 0) != 0) continue;
+    auto first = line.find("\",\"") + 3;
+    return std::stod(line.substr(first, line.find('"', first) - first));
+  }
+  throw std::runtime_error("no " + test + " line in redis-benchmark output:\n" + out);
+}
+
+// Operations per second of `op` run `total` times across `threads` threads.
+template <class Op>
+double plugin_ops(int threads, long total, long ops_per_call, Op op) {
+  std::atomic<long> failures{0};
+  auto start = Clock::now();
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t)
+    workers.emplace_back([&] {
+      for (long i = 0; i < total / threads / ops_per_call; ++i)
+        if (!op()) ++failures;
+    });
+  for (auto& w : workers) w.join();
+  double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  if (failures) std::fprintf(stderr, "warning: %ld calls failed\n", failures.load());
+  return static_cast<double>(total) / seconds;
+}
+
+// The raw driver: a bare hiredis loop on one blocking connection, `depth`
+// commands appended before their replies are read.
+double raw_hiredis_ops(const char* command, long total, int depth) {
+  redisContext* c = redisConnect("127.0.0.1", 6379);
+  if (!c || c->err) throw std::runtime_error("raw hiredis cannot connect");
+  freeReplyObject(redisCommand(c, "SELECT %d", scratch_db));
+  std::string value(value_size, 'x');
+  auto start = Clock::now();
+  for (long i = 0; i < total / depth; ++i) {
+    for (int d = 0; d < depth; ++d) {
+      if (command[0] == 'S') redisAppendCommand(c, "SET bench:key:0 %b", value.data(), value.size());
+      else redisAppendCommand(c, "GET bench:key:0");
+    }
+    for (int d = 0; d < depth; ++d) {
+      void* reply = nullptr;
+      if (redisGetReply(c, &reply) != REDIS_OK) throw std::runtime_error("raw hiredis lost the connection");
+      freeReplyObject(reply);
+    }
+  }
+  double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  redisFree(c);
+  return static_cast<double>(total) / seconds;
+}
+
+struct Row {
+  std::string what;
+  double strata, reference, raw;  // raw < 0: not measured
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
+  const long single = quick ? 5'000 : 50'000, many = quick ? 20'000 : 200'000, piped = quick ? 200'000 : 2'000'000;
+
+  auto host = bench::open_or_die("[cache.default]\nplugin = \"redis\"\ndb = " + std::to_string(scratch_db) +
+                                 "\npool.size = 50\nkey_prefix = \"bench:\"\n"
+                                 // No TTL: the same plain SET redis-benchmark sends.
+                                 "default_ttl_s = 0\n");
+  auto cache = host->cache();
+  const sdk::Bytes value(value_size, 'x');
+  std::vector<std::string> keys;
+  std::vector<std::pair<std::string, sdk::Bytes>> entries;
+  for (int i = 0; i < 100; ++i) {
+    keys.push_back("key:" + std::to_string(i));
+    entries.emplace_back(keys.back(), value);
+  }
+  if (!cache->set_many(entries, std::nullopt)) {
+    std::fprintf(stderr, "cannot reach Redis on 127.0.0.1:6379 (tools/services.sh starts it)\n");
+    return 1;
+  }
+  auto set = [&] { return cache->set("key:0", value, std::nullopt).has_value(); };
+  auto get = [&] { return cache->get("key:0").has_value(); };
+
+  std::vector<Row> rows;
+  for (int clients : {1, 50}) {
+    long n = clients == 1 ? single : many;
+    std::string label = std::to_string(clients) + (clients == 1 ? " connection" : " connections");
+    bool one = clients == 1;
+    rows.push_back({"SET, depth 1, " + label, plugin_ops(clients, n, 1, set), reference_rps("set", clients, 1, n),
+                    one ? raw_hiredis_ops("SET", n, 1) : -1});
+    rows.push_back({"GET, depth 1, " + label, plugin_ops(clients, n, 1, get), reference_rps("get", clients, 1, n),
+                    one ? raw_hiredis_ops("GET", n, 1) : -1});
+  }
+  rows.push_back({"set_many 100 keys vs SET -P 100, 1 connection",
+                  plugin_ops(1, piped, 100, [&] { return cache->set_many(entries, std::nullopt).has_value(); }),
+                  reference_rps("set", 1, 100, piped), raw_hiredis_ops("SET", piped, 100)});
+  rows.push_back({"set_many 100 keys with TTL (SET PX pipeline)",
+                  plugin_ops(1, piped, 100, [&] { return cache->set_many(entries, std::chrono::minutes(5)).has_value(); }),
+                  reference_rps("set", 1, 100, piped), -1});
+  rows.push_back({"get_many 100 keys vs GET -P 100, 1 connection",
+                  plugin_ops(1, piped, 100, [&] { return cache->get_many(keys).has_value(); }),
+                  reference_rps("get", 1, 100, piped), raw_hiredis_ops("GET", piped, 100)});
+  (void)cache->clear();
+
+  std::printf("%-48s %13s %13s %8s %13s %9s\n", "operation (value 32 B, db 9)", "strata ops/s", "redis-bench",
+              "ratio", "raw hiredis", "raw/ref");
+  for (const auto& r : rows) {
+    std::printf("%-48s %13.0f %13.0f %7.2fx", r.what.c_str(), r.strata, r.reference, r.strata / r.reference);
+    if (r.raw > 0) std::printf(" %13.0f %8.2fx", r.raw, r.raw / r.reference);
+    std::printf("\n");
+  }
+  return 0;
+}
