@@ -9,11 +9,11 @@ set -euo pipefail
 build_packages=(
   cmake ninja-build g++ pkg-config
   libboost-filesystem-dev libtomlplusplus-dev libcrypto++-dev libcli11-dev libfmt-dev
-  nlohmann-json3-dev libhiredis-dev
+  nlohmann-json3-dev libhiredis-dev libpq-dev
 )
 test_packages=(
   catch2 libbenchmark-dev libssl-dev
-  redis-server redis-tools
+  redis-server redis-tools postgresql postgresql-client
 )
 
 case "${1:-build}" in

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Makes sure the servers the test suite talks to run on 127.0.0.1, starting
-# any that is not: Redis 7 on 6379. Idempotent; prints one line per server.
+# any that is not: PostgreSQL 15 on 5432, Redis 7 on 6379. Idempotent;
+# prints one line per server.
 #
-# Usage: tools/services.sh [redis ...]     (default: all)
+# Usage: tools/services.sh [postgres|redis ...]     (default: all)
 set -euo pipefail
 
 wait_for() {  # wait_for NAME COMMAND...: up to 20 s for COMMAND to succeed
@@ -14,6 +15,39 @@ wait_for() {  # wait_for NAME COMMAND...: up to 20 s for COMMAND to succeed
   done
   echo "$name did not come up; see its log above" >&2
   return 1
+}
+
+# Runs a command as the postgres role's OS user (we may be root or that user).
+as_postgres() {
+  if [[ $(id -un) == postgres ]]; then "$@"; else runuser -u postgres -- "$@"; fi
+}
+
+ensure_postgres() {
+  local version
+  version=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n 1)
+  if [[ -z $version ]]; then
+    echo "postgres: no cluster in /etc/postgresql (is the postgresql package installed?)" >&2
+    return 1
+  fi
+  if ! pg_isready -h 127.0.0.1 -p 5432 -q; then
+    # Debian's cluster, started without systemd (containers, CI).
+    pg_ctlcluster --skip-systemctl-redirect "$version" main start
+    wait_for postgres pg_isready -h 127.0.0.1 -p 5432 -q
+    echo "postgres: started cluster $version/main on 127.0.0.1:5432"
+  else
+    echo "postgres: running on 127.0.0.1:5432"
+  fi
+  # The suite connects as the postgres role over loopback without a password.
+  # A fresh Debian cluster asks for one there: trust loopback on this test cluster.
+  if ! psql -h 127.0.0.1 -U postgres -w -Atqc "SELECT 1" postgres >/dev/null 2>&1; then
+    local hba=/etc/postgresql/$version/main/pg_hba.conf
+    printf '%s\n%s\n%s\n' "# strata test suite: loopback trust (tools/services.sh)" \
+      "host all all 127.0.0.1/32 trust" "host all all ::1/128 trust" | cat - "$hba" > "$hba.strata" &&
+      mv "$hba.strata" "$hba" && chown postgres:postgres "$hba"
+    as_postgres psql -Atqc "SELECT pg_reload_conf()" >/dev/null
+    wait_for "postgres (loopback trust)" psql -h 127.0.0.1 -U postgres -w -Atqc "SELECT 1" postgres
+    echo "postgres: loopback connections trusted for the test suite ($hba)"
+  fi
 }
 
 ensure_redis() {
@@ -31,10 +65,11 @@ ensure_redis() {
 }
 
 services=("$@")
-[[ ${#services[@]} -eq 0 ]] && services=(redis)
+[[ ${#services[@]} -eq 0 ]] && services=(postgres redis)
 for service in "${services[@]}"; do
   case "$service" in
+    postgres) ensure_postgres ;;
     redis) ensure_redis ;;
-    *) echo "unknown service '$service' (known: redis)" >&2; exit 2 ;;
+    *) echo "unknown service '$service' (known: postgres, redis)" >&2; exit 2 ;;
   esac
 done

@@ -56,6 +56,53 @@ int check(const Host& host) {
   return 0;
 }
 
+namespace {
+
+// The storage instance, or a one-line error.
+std::shared_ptr<sdk::Storage> require_storage(const Host& host) {
+  auto storage = host.storage();
+  if (!storage) fmt::print(stderr, "strata: error: the config has no [storage] table\n");
+  return storage;
+}
+
+int report_error(const sdk::Error& error) {
+  fmt::print(stderr, "strata: error: {}\n", error.describe());
+  return 1;
+}
+
+}  // namespace
+
+int migrate(const Host& host, const std::string& direction, std::optional<int> steps) {
+  auto storage = require_storage(host);
+  if (!storage) return 1;
+  auto status = storage->schema_status();
+  if (!status) return report_error(status.error());
+  if (direction == "status") {
+    fmt::print("schema version {} of {}{}\n", status->current, status->latest,
+               status->current == status->latest ? " (up to date)" : " (run `strata migrate up`)");
+    return 0;
+  }
+  if (steps && *steps < 0) {
+    fmt::print(stderr, "strata: error: the number of steps must not be negative\n");
+    return 1;
+  }
+  int target = direction == "up" ? std::min(status->latest, status->current + steps.value_or(status->latest))
+                                 : std::max(0, status->current - steps.value_or(1));
+  auto moved = storage->migrate(target);
+  if (!moved) return report_error(moved.error());
+  fmt::print("schema version {} -> {} (newest {})\n", status->current, moved->current, moved->latest);
+  return 0;
+}
+
+int cleanup(const Host& host) {
+  auto storage = require_storage(host);
+  if (!storage) return 1;
+  auto purged = storage->purge_expired(sdk::Timestamp::now());
+  if (!purged) return report_error(purged.error());
+  fmt::print("purged {} expired message{}\n", *purged, *purged == 1 ? "" : "s");
+  return 0;
+}
+
 int print_config(const Host& host) {
   fmt::print("{}", host.effective_config());
   return 0;

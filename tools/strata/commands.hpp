@@ -1,6 +1,9 @@
 #pragma once
 // The CLI's subcommands. Each returns the process exit code.
 
+#include <optional>
+#include <string>
+
 #include "strata/host.hpp"
 
 namespace strata::cli {
@@ -11,5 +14,9 @@ int list_plugins(const Host& host);
 int check(const Host& host);
 /// `strata config`: the effective config, secrets redacted.
 int print_config(const Host& host);
+/// `strata migrate up|down|status [N]`: moves the storage schema N steps (up: all by default, down: 1).
+int migrate(const Host& host, const std::string& direction, std::optional<int> steps);
+/// `strata cleanup`: purges expired messages now and prints how many.
+int cleanup(const Host& host);
 
 }  // namespace strata::cli

@@ -18,6 +18,14 @@ int main(int argc, char** argv) {
   auto* plugins = app.add_subcommand("plugins", "List running plugins: role, instance, plugin, version, ABI, path");
   auto* check = app.add_subcommand("check", "Load every plugin and run its health check (exit 1 on failure)");
   auto* config = app.add_subcommand("config", "Print the effective config with secrets redacted");
+  auto* migrate = app.add_subcommand("migrate", "Move the storage schema: up [N] (default: all), down [N] (default: 1), status");
+  std::string direction;
+  std::optional<int> steps;
+  migrate->add_option("direction", direction, "up, down or status")
+      ->required()
+      ->check(CLI::IsMember({"up", "down", "status"}));
+  migrate->add_option("steps", steps, "how many versions to move");
+  auto* cleanup = app.add_subcommand("cleanup", "Purge expired messages now");
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -29,6 +37,8 @@ int main(int argc, char** argv) {
     if (*plugins) return strata::cli::list_plugins(**host);
     if (*check) return strata::cli::check(**host);
     if (*config) return strata::cli::print_config(**host);
+    if (*migrate) return strata::cli::migrate(**host, direction, steps);
+    if (*cleanup) return strata::cli::cleanup(**host);
   } catch (const std::exception& e) {
     // Nothing should throw this far; if it does, one sentence, no stack trace.
     fmt::print(stderr, "strata: internal error: {}\n", e.what());

@@ -1,0 +1,163 @@
+#include "pg_connection.hpp"
+
+#include <poll.h>
+
+#include <cstring>
+
+namespace strata::postgres {
+namespace {
+
+using sdk::ErrorCode;
+using sdk::fail;
+using Clock = std::chrono::steady_clock;
+
+std::string trimmed(const char* text) {
+  std::string out = text ? text : "";
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+// Text parameters go to libpq as C strings: a NUL would silently cut the
+// value short, so it is refused instead.
+sdk::Result<void> check_params(const std::vector<Param>& params) {
+  for (std::size_t i = 0; i < params.size(); ++i)
+    if (params[i] && params[i]->find('\0') != std::string::npos)
+      return fail(ErrorCode::invalid_argument,
+                  "parameter " + std::to_string(i + 1) + " contains a NUL byte, which PostgreSQL text cannot hold");
+  return {};
+}
+
+struct ParamArrays {
+  std::vector<const char*> values;
+  explicit ParamArrays(const std::vector<Param>& params) {
+    for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  }
+};
+
+}  // namespace
+
+sdk::Error classify(PGconn* conn, const PGresult* result, const std::string& display) {
+  const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  std::string sqlstate = state ? state : "";
+  std::string message = trimmed(result ? PQresultErrorMessage(result) : PQerrorMessage(conn));
+  if (message.empty()) message = trimmed(PQerrorMessage(conn));
+  if (PQstatus(conn) != CONNECTION_OK || sqlstate.starts_with("08") || sqlstate == "57P01" || sqlstate == "57P02" ||
+      sqlstate == "57P03")
+    return sdk::Error{ErrorCode::unavailable, "lost the connection to PostgreSQL at " + display + ": " + message, {}, true};
+  if (sqlstate == "23505") return sdk::Error{ErrorCode::already_exists, message, {}, false};
+  if (sqlstate == "23503") return sdk::Error{ErrorCode::invalid_argument, message, {}, false};
+  if (sqlstate == "57014") return sdk::Error{ErrorCode::timeout, "statement timed out: " + message, {}, true};
+  if (sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03")
+    return sdk::Error{ErrorCode::conflict, message, {}, true};
+  if (sqlstate.starts_with("28")) return sdk::Error{ErrorCode::auth_failed, message, {}, false};
+  if (sqlstate.starts_with("22") || sqlstate.starts_with("23"))
+    return sdk::Error{ErrorCode::invalid_argument, message, {}, false};
+  if (sqlstate == "42P01" || sqlstate == "42703" || sqlstate == "42883")
+    return sdk::Error{ErrorCode::unavailable, message + " (is the schema migrated? run `strata migrate up`)", {}, false};
+  return sdk::Error{ErrorCode::internal, message + (sqlstate.empty() ? "" : " [SQLSTATE " + sqlstate + "]"), {}, false};
+}
+
+sdk::Result<std::unique_ptr<Connection>> Connection::open(const Settings& settings) {
+  std::vector<const char*> keys, values;
+  for (const auto& [k, v] : settings.keywords) {
+    keys.push_back(k.c_str());
+    values.push_back(v.c_str());
+  }
+  keys.push_back(nullptr);
+  values.push_back(nullptr);
+  // Asynchronous connect, so the timeout is honoured to the millisecond
+  // (libpq's own connect_timeout counts whole seconds, at least two).
+  PGconn* conn = PQconnectStartParams(keys.data(), values.data(), settings.expand_conninfo ? 1 : 0);
+  if (!conn) return fail(ErrorCode::internal, "out of memory starting a PostgreSQL connection");
+  std::unique_ptr<Connection> connection(new Connection(conn, settings.display));
+  const auto deadline = Clock::now() + settings.connect_timeout;
+  PostgresPollingStatusType status = PGRES_POLLING_WRITING;
+  while (PQstatus(conn) != CONNECTION_BAD && status != PGRES_POLLING_OK && status != PGRES_POLLING_FAILED) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0)
+      return fail(ErrorCode::timeout, "could not connect to PostgreSQL at " + settings.display + " within " +
+                                          std::to_string(settings.connect_timeout.count()) + " ms");
+    pollfd fd{PQsocket(conn), static_cast<short>(status == PGRES_POLLING_READING ? POLLIN : POLLOUT), 0};
+    if (::poll(&fd, 1, static_cast<int>(left)) > 0) status = PQconnectPoll(conn);
+  }
+  if (PQstatus(conn) != CONNECTION_OK) {
+    std::string why = trimmed(PQerrorMessage(conn));
+    bool auth = why.find("password authentication failed") != std::string::npos ||
+                why.find("no password supplied") != std::string::npos;
+    return fail(auth ? ErrorCode::auth_failed : ErrorCode::unavailable,
+                "cannot connect to PostgreSQL at " + settings.display + ": " + why);
+  }
+  // Server NOTICEs ("relation already exists, skipping") are not the
+  // caller's business: libpq would print them to stderr.
+  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+  if (settings.statement_timeout.count() > 0) {
+    auto set = connection->exec("SET statement_timeout = " + std::to_string(settings.statement_timeout.count()));
+    if (!set) return sdk::fail(set.error());
+  }
+  return connection;
+}
+
+Connection::~Connection() { PQfinish(conn_); }
+
+bool Connection::idle_and_alive() {
+  if (!healthy()) return false;
+  // An idle connection that does not LISTEN has nothing to read. Anything
+  // readable is the server's goodbye (restart, pg_terminate_backend) or,
+  // rarely, a parameter change: either way, cheaper to reconnect than to
+  // risk a call on it. (Over SSL, libpq only notices the close on a later read.)
+  pollfd fd{PQsocket(conn_), POLLIN, 0};
+  return ::poll(&fd, 1, 0) == 0;
+}
+
+sdk::Result<PgResult> Connection::check(PGresult* raw, std::string_view what) {
+  PgResult result(raw, &PQclear);
+  ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
+  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_COPY_IN) return result;
+  sdk::Error error = classify(conn_, result.get(), display_);
+  if (error.code == ErrorCode::internal) error.message = std::string(what) + ": " + error.message;
+  return sdk::fail(std::move(error));
+}
+
+sdk::Result<PgResult> Connection::run(const Statement& statement, const std::vector<Param>& params) {
+  if (auto ok = check_params(params); !ok) return sdk::fail(ok.error());
+  if (!prepared_.contains(statement.name)) {
+    auto prepared = check(PQprepare(conn_, statement.name, statement.sql, static_cast<int>(params.size()), nullptr),
+                          statement.name);
+    if (!prepared) return prepared;
+    prepared_.insert(statement.name);
+  }
+  ParamArrays arrays(params);
+  return check(PQexecPrepared(conn_, statement.name, static_cast<int>(params.size()), arrays.values.data(), nullptr,
+                              nullptr, 0),
+               statement.name);
+}
+
+sdk::Result<PgResult> Connection::exec(std::string_view sql) {
+  return check(PQexec(conn_, std::string(sql).c_str()), sql.substr(0, 40));
+}
+
+sdk::Result<PgResult> Connection::exec(std::string_view sql, const std::vector<Param>& params) {
+  if (auto ok = check_params(params); !ok) return sdk::fail(ok.error());
+  ParamArrays arrays(params);
+  return check(PQexecParams(conn_, std::string(sql).c_str(), static_cast<int>(params.size()), nullptr,
+                            arrays.values.data(), nullptr, nullptr, 0),
+               sql.substr(0, 40));
+}
+
+sdk::Result<void> Connection::copy_in(std::string_view copy_sql, const std::string& data) {
+  auto started = exec(copy_sql);
+  if (!started) return sdk::fail(started.error());
+  if (PQputCopyData(conn_, data.data(), static_cast<int>(data.size())) != 1 || PQputCopyEnd(conn_, nullptr) != 1)
+    return sdk::fail(classify(conn_, nullptr, display_));
+  // The COPY's own outcome (a foreign key violation shows up here).
+  for (PGresult* raw; (raw = PQgetResult(conn_)) != nullptr;) {
+    auto result = check(raw, "COPY");
+    if (!result) {
+      while ((raw = PQgetResult(conn_)) != nullptr) PQclear(raw);
+      return sdk::fail(result.error());
+    }
+  }
+  return {};
+}
+
+}  // namespace strata::postgres

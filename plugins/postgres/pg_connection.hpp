@@ -1,0 +1,71 @@
+#pragma once
+// One libpq connection: connect within a deadline, prepared statements,
+// parameters always bound (never spliced into SQL), errors mapped to SDK codes.
+
+#include <libpq-fe.h>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pg_settings.hpp"
+#include "strata/sdk/error.hpp"
+
+namespace strata::postgres {
+
+/// A result, freed with PQclear.
+using PgResult = std::unique_ptr<PGresult, decltype(&PQclear)>;
+
+/// One bound parameter: text, or NULL.
+using Param = std::optional<std::string>;
+
+/// A named statement prepared on first use on each connection.
+struct Statement {
+  const char* name;
+  const char* sql;
+};
+
+class Connection {
+ public:
+  /// Connects within settings.connect_timeout; `unavailable`/`timeout`/`auth_failed` otherwise.
+  static sdk::Result<std::unique_ptr<Connection>> open(const Settings& settings);
+  ~Connection();
+
+  /// Runs a prepared statement (prepared here the first time) with text parameters.
+  sdk::Result<PgResult> run(const Statement& statement, const std::vector<Param>& params);
+  /// Runs SQL without parameters (BEGIN, COMMIT, DDL).
+  sdk::Result<PgResult> exec(std::string_view sql);
+  /// Runs SQL with text parameters, unprepared (rare statements).
+  sdk::Result<PgResult> exec(std::string_view sql, const std::vector<Param>& params);
+
+  /// Copies rows in PostgreSQL's binary COPY format; `copy_sql` is "COPY t (cols) FROM STDIN (FORMAT binary)".
+  sdk::Result<void> copy_in(std::string_view copy_sql, const std::string& data);
+
+  /// False once the connection is unusable (lost, or killed by the server).
+  bool healthy() const noexcept { return PQstatus(conn_) == CONNECTION_OK; }
+  /// False when the server closed the connection while it sat idle (restart,
+  /// pg_terminate_backend): checked before reuse, so no call fails for it.
+  bool idle_and_alive();
+  /// When the connection was last returned to the pool.
+  std::chrono::steady_clock::time_point idle_since;
+  PGconn* raw() noexcept { return conn_; }
+
+ private:
+  Connection(PGconn* conn, std::string display) : conn_(conn), display_(std::move(display)) {}
+  sdk::Result<PgResult> check(PGresult* result, std::string_view what);
+
+  PGconn* conn_;
+  std::string display_;
+  std::set<std::string> prepared_;
+};
+
+/// The SDK error for a failed result or connection: unique violation is
+/// `already_exists`, foreign key `invalid_argument`, a cancelled statement
+/// `timeout`, a lost connection `unavailable`.
+sdk::Error classify(PGconn* conn, const PGresult* result, const std::string& display);
+
+}  // namespace strata::postgres

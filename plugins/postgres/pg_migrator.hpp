@@ -1,0 +1,29 @@
+#pragma once
+// Schema migrations from schema/postgres/, embedded at build time.
+
+#include <vector>
+
+#include "pg_connection.hpp"
+#include "strata/sdk/storage.hpp"
+
+namespace strata::postgres {
+
+/// One NNN_name.up.sql / .down.sql pair.
+struct Migration {
+  int version;
+  const char* name;
+  const char* up;
+  const char* down;
+};
+
+/// Every migration, in version order (generated from schema/postgres/ by CMake).
+const std::vector<Migration>& migrations();
+
+/// The database's schema version (0 when never migrated) and the newest known.
+sdk::Result<sdk::SchemaStatus> schema_status(Connection& c);
+
+/// Migrates up or down to `target` in one transaction under an advisory lock,
+/// so concurrent migrators take turns and a failure leaves nothing half-done.
+sdk::Result<sdk::SchemaStatus> migrate_to(Connection& c, int target);
+
+}  // namespace strata::postgres

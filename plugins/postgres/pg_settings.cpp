@@ -1,0 +1,76 @@
+#include "pg_settings.hpp"
+
+#include "strata/sdk/error.hpp"
+
+namespace strata::postgres {
+namespace {
+
+using sdk::ConfigType;
+using sdk::field;
+
+[[noreturn]] void refuse(const std::string& message) {
+  throw sdk::Error{sdk::ErrorCode::invalid_argument, message, {}, false};
+}
+
+std::int64_t in_range(const sdk::ConfigView& config, const char* key, std::int64_t low, std::int64_t high) {
+  auto value = config.get<std::int64_t>(key);
+  if (value < low || value > high)
+    refuse(std::string(key) + " must be between " + std::to_string(low) + " and " + std::to_string(high) +
+           ", got " + std::to_string(value));
+  return value;
+}
+
+}  // namespace
+
+sdk::ConfigSchema settings_schema() {
+  return {
+      field("conninfo", ConfigType::string,
+            "libpq connection string or URI, passed through untouched (multi-host, target_session_attrs); "
+            "overrides host/port/user/password/dbname/sslmode")
+          .redact(),
+      field("host", ConfigType::string, "server host").or_default("127.0.0.1").from_env("DB_HOST"),
+      field("port", ConfigType::integer, "server port").or_default(5432).from_env("DB_PORT"),
+      field("user", ConfigType::string, "role name").or_default("postgres").from_env("DB_USER"),
+      field("password", ConfigType::string, "role password").redact().from_env("DB_PASSWORD"),
+      field("dbname", ConfigType::string, "database name").or_default("secure_messaging").from_env("DB_NAME"),
+      field("sslmode", ConfigType::string, "libpq sslmode").or_default("prefer"),
+      field("pool.max", ConfigType::integer, "connections kept at most (the seed: 20)").or_default(20),
+      field("pool.idle_timeout_ms", ConfigType::integer, "idle connections are closed after this (the seed: 30 s)")
+          .or_default(30'000),
+      field("pool.connect_timeout_ms", ConfigType::integer,
+            "time allowed to connect, or to wait for a free connection (the seed: 2 s)")
+          .or_default(2'000),
+      field("statement_timeout_ms", ConfigType::integer, "server-side statement timeout; 0 = none").or_default(0),
+      field("cleanup.schedule", ConfigType::string,
+            "cron schedule (e.g. \"0 0 * * *\") to purge expired messages with pg_cron; needs the extension"),
+  };
+}
+
+Settings read_settings(const sdk::ConfigView& config) {
+  Settings s;
+  if (auto conninfo = config.find<std::string>("conninfo")) {
+    s.keywords = {{"dbname", *conninfo}};
+    s.expand_conninfo = true;
+    s.display = "the server named by conninfo";
+  } else {
+    auto host = config.get<std::string>("host");
+    auto port = std::to_string(in_range(config, "port", 1, 65535));
+    auto dbname = config.get<std::string>("dbname");
+    s.keywords = {{"host", host}, {"port", port}, {"user", config.get<std::string>("user")},
+                  {"dbname", dbname}, {"sslmode", config.get<std::string>("sslmode")}};
+    if (auto password = config.find<std::string>("password"); password && !password->empty())
+      s.keywords.emplace_back("password", *password);
+    s.display = host + ":" + port + "/" + dbname;
+  }
+  s.keywords.emplace_back("application_name", "strata");
+  // UTC and ISO dates whatever the server's defaults: TIMESTAMP columns hold UTC.
+  s.keywords.emplace_back("options", "-c TimeZone=UTC -c DateStyle=ISO");
+  s.pool_max = static_cast<int>(in_range(config, "pool.max", 1, 1000));
+  s.idle_timeout = std::chrono::milliseconds(in_range(config, "pool.idle_timeout_ms", 1, 86'400'000));
+  s.connect_timeout = std::chrono::milliseconds(in_range(config, "pool.connect_timeout_ms", 1, 600'000));
+  s.statement_timeout = std::chrono::milliseconds(in_range(config, "statement_timeout_ms", 0, 86'400'000));
+  s.cleanup_schedule = config.find<std::string>("cleanup.schedule");
+  return s;
+}
+
+}  // namespace strata::postgres

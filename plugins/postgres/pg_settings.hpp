@@ -1,0 +1,33 @@
+#pragma once
+// The PostgreSQL plugin's configuration: schema, parsed values, libpq keywords.
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "strata/sdk/config.hpp"
+
+namespace strata::postgres {
+
+/// Everything the storage needs to reach and use its database.
+struct Settings {
+  /// libpq connection keywords and values (host, port, ..., or dbname=<conninfo> to expand).
+  std::vector<std::pair<std::string, std::string>> keywords;
+  bool expand_conninfo = false;          // keywords hold a conninfo string to expand
+  std::string display;                   // "host:port/dbname" for messages (no password)
+  int pool_max = 20;
+  std::chrono::milliseconds idle_timeout{30'000};
+  std::chrono::milliseconds connect_timeout{2'000};
+  std::chrono::milliseconds statement_timeout{0};  // 0: none
+  std::optional<std::string> cleanup_schedule;     // pg_cron schedule for cleanup_old_messages()
+};
+
+/// The keys this plugin accepts, with the seed's DB_* variables as fallbacks.
+sdk::ConfigSchema settings_schema();
+
+/// Reads validated config; throws sdk::Error for values out of range.
+Settings read_settings(const sdk::ConfigView& config);
+
+}  // namespace strata::postgres

@@ -1,0 +1,321 @@
+#include "pg_storage.hpp"
+
+#include "pg_copy.hpp"
+#include "pg_migrator.hpp"
+#include "pg_rows.hpp"
+
+namespace strata::postgres {
+namespace {
+
+using sdk::ErrorCode;
+using sdk::fail;
+using Params = std::vector<Param>;
+
+#define USER_COLUMNS "id, username, email, password_hash, public_key, created_at, updated_at, last_login, is_active"
+#define MESSAGE_COLUMNS \
+  "id, sender_id, recipient_id, encrypted_content, iv, key_id, created_at, read_at, is_deleted, expires_at"
+#define KEY_COLUMNS "id, user_id, public_key, private_key_encrypted, created_at, expires_at, is_active"
+// Pages: live rows strictly older than the cursor (created_at, id), newest first, one extra row
+// to learn whether a next page exists. The first page passes ('infinity', max uuid).
+#define PAGE_TAIL                                                                                        \
+  " AND is_deleted = false AND (expires_at IS NULL OR expires_at > $3)"                                  \
+  " AND (created_at, id) < ($4::timestamp, $5::uuid) ORDER BY created_at DESC, id DESC LIMIT $6"
+
+const Statement insert_user{"strata_insert_user", "INSERT INTO users (" USER_COLUMNS
+                                                  ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"};
+const Statement user_by_id{"strata_user_by_id", "SELECT " USER_COLUMNS " FROM users WHERE id = $1"};
+const Statement user_by_name{"strata_user_by_name", "SELECT " USER_COLUMNS " FROM users WHERE username = $1"};
+const Statement user_by_email{"strata_user_by_email", "SELECT " USER_COLUMNS " FROM users WHERE email = $1"};
+const Statement update_user_sql{"strata_update_user",
+                                "UPDATE users SET username = $2, email = $3, password_hash = $4, public_key = $5,"
+                                " is_active = $6, updated_at = $7 WHERE id = $1"};
+const Statement record_login_sql{"strata_record_login", "UPDATE users SET last_login = $2 WHERE id = $1"};
+const Statement set_active_sql{"strata_set_active", "UPDATE users SET is_active = $2 WHERE id = $1"};
+const Statement delete_user_messages{"strata_delete_user_messages",
+                                     "DELETE FROM messages WHERE sender_id = $1 OR recipient_id = $1"};
+const Statement delete_user_keys{"strata_delete_user_keys", "DELETE FROM encryption_keys WHERE user_id = $1"};
+const Statement delete_user_sql{"strata_delete_user", "DELETE FROM users WHERE id = $1"};
+const Statement insert_message_sql{"strata_insert_message",
+                                   "INSERT INTO messages (" MESSAGE_COLUMNS
+                                   ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"};
+const Statement message_by_id{"strata_message_by_id", "SELECT " MESSAGE_COLUMNS " FROM messages WHERE id = $1"};
+// The inbox has one owner: its $2 is always NULL, so both page queries share PAGE_TAIL's numbering.
+const Statement inbox_sql{"strata_inbox", "SELECT " MESSAGE_COLUMNS
+                                          " FROM messages WHERE recipient_id = $1 AND $2::uuid IS NULL" PAGE_TAIL};
+const Statement conversation_sql{"strata_conversation",
+                                 "SELECT " MESSAGE_COLUMNS
+                                 " FROM messages WHERE LEAST(sender_id, recipient_id) = $1"
+                                 " AND GREATEST(sender_id, recipient_id) = $2" PAGE_TAIL};
+const Statement mark_read_sql{"strata_mark_read", "UPDATE messages SET read_at = COALESCE(read_at, $2) WHERE id = $1"};
+const Statement soft_delete_sql{"strata_soft_delete", "UPDATE messages SET is_deleted = true WHERE id = $1"};
+const Statement purge_sql{"strata_purge_expired",
+                          "DELETE FROM messages WHERE expires_at IS NOT NULL AND expires_at <= $1"};
+const Statement insert_key_sql{"strata_insert_key", "INSERT INTO encryption_keys (" KEY_COLUMNS
+                                                    ") VALUES ($1, $2, $3, $4, $5, $6, $7)"};
+const Statement key_by_id{"strata_key_by_id", "SELECT " KEY_COLUMNS " FROM encryption_keys WHERE id = $1"};
+const Statement keys_by_user{"strata_keys_by_user", "SELECT " KEY_COLUMNS
+                                                    " FROM encryption_keys WHERE user_id = $1"
+                                                    " ORDER BY created_at DESC, id DESC"};
+const Statement deactivate_key_sql{"strata_deactivate_key", "UPDATE encryption_keys SET is_active = false WHERE id = $1"};
+
+sdk::User user_from(const Row& r) {
+  return sdk::User{r.uuid(0), r.str(1),  r.str(2),           r.str(3),    r.optional_str(4),
+                   r.time(5), r.time(6), r.optional_time(7), r.boolean(8)};
+}
+
+sdk::Message message_from(const Row& r) {
+  return sdk::Message{r.uuid(0), r.uuid(1),          r.uuid(2),     r.hex(3), r.hex(4),
+                      r.str(5),  r.time(6),          r.optional_time(7), r.boolean(8), r.optional_time(9)};
+}
+
+sdk::KeyRecord key_from(const Row& r) {
+  return sdk::KeyRecord{r.uuid(0), r.uuid(1), r.str(2), r.hex(3), r.time(4), r.optional_time(5), r.boolean(6)};
+}
+
+Params message_params(const sdk::Message& m) {
+  return {m.id.str(),   m.sender_id.str(), m.recipient_id.str(), sdk::to_hex(m.encrypted_content),
+          sdk::to_hex(m.iv), m.key_id,     text(m.created_at),   text(m.read_at),
+          text(m.is_deleted), text(m.expires_at)};
+}
+
+std::uint64_t affected(const PgResult& result) {
+  const char* count = PQcmdTuples(result.get());
+  return count && *count ? std::stoull(count) : 0;
+}
+
+// A unique violation names its constraint; say which value was taken.
+sdk::Error explain_duplicate(sdk::Error e) {
+  if (e.code != ErrorCode::already_exists) return e;
+  if (e.message.find("users_username_key") != std::string::npos) e.message = "username is taken: " + e.message;
+  else if (e.message.find("users_email_key") != std::string::npos) e.message = "email is taken: " + e.message;
+  return e;
+}
+
+}  // namespace
+
+PostgresStorage::PostgresStorage(const sdk::PluginContext& context)
+    : clock_(context.clock), pool_(read_settings(context.config)) {}
+
+sdk::ConfigSchema PostgresStorage::config_schema() { return settings_schema(); }
+
+sdk::Result<void> PostgresStorage::ensure_cleanup_job(Connection& c) {
+  const auto& schedule = *pool_.settings().cleanup_schedule;
+  auto present = c.exec("SELECT 1 FROM pg_extension WHERE extname = 'pg_cron'");
+  if (!present) return sdk::fail(present.error());
+  if (PQntuples(present->get()) == 0) {
+    auto created = c.exec("CREATE EXTENSION IF NOT EXISTS pg_cron");
+    if (!created)
+      return fail(ErrorCode::unsupported,
+                  "cleanup.schedule = \"" + schedule + "\" needs the pg_cron extension, which this server cannot "
+                  "load (" + created.error().message + "); remove cleanup.schedule and run `strata cleanup` "
+                  "or the host's scheduler instead");
+  }
+  auto scheduled = c.exec("SELECT cron.schedule('strata_cleanup_old_messages', $1, 'SELECT cleanup_old_messages()')",
+                          {schedule});
+  if (!scheduled) return sdk::fail(scheduled.error());
+  return {};
+}
+
+sdk::Result<void> PostgresStorage::health() {
+  return pool_.run<void>(Repeatable::yes, [&](Connection& c) -> sdk::Result<void> {
+    auto status = postgres::schema_status(c);
+    if (!status) return sdk::fail(status.error());
+    if (status->current != status->latest)
+      return fail(ErrorCode::unavailable, "the schema is at version " + std::to_string(status->current) +
+                                              ", this plugin needs " + std::to_string(status->latest) +
+                                              ": run `strata migrate up`");
+    if (pool_.settings().cleanup_schedule) return ensure_cleanup_job(c);
+    return {};
+  });
+}
+
+sdk::Result<sdk::SchemaStatus> PostgresStorage::schema_status() {
+  return pool_.run<sdk::SchemaStatus>(Repeatable::yes, [](Connection& c) { return postgres::schema_status(c); });
+}
+
+sdk::Result<sdk::SchemaStatus> PostgresStorage::migrate(int target) {
+  return pool_.run<sdk::SchemaStatus>(Repeatable::no, [&](Connection& c) { return migrate_to(c, target); });
+}
+
+// ---- users ---------------------------------------------------------------
+
+sdk::Result<void> PostgresStorage::create_user(const sdk::User& u) {
+  Params params{u.id.str(),       u.username,          u.email,         u.password_hash, u.public_key,
+                text(u.created_at), text(u.updated_at), text(u.last_login), text(u.is_active)};
+  return pool_.run<void>(Repeatable::no, [&](Connection& c) -> sdk::Result<void> {
+    auto r = c.run(insert_user, params);
+    if (!r) return sdk::fail(explain_duplicate(r.error()));
+    return {};
+  });
+}
+
+sdk::Result<sdk::User> PostgresStorage::one_user(const Statement& statement, const std::string& value, std::string what) {
+  return pool_.run<sdk::User>(Repeatable::yes, [&](Connection& c) -> sdk::Result<sdk::User> {
+    auto r = c.run(statement, {value});
+    if (!r) return sdk::fail(r.error());
+    if (PQntuples(r->get()) == 0) return fail(ErrorCode::not_found, "no user with " + what);
+    return user_from(Row(r->get(), 0));
+  });
+}
+
+sdk::Result<sdk::User> PostgresStorage::get_user(const sdk::Uuid& id) {
+  return one_user(user_by_id, id.str(), "id " + id.str());
+}
+sdk::Result<sdk::User> PostgresStorage::find_user_by_username(std::string_view username) {
+  return one_user(user_by_name, std::string(username), "username '" + std::string(username) + "'");
+}
+sdk::Result<sdk::User> PostgresStorage::find_user_by_email(std::string_view email) {
+  return one_user(user_by_email, std::string(email), "email '" + std::string(email) + "'");
+}
+
+sdk::Result<void> PostgresStorage::update_one(const Statement& statement, Params params, std::string_view what,
+                                              const sdk::Uuid& id) {
+  return pool_.run<void>(Repeatable::no, [&](Connection& c) -> sdk::Result<void> {
+    auto r = c.run(statement, params);
+    if (!r) return sdk::fail(explain_duplicate(r.error()));
+    if (affected(*r) == 0) return fail(ErrorCode::not_found, "no " + std::string(what) + " with id " + id.str());
+    return {};
+  });
+}
+
+sdk::Result<void> PostgresStorage::update_user(const sdk::User& u) {
+  return update_one(update_user_sql,
+                    {u.id.str(), u.username, u.email, u.password_hash, u.public_key, text(u.is_active),
+                     text(u.updated_at)},
+                    "user", u.id);
+}
+sdk::Result<void> PostgresStorage::record_login(const sdk::Uuid& id, sdk::Timestamp at) {
+  return update_one(record_login_sql, {id.str(), text(at)}, "user", id);
+}
+sdk::Result<void> PostgresStorage::set_user_active(const sdk::Uuid& id, bool active) {
+  return update_one(set_active_sql, {id.str(), text(active)}, "user", id);
+}
+
+sdk::Result<void> PostgresStorage::delete_user(const sdk::Uuid& id) {
+  // The seed's foreign keys do not cascade: remove what references the user first, atomically.
+  return pool_.run<void>(Repeatable::no, [&](Connection& c) -> sdk::Result<void> {
+    return in_transaction(c, [&]() -> sdk::Result<void> {
+      for (const auto* statement : {&delete_user_messages, &delete_user_keys})
+        if (auto r = c.run(*statement, {id.str()}); !r) return sdk::fail(r.error());
+      auto r = c.run(delete_user_sql, {id.str()});
+      if (!r) return sdk::fail(r.error());
+      if (affected(*r) == 0) return fail(ErrorCode::not_found, "no user with id " + id.str());
+      return {};
+    });
+  });
+}
+
+// ---- messages ------------------------------------------------------------
+
+sdk::Result<void> PostgresStorage::insert_message(const sdk::Message& message) {
+  auto params = message_params(message);
+  return pool_.run<void>(Repeatable::no, [&](Connection& c) -> sdk::Result<void> {
+    auto r = c.run(insert_message_sql, params);
+    if (!r) return sdk::fail(r.error());
+    return {};
+  });
+}
+
+sdk::Result<void> PostgresStorage::insert_messages(std::span<const sdk::Message> messages) {
+  if (messages.empty()) return {};
+  auto data = encode_messages(messages);
+  if (!data) return sdk::fail(data.error());
+  return pool_.run<void>(Repeatable::no, [&](Connection& c) -> sdk::Result<void> {
+    return in_transaction(c, [&] { return c.copy_in(copy_messages_sql, *data); });
+  });
+}
+
+sdk::Result<sdk::Message> PostgresStorage::get_message(const sdk::Uuid& id) {
+  return pool_.run<sdk::Message>(Repeatable::yes, [&](Connection& c) -> sdk::Result<sdk::Message> {
+    auto r = c.run(message_by_id, {id.str()});
+    if (!r) return sdk::fail(r.error());
+    if (PQntuples(r->get()) == 0) return fail(ErrorCode::not_found, "no message with id " + id.str());
+    return message_from(Row(r->get(), 0));
+  });
+}
+
+sdk::Result<sdk::Page<sdk::Message>> PostgresStorage::page(const Statement& statement, std::string owner_a,
+                                                           std::optional<std::string> owner_b,
+                                                           const sdk::PageRequest& request) {
+  if (request.limit == 0 || request.limit > sdk::max_page_limit)
+    return fail(ErrorCode::invalid_argument, "page limit must be between 1 and " + std::to_string(sdk::max_page_limit));
+  Params params{std::move(owner_a),
+                std::move(owner_b),
+                text(clock_->now()),
+                request.after ? text(request.after->created_at) : std::string("infinity"),
+                request.after ? request.after->id.str() : std::string("ffffffff-ffff-ffff-ffff-ffffffffffff"),
+                std::to_string(request.limit + 1)};
+  return pool_.run<sdk::Page<sdk::Message>>(Repeatable::yes, [&](Connection& c) -> sdk::Result<sdk::Page<sdk::Message>> {
+    auto r = c.run(statement, params);
+    if (!r) return sdk::fail(r.error());
+    sdk::Page<sdk::Message> out;
+    int rows = PQntuples(r->get());
+    for (int i = 0; i < rows && out.items.size() < request.limit; ++i) out.items.push_back(message_from(Row(r->get(), i)));
+    if (static_cast<std::size_t>(rows) > request.limit)
+      out.next = sdk::Cursor{out.items.back().created_at, out.items.back().id};
+    return out;
+  });
+}
+
+sdk::Result<sdk::Page<sdk::Message>> PostgresStorage::inbox(const sdk::Uuid& recipient, const sdk::PageRequest& request) {
+  return page(inbox_sql, recipient.str(), std::nullopt, request);
+}
+
+sdk::Result<sdk::Page<sdk::Message>> PostgresStorage::conversation(const sdk::Uuid& a, const sdk::Uuid& b,
+                                                                   const sdk::PageRequest& request) {
+  auto [low, high] = std::minmax(a, b);  // byte order, as PostgreSQL orders uuid
+  return page(conversation_sql, low.str(), high.str(), request);
+}
+
+sdk::Result<void> PostgresStorage::mark_read(const sdk::Uuid& id, sdk::Timestamp at) {
+  return update_one(mark_read_sql, {id.str(), text(at)}, "message", id);
+}
+sdk::Result<void> PostgresStorage::soft_delete_message(const sdk::Uuid& id) {
+  return update_one(soft_delete_sql, {id.str()}, "message", id);
+}
+
+sdk::Result<std::uint64_t> PostgresStorage::purge_expired(sdk::Timestamp now) {
+  return pool_.run<std::uint64_t>(Repeatable::yes, [&](Connection& c) -> sdk::Result<std::uint64_t> {
+    auto r = c.run(purge_sql, {text(now)});
+    if (!r) return sdk::fail(r.error());
+    return affected(*r);
+  });
+}
+
+// ---- key records ---------------------------------------------------------
+
+sdk::Result<void> PostgresStorage::insert_key(const sdk::KeyRecord& k) {
+  Params params{k.id.str(), k.user_id.str(), k.public_key, sdk::to_hex(k.private_key_encrypted),
+                text(k.created_at), text(k.expires_at), text(k.is_active)};
+  return pool_.run<void>(Repeatable::no, [&](Connection& c) -> sdk::Result<void> {
+    auto r = c.run(insert_key_sql, params);
+    if (!r) return sdk::fail(r.error());
+    return {};
+  });
+}
+
+sdk::Result<sdk::KeyRecord> PostgresStorage::get_key(const sdk::Uuid& id) {
+  return pool_.run<sdk::KeyRecord>(Repeatable::yes, [&](Connection& c) -> sdk::Result<sdk::KeyRecord> {
+    auto r = c.run(key_by_id, {id.str()});
+    if (!r) return sdk::fail(r.error());
+    if (PQntuples(r->get()) == 0) return fail(ErrorCode::not_found, "no key record with id " + id.str());
+    return key_from(Row(r->get(), 0));
+  });
+}
+
+sdk::Result<std::vector<sdk::KeyRecord>> PostgresStorage::keys_for_user(const sdk::Uuid& user_id) {
+  return pool_.run<std::vector<sdk::KeyRecord>>(Repeatable::yes,
+                                                [&](Connection& c) -> sdk::Result<std::vector<sdk::KeyRecord>> {
+    auto r = c.run(keys_by_user, {user_id.str()});
+    if (!r) return sdk::fail(r.error());
+    std::vector<sdk::KeyRecord> out;
+    for (int i = 0; i < PQntuples(r->get()); ++i) out.push_back(key_from(Row(r->get(), i)));
+    return out;
+  });
+}
+
+sdk::Result<void> PostgresStorage::deactivate_key(const sdk::Uuid& id) {
+  return update_one(deactivate_key_sql, {id.str()}, "key record", id);
+}
+
+}  // namespace strata::postgres

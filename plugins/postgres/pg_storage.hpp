@@ -1,0 +1,57 @@
+#pragma once
+// Storage role on PostgreSQL (libpq).
+
+#include "pg_pool.hpp"
+#include "strata/sdk/sdk.hpp"
+
+namespace strata::postgres {
+
+/// The seed's relational model on PostgreSQL. Every value is a bound
+/// parameter of a prepared statement; pages are keyset queries on
+/// (created_at, id); batches are one binary COPY in one transaction.
+class PostgresStorage : public sdk::Storage {
+ public:
+  explicit PostgresStorage(const sdk::PluginContext& context);
+  /// See README.md.
+  static sdk::ConfigSchema config_schema();
+
+  /// Connects, checks the schema is migrated, and (with cleanup.schedule) the pg_cron job.
+  sdk::Result<void> health() override;
+  sdk::Result<sdk::SchemaStatus> schema_status() override;
+  sdk::Result<sdk::SchemaStatus> migrate(int target) override;
+  sdk::Result<void> create_user(const sdk::User& user) override;
+  sdk::Result<sdk::User> get_user(const sdk::Uuid& id) override;
+  sdk::Result<sdk::User> find_user_by_username(std::string_view username) override;
+  sdk::Result<sdk::User> find_user_by_email(std::string_view email) override;
+  sdk::Result<void> update_user(const sdk::User& user) override;
+  sdk::Result<void> record_login(const sdk::Uuid& id, sdk::Timestamp at) override;
+  sdk::Result<void> set_user_active(const sdk::Uuid& id, bool active) override;
+  sdk::Result<void> delete_user(const sdk::Uuid& id) override;
+  sdk::Result<void> insert_message(const sdk::Message& message) override;
+  sdk::Result<void> insert_messages(std::span<const sdk::Message> messages) override;
+  sdk::Result<sdk::Message> get_message(const sdk::Uuid& id) override;
+  sdk::Result<sdk::Page<sdk::Message>> inbox(const sdk::Uuid& recipient, const sdk::PageRequest& page) override;
+  sdk::Result<sdk::Page<sdk::Message>> conversation(const sdk::Uuid& a, const sdk::Uuid& b,
+                                                    const sdk::PageRequest& page) override;
+  sdk::Result<void> mark_read(const sdk::Uuid& id, sdk::Timestamp at) override;
+  sdk::Result<void> soft_delete_message(const sdk::Uuid& id) override;
+  sdk::Result<std::uint64_t> purge_expired(sdk::Timestamp now) override;
+  sdk::Result<void> insert_key(const sdk::KeyRecord& key) override;
+  sdk::Result<sdk::KeyRecord> get_key(const sdk::Uuid& id) override;
+  sdk::Result<std::vector<sdk::KeyRecord>> keys_for_user(const sdk::Uuid& user_id) override;
+  sdk::Result<void> deactivate_key(const sdk::Uuid& id) override;
+
+ private:
+  // Runs a statement that must touch exactly one row; `not_found` names `what` otherwise.
+  sdk::Result<void> update_one(const struct Statement& statement, std::vector<std::optional<std::string>> params,
+                               std::string_view what, const sdk::Uuid& id);
+  sdk::Result<sdk::User> one_user(const struct Statement& statement, const std::string& value, std::string what);
+  sdk::Result<sdk::Page<sdk::Message>> page(const struct Statement& statement, std::string owner_a,
+                                            std::optional<std::string> owner_b, const sdk::PageRequest& request);
+  sdk::Result<void> ensure_cleanup_job(Connection& c);
+
+  std::shared_ptr<const sdk::Clock> clock_;
+  Pool pool_;
+};
+
+}  // namespace strata::postgres

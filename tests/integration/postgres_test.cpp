@@ -1,0 +1,246 @@
+// The postgres plugin against a real PostgreSQL 15: migrations, concurrency,
+// pool limits, killed backends, hostile input, seed compatibility, the CLI.
+
+#include <atomic>
+#include <fstream>
+#include <thread>
+
+#include <strata/sdk/testing/fixtures.hpp>
+
+#include "postgres_db.hpp"
+#include "process.hpp"
+#include "test_host.hpp"
+
+using namespace strata;
+using namespace std::chrono_literals;
+using sdk::testing::make_message;
+using sdk::testing::make_user;
+
+namespace {
+
+constexpr int latest_version = 3;
+
+std::shared_ptr<sdk::Storage> migrated(Host& host) {
+  auto storage = host.storage();
+  REQUIRE(storage->migrate(latest_version));
+  return storage;
+}
+
+bool table_exists(const test::TempDatabase& db, const std::string& table) {
+  return db.sql("SELECT to_regclass('" + table + "') IS NOT NULL") == "t";
+}
+
+}  // namespace
+
+TEST_CASE("postgres: migrations up, down, up; health says when to migrate", "[postgres][migrate]") {
+  test::TempDatabase db;
+  auto host = test::open_host(db.storage_table());
+  auto storage = host->storage();
+  CHECK(storage->schema_status()->current == 0);
+  CHECK(storage->schema_status()->latest == latest_version);
+  auto unmigrated = storage->health();
+  REQUIRE_FALSE(unmigrated);
+  CHECK(unmigrated.error().message.find("run `strata migrate up`") != std::string::npos);
+
+  CHECK(storage->migrate(latest_version)->current == latest_version);
+  CHECK(storage->health());
+  for (const char* table : {"users", "messages", "encryption_keys", "strata_schema_migrations"})
+    CHECK(table_exists(db, table));
+  CHECK(db.sql("SELECT count(*) FROM strata_schema_migrations") == "3");
+
+  CHECK(storage->migrate(1)->current == 1);
+  CHECK(db.sql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'messages' AND column_name = 'key_id'") == "0");
+  CHECK(storage->migrate(0)->current == 0);
+  CHECK_FALSE(table_exists(db, "users"));
+  CHECK(storage->migrate(latest_version)->current == latest_version);
+  CHECK(storage->health());
+
+  auto beyond = storage->migrate(latest_version + 1);
+  REQUIRE_FALSE(beyond);
+  CHECK(beyond.error().code == sdk::ErrorCode::invalid_argument);
+}
+
+TEST_CASE("postgres: four processes migrating at once take turns", "[postgres][migrate]") {
+  test::TempDatabase db;
+  std::vector<std::unique_ptr<Host>> hosts;
+  for (int i = 0; i < 4; ++i) hosts.push_back(test::open_host(db.storage_table()));
+  std::atomic<int> failures{0};
+  std::vector<std::thread> migrators;
+  for (auto& host : hosts)
+    migrators.emplace_back([&] {
+      if (!host->storage()->migrate(latest_version)) ++failures;
+    });
+  for (auto& t : migrators) t.join();
+  CHECK(failures == 0);
+  CHECK(db.sql("SELECT count(*) FROM strata_schema_migrations") == "3");
+  CHECK(hosts[0]->storage()->health());
+}
+
+TEST_CASE("postgres: the schema is the seed's, column for column", "[postgres][seed]") {
+  test::TempDatabase db;
+  auto host = test::open_host(db.storage_table());
+  migrated(*host);
+  auto columns = [&](const std::string& table) {
+    return db.sql("SELECT string_agg(column_name || ':' || data_type, ',' ORDER BY ordinal_position) "
+                  "FROM information_schema.columns WHERE table_name = '" + table + "'");
+  };
+  CHECK(columns("users") ==
+        "id:uuid,username:character varying,email:character varying,password_hash:character varying,"
+        "public_key:text,created_at:timestamp without time zone,updated_at:timestamp without time zone,"
+        "last_login:timestamp without time zone,is_active:boolean");
+  CHECK(columns("messages") ==
+        "id:uuid,sender_id:uuid,recipient_id:uuid,encrypted_content:text,iv:character varying,"
+        "created_at:timestamp without time zone,read_at:timestamp without time zone,is_deleted:boolean,"
+        "expires_at:timestamp without time zone,key_id:text");
+  CHECK(columns("encryption_keys") ==
+        "id:uuid,user_id:uuid,public_key:text,private_key_encrypted:text,created_at:timestamp without time zone,"
+        "expires_at:timestamp without time zone,is_active:boolean");
+
+  // A row written the seed's way (defaults, no key_id) reads back through the plugin.
+  auto storage = host->storage();
+  auto alice = make_user("alice"), bob = make_user("bob");
+  REQUIRE(storage->create_user(alice));
+  REQUIRE(storage->create_user(bob));
+  db.sql("INSERT INTO messages (sender_id, recipient_id, encrypted_content, iv) VALUES ('" + alice.id.str() + "', '" +
+         bob.id.str() + "', 'deadbeef', '000102030405060708090a0b')");
+  auto inbox = storage->inbox(bob.id, {});
+  REQUIRE(inbox);
+  REQUIRE(inbox->items.size() == 1);
+  CHECK(inbox->items[0].encrypted_content == sdk::Bytes{0xde, 0xad, 0xbe, 0xef});
+  CHECK(inbox->items[0].key_id.empty());
+  // The seed's cleanup function works on rows the plugin wrote.
+  auto old = make_message(alice.id, bob.id, sdk::Timestamp::now());
+  old.expires_at = sdk::Timestamp::now() - 1h;
+  REQUIRE(storage->insert_message(old));
+  db.sql("SELECT cleanup_old_messages()");
+  CHECK(storage->get_message(old.id).error().code == sdk::ErrorCode::not_found);
+}
+
+TEST_CASE("postgres: an exhausted pool answers timeout; a slow statement is cancelled", "[postgres][pool]") {
+  test::TempDatabase db;
+  auto host = test::open_host(db.storage_table("pool.max = 2\npool.connect_timeout_ms = 300\nstatement_timeout_ms = 3000\n"));
+  auto storage = migrated(*host);
+  auto user = make_user("u");
+  REQUIRE(storage->create_user(user));
+
+  // Another session locks the users table: two calls block, holding both connections.
+  PGconn* locker = PQconnectdb(("host=127.0.0.1 user=postgres dbname=" + db.name()).c_str());
+  REQUIRE(PQstatus(locker) == CONNECTION_OK);
+  PQclear(PQexec(locker, "BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE"));
+  std::atomic<int> finished{0};
+  std::vector<std::thread> blocked;
+  for (int i = 0; i < 2; ++i)
+    blocked.emplace_back([&] {
+      if (storage->get_user(user.id)) ++finished;
+    });
+  REQUIRE(test::wait_until([&] {
+    return db.sql("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'users'::regclass") == "2";
+  }));
+  auto third = storage->get_user(user.id);
+  REQUIRE_FALSE(third);
+  CHECK(third.error().code == sdk::ErrorCode::timeout);
+  CHECK(third.error().message.find("all 2 (pool.max) are busy") != std::string::npos);
+  PQclear(PQexec(locker, "COMMIT"));
+  for (auto& t : blocked) t.join();
+  CHECK(finished == 2);
+
+  // statement_timeout: the server cancels a statement stuck on the lock.
+  auto quick = test::open_host(db.storage_table("statement_timeout_ms = 200\n"));
+  PQclear(PQexec(locker, "BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE"));
+  auto cancelled = quick->storage()->get_user(user.id);
+  PQclear(PQexec(locker, "COMMIT"));
+  PQfinish(locker);
+  REQUIRE_FALSE(cancelled);
+  CHECK(cancelled.error().code == sdk::ErrorCode::timeout);
+  CHECK(storage->get_user(user.id));
+}
+
+TEST_CASE("postgres: recovers on its own when the server kills its backends", "[postgres][fault]") {
+  test::TempDatabase db;
+  auto host = test::open_host(db.storage_table("pool.max = 4\n"));
+  auto storage = migrated(*host);
+  auto alice = make_user("alice"), bob = make_user("bob");
+  REQUIRE(storage->create_user(alice));
+  // Fill the pool with idle connections.
+  std::vector<std::thread> readers;
+  for (int i = 0; i < 4; ++i) readers.emplace_back([&] { (void)storage->get_user(alice.id); });
+  for (auto& t : readers) t.join();
+  CHECK(db.sql("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'strata'") != "0");
+
+  // The timeout argument makes pg_terminate_backend wait until each backend is gone.
+  db.sql("SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity WHERE datname = current_database() "
+         "AND application_name = 'strata'");
+  // Every call works, writes included: dead idle connections are dropped before use.
+  auto created = storage->create_user(bob);
+  INFO((created ? std::string("ok") : created.error().describe()));
+  CHECK(created);
+  CHECK(storage->insert_message(make_message(alice.id, bob.id, sdk::Timestamp::now())));
+  CHECK(storage->get_user(alice.id));
+  CHECK(storage->health());
+}
+
+TEST_CASE("postgres: hostile input is stored verbatim, never executed", "[postgres][hostile]") {
+  test::TempDatabase db;
+  auto host = test::open_host(db.storage_table());
+  auto storage = migrated(*host);
+  auto evil = make_user("x");
+  evil.username = "x'); DROP TABLE users; --";
+  evil.email = "\"; DELETE FROM messages; SELECT \"@evil";
+  evil.public_key = "$$; DROP TABLE encryption_keys; $$";
+  REQUIRE(storage->create_user(evil));
+  CHECK(storage->find_user_by_username(evil.username)->email == evil.email);
+  CHECK(table_exists(db, "users"));
+  CHECK(table_exists(db, "encryption_keys"));
+
+  auto bob = make_user("bob");
+  REQUIRE(storage->create_user(bob));
+  auto m = make_message(evil.id, bob.id, sdk::Timestamp::now());
+  m.encrypted_content = sdk::Bytes(4096, 0);  // NULs
+  m.key_id = "'; TRUNCATE messages; --";
+  REQUIRE(storage->insert_message(m));
+  CHECK(*storage->get_message(m.id) == m);
+
+  auto nul = make_user("nul");
+  nul.username = std::string("cut\0here", 8);
+  auto refused = storage->create_user(nul);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == sdk::ErrorCode::invalid_argument);
+  CHECK(refused.error().message.find("NUL") != std::string::npos);
+  CHECK(storage->find_user_by_username("cut").error().code == sdk::ErrorCode::not_found);  // nothing truncated stored
+}
+
+TEST_CASE("postgres: cleanup.schedule without pg_cron is a clear error", "[postgres][cleanup]") {
+  test::TempDatabase db;
+  auto host = test::open_host(db.storage_table("cleanup.schedule = \"0 0 * * *\"\n"));
+  migrated(*host);
+  auto health = host->storage()->health();
+  REQUIRE_FALSE(health);
+  CHECK(health.error().code == sdk::ErrorCode::unsupported);
+  CHECK(health.error().message.find("needs the pg_cron extension") != std::string::npos);
+}
+
+TEST_CASE("postgres: config/production.toml's storage, migrated and checked with the strata CLI", "[postgres][cli]") {
+  test::TempDatabase db;
+  auto dir = std::filesystem::temp_directory_path() / ("strata-cli-" + sdk::Uuid::generate().str());
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "pg.toml") << db.storage_table();
+  auto config = (dir / "pg.toml").string();
+  CHECK(test::run({STRATA_CLI, "--config", config, "check"}) == 1);  // not migrated yet
+  CHECK(test::run({STRATA_CLI, "--config", config, "migrate", "up"}) == 0);
+  CHECK(test::run({STRATA_CLI, "--config", config, "check"}) == 0);
+  CHECK(test::run({STRATA_CLI, "--config", config, "migrate", "down", "1"}) == 0);
+  CHECK(db.sql("SELECT max(version) FROM strata_schema_migrations") == "2");
+  CHECK(test::run({STRATA_CLI, "--config", config, "migrate", "up"}) == 0);
+  CHECK(test::run({STRATA_CLI, "--config", config, "cleanup"}) == 0);
+  std::filesystem::remove_all(dir);
+
+  // The shipped production config, pointed at this database through the seed's variables.
+  HostOptions options;
+  options.env = test::fake_env({{"DB_NAME", db.name()}, {"DB_HOST", "127.0.0.1"}, {"DB_USER", "postgres"},
+                                {"DB_ENCRYPTION_KEY", test::test_key_hex}});
+  auto host = Host::open_file(std::string(STRATA_SOURCE_DIR) + "/config/production.toml", options);
+  REQUIRE(host);
+  REQUIRE((*host)->storage());
+  REQUIRE((*host)->storage()->migrate(latest_version));
+  CHECK((*host)->storage()->health());
+}
