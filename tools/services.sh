@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Makes sure the servers the test suite talks to run on 127.0.0.1, starting
-# any that is not: PostgreSQL 15 on 5432, Redis 7 on 6379. Idempotent;
-# prints one line per server.
+# any that is not: PostgreSQL 15 on 5432, Redis 7 on 6379, FerretDB (MongoDB
+# wire protocol) on 27017. Idempotent; prints one line per server.
 #
-# Usage: tools/services.sh [postgres|redis ...]     (default: all)
+# Usage: tools/services.sh [postgres|redis|ferretdb ...]     (default: all)
 set -euo pipefail
 
 wait_for() {  # wait_for NAME COMMAND...: up to 20 s for COMMAND to succeed
@@ -64,12 +64,30 @@ ensure_redis() {
   echo "redis: started on 127.0.0.1:6379 (log: $dir/redis.log)"
 }
 
+# FerretDB with its SQLite handler in a scratch directory: self-contained, and
+# independent of the PostgreSQL cluster the suite creates and drops databases on.
+ensure_ferretdb() {
+  if (exec 3<>/dev/tcp/127.0.0.1/27017) 2>/dev/null; then
+    echo "ferretdb: something is listening on 127.0.0.1:27017"
+    return
+  fi
+  local binary dir=${TMPDIR:-/tmp}/strata-ferretdb
+  binary=$("$(dirname "$0")/install-ferretdb.sh")
+  mkdir -p "$dir/data"
+  nohup "$binary" --handler=sqlite --sqlite-url="file:$dir/data/" --state-dir="$dir" \
+    --listen-addr=127.0.0.1:27017 --debug-addr=- --telemetry=disable --log-level=warn \
+    >"$dir/ferretdb.log" 2>&1 &
+  wait_for ferretdb bash -c '(exec 3<>/dev/tcp/127.0.0.1/27017) 2>/dev/null'
+  echo "ferretdb: started on 127.0.0.1:27017 (log: $dir/ferretdb.log)"
+}
+
 services=("$@")
-[[ ${#services[@]} -eq 0 ]] && services=(postgres redis)
+[[ ${#services[@]} -eq 0 ]] && services=(postgres redis ferretdb)
 for service in "${services[@]}"; do
   case "$service" in
     postgres) ensure_postgres ;;
     redis) ensure_redis ;;
-    *) echo "unknown service '$service' (known: postgres, redis)" >&2; exit 2 ;;
+    ferretdb) ensure_ferretdb ;;
+    *) echo "unknown service '$service' (known: postgres, redis, ferretdb)" >&2; exit 2 ;;
   esac
 done

@@ -1,0 +1,193 @@
+#include "mongo_client.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace strata::mongodb {
+namespace {
+
+using sdk::ConfigType;
+using sdk::ErrorCode;
+using sdk::field;
+
+[[noreturn]] void refuse(const std::string& message) {
+  throw sdk::Error{ErrorCode::invalid_argument, message, {}, false};
+}
+
+}  // namespace
+
+sdk::ConfigSchema connection_schema() {
+  return {
+      field("uri", ConfigType::string, "MongoDB URI; replica-set and auth URIs pass through untouched")
+          .or_default("mongodb://127.0.0.1:27017/strata")
+          .redact(),
+      field("database", ConfigType::string, "database; default: the URI's, else \"strata\""),
+      field("server_selection_timeout_ms", ConfigType::integer, "time to find a server before failing").or_default(2000),
+      field("socket_timeout_ms", ConfigType::integer, "time to wait for a reply").or_default(5000),
+      field("write_concern.w", ConfigType::string, "\"1\", \"majority\", or a number of members").or_default("1"),
+      field("write_concern.journal", ConfigType::boolean, "acknowledged only once journaled").or_default(true),
+  };
+}
+
+Settings read_connection(const sdk::ConfigView& config) {
+  Settings s;
+  s.uri = config.get<std::string>("uri");
+  auto timeout = [&](const char* key) {
+    auto ms = config.get<std::int64_t>(key);
+    if (ms < 1 || ms > 600'000) refuse(std::string(key) + " must be between 1 and 600000, got " + std::to_string(ms));
+    return std::chrono::milliseconds(ms);
+  };
+  s.server_selection_timeout = timeout("server_selection_timeout_ms");
+  s.socket_timeout = timeout("socket_timeout_ms");
+  s.write_w = config.get<std::string>("write_concern.w");
+  s.journal = config.get<bool>("write_concern.journal");
+  if (auto db = config.find<std::string>("database")) s.database = *db;
+  return s;
+}
+
+Client::Client(const Settings& settings, sdk::Logger log) : settings_(settings), log_(std::move(log)) {
+  static std::once_flag initialized;
+  std::call_once(initialized, [] {
+    mongoc_init();  // never cleaned up: other users may share the driver
+    // FerretDB has no endSessions; the driver warns about it on every client
+    // it closes. That one warning is noise; everything else still shows.
+    mongoc_log_set_handler(
+        [](mongoc_log_level_t level, const char* domain, const char* message, void* data) {
+          if (std::strstr(message, "endSessions")) return;
+          mongoc_log_default_handler(level, domain, message, data);
+        },
+        nullptr);
+  });
+  bson_error_t error;
+  uri_ = mongoc_uri_new_with_error(settings_.uri.c_str(), &error);
+  if (!uri_) refuse(std::string("uri is not a valid MongoDB URI: ") + error.message);
+  mongoc_uri_set_option_as_int32(uri_, MONGOC_URI_SERVERSELECTIONTIMEOUTMS,
+                                 static_cast<int32_t>(settings_.server_selection_timeout.count()));
+  mongoc_uri_set_option_as_int32(uri_, MONGOC_URI_CONNECTTIMEOUTMS,
+                                 static_cast<int32_t>(settings_.server_selection_timeout.count()));
+  mongoc_uri_set_option_as_int32(uri_, MONGOC_URI_SOCKETTIMEOUTMS, static_cast<int32_t>(settings_.socket_timeout.count()));
+  if (settings_.database.empty()) {
+    const char* from_uri = mongoc_uri_get_database(uri_);
+    settings_.database = from_uri && *from_uri ? from_uri : "strata";
+  }
+  pool_ = mongoc_client_pool_new(uri_);
+  mongoc_client_pool_set_error_api(pool_, MONGOC_ERROR_API_VERSION_2);
+  mongoc_client_pool_set_appname(pool_, "strata");
+  write_concern_ = mongoc_write_concern_new();
+  if (settings_.write_w == "majority") {
+    mongoc_write_concern_set_wmajority(write_concern_, 0);
+  } else {
+    int w = 0;
+    try {
+      w = std::stoi(settings_.write_w);
+    } catch (...) {
+      refuse("write_concern.w must be \"majority\" or a number, got \"" + settings_.write_w + "\"");
+    }
+    mongoc_write_concern_set_w(write_concern_, w);
+  }
+  mongoc_write_concern_set_journal(write_concern_, settings_.journal);
+}
+
+Client::~Client() {
+  if (write_concern_) mongoc_write_concern_destroy(write_concern_);
+  if (pool_) mongoc_client_pool_destroy(pool_);
+  if (uri_) mongoc_uri_destroy(uri_);
+}
+
+Collection Client::collection(const Lease& lease, const std::string& name) const {
+  return Collection(mongoc_client_get_collection(lease.get(), settings_.database.c_str(), name.c_str()),
+                    &mongoc_collection_destroy);
+}
+
+void Client::add_write_concern(bson_t* opts) const { mongoc_write_concern_append(write_concern_, opts); }
+
+sdk::Result<void> Client::ping() {
+  auto lease = this->lease();
+  bson_error_t error;
+  auto command = owned(BCON_NEW("ping", BCON_INT32(1)));
+  if (!mongoc_client_command_simple(lease.get(), "admin", command.get(), nullptr, nullptr, &error))
+    return sdk::fail(classify(error, "ping"));
+  return {};
+}
+
+sdk::Result<void> Client::ensure_indexes(const std::string& logical, const std::string& collection,
+                                         const std::string& extra_json) {
+  {
+    std::lock_guard lock(indexes_mutex_);
+    if (std::find(indexed_.begin(), indexed_.end(), collection) != indexed_.end()) return {};
+  }
+  auto created = create_indexes(logical, collection, extra_json, ttl_supported_);
+  // Several threads may get here at once: whichever saw the refusal retries
+  // without TTL options; only the first one warns.
+  if (!created && created.error().message.find("expireAfterSeconds") != std::string::npos) {
+    if (ttl_supported_.exchange(false))
+      log_(sdk::LogLevel::warning, "the server does not support TTL indexes (" + created.error().message +
+                                       "); expired documents are hidden on read and swept by the plugin instead");
+    created = create_indexes(logical, collection, extra_json, false);
+  }
+  if (!created) return created;
+  std::lock_guard lock(indexes_mutex_);
+  indexed_.push_back(collection);
+  return {};
+}
+
+sdk::Result<void> Client::create_indexes(const std::string& logical, const std::string& collection,
+                                         const std::string& extra_json, bool with_ttl) {
+  bson_error_t error;
+  auto all = owned(bson_new_from_json(reinterpret_cast<const uint8_t*>(indexes_json()), -1, &error));
+  if (!all) return sdk::fail(ErrorCode::internal, std::string("indexes.json does not parse: ") + error.message);
+  bson_iter_t it, list;
+  if (!bson_iter_init_find(&it, all.get(), logical.c_str()) || !BSON_ITER_HOLDS_ARRAY(&it))
+    return sdk::fail(ErrorCode::internal, "indexes.json has no list for " + logical);
+  // {createIndexes: <collection>, indexes: [...the list..., ...extra]}
+  auto command = owned(bson_new());
+  BSON_APPEND_UTF8(command.get(), "createIndexes", collection.c_str());
+  bson_t indexes;
+  BSON_APPEND_ARRAY_BEGIN(command.get(), "indexes", &indexes);
+  int n = 0;
+  auto add = [&](const bson_t& index) {
+    if (!with_ttl && bson_has_field(&index, "expireAfterSeconds")) return;
+    // BSON_APPEND_* evaluate the key twice: never pass an expression with a side effect.
+    std::string position = std::to_string(n++);
+    BSON_APPEND_DOCUMENT(&indexes, position.c_str(), &index);
+  };
+  bson_iter_recurse(&it, &list);
+  while (bson_iter_next(&list)) {
+    const uint8_t* data;
+    uint32_t length;
+    bson_iter_document(&list, &length, &data);
+    bson_t index;
+    bson_init_static(&index, data, length);
+    add(index);
+  }
+  if (!extra_json.empty()) {
+    auto extra = owned(bson_new_from_json(reinterpret_cast<const uint8_t*>(extra_json.c_str()), -1, &error));
+    if (extra) add(*extra);
+  }
+  bson_append_array_end(command.get(), &indexes);
+  if (n == 0) return {};
+  auto lease = this->lease();
+  if (!mongoc_client_write_command_with_opts(lease.get(), settings_.database.c_str(), command.get(), nullptr, nullptr,
+                                             &error))
+    return sdk::fail(classify(error, "creating indexes on " + collection));
+  return {};
+}
+
+sdk::Error classify(const bson_error_t& error, const std::string& what) {
+  std::string message = what + ": " + error.message;
+  if (error.domain == MONGOC_ERROR_SERVER_SELECTION || error.domain == MONGOC_ERROR_STREAM ||
+      error.code == MONGOC_ERROR_STREAM_SOCKET || error.code == MONGOC_ERROR_STREAM_CONNECT)
+    return sdk::Error{ErrorCode::unavailable, "MongoDB is unavailable (" + message + ")", {}, true};
+  switch (error.code) {
+    case 11000: return sdk::Error{ErrorCode::already_exists, message, {}, false};
+    case 50: return sdk::Error{ErrorCode::timeout, message, {}, true};
+    case 13:
+    case 18: return sdk::Error{ErrorCode::auth_failed, message, {}, false};
+    case 2:
+    case 9:
+    case 14: return sdk::Error{ErrorCode::invalid_argument, message, {}, false};
+    default: return sdk::Error{ErrorCode::internal, message + " (code " + std::to_string(error.code) + ")", {}, false};
+  }
+}
+
+}  // namespace strata::mongodb

@@ -1,0 +1,8 @@
+// Entry point of libstrata-mongodb.so: audit and cache on MongoDB (mongo-c-driver).
+
+#include "mongo_audit.hpp"
+#include "mongo_cache.hpp"
+
+STRATA_PLUGIN("mongodb", "1.0.0",
+              "Audit log, metrics and cache in MongoDB, in the seed's mongoose document shapes (mongo-c-driver)",
+              strata::sdk::provide<strata::mongodb::MongoAudit>(), strata::sdk::provide<strata::mongodb::MongoCache>())

@@ -1,0 +1,173 @@
+// The mongodb plugin against a real MongoDB wire-protocol server: the seed's
+// document shapes, validation before the server, expiry, stop and restart.
+
+#include <strata/sdk/testing/audit_kit.hpp>
+
+#include "mongo_db.hpp"
+#include "process.hpp"
+#include "test_host.hpp"
+
+using namespace strata;
+using namespace std::chrono_literals;
+
+namespace {
+
+// The raw documents of a collection, read with the driver.
+std::vector<bson_t*> raw_documents(const test::TempMongoDatabase& db, const std::string& collection_name) {
+  mongoc_client_t* client = mongoc_client_new(db.uri().c_str());
+  mongoc_collection_t* collection = mongoc_client_get_collection(client, db.name().c_str(), collection_name.c_str());
+  bson_t* filter = bson_new();
+  mongoc_cursor_t* cursor = mongoc_collection_find_with_opts(collection, filter, nullptr, nullptr);
+  std::vector<bson_t*> out;
+  const bson_t* doc;
+  while (mongoc_cursor_next(cursor, &doc)) out.push_back(bson_copy(doc));
+  mongoc_cursor_destroy(cursor);
+  bson_destroy(filter);
+  mongoc_collection_destroy(collection);
+  mongoc_client_destroy(client);
+  return out;
+}
+
+// "field:type" for every field of a document, in order.
+std::string shape(const bson_t* doc) {
+  std::string out;
+  bson_iter_t it;
+  bson_iter_init(&it, doc);
+  while (bson_iter_next(&it)) {
+    if (!out.empty()) out += ",";
+    out += std::string(bson_iter_key(&it)) + ":";
+    switch (bson_iter_type(&it)) {
+      case BSON_TYPE_UTF8: out += "string"; break;
+      case BSON_TYPE_DATE_TIME: out += "date"; break;
+      case BSON_TYPE_DOCUMENT: out += "object"; break;
+      case BSON_TYPE_DOUBLE: out += "double"; break;
+      case BSON_TYPE_NULL: out += "null"; break;
+      case BSON_TYPE_BINARY: out += "binary"; break;
+      case BSON_TYPE_INT64: out += "long"; break;
+      default: out += std::to_string(bson_iter_type(&it));
+    }
+  }
+  return out;
+}
+
+class OwnFerretDb {
+ public:
+  OwnFerretDb() : port_(test::free_port()), dir_(std::filesystem::temp_directory_path() / ("strata-ferret-" + sdk::Uuid::generate().str())) {
+    if (!std::filesystem::exists(test::ferretdb_binary())) {
+      test::require_backend("FerretDB binary " + test::ferretdb_binary().string() + " (tools/install-ferretdb.sh)", 1);
+    }
+    std::filesystem::create_directories(dir_ / "data");
+    start();
+  }
+  ~OwnFerretDb() {
+    stop();
+    std::filesystem::remove_all(dir_);
+  }
+  void start() {
+    pid_ = test::spawn({test::ferretdb_binary().string(), "--handler=sqlite", "--sqlite-url=file:" + (dir_ / "data").string() + "/",
+                        "--state-dir=" + dir_.string(), "--listen-addr=127.0.0.1:" + std::to_string(port_),
+                        "--debug-addr=-", "--telemetry=disable", "--log-level=error"});
+    REQUIRE(test::wait_until([&] { return test::listening(port_); }));
+  }
+  void stop() {
+    if (pid_ > 0) test::stop(pid_);
+    pid_ = 0;
+  }
+  int port() const { return port_; }
+
+ private:
+  int port_;
+  std::filesystem::path dir_;
+  pid_t pid_ = 0;
+};
+
+}  // namespace
+
+TEST_CASE("mongodb: documents have the seed's mongoose shapes", "[mongodb][seed]") {
+  test::TempMongoDatabase db;
+  auto host = test::open_host(db.table("[audit]") + db.table("[cache.default]"));
+  auto event = sdk::testing::make_event(sdk::testing::now_ms(), "user.login", "u-1", sdk::AuditStatus::failure);
+  event.metadata = R"({"reason":"wrong password","attempt":{"n":3,"of":[1,2,3]}})";
+  auto anonymous = sdk::testing::make_event(sdk::testing::now_ms(), "user.register", std::nullopt);
+  REQUIRE(host->audit()->append(std::vector{event, anonymous}));
+  REQUIRE(host->audit()->append_metrics(std::vector{sdk::Metric{sdk::Timestamp::now(), "calls", 2.5, {{"role", "storage"}}}}));
+  REQUIRE(host->cache()->set("k", sdk::as_bytes("v"), 60s));
+
+  auto events = raw_documents(db, "auditlogs");
+  REQUIRE(events.size() == 2);
+  for (auto* doc : events) {
+    std::string s = shape(doc);
+    INFO(s);
+    CHECK((s == "_id:binary,timestamp:date,userId:string,ip:string,action:string,resource:string,status:string,metadata:object" ||
+           s == "_id:binary,timestamp:date,userId:null,ip:string,action:string,resource:string,status:string,metadata:object"));
+    bson_iter_t it;
+    REQUIRE(bson_iter_init_find(&it, doc, "status"));
+    std::string status = bson_iter_utf8(&it, nullptr);
+    CHECK((status == "success" || status == "failure"));
+    bson_destroy(doc);
+  }
+  auto metrics = raw_documents(db, "metrics");
+  REQUIRE(metrics.size() == 1);
+  CHECK(shape(metrics[0]).find("timestamp:date,name:string,value:double,labels:object") != std::string::npos);
+  bson_destroy(metrics[0]);
+  auto caches = raw_documents(db, "caches");
+  REQUIRE(caches.size() == 1);
+  CHECK(shape(caches[0]).find("key:string") != std::string::npos);
+  CHECK(shape(caches[0]).find("expiresAt:date") != std::string::npos);
+  CHECK(shape(caches[0]).find("createdAt:date") != std::string::npos);
+  bson_destroy(caches[0]);
+}
+
+TEST_CASE("mongodb: bad events are refused before they reach the server", "[mongodb][validation]") {
+  test::TempMongoDatabase db;
+  auto host = test::open_host(db.table("[audit]"));
+  auto bad_json = sdk::testing::make_event(sdk::testing::now_ms(), "x", "u");
+  bad_json.metadata = "{not json";
+  auto refused = host->audit()->append(std::vector{bad_json});
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == sdk::ErrorCode::invalid_argument);
+  CHECK(refused.error().message.find("metadata is not a JSON object") != std::string::npos);
+  auto array = sdk::testing::make_event(sdk::testing::now_ms(), "x", "u");
+  array.metadata = "[1,2]";
+  CHECK_FALSE(host->audit()->append(std::vector{array}));
+  CHECK(raw_documents(db, "auditlogs").empty());
+}
+
+TEST_CASE("mongodb: a cache entry past expiresAt reads as missing before the server deletes it", "[mongodb][cache]") {
+  test::TempMongoDatabase db;
+  auto host = test::open_host(db.table("[cache.default]"));
+  auto cache = host->cache();
+  REQUIRE(cache->set("soon", sdk::as_bytes("v"), 200ms));
+  std::this_thread::sleep_for(300ms);
+  CHECK_FALSE(cache->get("soon")->has_value());
+  CHECK(raw_documents(db, "caches").size() == 1);  // still stored: only the read hides it
+  CHECK(cache->set_if_absent("soon", sdk::as_bytes("again"), 60s).value());
+  for (auto* doc : raw_documents(db, "caches")) bson_destroy(doc);
+}
+
+TEST_CASE("mongodb: a stopped server fails calls with unavailable; they recover when it returns", "[mongodb][fault]") {
+  OwnFerretDb server;
+  test::TempMongoDatabase db(server.port());
+  auto host = test::open_host(db.table("[audit]", "server_selection_timeout_ms = 500\n") +
+                              db.table("[cache.default]", "server_selection_timeout_ms = 500\n"));
+  auto event = sdk::testing::make_event(sdk::testing::now_ms(), "before", "u");
+  REQUIRE(host->audit()->append(std::vector{event}));
+  REQUIRE(host->cache()->set("k", sdk::as_bytes("v"), 60s));
+
+  server.stop();
+  auto start = std::chrono::steady_clock::now();
+  auto appended = host->audit()->append(std::vector{sdk::testing::make_event(sdk::testing::now_ms(), "during", "u")});
+  auto cached = host->cache()->get("k");
+  REQUIRE_FALSE(appended);
+  REQUIRE_FALSE(cached);
+  INFO(appended.error().describe());
+  CHECK(appended.error().code == sdk::ErrorCode::unavailable);
+  CHECK(cached.error().code == sdk::ErrorCode::unavailable);
+  CHECK(std::chrono::steady_clock::now() - start < 10s);  // a hang guard, far above the 0.5 s selection timeout
+
+  server.start();
+  CHECK(test::wait_until([&] { return host->audit()->health().has_value(); }, 15s));
+  CHECK(host->audit()->append(std::vector{sdk::testing::make_event(sdk::testing::now_ms(), "after", "u")}));
+  CHECK(host->audit()->count(sdk::AuditQuery{}).value() == 2);
+  CHECK(host->cache()->get("k").value() == sdk::to_bytes("v"));
+}
