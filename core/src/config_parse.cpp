@@ -63,18 +63,6 @@ sdk::Result<ConfigNode> convert(const toml::node& node, const std::string& file,
   }
 }
 
-sdk::Unexpected unknown_key(const std::string& key, const SourcePos& pos, const std::string& where,
-                            const std::vector<std::string>& valid) {
-  std::string message = pos.str() + ": unknown key '" + key + "' in " + where;
-  if (auto near = nearest_name(key, valid)) {
-    message += "; did you mean '" + *near + "'?";
-  } else {
-    message += "; valid keys:";
-    for (const auto& v : valid) message += " " + v;
-  }
-  return fail(ErrorCode::invalid_argument, message);
-}
-
 // The `plugin` key of a role table, which must be a string.
 sdk::Result<RoleTable> role_table(Role role, std::string instance, const ConfigNode& node) {
   RoleTable table{role, std::move(instance), {}, node.pos, node};
@@ -103,7 +91,7 @@ sdk::Result<void> read_host_table(const ConfigNode& node, HostConfig& config) {
   if (!node.table())
     return fail(ErrorCode::invalid_argument, node.pos.str() + ": [host] must be a table");
   for (const auto& [key, value] : *node.table()) {
-    if (key != "plugin_path") return unknown_key(key, value.key_pos, "[host]", {"plugin_path"});
+    if (key != "plugin_path") return unknown_key_error(key, value.key_pos, "[host]", {"plugin_path"});
     auto add = [&](const ConfigNode& item) -> sdk::Result<void> {
       const auto* dir = std::get_if<std::string>(&item.value);
       if (!dir)
@@ -183,7 +171,7 @@ sdk::Result<HostConfig> parse_config(std::string_view text, std::string source,
         caches.push_back(std::move(*table));
       }
     } else {
-      return unknown_key(key, node.key_pos, "the config's top level", top_level);
+      return unknown_key_error(key, node.key_pos, "the config's top level", top_level);
     }
   }
   // Start order: the cipher first (others may need it), then storage, caches, audit;

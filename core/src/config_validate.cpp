@@ -37,16 +37,7 @@ class TableValidator {
     for (const auto& field : schema) valid.push_back(field.key);
     for (const auto& [key, node] : given) {
       if (has_plugin_key && key == "plugin") continue;
-      if (!find_field(schema, key)) {
-        std::string message = node->key_pos.str() + ": unknown key '" + key + "' in " + where;
-        if (auto near = nearest_name(key, valid)) {
-          message += "; did you mean '" + *near + "'?";
-        } else {
-          message += "; valid keys:";
-          for (const auto& v : valid) message += " " + v;
-        }
-        return fail(ErrorCode::invalid_argument, message);
-      }
+      if (!find_field(schema, key)) return unknown_key_error(key, node->key_pos, where, valid);
     }
 
     std::vector<std::pair<std::string, ConfigValue>> values;

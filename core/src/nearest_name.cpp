@@ -42,4 +42,16 @@ std::optional<std::string> nearest_name(std::string_view word,
   return std::nullopt;
 }
 
+sdk::Unexpected unknown_key_error(const std::string& key, const SourcePos& pos, const std::string& where,
+                                  const std::vector<std::string>& valid) {
+  std::string message = pos.str() + ": unknown key '" + key + "' in " + where;
+  if (auto near = nearest_name(key, valid)) {
+    message += "; did you mean '" + *near + "'?";
+  } else {
+    message += "; valid keys:";
+    for (const auto& v : valid) message += " " + v;
+  }
+  return sdk::fail(sdk::ErrorCode::invalid_argument, message);
+}
+
 }  // namespace strata

@@ -32,11 +32,7 @@ sdk::ConfigSchema connection_schema() {
 Settings read_connection(const sdk::ConfigView& config) {
   Settings s;
   s.uri = config.get<std::string>("uri");
-  auto timeout = [&](const char* key) {
-    auto ms = config.get<std::int64_t>(key);
-    if (ms < 1 || ms > 600'000) refuse(std::string(key) + " must be between 1 and 600000, got " + std::to_string(ms));
-    return std::chrono::milliseconds(ms);
-  };
+  auto timeout = [&](const char* key) { return std::chrono::milliseconds(config.get_in_range(key, 1, 600'000)); };
   s.server_selection_timeout = timeout("server_selection_timeout_ms");
   s.socket_timeout = timeout("socket_timeout_ms");
   s.write_w = config.get<std::string>("write_concern.w");

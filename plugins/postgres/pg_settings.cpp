@@ -3,24 +3,9 @@
 #include "strata/sdk/error.hpp"
 
 namespace strata::postgres {
-namespace {
 
 using sdk::ConfigType;
 using sdk::field;
-
-[[noreturn]] void refuse(const std::string& message) {
-  throw sdk::Error{sdk::ErrorCode::invalid_argument, message, {}, false};
-}
-
-std::int64_t in_range(const sdk::ConfigView& config, const char* key, std::int64_t low, std::int64_t high) {
-  auto value = config.get<std::int64_t>(key);
-  if (value < low || value > high)
-    refuse(std::string(key) + " must be between " + std::to_string(low) + " and " + std::to_string(high) +
-           ", got " + std::to_string(value));
-  return value;
-}
-
-}  // namespace
 
 sdk::ConfigSchema settings_schema() {
   return {
@@ -54,7 +39,7 @@ Settings read_settings(const sdk::ConfigView& config) {
     s.display = "the server named by conninfo";
   } else {
     auto host = config.get<std::string>("host");
-    auto port = std::to_string(in_range(config, "port", 1, 65535));
+    auto port = std::to_string(config.get_in_range("port", 1, 65535));
     auto dbname = config.get<std::string>("dbname");
     s.keywords = {{"host", host}, {"port", port}, {"user", config.get<std::string>("user")},
                   {"dbname", dbname}, {"sslmode", config.get<std::string>("sslmode")}};
@@ -65,10 +50,10 @@ Settings read_settings(const sdk::ConfigView& config) {
   s.keywords.emplace_back("application_name", "strata");
   // UTC and ISO dates whatever the server's defaults: TIMESTAMP columns hold UTC.
   s.keywords.emplace_back("options", "-c TimeZone=UTC -c DateStyle=ISO");
-  s.pool_max = static_cast<int>(in_range(config, "pool.max", 1, 1000));
-  s.idle_timeout = std::chrono::milliseconds(in_range(config, "pool.idle_timeout_ms", 1, 86'400'000));
-  s.connect_timeout = std::chrono::milliseconds(in_range(config, "pool.connect_timeout_ms", 1, 600'000));
-  s.statement_timeout = std::chrono::milliseconds(in_range(config, "statement_timeout_ms", 0, 86'400'000));
+  s.pool_max = static_cast<int>(config.get_in_range("pool.max", 1, 1000));
+  s.idle_timeout = std::chrono::milliseconds(config.get_in_range("pool.idle_timeout_ms", 1, 86'400'000));
+  s.connect_timeout = std::chrono::milliseconds(config.get_in_range("pool.connect_timeout_ms", 1, 600'000));
+  s.statement_timeout = std::chrono::milliseconds(config.get_in_range("statement_timeout_ms", 0, 86'400'000));
   s.cleanup_schedule = config.find<std::string>("cleanup.schedule");
   return s;
 }

@@ -12,13 +12,6 @@ using sdk::field;
   throw sdk::Error{sdk::ErrorCode::invalid_argument, message, {}, false};
 }
 
-std::int64_t in_range(const sdk::ConfigView& config, const char* key, std::int64_t low, std::int64_t high) {
-  auto value = config.get<std::int64_t>(key);
-  if (value < low || value > high)
-    refuse(std::string(key) + " must be between " + std::to_string(low) + " and " + std::to_string(high) +
-           ", got " + std::to_string(value));
-  return value;
-}
 
 }  // namespace
 
@@ -47,19 +40,19 @@ Settings read_settings(const sdk::ConfigView& config) {
   Settings s;
   s.host = config.get<std::string>("host");
   if (s.host.empty()) refuse("host must not be empty");
-  s.port = static_cast<int>(in_range(config, "port", 1, 65535));
+  s.port = static_cast<int>(config.get_in_range("port", 1, 65535));
   s.username = config.find<std::string>("username");
   s.password = config.find<std::string>("password");
   if (s.password && s.password->empty()) s.password.reset();  // REDIS_PASSWORD= means no password
-  s.db = static_cast<int>(in_range(config, "db", 0, 1 << 20));
-  if (auto ttl = in_range(config, "default_ttl_s", 0, 10LL * 365 * 86400); ttl > 0)
+  s.db = static_cast<int>(config.get_in_range("db", 0, 1 << 20));
+  if (auto ttl = config.get_in_range("default_ttl_s", 0, 10LL * 365 * 86400); ttl > 0)
     s.default_ttl = std::chrono::seconds(ttl);
   s.key_prefix = config.get<std::string>("key_prefix");
   s.owns_db = config.get<bool>("owns_db");
-  s.pool_size = static_cast<int>(in_range(config, "pool.size", 1, 1024));
-  s.connect_timeout = std::chrono::milliseconds(in_range(config, "connect_timeout_ms", 1, 600'000));
-  s.command_timeout = std::chrono::milliseconds(in_range(config, "command_timeout_ms", 1, 600'000));
-  s.max_attempts = static_cast<int>(in_range(config, "retry.max_attempts", 1, 100));
+  s.pool_size = static_cast<int>(config.get_in_range("pool.size", 1, 1024));
+  s.connect_timeout = std::chrono::milliseconds(config.get_in_range("connect_timeout_ms", 1, 600'000));
+  s.command_timeout = std::chrono::milliseconds(config.get_in_range("command_timeout_ms", 1, 600'000));
+  s.max_attempts = static_cast<int>(config.get_in_range("retry.max_attempts", 1, 100));
   return s;
 }
 

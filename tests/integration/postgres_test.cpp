@@ -209,6 +209,19 @@ TEST_CASE("postgres: hostile input is stored verbatim, never executed", "[postgr
   CHECK(storage->find_user_by_username("cut").error().code == sdk::ErrorCode::not_found);  // nothing truncated stored
 }
 
+TEST_CASE("postgres: a multi-host conninfo passes through: a dead first host fails over", "[postgres][config]") {
+  test::TempDatabase db;
+  int dead = test::free_port();
+  auto host = test::open_host("[storage]\nplugin = \"postgres\"\nconninfo = \"host=127.0.0.1,127.0.0.1 port=" +
+                              std::to_string(dead) + ",5432 user=postgres dbname=" + db.name() +
+                              " target_session_attrs=read-write\"\n");
+  auto status = host->storage()->migrate(latest_version);
+  INFO((status ? std::string("ok") : status.error().describe()));
+  REQUIRE(status);
+  CHECK(host->storage()->health());
+  CHECK(host->effective_config().find(db.name()) == std::string::npos);  // conninfo is secret: redacted
+}
+
 TEST_CASE("postgres: cleanup.schedule without pg_cron is a clear error", "[postgres][cleanup]") {
   test::TempDatabase db;
   auto host = test::open_host(db.storage_table("cleanup.schedule = \"0 0 * * *\"\n"));

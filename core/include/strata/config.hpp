@@ -95,6 +95,10 @@ std::string render_config(const HostConfig& config, const std::vector<ValidatedC
 /// An unset variable without a default is an error naming it.
 sdk::Result<std::string> interpolate(std::string_view text, const EnvLookup& env);
 
+/// "file:l:c: unknown key 'x' in [where]; did you mean 'y'?" (or the list of valid keys).
+sdk::Unexpected unknown_key_error(const std::string& key, const SourcePos& pos, const std::string& where,
+                                  const std::vector<std::string>& valid);
+
 /// The candidate closest to `word` by edit distance, if close enough to be a likely typo.
 std::optional<std::string> nearest_name(std::string_view word,
                                         const std::vector<std::string>& candidates);

@@ -64,6 +64,18 @@ class ConfigView {
   template <class T>
   std::optional<T> find(std::string_view key) const;
 
+  /// An integer that must lie in [low, high]; throws Error (invalid_argument)
+  /// naming the key and the range otherwise.
+  std::int64_t get_in_range(std::string_view key, std::int64_t low, std::int64_t high) const {
+    auto value = get<std::int64_t>(key);
+    if (value < low || value > high)
+      throw Error{ErrorCode::invalid_argument,
+                  std::string(key) + " must be between " + std::to_string(low) + " and " + std::to_string(high) +
+                      ", got " + std::to_string(value),
+                  {}, false};
+    return value;
+  }
+
   /// All entries, in declaration order.
   const std::vector<std::pair<std::string, ConfigValue>>& entries() const noexcept {
     return entries_;
