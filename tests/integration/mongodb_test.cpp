@@ -12,15 +12,17 @@ using namespace std::chrono_literals;
 
 namespace {
 
+using Document = std::unique_ptr<bson_t, decltype(&bson_destroy)>;
+
 // The raw documents of a collection, read with the driver.
-std::vector<bson_t*> raw_documents(const test::TempMongoDatabase& db, const std::string& collection_name) {
+std::vector<Document> raw_documents(const test::TempMongoDatabase& db, const std::string& collection_name) {
   mongoc_client_t* client = mongoc_client_new(db.uri().c_str());
   mongoc_collection_t* collection = mongoc_client_get_collection(client, db.name().c_str(), collection_name.c_str());
   bson_t* filter = bson_new();
   mongoc_cursor_t* cursor = mongoc_collection_find_with_opts(collection, filter, nullptr, nullptr);
-  std::vector<bson_t*> out;
+  std::vector<Document> out;
   const bson_t* doc;
-  while (mongoc_cursor_next(cursor, &doc)) out.push_back(bson_copy(doc));
+  while (mongoc_cursor_next(cursor, &doc)) out.emplace_back(bson_copy(doc), &bson_destroy);
   mongoc_cursor_destroy(cursor);
   bson_destroy(filter);
   mongoc_collection_destroy(collection);
@@ -95,27 +97,24 @@ TEST_CASE("mongodb: documents have the seed's mongoose shapes", "[mongodb][seed]
 
   auto events = raw_documents(db, "auditlogs");
   REQUIRE(events.size() == 2);
-  for (auto* doc : events) {
-    std::string s = shape(doc);
+  for (const auto& doc : events) {
+    std::string s = shape(doc.get());
     INFO(s);
     CHECK((s == "_id:binary,timestamp:date,userId:string,ip:string,action:string,resource:string,status:string,metadata:object" ||
            s == "_id:binary,timestamp:date,userId:null,ip:string,action:string,resource:string,status:string,metadata:object"));
     bson_iter_t it;
-    REQUIRE(bson_iter_init_find(&it, doc, "status"));
+    REQUIRE(bson_iter_init_find(&it, doc.get(), "status"));
     std::string status = bson_iter_utf8(&it, nullptr);
     CHECK((status == "success" || status == "failure"));
-    bson_destroy(doc);
   }
   auto metrics = raw_documents(db, "metrics");
   REQUIRE(metrics.size() == 1);
-  CHECK(shape(metrics[0]).find("timestamp:date,name:string,value:double,labels:object") != std::string::npos);
-  bson_destroy(metrics[0]);
+  CHECK(shape(metrics[0].get()).find("timestamp:date,name:string,value:double,labels:object") != std::string::npos);
   auto caches = raw_documents(db, "caches");
   REQUIRE(caches.size() == 1);
-  CHECK(shape(caches[0]).find("key:string") != std::string::npos);
-  CHECK(shape(caches[0]).find("expiresAt:date") != std::string::npos);
-  CHECK(shape(caches[0]).find("createdAt:date") != std::string::npos);
-  bson_destroy(caches[0]);
+  CHECK(shape(caches[0].get()).find("key:string") != std::string::npos);
+  CHECK(shape(caches[0].get()).find("expiresAt:date") != std::string::npos);
+  CHECK(shape(caches[0].get()).find("createdAt:date") != std::string::npos);
 }
 
 TEST_CASE("mongodb: bad events are refused before they reach the server", "[mongodb][validation]") {
@@ -142,10 +141,9 @@ TEST_CASE("mongodb: a cache entry past expiresAt reads as missing before the ser
   CHECK_FALSE(cache->get("soon")->has_value());
   CHECK(raw_documents(db, "caches").size() == 1);  // still stored: only the read hides it
   CHECK(cache->set_if_absent("soon", sdk::as_bytes("again"), 60s).value());
-  for (auto* doc : raw_documents(db, "caches")) bson_destroy(doc);
 }
 
-TEST_CASE("mongodb: a stopped server fails calls with unavailable; they recover when it returns", "[mongodb][fault]") {
+TEST_CASE("mongodb: a stopped server fails calls with unavailable, and they recover when it returns", "[mongodb][fault]") {
   OwnFerretDb server;
   test::TempMongoDatabase db(server.port());
   auto host = test::open_host(db.table("[audit]", "server_selection_timeout_ms = 500\n") +

@@ -32,7 +32,7 @@ bool table_exists(const test::TempDatabase& db, const std::string& table) {
 
 }  // namespace
 
-TEST_CASE("postgres: migrations up, down, up; health says when to migrate", "[postgres][migrate]") {
+TEST_CASE("postgres: migrations up, down and up, and health says when to migrate", "[postgres][migrate]") {
   test::TempDatabase db;
   auto host = test::open_host(db.storage_table());
   auto storage = host->storage();
@@ -116,7 +116,7 @@ TEST_CASE("postgres: the schema is the seed's, column for column", "[postgres][s
   CHECK(storage->get_message(old.id).error().code == sdk::ErrorCode::not_found);
 }
 
-TEST_CASE("postgres: an exhausted pool answers timeout; a slow statement is cancelled", "[postgres][pool]") {
+TEST_CASE("postgres: an exhausted pool answers timeout, and a slow statement is cancelled", "[postgres][pool]") {
   test::TempDatabase db;
   auto host = test::open_host(db.storage_table("pool.max = 2\npool.connect_timeout_ms = 300\nstatement_timeout_ms = 3000\n"));
   auto storage = migrated(*host);
