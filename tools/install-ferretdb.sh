@@ -11,7 +11,7 @@
 set -euo pipefail
 
 version=v1.24.2
-bin_dir=${STRATA_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/strata/bin}
+bin_dir=${STRATA_TOOLS_DIR:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/strata/bin}
 binary=$bin_dir/ferretdb-$version
 if [[ -x $binary ]]; then
   echo "$binary"

@@ -16,8 +16,10 @@ namespace strata::test {
 /// The FerretDB binary tools/install-ferretdb.sh builds.
 inline std::filesystem::path ferretdb_binary() {
   if (const char* dir = std::getenv("STRATA_TOOLS_DIR")) return std::filesystem::path(dir) / "ferretdb-v1.24.2";
+  // The same rule as tools/install-ferretdb.sh.
   const char* cache = std::getenv("XDG_CACHE_HOME");
-  std::filesystem::path base = cache ? cache : std::filesystem::path(std::getenv("HOME")) / ".cache";
+  const char* home = std::getenv("HOME");
+  std::filesystem::path base = cache ? cache : std::filesystem::path(home ? home : "/tmp") / ".cache";
   return base / "strata" / "bin" / "ferretdb-v1.24.2";
 }
 
