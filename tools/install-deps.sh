@@ -9,7 +9,7 @@ set -euo pipefail
 build_packages=(
   cmake ninja-build g++ pkg-config
   libboost-filesystem-dev libtomlplusplus-dev libcrypto++-dev libcli11-dev libfmt-dev
-  nlohmann-json3-dev libhiredis-dev libpq-dev libmongoc-dev
+  nlohmann-json3-dev libhiredis-dev libpq-dev libmongoc-dev libsqlite3-dev
 )
 test_packages=(
   catch2 libbenchmark-dev libssl-dev

@@ -1,0 +1,176 @@
+#include "sqlite_db.hpp"
+
+namespace strata::sqlite {
+namespace {
+
+using sdk::ErrorCode;
+using sdk::fail;
+
+[[noreturn]] void refuse(ErrorCode code, const std::string& message) { throw sdk::Error{code, message, {}, false}; }
+
+int latest() { return migrations().empty() ? 0 : migrations().back().version; }
+
+}  // namespace
+
+Database::Database(const std::filesystem::path& path, std::chrono::milliseconds busy_timeout,
+                   const std::string& synchronous)
+    : path_(path) {
+  if (synchronous != "full" && synchronous != "normal")
+    refuse(ErrorCode::invalid_argument, "synchronous must be \"full\" or \"normal\", got \"" + synchronous + "\"");
+  std::error_code ec;
+  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
+  // The plugin locks around every call, so SQLite's own mutex is not needed.
+  int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string why = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+    sqlite3_close(db_);
+    db_ = nullptr;
+    refuse(ErrorCode::unavailable, "cannot open SQLite database " + path.string() + ": " + why);
+  }
+  sqlite3_busy_timeout(db_, static_cast<int>(busy_timeout.count()));
+  sqlite3_extended_result_codes(db_, 1);
+  std::string pragmas = "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = " + synchronous + ";";
+  if (auto ok = exec(pragmas.c_str()); !ok) refuse(ok.error().code, ok.error().message);
+}
+
+Database::~Database() {
+  for (auto& [sql, statement] : statements_) sqlite3_finalize(statement);
+  sqlite3_close(db_);
+}
+
+sdk::Error Database::error(int code, const std::string& what) const {
+  std::string message = what + ": " + sqlite3_errmsg(db_);
+  switch (code) {
+    case SQLITE_CONSTRAINT_UNIQUE:
+    case SQLITE_CONSTRAINT_PRIMARYKEY: return sdk::Error{ErrorCode::already_exists, message, {}, false};
+    case SQLITE_CONSTRAINT_FOREIGNKEY:
+    case SQLITE_CONSTRAINT_NOTNULL:
+    case SQLITE_CONSTRAINT_CHECK: return sdk::Error{ErrorCode::invalid_argument, message, {}, false};
+    default: break;
+  }
+  switch (code & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return sdk::Error{ErrorCode::timeout, message + " (another process held the database past busy_timeout_ms)", {}, true};
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+      return sdk::Error{ErrorCode::unavailable, message + " (" + path_.string() + ")", {}, true};
+    default: return sdk::Error{ErrorCode::internal, message, {}, false};
+  }
+}
+
+sdk::Result<int> Database::run(const char* sql, const std::vector<Value>& params,
+                               const std::function<void(const Row&)>& on_row) {
+  sqlite3_stmt*& statement = statements_[sql];
+  if (!statement) {
+    int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &statement, nullptr);
+    if (rc != SQLITE_OK) {
+      statements_.erase(sql);
+      return sdk::fail(error(rc, "preparing a statement"));
+    }
+  }
+  // Leave the statement reset and unbound, whatever happens.
+  struct Reset {
+    sqlite3_stmt* s;
+    ~Reset() {
+      sqlite3_reset(s);
+      sqlite3_clear_bindings(s);
+    }
+  } reset{statement};
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const Value& v = params[i];
+    int index = static_cast<int>(i + 1), rc = SQLITE_OK;
+    switch (v.kind) {
+      case Value::Kind::null: rc = sqlite3_bind_null(statement, index); break;
+      case Value::Kind::integer: rc = sqlite3_bind_int64(statement, index, v.integer); break;
+      case Value::Kind::text:
+        rc = sqlite3_bind_text64(statement, index, v.text.data(), v.text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+        break;
+      case Value::Kind::blob:
+        // A zero-length blob, not NULL, for empty values (NOT NULL columns).
+        rc = sqlite3_bind_blob64(statement, index, v.blob.empty() ? "" : static_cast<const void*>(v.blob.data()),
+                                 v.blob.size(), SQLITE_TRANSIENT);
+        break;
+    }
+    if (rc != SQLITE_OK) return sdk::fail(error(rc, "binding parameter " + std::to_string(index)));
+  }
+  for (;;) {
+    int rc = sqlite3_step(statement);
+    if (rc == SQLITE_ROW) {
+      if (on_row) on_row(Row(statement));
+      continue;
+    }
+    if (rc == SQLITE_DONE) return sqlite3_changes(db_);
+    return sdk::fail(error(sqlite3_extended_errcode(db_), "running a statement"));
+  }
+}
+
+sdk::Result<void> Database::exec(const char* sql) {
+  char* message = nullptr;
+  int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &message);
+  sqlite3_free(message);
+  if (rc != SQLITE_OK) return sdk::fail(error(sqlite3_extended_errcode(db_), "executing SQL"));
+  return {};
+}
+
+sdk::Result<void> Database::in_transaction(const std::function<sdk::Result<void>()>& op) {
+  // IMMEDIATE takes the write lock now, so a concurrent writer waits on
+  // busy_timeout here instead of failing at COMMIT.
+  if (auto ok = exec("BEGIN IMMEDIATE"); !ok) return ok;
+  auto result = op();
+  if (!result) {
+    (void)exec("ROLLBACK");
+    return result;
+  }
+  return exec("COMMIT");
+}
+
+sdk::Result<sdk::SchemaStatus> Database::schema_status() {
+  int exists = 0, current = 0;
+  auto found = run("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'strata_schema_migrations'", {},
+                   [&](const Row& r) { exists = static_cast<int>(r.integer(0)); });
+  if (!found) return sdk::fail(found.error());
+  if (exists) {
+    auto version = run("SELECT COALESCE(MAX(version), 0) FROM strata_schema_migrations", {},
+                       [&](const Row& r) { current = static_cast<int>(r.integer(0)); });
+    if (!version) return sdk::fail(version.error());
+  }
+  return sdk::SchemaStatus{current, latest()};
+}
+
+sdk::Result<sdk::SchemaStatus> Database::migrate(int target) {
+  if (target < 0 || target > latest())
+    return fail(ErrorCode::invalid_argument,
+                "no schema version " + std::to_string(target) + ": versions run from 0 to " + std::to_string(latest()));
+  auto done = in_transaction([&]() -> sdk::Result<void> {
+    if (auto ok = exec("CREATE TABLE IF NOT EXISTS strata_schema_migrations (version INTEGER PRIMARY KEY, "
+                       "name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+        !ok)
+      return ok;
+    auto status = schema_status();
+    if (!status) return sdk::fail(status.error());
+    for (const auto& m : migrations()) {
+      if (m.version <= status->current || m.version > target) continue;
+      if (auto ok = exec(m.up); !ok) return fail(ok.error().code, std::string("migration ") + m.name + " up: " + ok.error().message);
+      if (auto ok = run("INSERT INTO strata_schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
+                        {std::int64_t{m.version}, std::string(m.name), sdk::Timestamp::now()});
+          !ok)
+        return sdk::fail(ok.error());
+    }
+    for (auto it = migrations().rbegin(); it != migrations().rend(); ++it) {
+      if (it->version > status->current || it->version <= target) continue;
+      if (auto ok = exec(it->down); !ok)
+        return fail(ok.error().code, std::string("migration ") + it->name + " down: " + ok.error().message);
+      if (auto ok = run("DELETE FROM strata_schema_migrations WHERE version = ?1", {std::int64_t{it->version}}); !ok)
+        return sdk::fail(ok.error());
+    }
+    return {};
+  });
+  if (!done) return sdk::fail(done.error());
+  return schema_status();
+}
+
+}  // namespace strata::sqlite

@@ -1,0 +1,277 @@
+#include "sqlite_storage.hpp"
+
+#include <limits>
+
+namespace strata::sqlite {
+namespace {
+
+using sdk::ConfigType;
+using sdk::ErrorCode;
+using sdk::fail;
+
+#define USER_COLUMNS "id, username, email, password_hash, public_key, created_at, updated_at, last_login, is_active"
+#define MESSAGE_COLUMNS \
+  "id, sender_id, recipient_id, encrypted_content, iv, key_id, created_at, read_at, is_deleted, expires_at"
+#define KEY_COLUMNS "id, user_id, public_key, private_key_encrypted, created_at, expires_at, is_active"
+// Live rows strictly older than the cursor, newest first, one extra to learn whether a next page exists.
+#define PAGE_TAIL \
+  " AND is_deleted = 0 AND (expires_at IS NULL OR expires_at > ?3) AND (created_at, id) < (?4, ?5)" \
+  " ORDER BY created_at DESC, id DESC LIMIT ?6"
+
+constexpr const char* insert_user_sql = "INSERT INTO users (" USER_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+constexpr const char* user_by_id = "SELECT " USER_COLUMNS " FROM users WHERE id = ?1";
+constexpr const char* user_by_name = "SELECT " USER_COLUMNS " FROM users WHERE username = ?1";
+constexpr const char* user_by_email = "SELECT " USER_COLUMNS " FROM users WHERE email = ?1";
+constexpr const char* update_user_sql =
+    "UPDATE users SET username = ?2, email = ?3, password_hash = ?4, public_key = ?5, is_active = ?6, updated_at = ?7 "
+    "WHERE id = ?1";
+constexpr const char* record_login_sql = "UPDATE users SET last_login = ?2 WHERE id = ?1";
+constexpr const char* set_active_sql = "UPDATE users SET is_active = ?2 WHERE id = ?1";
+constexpr const char* delete_user_messages = "DELETE FROM messages WHERE sender_id = ?1 OR recipient_id = ?1";
+constexpr const char* delete_user_keys = "DELETE FROM encryption_keys WHERE user_id = ?1";
+constexpr const char* delete_user_sql = "DELETE FROM users WHERE id = ?1";
+constexpr const char* insert_message_sql =
+    "INSERT INTO messages (" MESSAGE_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+constexpr const char* message_by_id = "SELECT " MESSAGE_COLUMNS " FROM messages WHERE id = ?1";
+// The inbox has one owner: its ?2 is always NULL, so both page queries share PAGE_TAIL's numbering.
+constexpr const char* inbox_sql =
+    "SELECT " MESSAGE_COLUMNS " FROM messages WHERE recipient_id = ?1 AND ?2 IS NULL" PAGE_TAIL;
+constexpr const char* conversation_sql = "SELECT " MESSAGE_COLUMNS
+                                         " FROM messages WHERE min(sender_id, recipient_id) = ?1"
+                                         " AND max(sender_id, recipient_id) = ?2" PAGE_TAIL;
+constexpr const char* mark_read_sql = "UPDATE messages SET read_at = COALESCE(read_at, ?2) WHERE id = ?1";
+constexpr const char* soft_delete_sql = "UPDATE messages SET is_deleted = 1 WHERE id = ?1";
+constexpr const char* purge_sql = "DELETE FROM messages WHERE expires_at IS NOT NULL AND expires_at <= ?1";
+constexpr const char* insert_key_sql = "INSERT INTO encryption_keys (" KEY_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+constexpr const char* key_by_id = "SELECT " KEY_COLUMNS " FROM encryption_keys WHERE id = ?1";
+constexpr const char* keys_by_user =
+    "SELECT " KEY_COLUMNS " FROM encryption_keys WHERE user_id = ?1 ORDER BY created_at DESC, id DESC";
+constexpr const char* deactivate_key_sql = "UPDATE encryption_keys SET is_active = 0 WHERE id = ?1";
+
+sdk::User user_from(const Row& r) {
+  return sdk::User{r.uuid(0), r.text(1), r.text(2), r.text(3), r.optional_text(4),
+                   r.time(5), r.time(6), r.optional_time(7), r.boolean(8)};
+}
+sdk::Message message_from(const Row& r) {
+  return sdk::Message{r.uuid(0), r.uuid(1), r.uuid(2), r.blob(3), r.blob(4),
+                      r.text(5), r.time(6), r.optional_time(7), r.boolean(8), r.optional_time(9)};
+}
+sdk::KeyRecord key_from(const Row& r) {
+  return sdk::KeyRecord{r.uuid(0), r.uuid(1), r.text(2), r.blob(3), r.time(4), r.optional_time(5), r.boolean(6)};
+}
+std::vector<Value> message_values(const sdk::Message& m) {
+  return {m.id, m.sender_id, m.recipient_id, m.encrypted_content, m.iv, m.key_id, m.created_at, m.read_at, m.is_deleted,
+          m.expires_at};
+}
+
+}  // namespace
+
+SqliteStorage::SqliteStorage(const sdk::PluginContext& context) : clock_(context.clock) {
+  const auto& config = context.config;
+  db_ = std::make_unique<Database>(config.get<std::string>("path"),
+                                   std::chrono::milliseconds(config.get_in_range("busy_timeout_ms", 0, 600'000)),
+                                   config.get<std::string>("synchronous"));
+  if (config.get<bool>("auto_migrate")) {
+    auto status = db_->schema_status();
+    if (status && status->current < status->latest) status = db_->migrate(status->latest);
+    if (!status) throw status.error();
+  }
+}
+
+sdk::ConfigSchema SqliteStorage::config_schema() {
+  return {
+      sdk::field("path", ConfigType::string, "database file; created with its directory if missing").require(),
+      sdk::field("busy_timeout_ms", ConfigType::integer, "how long a writer waits for another process's lock")
+          .or_default(5000),
+      sdk::field("synchronous", ConfigType::string, "\"full\" (durable on power loss) or \"normal\" (on crash)")
+          .or_default("full"),
+      sdk::field("auto_migrate", ConfigType::boolean, "migrate to the newest schema when opened").or_default(true),
+  };
+}
+
+sdk::Result<void> SqliteStorage::health() {
+  std::lock_guard lock(mutex_);
+  auto status = db_->schema_status();
+  if (!status) return sdk::fail(status.error());
+  if (status->current != status->latest)
+    return fail(ErrorCode::unavailable, "the schema of " + db_->path().string() + " is at version " +
+                                            std::to_string(status->current) + ", this plugin needs " +
+                                            std::to_string(status->latest) + ": run `strata migrate up`");
+  return {};
+}
+
+sdk::Result<sdk::SchemaStatus> SqliteStorage::schema_status() {
+  std::lock_guard lock(mutex_);
+  return db_->schema_status();
+}
+
+sdk::Result<sdk::SchemaStatus> SqliteStorage::migrate(int target) {
+  std::lock_guard lock(mutex_);
+  return db_->migrate(target);
+}
+
+// ---- users ---------------------------------------------------------------
+
+sdk::Result<void> SqliteStorage::create_user(const sdk::User& u) {
+  std::lock_guard lock(mutex_);
+  auto r = db_->run(insert_user_sql, {u.id, u.username, u.email, u.password_hash, u.public_key, u.created_at,
+                                      u.updated_at, u.last_login, u.is_active});
+  if (!r) return sdk::fail(r.error());
+  return {};
+}
+
+sdk::Result<sdk::User> SqliteStorage::one_user(const char* sql, Value key, const std::string& what) {
+  std::lock_guard lock(mutex_);
+  std::optional<sdk::User> found;
+  auto r = db_->run(sql, {std::move(key)}, [&](const Row& row) { found = user_from(row); });
+  if (!r) return sdk::fail(r.error());
+  if (!found) return fail(ErrorCode::not_found, "no user with " + what);
+  return *found;
+}
+
+sdk::Result<sdk::User> SqliteStorage::get_user(const sdk::Uuid& id) { return one_user(user_by_id, id, "id " + id.str()); }
+sdk::Result<sdk::User> SqliteStorage::find_user_by_username(std::string_view name) {
+  return one_user(user_by_name, std::string(name), "username '" + std::string(name) + "'");
+}
+sdk::Result<sdk::User> SqliteStorage::find_user_by_email(std::string_view email) {
+  return one_user(user_by_email, std::string(email), "email '" + std::string(email) + "'");
+}
+
+sdk::Result<void> SqliteStorage::change_one(const char* sql, std::vector<Value> params, const char* what,
+                                            const sdk::Uuid& id) {
+  std::lock_guard lock(mutex_);
+  auto changed = db_->run(sql, params);
+  if (!changed) return sdk::fail(changed.error());
+  if (*changed == 0) return fail(ErrorCode::not_found, std::string("no ") + what + " with id " + id.str());
+  return {};
+}
+
+sdk::Result<void> SqliteStorage::update_user(const sdk::User& u) {
+  return change_one(update_user_sql, {u.id, u.username, u.email, u.password_hash, u.public_key, u.is_active, u.updated_at},
+                    "user", u.id);
+}
+sdk::Result<void> SqliteStorage::record_login(const sdk::Uuid& id, sdk::Timestamp at) {
+  return change_one(record_login_sql, {id, at}, "user", id);
+}
+sdk::Result<void> SqliteStorage::set_user_active(const sdk::Uuid& id, bool active) {
+  return change_one(set_active_sql, {id, active}, "user", id);
+}
+
+sdk::Result<void> SqliteStorage::delete_user(const sdk::Uuid& id) {
+  std::lock_guard lock(mutex_);
+  return db_->in_transaction([&]() -> sdk::Result<void> {
+    for (const char* sql : {delete_user_messages, delete_user_keys})
+      if (auto r = db_->run(sql, {id}); !r) return sdk::fail(r.error());
+    auto removed = db_->run(delete_user_sql, {id});
+    if (!removed) return sdk::fail(removed.error());
+    if (*removed == 0) return fail(ErrorCode::not_found, "no user with id " + id.str());
+    return {};
+  });
+}
+
+// ---- messages ------------------------------------------------------------
+
+sdk::Result<void> SqliteStorage::insert_message(const sdk::Message& m) {
+  std::lock_guard lock(mutex_);
+  auto r = db_->run(insert_message_sql, message_values(m));
+  if (!r) return sdk::fail(r.error());
+  return {};
+}
+
+sdk::Result<void> SqliteStorage::insert_messages(std::span<const sdk::Message> messages) {
+  if (messages.empty()) return {};
+  std::lock_guard lock(mutex_);
+  return db_->in_transaction([&]() -> sdk::Result<void> {
+    for (const auto& m : messages)
+      if (auto r = db_->run(insert_message_sql, message_values(m)); !r) return sdk::fail(r.error());
+    return {};
+  });
+}
+
+sdk::Result<sdk::Message> SqliteStorage::get_message(const sdk::Uuid& id) {
+  std::lock_guard lock(mutex_);
+  std::optional<sdk::Message> found;
+  auto r = db_->run(message_by_id, {id}, [&](const Row& row) { found = message_from(row); });
+  if (!r) return sdk::fail(r.error());
+  if (!found) return fail(ErrorCode::not_found, "no message with id " + id.str());
+  return *found;
+}
+
+sdk::Result<sdk::Page<sdk::Message>> SqliteStorage::page(const char* sql, Value owner_a, Value owner_b,
+                                                         const sdk::PageRequest& request) {
+  if (request.limit == 0 || request.limit > sdk::max_page_limit)
+    return fail(ErrorCode::invalid_argument, "page limit must be between 1 and " + std::to_string(sdk::max_page_limit));
+  std::vector<Value> params{std::move(owner_a),
+                            std::move(owner_b),
+                            clock_->now(),
+                            request.after ? request.after->created_at.micros() : std::numeric_limits<std::int64_t>::max(),
+                            request.after ? request.after->id.str() : std::string("ffffffff-ffff-ffff-ffff-ffffffffffff"),
+                            static_cast<std::int64_t>(request.limit + 1)};
+  std::lock_guard lock(mutex_);
+  sdk::Page<sdk::Message> out;
+  bool more = false;
+  auto r = db_->run(sql, params, [&](const Row& row) {
+    if (out.items.size() < request.limit) out.items.push_back(message_from(row));
+    else more = true;
+  });
+  if (!r) return sdk::fail(r.error());
+  if (more) out.next = sdk::Cursor{out.items.back().created_at, out.items.back().id};
+  return out;
+}
+
+sdk::Result<sdk::Page<sdk::Message>> SqliteStorage::inbox(const sdk::Uuid& recipient, const sdk::PageRequest& request) {
+  return page(inbox_sql, recipient, Value(), request);
+}
+
+sdk::Result<sdk::Page<sdk::Message>> SqliteStorage::conversation(const sdk::Uuid& a, const sdk::Uuid& b,
+                                                                 const sdk::PageRequest& request) {
+  auto [low, high] = std::minmax(a, b);  // byte order = the canonical text's order
+  return page(conversation_sql, low, high, request);
+}
+
+sdk::Result<void> SqliteStorage::mark_read(const sdk::Uuid& id, sdk::Timestamp at) {
+  return change_one(mark_read_sql, {id, at}, "message", id);
+}
+sdk::Result<void> SqliteStorage::soft_delete_message(const sdk::Uuid& id) {
+  return change_one(soft_delete_sql, {id}, "message", id);
+}
+
+sdk::Result<std::uint64_t> SqliteStorage::purge_expired(sdk::Timestamp now) {
+  std::lock_guard lock(mutex_);
+  auto removed = db_->run(purge_sql, {now});
+  if (!removed) return sdk::fail(removed.error());
+  return static_cast<std::uint64_t>(*removed);
+}
+
+// ---- key records ---------------------------------------------------------
+
+sdk::Result<void> SqliteStorage::insert_key(const sdk::KeyRecord& k) {
+  std::lock_guard lock(mutex_);
+  auto r = db_->run(insert_key_sql, {k.id, k.user_id, k.public_key, k.private_key_encrypted, k.created_at, k.expires_at,
+                                     k.is_active});
+  if (!r) return sdk::fail(r.error());
+  return {};
+}
+
+sdk::Result<sdk::KeyRecord> SqliteStorage::get_key(const sdk::Uuid& id) {
+  std::lock_guard lock(mutex_);
+  std::optional<sdk::KeyRecord> found;
+  auto r = db_->run(key_by_id, {id}, [&](const Row& row) { found = key_from(row); });
+  if (!r) return sdk::fail(r.error());
+  if (!found) return fail(ErrorCode::not_found, "no key record with id " + id.str());
+  return *found;
+}
+
+sdk::Result<std::vector<sdk::KeyRecord>> SqliteStorage::keys_for_user(const sdk::Uuid& user_id) {
+  std::lock_guard lock(mutex_);
+  std::vector<sdk::KeyRecord> out;
+  auto r = db_->run(keys_by_user, {user_id}, [&](const Row& row) { out.push_back(key_from(row)); });
+  if (!r) return sdk::fail(r.error());
+  return out;
+}
+
+sdk::Result<void> SqliteStorage::deactivate_key(const sdk::Uuid& id) {
+  return change_one(deactivate_key_sql, {id}, "key record", id);
+}
+
+}  // namespace strata::sqlite

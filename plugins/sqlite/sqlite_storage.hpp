@@ -1,0 +1,57 @@
+#pragma once
+// Storage role in a local SQLite file.
+
+#include <memory>
+#include <mutex>
+
+#include "sqlite_db.hpp"
+
+namespace strata::sqlite {
+
+/// The seed's relational model in one SQLite file: WAL mode so readers and a
+/// writer in other processes (two CLI commands at once) proceed, busy_timeout
+/// so a second writer waits instead of failing, prepared statements, keyset
+/// pages, batches in one transaction. One connection per instance, one call
+/// at a time: embedded scale.
+class SqliteStorage : public sdk::Storage {
+ public:
+  explicit SqliteStorage(const sdk::PluginContext& context);
+  /// See README.md.
+  static sdk::ConfigSchema config_schema();
+
+  sdk::Result<void> health() override;
+  sdk::Result<sdk::SchemaStatus> schema_status() override;
+  sdk::Result<sdk::SchemaStatus> migrate(int target) override;
+  sdk::Result<void> create_user(const sdk::User& user) override;
+  sdk::Result<sdk::User> get_user(const sdk::Uuid& id) override;
+  sdk::Result<sdk::User> find_user_by_username(std::string_view username) override;
+  sdk::Result<sdk::User> find_user_by_email(std::string_view email) override;
+  sdk::Result<void> update_user(const sdk::User& user) override;
+  sdk::Result<void> record_login(const sdk::Uuid& id, sdk::Timestamp at) override;
+  sdk::Result<void> set_user_active(const sdk::Uuid& id, bool active) override;
+  sdk::Result<void> delete_user(const sdk::Uuid& id) override;
+  sdk::Result<void> insert_message(const sdk::Message& message) override;
+  sdk::Result<void> insert_messages(std::span<const sdk::Message> messages) override;
+  sdk::Result<sdk::Message> get_message(const sdk::Uuid& id) override;
+  sdk::Result<sdk::Page<sdk::Message>> inbox(const sdk::Uuid& recipient, const sdk::PageRequest& page) override;
+  sdk::Result<sdk::Page<sdk::Message>> conversation(const sdk::Uuid& a, const sdk::Uuid& b,
+                                                    const sdk::PageRequest& page) override;
+  sdk::Result<void> mark_read(const sdk::Uuid& id, sdk::Timestamp at) override;
+  sdk::Result<void> soft_delete_message(const sdk::Uuid& id) override;
+  sdk::Result<std::uint64_t> purge_expired(sdk::Timestamp now) override;
+  sdk::Result<void> insert_key(const sdk::KeyRecord& key) override;
+  sdk::Result<sdk::KeyRecord> get_key(const sdk::Uuid& id) override;
+  sdk::Result<std::vector<sdk::KeyRecord>> keys_for_user(const sdk::Uuid& user_id) override;
+  sdk::Result<void> deactivate_key(const sdk::Uuid& id) override;
+
+ private:
+  sdk::Result<sdk::User> one_user(const char* sql, Value key, const std::string& what);
+  sdk::Result<void> change_one(const char* sql, std::vector<Value> params, const char* what, const sdk::Uuid& id);
+  sdk::Result<sdk::Page<sdk::Message>> page(const char* sql, Value owner_a, Value owner_b, const sdk::PageRequest& request);
+
+  std::shared_ptr<const sdk::Clock> clock_;
+  std::mutex mutex_;
+  std::unique_ptr<Database> db_;
+};
+
+}  // namespace strata::sqlite
