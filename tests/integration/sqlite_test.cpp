@@ -47,7 +47,7 @@ TEST_CASE("sqlite: two connections on one file write at once without failing", "
   CHECK(inbox->items.size() == 400);  // each connection sees the other's rows
 }
 
-TEST_CASE("sqlite: migrations down and up; auto_migrate off leaves a new file empty", "[sqlite][migrate]") {
+TEST_CASE("sqlite: migrations down and up, and auto_migrate off leaves a new file empty", "[sqlite][migrate]") {
   TempDir dir;
   auto host = test::open_host(dir.table("auto_migrate = false\n"));
   auto storage = host->storage();
