@@ -1,0 +1,49 @@
+#pragma once
+// Audit role as append-only JSON-lines files.
+
+#include <mutex>
+#include <unordered_set>
+
+#include "json_lines.hpp"
+#include "strata/sdk/sdk.hpp"
+
+namespace strata::file_audit {
+
+/// One event per line with the seed's field names (_id, timestamp, userId,
+/// ip, action, resource, status, metadata), metrics in a second file. Each
+/// batch is one write, fsync'd before append returns (fsync = "every_batch").
+/// Queries scan every file, newest first: fine at embedded scale, documented
+/// as such. A torn or corrupt line (a crash mid-write) is skipped with a
+/// warning, never fatal.
+class FileAudit : public sdk::Audit {
+ public:
+  explicit FileAudit(const sdk::PluginContext& context);
+  /// See README.md.
+  static sdk::ConfigSchema config_schema();
+
+  sdk::Result<void> health() override;
+  sdk::Result<void> append(std::span<const sdk::AuditEvent> events) override;
+  sdk::Result<void> append_metrics(std::span<const sdk::Metric> metrics) override;
+  sdk::Result<std::vector<sdk::AuditEvent>> query(const sdk::AuditQuery& query) override;
+  sdk::Result<std::uint64_t> count(const sdk::AuditQuery& query) override;
+  sdk::Result<std::vector<sdk::Metric>> query_metrics(const sdk::MetricQuery& query) override;
+
+ private:
+  struct Settings {
+    std::filesystem::path path, metrics_path;
+    std::uintmax_t rotate_bytes;
+    int keep;
+    bool fsync_every_batch;
+  };
+  static Settings read_settings(const sdk::ConfigView& config);
+  FileAudit(const sdk::PluginContext& context, const Settings& settings);
+  sdk::Result<std::vector<sdk::AuditEvent>> matching(const sdk::AuditQuery& query);
+
+  sdk::Logger log_;
+  std::mutex mutex_;
+  JsonLines events_;
+  JsonLines metrics_;
+  std::unordered_set<sdk::Uuid> ids_;  // every event id on disk: a retried batch never duplicates
+};
+
+}  // namespace strata::file_audit

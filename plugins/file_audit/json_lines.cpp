@@ -1,0 +1,93 @@
+#include "json_lines.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+namespace strata::file_audit {
+
+sdk::Unexpected io_error(const std::filesystem::path& path, const std::string& doing, int error_number) {
+  return sdk::fail(sdk::ErrorCode::unavailable,
+                   "cannot " + doing + " audit file " + path.string() + ": " + std::strerror(error_number));
+}
+
+JsonLines::JsonLines(std::filesystem::path path, std::uintmax_t rotate_bytes, int keep, bool fsync_each_append)
+    : path_(std::move(path)), rotate_bytes_(rotate_bytes), keep_(keep), fsync_(fsync_each_append) {}
+
+std::filesystem::path JsonLines::rotated(int n) const { return path_.string() + "." + std::to_string(n); }
+
+sdk::Result<void> JsonLines::rotate_if_needed() {
+  std::error_code ec;
+  auto size = std::filesystem::file_size(path_, ec);
+  if (ec || size < rotate_bytes_) return {};
+  // path.(keep) goes; path.(n) -> path.(n+1); path -> path.1.
+  std::filesystem::remove(rotated(keep_), ec);
+  for (int n = keep_ - 1; n >= 1; --n)
+    if (std::filesystem::exists(rotated(n))) std::filesystem::rename(rotated(n), rotated(n + 1), ec);
+  if (keep_ > 0) std::filesystem::rename(path_, rotated(1), ec);
+  else std::filesystem::remove(path_, ec);
+  if (ec) return io_error(path_, "rotate", ec.value());
+  return {};
+}
+
+sdk::Result<void> JsonLines::append(const std::string& lines) {
+  if (auto ok = rotate_if_needed(); !ok) return ok;
+  std::error_code ec;
+  if (path_.has_parent_path()) std::filesystem::create_directories(path_.parent_path(), ec);
+  int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return io_error(path_, "open", errno);
+  std::string data;
+  // A torn last line (a crash mid-write) must not swallow the next record.
+  if (off_t end = ::lseek(fd, 0, SEEK_END); end > 0) {
+    char last = '\n';
+    int reader = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (reader >= 0) {
+      if (::pread(reader, &last, 1, end - 1) != 1) last = '\n';
+      ::close(reader);
+    }
+    if (last != '\n') data.push_back('\n');
+  }
+  data += lines;
+  std::size_t written = 0;
+  while (written < data.size()) {
+    ssize_t n = ::write(fd, data.data() + written, data.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int error_number = errno;
+      ::close(fd);
+      return io_error(path_, "write", error_number);
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  if (fsync_ && ::fsync(fd) != 0) {
+    int error_number = errno;
+    ::close(fd);
+    return io_error(path_, "fsync", error_number);
+  }
+  if (::close(fd) != 0) return io_error(path_, "close", errno);
+  return {};
+}
+
+sdk::Result<void> JsonLines::scan(const std::function<void(std::string_view)>& on_line,
+                                  const std::function<void(const std::filesystem::path&)>& on_torn) const {
+  std::vector<std::filesystem::path> files;
+  for (int n = keep_; n >= 1; --n)
+    if (std::filesystem::exists(rotated(n))) files.push_back(rotated(n));
+  if (std::filesystem::exists(path_)) files.push_back(path_);
+  for (const auto& file : files) {
+    if (!std::filesystem::is_regular_file(file)) return io_error(file, "read", EISDIR);
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return io_error(file, "read", errno);
+    std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::size_t start = 0;
+    for (std::size_t end; (end = content.find('\n', start)) != std::string::npos; start = end + 1)
+      if (end > start) on_line(std::string_view(content).substr(start, end - start));
+    if (start < content.size()) on_torn(file);
+  }
+  return {};
+}
+
+}  // namespace strata::file_audit

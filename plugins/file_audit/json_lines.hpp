@@ -1,0 +1,42 @@
+#pragma once
+// An append-only JSON-lines file with size-based rotation: path, path.1, path.2, ...
+
+#include <filesystem>
+#include <functional>
+#include <string>
+
+#include "strata/sdk/error.hpp"
+
+namespace strata::file_audit {
+
+class JsonLines {
+ public:
+  /// `keep`: how many rotated files to keep besides the active one.
+  JsonLines(std::filesystem::path path, std::uintmax_t rotate_bytes, int keep, bool fsync_each_append);
+
+  /// Appends lines (each ending in '\n') with one write, fsync'd if configured;
+  /// rotates first when the active file is over rotate_bytes. A file whose
+  /// last line was torn by a crash gets a newline first, so new lines start clean.
+  sdk::Result<void> append(const std::string& lines);
+
+  /// Calls `on_line` for every complete line, oldest file first. A line that
+  /// is not complete (no newline: torn by a crash) is reported to `on_torn`.
+  sdk::Result<void> scan(const std::function<void(std::string_view)>& on_line,
+                         const std::function<void(const std::filesystem::path&)>& on_torn) const;
+
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path rotated(int n) const;
+  sdk::Result<void> rotate_if_needed();
+
+  std::filesystem::path path_;
+  std::uintmax_t rotate_bytes_;
+  int keep_;
+  bool fsync_;
+};
+
+/// `unavailable` naming the file and the system's reason.
+sdk::Unexpected io_error(const std::filesystem::path& path, const std::string& doing, int error_number);
+
+}  // namespace strata::file_audit

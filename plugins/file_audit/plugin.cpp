@@ -1,0 +1,6 @@
+// Entry point of libstrata-file_audit.so: the audit role as JSON-lines files.
+
+#include "file_audit.hpp"
+
+STRATA_PLUGIN("file_audit", "1.0.0", "Audit events and metrics appended to JSON-lines files (embedded scale)",
+              strata::sdk::provide<strata::file_audit::FileAudit>())

@@ -1,0 +1,89 @@
+// The file_audit plugin: crash leftovers, rotation, unwritable files, reopen.
+
+#include <fstream>
+
+#include <strata/sdk/testing/audit_kit.hpp>
+
+#include "test_host.hpp"
+
+using namespace strata;
+using sdk::testing::make_event;
+using sdk::testing::now_ms;
+
+namespace {
+
+struct TempDir {
+  std::filesystem::path path = std::filesystem::temp_directory_path() / ("strata-audit-" + sdk::Uuid::generate().str());
+  ~TempDir() { std::filesystem::remove_all(path); }
+  std::filesystem::path file() const { return path / "audit.jsonl"; }
+  std::string table(const std::string& extra = "") const {
+    return "[audit]\nplugin = \"file_audit\"\npath = \"" + file().string() + "\"\n" + extra;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("file_audit: a torn last line is skipped with a warning, and appends go on", "[file_audit][crash]") {
+  TempDir dir;
+  {
+    auto host = test::open_host(dir.table());
+    REQUIRE(host->audit()->append(std::vector{make_event(now_ms(), "before", "u")}));
+  }
+  // A crash mid-write: half a record, no newline.
+  std::ofstream(dir.file(), std::ios::app) << R"({"_id":"1b4e28ba-2fa1-41d2-883f-0016d3cca427","timestamp":"20)";
+  std::vector<std::string> warnings;
+  HostOptions options;
+  options.log = [&](sdk::LogLevel level, std::string_view line) {
+    if (level == sdk::LogLevel::warning) warnings.emplace_back(line);
+  };
+  auto host = test::open_host(dir.table(), options);
+  REQUIRE(host->audit()->append(std::vector{make_event(now_ms(), "after", "u")}));
+  auto events = host->audit()->query(sdk::AuditQuery{});
+  REQUIRE(events);
+  REQUIRE(events->size() == 2);
+  CHECK(host->audit()->count(sdk::AuditQuery{}).value() == 2);
+  REQUIRE_FALSE(warnings.empty());
+  CHECK(warnings.front().find("torn or corrupt line") != std::string::npos);
+}
+
+TEST_CASE("file_audit: rotation keeps the newest files and queries span them", "[file_audit][rotation]") {
+  TempDir dir;
+  auto host = test::open_host(dir.table("rotate_bytes = 2048\nkeep = 2\n"));
+  for (int i = 0; i < 60; ++i)
+    REQUIRE(host->audit()->append(std::vector{make_event(now_ms() + std::chrono::milliseconds(i), "a", "u")}));
+  CHECK(std::filesystem::exists(dir.file().string() + ".1"));
+  CHECK(std::filesystem::exists(dir.file().string() + ".2"));
+  CHECK_FALSE(std::filesystem::exists(dir.file().string() + ".3"));
+  auto count = host->audit()->count(sdk::AuditQuery{}).value();
+  CHECK(count > 0);
+  CHECK(count < 60);  // the oldest rotated away
+  sdk::AuditQuery one;
+  one.limit = 1;
+  auto newest = host->audit()->query(one);
+  REQUIRE(newest->size() == 1);
+}
+
+TEST_CASE("file_audit: an unwritable file is unavailable, with the path", "[file_audit]") {
+  TempDir dir;
+  std::filesystem::create_directories(dir.file());  // a directory where the file should be
+  auto host = test::open_host(dir.table());
+  auto appended = host->audit()->append(std::vector{make_event(now_ms(), "x", "u")});
+  REQUIRE_FALSE(appended);
+  CHECK(appended.error().code == sdk::ErrorCode::unavailable);
+  CHECK(appended.error().message.find(dir.file().string()) != std::string::npos);
+  CHECK_FALSE(host->audit()->health());
+}
+
+TEST_CASE("file_audit: events survive a reopen and a retried batch is not doubled", "[file_audit]") {
+  TempDir dir;
+  std::vector<sdk::AuditEvent> batch{make_event(now_ms(), "a", "u"), make_event(now_ms(), "b", std::nullopt)};
+  { REQUIRE(test::open_host(dir.table())->audit()->append(batch)); }
+  auto host = test::open_host(dir.table());
+  REQUIRE(host->audit()->append(batch));
+  CHECK(host->audit()->count(sdk::AuditQuery{}).value() == 2);
+  std::ifstream in(dir.file());
+  std::string first;
+  std::getline(in, first);
+  for (const char* field : {"\"_id\"", "\"timestamp\"", "\"userId\"", "\"ip\"", "\"action\"", "\"resource\"", "\"status\"", "\"metadata\""})
+    CHECK(first.find(field) != std::string::npos);
+}
