@@ -34,7 +34,7 @@ AesGcmCipher::Key::Key(KeySpec spec)
       }) {}
 
 AesGcmCipher::AesGcmCipher(const sdk::PluginContext& context) {
-  for (auto& spec : read_key_ring(context.config)) {
+  for (auto& spec : read_key_ring(context.config, context.log)) {
     bool primary = spec.primary;
     keys_.push_back(std::make_unique<Key>(std::move(spec)));
     if (primary) primary_ = keys_.back().get();

@@ -1,9 +1,19 @@
 #include "key_ring.hpp"
 
+#include <cryptopp/osrng.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <set>
 
 #include "strata/sdk/bytes.hpp"
 #include "strata/sdk/error.hpp"
+#include "strata/sdk/log.hpp"
+#include <filesystem>
 
 namespace strata::aes_gcm {
 namespace {
@@ -28,6 +38,49 @@ CryptoPP::SecByteBlock decode_key(const std::string& id, const std::string& hex)
   return material;
 }
 
+// The key held in `path`: 64 hex characters (a trailing newline allowed). A
+// file others could read is refused: it would leak every message.
+std::string read_key_file(const std::string& path) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0)
+    refuse("cannot read key file " + path + ": " + std::strerror(errno));
+  if (info.st_mode & (S_IRWXG | S_IRWXO)) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(info.st_mode & 07777));
+    refuse("key file " + path + " has mode " + mode + ": group or others can read it; run `chmod 600 " + path + "`");
+  }
+  std::ifstream in(path);
+  std::string hex;
+  std::getline(in, hex);
+  while (!hex.empty() && (hex.back() == '\r' || hex.back() == ' ')) hex.pop_back();
+  return hex;
+}
+
+// Creates `path` (and its directory) with a fresh random key, mode 0600,
+// failing if it appeared meanwhile (another process created it first).
+void create_key_file(const std::string& path, const sdk::Logger& log) {
+  std::error_code ec;
+  std::filesystem::path p(path);
+  if (p.has_parent_path() && std::filesystem::create_directories(p.parent_path(), ec))
+    std::filesystem::permissions(p.parent_path(), std::filesystem::perms::owner_all, ec);
+  CryptoPP::AutoSeededRandomPool random;
+  sdk::Bytes key(key_bytes);
+  random.GenerateBlock(key.data(), key.size());
+  std::string hex = sdk::to_hex(key) + "\n";
+  std::fill(key.begin(), key.end(), 0);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST) return;  // another process won the race: use its key
+    refuse("cannot create key file " + path + ": " + std::strerror(errno));
+  }
+  bool ok = ::write(fd, hex.data(), hex.size()) == static_cast<ssize_t>(hex.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  std::fill(hex.begin(), hex.end(), '0');
+  if (!ok) refuse("cannot write key file " + path + ": " + std::strerror(errno));
+  log(sdk::LogLevel::warning, "generated a new 256-bit cipher key in " + path +
+                                  " (mode 0600); keep it: nothing encrypted with it can be read without it");
+}
+
 }  // namespace
 
 sdk::ConfigSchema key_ring_schema() {
@@ -41,11 +94,16 @@ sdk::ConfigSchema key_ring_schema() {
                  "a single key, 64 hex characters; with `keys` it is added as an extra opener")
           .redact()
           .from_env("DB_ENCRYPTION_KEY"),
-      sdk::field("key_id", ConfigType::string, "the id of `key`").or_default("default"),
+      sdk::field("key_id", ConfigType::string, "the id of `key` or of the key in `key_file`").or_default("default"),
+      sdk::field("key_file", ConfigType::string,
+                 "file holding the key (64 hex characters), used when neither keys nor key is set; "
+                 "refused if group or others can read it"),
+      sdk::field("create_key_file", ConfigType::boolean, "create key_file with a random key (mode 0600) if missing")
+          .or_default(false),
   };
 }
 
-std::vector<KeySpec> read_key_ring(const sdk::ConfigView& config) {
+std::vector<KeySpec> read_key_ring(const sdk::ConfigView& config, const sdk::Logger& log) {
   std::vector<KeySpec> ring;
   std::set<std::string> ids;
   for (const auto& entry : config.find<std::vector<sdk::ConfigView>>("keys").value_or(std::vector<sdk::ConfigView>{})) {
@@ -54,15 +112,27 @@ std::vector<KeySpec> read_key_ring(const sdk::ConfigView& config) {
     if (!ids.insert(id).second) refuse("key id '" + id + "' appears twice in the key ring");
     ring.push_back(KeySpec{id, decode_key(id, entry.get<std::string>("key")), entry.get<bool>("primary")});
   }
-  if (auto single = config.find<std::string>("key")) {
+  // An empty key counts as absent, so `key = "${STRATA_KEY:-}"` falls through to key_file.
+  if (auto single = config.find<std::string>("key"); single && !single->empty()) {
     auto id = config.get<std::string>("key_id");
     if (!ids.contains(id)) {
       ring.push_back(KeySpec{id, decode_key(id, *single), false});
       ids.insert(id);
     }
   }
+  if (ring.empty()) {
+    if (auto file = config.find<std::string>("key_file")) {
+      if (!std::filesystem::exists(*file)) {
+        if (!config.get<bool>("create_key_file"))
+          refuse("key file " + *file + " does not exist (set create_key_file = true to generate one)");
+        create_key_file(*file, log);
+      }
+      auto id = config.get<std::string>("key_id");
+      ring.push_back(KeySpec{id, decode_key(id, read_key_file(*file)), true});
+    }
+  }
   if (ring.empty())
-    refuse("no key configured: set [cipher].keys, [cipher].key, or DB_ENCRYPTION_KEY");
+    refuse("no key configured: set [cipher].keys, [cipher].key, key_file, or DB_ENCRYPTION_KEY");
   std::size_t primaries = 0;
   for (const auto& k : ring) primaries += k.primary;
   if (primaries == 0 && ring.size() == 1) ring.front().primary = true;

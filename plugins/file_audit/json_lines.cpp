@@ -35,8 +35,10 @@ sdk::Result<void> JsonLines::rotate_if_needed() {
 
 sdk::Result<void> JsonLines::append(const std::string& lines) {
   if (auto ok = rotate_if_needed(); !ok) return ok;
+  // A directory created here holds the audit trail: owner only.
   std::error_code ec;
-  if (path_.has_parent_path()) std::filesystem::create_directories(path_.parent_path(), ec);
+  if (path_.has_parent_path() && std::filesystem::create_directories(path_.parent_path(), ec))
+    std::filesystem::permissions(path_.parent_path(), std::filesystem::perms::owner_all, ec);
   int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return io_error(path_, "open", errno);
   std::string data;

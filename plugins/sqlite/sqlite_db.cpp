@@ -17,8 +17,10 @@ Database::Database(const std::filesystem::path& path, std::chrono::milliseconds 
     : path_(path) {
   if (synchronous != "full" && synchronous != "normal")
     refuse(ErrorCode::invalid_argument, "synchronous must be \"full\" or \"normal\", got \"" + synchronous + "\"");
+  // A directory created here holds password hashes and ciphertexts: owner only.
   std::error_code ec;
-  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
+  if (path.has_parent_path() && std::filesystem::create_directories(path.parent_path(), ec))
+    std::filesystem::permissions(path.parent_path(), std::filesystem::perms::owner_all, ec);
   // The plugin locks around every call, so SQLite's own mutex is not needed.
   int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {

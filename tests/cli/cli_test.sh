@@ -26,11 +26,25 @@ expect() {
 }
 
 unset STRATA_CONFIG STRATA_KEY DB_ENCRYPTION_KEY STRATA_PLUGIN_PATH
+# The built-in default keeps its data here, not in the real ~/.local/share/strata.
+export STRATA_DATA_DIR=$tmp/data
 
-expect "plugins on the built-in default" 0 "cipher +default +aes_gcm +1\.0\.0 +1\.0 " -- "$strata" plugins
+expect "first run generates the key file, once" 0 "generated a new 256-bit cipher key in $tmp/data/cipher.key" -- "$strata" check
+if "$strata" check 2>&1 | grep -q "generated a new"; then
+  echo "FAIL: a second run generated another key"; failures=$((failures + 1))
+fi
+if [[ $(stat -c %a "$tmp/data/cipher.key") != 600 || $(stat -c %a "$tmp/data") != 700 ]]; then
+  echo "FAIL: key file or data directory is not private"; failures=$((failures + 1))
+fi
+expect "plugins on the built-in default" 0 "storage +default +sqlite +1\.0\.0 +1\.0 " -- "$strata" plugins
 expect "check on the built-in default" 0 "all 5 instances healthy" -- "$strata" check
-expect "ephemeral key warns" 0 "ephemeral key" -- "$strata" check
-expect "STRATA_KEY silences the warning" 0 "^ok +cipher" -- env STRATA_KEY=$key "$strata" check
+for file in strata.db audit.jsonl cipher.key; do
+  [[ -f $tmp/data/$file ]] || { echo "FAIL: $file not in the data directory"; failures=$((failures + 1)); }
+done
+chmod 644 "$tmp/data/cipher.key"
+expect "a key file others can read is refused" 1 "has mode 0644: group or others can read it; run .chmod 600" -- "$strata" check
+chmod 600 "$tmp/data/cipher.key"
+expect "STRATA_KEY takes precedence over the key file" 0 "^ok +cipher" -- env STRATA_KEY=$key "$strata" check
 expect "config redacts the key" 0 "key = '<redacted>'" -- env STRATA_KEY=$key "$strata" config
 if env STRATA_KEY=$key "$strata" config | grep -q $key; then
   echo "FAIL: config printed the key"; failures=$((failures + 1))

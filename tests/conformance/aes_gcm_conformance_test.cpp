@@ -71,3 +71,31 @@ TEST_CASE("aes_gcm: bad key rings are refused with the key id named, never the k
   auto none = test::open_error("[cipher]\nplugin = \"aes_gcm\"\n");
   CHECK(none.message.find("no key configured") != std::string::npos);
 }
+
+TEST_CASE("aes_gcm: a key file is generated once (mode 0600), reused, and refused when others can read it", "[aes_gcm]") {
+  auto dir = std::filesystem::temp_directory_path() / ("strata-key-" + sdk::Uuid::generate().str());
+  auto file = dir / "cipher.key";
+  std::string table = "[cipher]\nplugin = \"aes_gcm\"\nkey_file = \"" + file.string() + "\"\ncreate_key_file = true\n";
+  std::vector<std::string> warnings;
+  HostOptions options;
+  options.log = [&](sdk::LogLevel, std::string_view line) { warnings.emplace_back(line); };
+  auto first = test::open_host(table, options)->cipher();
+  REQUIRE(warnings.size() == 1);
+  CHECK(warnings[0].find("generated a new 256-bit cipher key in " + file.string()) != std::string::npos);
+  auto mode = std::filesystem::status(file).permissions() & std::filesystem::perms::mask;
+  CHECK(mode == (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
+  auto sealed = first->seal(sdk::as_bytes("kept"), {});
+  REQUIRE(sealed);
+
+  auto second = test::open_host(table, options)->cipher();
+  CHECK(warnings.size() == 1);  // said once
+  CHECK(second->open(*sealed, {}).value() == sdk::to_bytes("kept"));
+
+  std::filesystem::permissions(file, std::filesystem::perms::group_read, std::filesystem::perm_options::add);
+  auto loose = test::open_error(table);
+  CHECK(loose.message.find("has mode 0640: group or others can read it") != std::string::npos);
+
+  auto missing = test::open_error("[cipher]\nplugin = \"aes_gcm\"\nkey_file = \"" + (dir / "none.key").string() + "\"\n");
+  CHECK(missing.message.find("does not exist (set create_key_file = true") != std::string::npos);
+  std::filesystem::remove_all(dir);
+}

@@ -90,8 +90,10 @@ TEST_CASE("config: files that cannot be read", "[config]") {
 }
 
 TEST_CASE("config: the shipped example configs load", "[config]") {
+  auto data = std::filesystem::temp_directory_path() / ("strata-data-" + sdk::Uuid::generate().str());
   HostOptions options;
-  options.env = fake_env({{"STRATA_KEY", test::test_key_hex}, {"DB_ENCRYPTION_KEY", test::test_key_hex}});
+  options.env = fake_env({{"STRATA_KEY", test::test_key_hex}, {"DB_ENCRYPTION_KEY", test::test_key_hex},
+                          {"STRATA_DATA_DIR", data.string()}});
   for (const char* name : {"embedded.toml", "testing.toml", "production.toml"}) {
     INFO(name);
     auto host = Host::open_file(std::string(STRATA_SOURCE_DIR) + "/config/" + name, options);
@@ -101,4 +103,5 @@ TEST_CASE("config: the shipped example configs load", "[config]") {
     if (std::string(name) != "production.toml")
       for (const auto& report : (*host)->check()) CHECK(report.status);
   }
+  std::filesystem::remove_all(data);
 }

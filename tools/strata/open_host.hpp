@@ -8,8 +8,8 @@
 
 namespace strata::cli {
 
-/// Opens the host for a command. With the built-in default and no key in the
-/// environment, an ephemeral key is generated and a warning printed.
+/// Opens the host for a command: --config, else $STRATA_CONFIG, else the
+/// built-in config/embedded.toml (data under $STRATA_DATA_DIR or its defaults).
 sdk::Result<std::unique_ptr<Host>> open_host(const std::string& config_path);
 
 }  // namespace strata::cli
