@@ -93,8 +93,7 @@ sdk::Result<void> FileAudit::append(std::span<const sdk::AuditEvent> events) {
   std::vector<sdk::Uuid> fresh;
   std::lock_guard lock(mutex_);
   for (const auto& e : events) {  // validate the whole batch before writing any of it
-    if (e.ip.empty() || e.action.empty() || e.resource.empty())
-      return fail(ErrorCode::invalid_argument, "audit event " + e.id.str() + " needs a non-empty ip, action and resource");
+    if (auto ok = sdk::validate(e); !ok) return ok;
     auto metadata = json::parse(e.metadata, nullptr, false);
     if (metadata.is_discarded() || !metadata.is_object())
       return fail(ErrorCode::invalid_argument, "audit event " + e.id.str() + " metadata is not a JSON object");

@@ -8,13 +8,6 @@ namespace {
 using sdk::ErrorCode;
 using sdk::fail;
 
-sdk::Result<void> validate(const sdk::AuditEvent& e) {
-  if (e.ip.empty() || e.action.empty() || e.resource.empty())
-    return fail(ErrorCode::invalid_argument,
-                "audit event " + e.id.str() + " needs a non-empty ip, action and resource");
-  return {};
-}
-
 bool in_range(sdk::Timestamp t, const std::optional<sdk::Timestamp>& from,
               const std::optional<sdk::Timestamp>& to) {
   return (!from || t >= *from) && (!to || t < *to);
@@ -30,7 +23,7 @@ sdk::Result<void> MemoryAudit::health() { return {}; }
 
 sdk::Result<void> MemoryAudit::append(std::span<const sdk::AuditEvent> events) {
   for (const auto& e : events)
-    if (auto ok = validate(e); !ok) return ok;  // nothing appended from a bad batch
+    if (auto ok = sdk::validate(e); !ok) return ok;  // nothing appended from a bad batch
   std::lock_guard lock(mutex_);
   for (const auto& e : events)
     if (event_ids_.insert(e.id).second) events_.push_back(e);

@@ -12,8 +12,7 @@ void append_uuid(bson_t* doc, const char* key, const sdk::Uuid& id) {
 }
 
 sdk::Result<Bson> event_document(const sdk::AuditEvent& e) {
-  if (e.ip.empty() || e.action.empty() || e.resource.empty())
-    return fail(ErrorCode::invalid_argument, "audit event " + e.id.str() + " needs a non-empty ip, action and resource");
+  if (auto ok = sdk::validate(e); !ok) return sdk::fail(ok.error());
   // libbson would take a JSON array as a document: the seed's metadata is an object.
   auto first = e.metadata.find_first_not_of(" \t\r\n");
   if (first == std::string::npos || e.metadata[first] != '{')

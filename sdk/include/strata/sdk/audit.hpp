@@ -38,6 +38,15 @@ struct AuditEvent {
   bool operator==(const AuditEvent&) const = default;
 };
 
+/// The checks every audit sink makes before storing an event (the seed's
+/// AuditLog model requires ip, action and resource): `invalid_argument` naming
+/// the event otherwise. Sinks that parse `metadata` also require a JSON object.
+inline Result<void> validate(const AuditEvent& e) {
+  if (e.ip.empty() || e.action.empty() || e.resource.empty())
+    return fail(ErrorCode::invalid_argument, "audit event " + e.id.str() + " needs a non-empty ip, action and resource");
+  return {};
+}
+
 /// One metric sample (the seed's Metric document).
 struct Metric {
   Timestamp timestamp;
