@@ -101,16 +101,21 @@ sdk::Metric metric_from(const bson_t* doc) {
   return m;
 }
 
+// timestamp: {$gte: from, $lt: to}, for whichever bounds are given.
+void append_time_range(bson_t* filter, const std::optional<sdk::Timestamp>& from,
+                       const std::optional<sdk::Timestamp>& to) {
+  if (!from && !to) return;
+  bson_t range;
+  BSON_APPEND_DOCUMENT_BEGIN(filter, "timestamp", &range);
+  if (from) BSON_APPEND_DATE_TIME(&range, "$gte", to_ms(*from));
+  if (to) BSON_APPEND_DATE_TIME(&range, "$lt", to_ms(*to));
+  bson_append_document_end(filter, &range);
+}
+
 // The filter for an audit query: time range, user, action, status.
 Bson event_filter(const sdk::AuditQuery& q) {
   auto filter = owned(bson_new());
-  if (q.from || q.to) {
-    bson_t range;
-    BSON_APPEND_DOCUMENT_BEGIN(filter.get(), "timestamp", &range);
-    if (q.from) BSON_APPEND_DATE_TIME(&range, "$gte", to_ms(*q.from));
-    if (q.to) BSON_APPEND_DATE_TIME(&range, "$lt", to_ms(*q.to));
-    bson_append_document_end(filter.get(), &range);
-  }
+  append_time_range(filter.get(), q.from, q.to);
   if (q.user_id) bson_append_utf8(filter.get(), "userId", -1, q.user_id->data(), static_cast<int>(q.user_id->size()));
   if (q.action) bson_append_utf8(filter.get(), "action", -1, q.action->data(), static_cast<int>(q.action->size()));
   if (q.status) BSON_APPEND_UTF8(filter.get(), "status", std::string(sdk::to_string(*q.status)).c_str());
@@ -257,13 +262,7 @@ sdk::Result<std::uint64_t> MongoAudit::count(const sdk::AuditQuery& q) {
 sdk::Result<std::vector<sdk::Metric>> MongoAudit::query_metrics(const sdk::MetricQuery& q) {
   auto filter = owned(bson_new());
   if (q.name) bson_append_utf8(filter.get(), "name", -1, q.name->data(), static_cast<int>(q.name->size()));
-  if (q.from || q.to) {
-    bson_t range;
-    BSON_APPEND_DOCUMENT_BEGIN(filter.get(), "timestamp", &range);
-    if (q.from) BSON_APPEND_DATE_TIME(&range, "$gte", to_ms(*q.from));
-    if (q.to) BSON_APPEND_DATE_TIME(&range, "$lt", to_ms(*q.to));
-    bson_append_document_end(filter.get(), &range);
-  }
+  append_time_range(filter.get(), q.from, q.to);
   return find<sdk::Metric>(client_, metrics_, filter.get(), q.limit, metric_from);
 }
 
