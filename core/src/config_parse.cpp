@@ -1,5 +1,6 @@
 // Parsing the host config: TOML -> ConfigNode tree -> HostConfig.
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -87,6 +88,22 @@ bool valid_instance_name(std::string_view name) {
   return true;
 }
 
+// The audit pipeline's keys live in [audit] beside the plugin's: move them
+// out, so the plugin validates only its own.
+ServiceTable split_pipeline_keys(RoleTable& audit) {
+  ServiceTable pipeline{"audit", "[audit]", ConfigNode{}};
+  pipeline.node.pos = audit.node.pos;
+  ConfigNode::Entries mine, plugins;
+  for (auto& entry : std::get<ConfigNode::Entries>(audit.node.value)) {
+    const auto& keys = audit_pipeline_keys();
+    bool is_pipeline = std::find(keys.begin(), keys.end(), entry.first) != keys.end();
+    (is_pipeline ? mine : plugins).push_back(std::move(entry));
+  }
+  pipeline.node.value = std::move(mine);
+  audit.node.value = std::move(plugins);
+  return pipeline;
+}
+
 sdk::Result<void> read_host_table(const ConfigNode& node, HostConfig& config) {
   if (!node.table())
     return fail(ErrorCode::invalid_argument, node.pos.str() + ": [host] must be a table");
@@ -145,16 +162,22 @@ sdk::Result<HostConfig> parse_config(std::string_view text, std::string source,
   auto tree = convert(root, source, env);
   if (!tree) return sdk::fail(tree.error());
 
-  static const std::vector<std::string> top_level = {"host", "storage", "cache", "audit", "cipher"};
+  static const std::vector<std::string> top_level = {"host",        "storage", "cache",    "audit", "cipher",
+                                                     "maintenance", "users",   "sessions", "keys"};
   std::vector<RoleTable> caches;
   std::optional<RoleTable> storage, audit, cipher;
   for (const auto& [key, node] : *tree->table()) {
     if (key == "host") {
       if (auto r = read_host_table(node, config); !r) return sdk::fail(r.error());
+    } else if (key == "maintenance" || key == "users" || key == "sessions" || key == "keys") {
+      if (!node.table())
+        return fail(ErrorCode::invalid_argument, node.pos.str() + ": [" + key + "] must be a table");
+      config.services.push_back(ServiceTable{key, "[" + key + "]", node});
     } else if (key == "storage" || key == "audit" || key == "cipher") {
       Role role = key == "storage" ? Role::storage : key == "audit" ? Role::audit : Role::cipher;
       auto table = role_table(role, "default", node);
       if (!table) return sdk::fail(table.error());
+      if (role == Role::audit) config.services.push_back(split_pipeline_keys(*table));
       (role == Role::storage ? storage : role == Role::audit ? audit : cipher) = std::move(*table);
     } else if (key == "cache") {
       if (!node.table() || node.find("plugin"))

@@ -248,6 +248,17 @@ class TableValidator {
 
 }  // namespace
 
+sdk::Result<ValidatedConfig> validate_table(const ConfigNode& table, const sdk::ConfigSchema& schema,
+                                            const std::string& label, const std::filesystem::path& base_dir,
+                                            const EnvLookup& env) {
+  ValidatedConfig out;
+  TableValidator validator(base_dir, env, out.secret_keys);
+  auto view = validator.validate(table, schema, label, "", false);
+  if (!view) return sdk::fail(view.error());
+  out.view = std::move(*view);
+  return out;
+}
+
 sdk::Result<ValidatedConfig> validate_role_config(const RoleTable& table,
                                                   const sdk::ConfigSchema& schema,
                                                   const std::filesystem::path& base_dir,

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <variant>
 
+#include "instrumented.hpp"
 #include "strata/loader.hpp"
 
 namespace strata {
@@ -57,6 +58,24 @@ sdk::Result<Object> create_instance(const sdk::Provider& provider, const sdk::Pl
   return sdk::fail(ErrorCode::internal, "unknown role");
 }
 
+// The same object behind a decorator that times and counts every call.
+Object instrument(Object object, const InstanceInfo& info, const std::shared_ptr<Metrics>& metrics) {
+  auto wrap = [&]<class Decorator>(auto inner) -> Object {
+    return std::shared_ptr<typename decltype(inner)::element_type>(std::make_shared<Decorator>(
+        std::move(inner), metrics, std::string(sdk::to_string(info.role)), info.instance, info.plugin,
+        info.abi_minor));
+  };
+  switch (info.role) {
+    case Role::storage:
+      return wrap.operator()<detail::InstrumentedStorage>(std::get<std::shared_ptr<sdk::Storage>>(object));
+    case Role::cache: return wrap.operator()<detail::InstrumentedCache>(std::get<std::shared_ptr<sdk::Cache>>(object));
+    case Role::audit: return wrap.operator()<detail::InstrumentedAudit>(std::get<std::shared_ptr<sdk::Audit>>(object));
+    case Role::cipher:
+      return wrap.operator()<detail::InstrumentedCipher>(std::get<std::shared_ptr<sdk::Cipher>>(object));
+  }
+  return object;
+}
+
 sdk::Result<void> health_of(const Object& object) {
   return std::visit([](const auto& o) { return o->health(); }, object);
 }
@@ -68,6 +87,10 @@ struct Host::State {
   std::vector<ValidatedConfig> validated;
   std::unique_ptr<PluginLoader> loader;
   std::vector<Instance> instances;  // start order
+  ServiceSettings settings;
+  std::shared_ptr<Metrics> metrics = std::make_shared<Metrics>();
+  std::shared_ptr<const sdk::Clock> clock;
+  sdk::Logger log;
 
   template <class T>
   std::shared_ptr<T> find(Role role, std::string_view name) const {
@@ -106,8 +129,13 @@ sdk::Result<std::unique_ptr<Host>> Host::open(sdk::Result<HostConfig> config, Ho
   if (!options.clock) options.clock = std::make_shared<sdk::SystemClock>();
   if (!options.log) options.log = stderr_logger();
 
+  auto settings = read_service_settings(*config, options.env);
+  if (!settings) return sdk::fail(settings.error());
   auto state = std::make_unique<State>();
   state->config = std::move(*config);
+  state->settings = std::move(*settings);
+  state->clock = options.clock;
+  state->log = options.log;
   std::vector<std::filesystem::path> first = options.plugin_path;
   first.insert(first.end(), state->config.plugin_path.begin(), state->config.plugin_path.end());
   state->loader = std::make_unique<PluginLoader>(PluginLoader::search_path(std::move(first), options.env),
@@ -151,6 +179,7 @@ sdk::Result<std::unique_ptr<Host>> Host::open(sdk::Result<HostConfig> config, Ho
                                              ") failed to start: " + object.error().describe());
     InstanceInfo info{table.role,  table.instance, d.name,       d.version, d.description,
                       d.abi_major, d.abi_minor,    (*library)->path()};
+    if (options.instrument) *object = instrument(std::move(*object), info, s.metrics);
     s.instances.push_back(Instance{std::move(info), std::move(*object)});
     s.validated.push_back(std::move(*validated));
   }
@@ -187,5 +216,10 @@ std::string Host::effective_config() const { return render_config(state_->config
 const std::vector<std::filesystem::path>& Host::plugin_search_path() const {
   return state_->loader->search_dirs();
 }
+
+const ServiceSettings& Host::settings() const { return state_->settings; }
+const std::shared_ptr<Metrics>& Host::metrics() const { return state_->metrics; }
+const std::shared_ptr<const sdk::Clock>& Host::clock() const { return state_->clock; }
+const sdk::Logger& Host::log() const { return state_->log; }
 
 }  // namespace strata

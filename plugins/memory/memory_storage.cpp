@@ -305,4 +305,53 @@ sdk::Result<void> MemoryStorage::deactivate_key(const Uuid& id) {
   return {};
 }
 
+// ---- cipher key rotation (SDK 1.1) -----------------------------------------
+
+// A scan: the stubs hold test-sized data, and rotation is rare.
+sdk::Result<sdk::Page<sdk::Message>> MemoryStorage::messages_not_under_key(std::string_view key_id,
+                                                                          const sdk::PageRequest& request) {
+  if (request.limit == 0 || request.limit > sdk::max_page_limit)
+    return fail(ErrorCode::invalid_argument,
+                "page limit must be between 1 and " + std::to_string(sdk::max_page_limit));
+  std::shared_lock lock(mutex_);
+  std::vector<const sdk::Message*> matches;
+  for (const auto& [id, m] : messages_) {
+    if (m.key_id == key_id) continue;
+    if (request.after && std::tie(m.created_at, m.id) >= std::tie(request.after->created_at, request.after->id))
+      continue;
+    matches.push_back(&m);
+  }
+  std::sort(matches.begin(), matches.end(), [](const sdk::Message* a, const sdk::Message* b) {
+    return std::tie(a->created_at, a->id) > std::tie(b->created_at, b->id);
+  });
+  sdk::Page<sdk::Message> out;
+  for (const sdk::Message* m : matches) {
+    if (out.items.size() == request.limit) {
+      out.next = sdk::Cursor{out.items.back().created_at, out.items.back().id};
+      break;
+    }
+    out.items.push_back(*m);
+  }
+  return out;
+}
+
+sdk::Result<std::uint64_t> MemoryStorage::count_messages_not_under_key(std::string_view key_id) {
+  std::shared_lock lock(mutex_);
+  return static_cast<std::uint64_t>(std::count_if(messages_.begin(), messages_.end(),
+                                                  [&](const auto& entry) { return entry.second.key_id != key_id; }));
+}
+
+sdk::Result<bool> MemoryStorage::replace_message_content(const Uuid& id, std::string_view expected_key_id,
+                                                         const sdk::Bytes& encrypted_content,
+                                                         const sdk::Bytes& iv, std::string_view key_id) {
+  std::unique_lock lock(mutex_);
+  auto it = messages_.find(id);
+  if (it == messages_.end()) return no_such("message", id);
+  if (it->second.key_id != expected_key_id) return false;
+  it->second.encrypted_content = encrypted_content;
+  it->second.iv = iv;
+  it->second.key_id = std::string(key_id);
+  return true;
+}
+
 }  // namespace strata::memory

@@ -45,6 +45,12 @@ class MemoryStorage : public sdk::Storage {
   sdk::Result<sdk::KeyRecord> get_key(const sdk::Uuid& id) override;
   sdk::Result<std::vector<sdk::KeyRecord>> keys_for_user(const sdk::Uuid& user_id) override;
   sdk::Result<void> deactivate_key(const sdk::Uuid& id) override;
+  sdk::Result<sdk::Page<sdk::Message>> messages_not_under_key(std::string_view key_id,
+                                                              const sdk::PageRequest& page) override;
+  sdk::Result<std::uint64_t> count_messages_not_under_key(std::string_view key_id) override;
+  sdk::Result<bool> replace_message_content(const sdk::Uuid& id, std::string_view expected_key_id,
+                                            const sdk::Bytes& encrypted_content, const sdk::Bytes& iv,
+                                            std::string_view key_id) override;
 
  private:
   // Ascending (owner, created_at, id); pages walk it backwards (newest first).

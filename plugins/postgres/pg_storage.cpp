@@ -46,6 +46,19 @@ const Statement conversation_sql{"strata_conversation",
                                  "SELECT " MESSAGE_COLUMNS
                                  " FROM messages WHERE LEAST(sender_id, recipient_id) = $1"
                                  " AND GREATEST(sender_id, recipient_id) = $2" PAGE_TAIL};
+// Rotation walks every row, deleted or expired included. It shares page()'s
+// parameters; $2 (always NULL) and $3 (now) are only typed so PostgreSQL can prepare it.
+const Statement not_under_key_sql{"strata_not_under_key",
+                                  "SELECT " MESSAGE_COLUMNS " FROM messages WHERE key_id IS DISTINCT FROM $1"
+                                  " AND $2::uuid IS NULL AND $3::timestamp IS NOT NULL"
+                                  " AND (created_at, id) < ($4::timestamp, $5::uuid)"
+                                  " ORDER BY created_at DESC, id DESC LIMIT $6"};
+const Statement count_not_under_key_sql{"strata_count_not_under_key",
+                                        "SELECT count(*) FROM messages WHERE key_id IS DISTINCT FROM $1"};
+const Statement replace_content_sql{"strata_replace_content",
+                                    "UPDATE messages SET encrypted_content = $3, iv = $4, key_id = $5"
+                                    " WHERE id = $1 AND key_id IS NOT DISTINCT FROM $2"};
+const Statement message_exists_sql{"strata_message_exists", "SELECT 1 FROM messages WHERE id = $1"};
 const Statement mark_read_sql{"strata_mark_read", "UPDATE messages SET read_at = COALESCE(read_at, $2) WHERE id = $1"};
 const Statement soft_delete_sql{"strata_soft_delete", "UPDATE messages SET is_deleted = true WHERE id = $1"};
 const Statement purge_sql{"strata_purge_expired",
@@ -279,6 +292,37 @@ sdk::Result<std::uint64_t> PostgresStorage::purge_expired(sdk::Timestamp now) {
     auto r = c.run(purge_sql, {text(now)});
     if (!r) return sdk::fail(r.error());
     return affected(*r);
+  });
+}
+
+// ---- cipher key rotation (SDK 1.1) -----------------------------------------
+
+sdk::Result<sdk::Page<sdk::Message>> PostgresStorage::messages_not_under_key(std::string_view key_id,
+                                                                            const sdk::PageRequest& request) {
+  return page(not_under_key_sql, std::string(key_id), std::nullopt, request);
+}
+
+sdk::Result<std::uint64_t> PostgresStorage::count_messages_not_under_key(std::string_view key_id) {
+  return pool_.run<std::uint64_t>(Repeatable::yes, [&](Connection& c) -> sdk::Result<std::uint64_t> {
+    auto r = c.run(count_not_under_key_sql, {std::string(key_id)});
+    if (!r) return sdk::fail(r.error());
+    return static_cast<std::uint64_t>(std::stoull(PQgetvalue(r->get(), 0, 0)));
+  });
+}
+
+sdk::Result<bool> PostgresStorage::replace_message_content(const sdk::Uuid& id, std::string_view expected_key_id,
+                                                           const sdk::Bytes& encrypted_content, const sdk::Bytes& iv,
+                                                           std::string_view key_id) {
+  Params params{id.str(), std::string(expected_key_id), sdk::to_hex(encrypted_content), sdk::to_hex(iv),
+                std::string(key_id)};
+  return pool_.run<bool>(Repeatable::no, [&](Connection& c) -> sdk::Result<bool> {
+    auto r = c.run(replace_content_sql, params);
+    if (!r) return sdk::fail(r.error());
+    if (affected(*r) == 1) return true;
+    auto exists = c.run(message_exists_sql, {id.str()});
+    if (!exists) return sdk::fail(exists.error());
+    if (PQntuples(exists->get()) == 0) return fail(ErrorCode::not_found, "no message with id " + id.str());
+    return false;
   });
 }
 

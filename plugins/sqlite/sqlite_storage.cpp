@@ -39,6 +39,13 @@ constexpr const char* inbox_sql =
 constexpr const char* conversation_sql = "SELECT " MESSAGE_COLUMNS
                                          " FROM messages WHERE min(sender_id, recipient_id) = ?1"
                                          " AND max(sender_id, recipient_id) = ?2" PAGE_TAIL;
+// Rotation walks every row, deleted or expired included; ?2 and ?3 are bound but unused.
+constexpr const char* not_under_key_sql = "SELECT " MESSAGE_COLUMNS
+                                          " FROM messages WHERE key_id <> ?1 AND (created_at, id) < (?4, ?5)"
+                                          " ORDER BY created_at DESC, id DESC LIMIT ?6";
+constexpr const char* count_not_under_key_sql = "SELECT count(*) FROM messages WHERE key_id <> ?1";
+constexpr const char* replace_content_sql =
+    "UPDATE messages SET encrypted_content = ?3, iv = ?4, key_id = ?5 WHERE id = ?1 AND key_id = ?2";
 constexpr const char* mark_read_sql = "UPDATE messages SET read_at = COALESCE(read_at, ?2) WHERE id = ?1";
 constexpr const char* soft_delete_sql = "UPDATE messages SET is_deleted = 1 WHERE id = ?1";
 constexpr const char* purge_sql = "DELETE FROM messages WHERE expires_at IS NOT NULL AND expires_at <= ?1";
@@ -241,6 +248,36 @@ sdk::Result<std::uint64_t> SqliteStorage::purge_expired(sdk::Timestamp now) {
   auto removed = db_->run(purge_sql, {now});
   if (!removed) return sdk::fail(removed.error());
   return static_cast<std::uint64_t>(*removed);
+}
+
+// ---- cipher key rotation (SDK 1.1) -----------------------------------------
+
+sdk::Result<sdk::Page<sdk::Message>> SqliteStorage::messages_not_under_key(std::string_view key_id,
+                                                                          const sdk::PageRequest& request) {
+  return page(not_under_key_sql, std::string(key_id), Value(), request);
+}
+
+sdk::Result<std::uint64_t> SqliteStorage::count_messages_not_under_key(std::string_view key_id) {
+  std::lock_guard lock(mutex_);
+  std::int64_t count = 0;
+  auto r = db_->run(count_not_under_key_sql, {std::string(key_id)}, [&](const Row& row) { count = row.integer(0); });
+  if (!r) return sdk::fail(r.error());
+  return static_cast<std::uint64_t>(count);
+}
+
+sdk::Result<bool> SqliteStorage::replace_message_content(const sdk::Uuid& id, std::string_view expected_key_id,
+                                                         const sdk::Bytes& encrypted_content, const sdk::Bytes& iv,
+                                                         std::string_view key_id) {
+  std::lock_guard lock(mutex_);
+  auto changed = db_->run(replace_content_sql,
+                          {id, std::string(expected_key_id), encrypted_content, iv, std::string(key_id)});
+  if (!changed) return sdk::fail(changed.error());
+  if (*changed == 1) return true;
+  std::optional<bool> exists;
+  auto r = db_->run(message_by_id, {id}, [&](const Row&) { exists = true; });
+  if (!r) return sdk::fail(r.error());
+  if (!exists) return fail(ErrorCode::not_found, "no message with id " + id.str());
+  return false;
 }
 
 // ---- key records ---------------------------------------------------------

@@ -57,12 +57,28 @@ struct RoleTable {
   std::string label() const;
 };
 
+/// A table read by the host's services rather than a plugin: [maintenance],
+/// [users], [sessions], [keys], and the audit pipeline's keys of [audit].
+struct ServiceTable {
+  std::string name;   ///< "maintenance", "users", "sessions", "keys" or "audit"
+  std::string label;  ///< "[maintenance]", ...
+  ConfigNode node;    ///< the table (for "audit": only the pipeline's keys)
+};
+
+/// The keys of [audit] that belong to the host's audit pipeline, not the plugin.
+inline const std::vector<std::string>& audit_pipeline_keys() {
+  static const std::vector<std::string> keys = {"on_failure", "queue_size", "batch_size", "flush_interval_ms",
+                                                "spool_path"};
+  return keys;
+}
+
 /// A parsed configuration file.
 struct HostConfig {
   std::string source;                        ///< file name, or "<string>"
   std::filesystem::path base_dir;            ///< relative paths resolve here
   std::vector<std::filesystem::path> plugin_path;  ///< [host].plugin_path
   std::vector<RoleTable> roles;              ///< in start order: cipher, storage, caches, audit
+  std::vector<ServiceTable> services;        ///< host-level tables, in file order
 };
 
 /// Parses TOML text. Errors name file:line:column: malformed TOML, unknown
@@ -86,6 +102,12 @@ sdk::Result<ValidatedConfig> validate_role_config(const RoleTable& table,
                                                   const sdk::ConfigSchema& schema,
                                                   const std::filesystem::path& base_dir,
                                                   const EnvLookup& env);
+
+/// Checks a host-level table against a schema (as validate_role_config does
+/// for plugins); `label` names it in messages.
+sdk::Result<ValidatedConfig> validate_table(const ConfigNode& table, const sdk::ConfigSchema& schema,
+                                            const std::string& label, const std::filesystem::path& base_dir,
+                                            const EnvLookup& env);
 
 /// Renders the effective configuration as TOML: `validated[i]` holds the
 /// values of `config.roles[i]`; secrets are shown as "<redacted>".

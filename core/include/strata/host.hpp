@@ -10,7 +10,9 @@
 #include <vector>
 
 #include "strata/config.hpp"
+#include "strata/metrics.hpp"
 #include "strata/sdk/sdk.hpp"
+#include "strata/settings.hpp"
 
 namespace strata {
 
@@ -20,6 +22,8 @@ struct HostOptions {
   sdk::Logger log;                                  ///< default: warnings and errors to stderr
   EnvLookup env;                                    ///< default: the process environment
   std::vector<std::filesystem::path> plugin_path;   ///< searched before [host].plugin_path
+  /// Time and count every plugin call in metrics() (a few tens of nanoseconds a call).
+  bool instrument = true;
 };
 
 /// One running role instance.
@@ -75,6 +79,15 @@ class Host {
   std::string effective_config() const;
   /// The plugin search directories, in order.
   const std::vector<std::filesystem::path>& plugin_search_path() const;
+
+  /// Settings of the services ([users], [sessions], [keys], [maintenance], [audit] pipeline keys).
+  const ServiceSettings& settings() const;
+  /// Plugin-call metrics, and the services' counters.
+  const std::shared_ptr<Metrics>& metrics() const;
+  /// The clock every plugin and service uses.
+  const std::shared_ptr<const sdk::Clock>& clock() const;
+  /// The host's logger.
+  const sdk::Logger& log() const;
 
  private:
   struct State;

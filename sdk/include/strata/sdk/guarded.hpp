@@ -98,6 +98,13 @@ class GuardedStorage final : public Impl {
   STRATA_GUARD_(Result<KeyRecord>, get_key, (const Uuid& id), (id))
   STRATA_GUARD_(Result<std::vector<KeyRecord>>, keys_for_user, (const Uuid& u), (u))
   STRATA_GUARD_(Result<void>, deactivate_key, (const Uuid& id), (id))
+  STRATA_GUARD_(Result<Page<Message>>, messages_not_under_key,
+                (std::string_view k, const PageRequest& p), (k, p))
+  STRATA_GUARD_(Result<std::uint64_t>, count_messages_not_under_key, (std::string_view k), (k))
+  STRATA_GUARD_(Result<bool>, replace_message_content,
+                (const Uuid& id, std::string_view expected, const Bytes& c, const Bytes& iv,
+                 std::string_view k),
+                (id, expected, c, iv, k))
  private:
   std::string plugin_;
 };

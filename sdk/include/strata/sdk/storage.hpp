@@ -154,6 +154,34 @@ class Storage {
   virtual Result<std::vector<KeyRecord>> keys_for_user(const Uuid& user_id) = 0;
   /// Sets is_active = false.
   virtual Result<void> deactivate_key(const Uuid& id) = 0;
+
+  // ---- SDK ABI 1.1: cipher key rotation -------------------------------------
+  // Appended after the 1.0 methods so that plugins built against 1.0 keep
+  // their vtable layout; the host never calls these on a 1.0 plugin. The
+  // defaults answer `unsupported`, so a plugin that skips them still builds.
+
+  /// Messages (deleted or not, expired or not) whose key_id differs from
+  /// `key_id`, newest first by keyset: what a cipher key rotation re-seals.
+  virtual Result<Page<Message>> messages_not_under_key(std::string_view key_id,
+                                                       const PageRequest& page) {
+    (void)key_id, (void)page;
+    return fail(ErrorCode::unsupported, "this storage cannot list messages by cipher key");
+  }
+  /// How many messages messages_not_under_key would list in all.
+  virtual Result<std::uint64_t> count_messages_not_under_key(std::string_view key_id) {
+    (void)key_id;
+    return fail(ErrorCode::unsupported, "this storage cannot count messages by cipher key");
+  }
+  /// Replaces a message's encrypted_content, iv and key_id, only if its
+  /// key_id is still `expected_key_id` (compare-and-set: two rewrappers never
+  /// both win). True when replaced, false when the key id had changed;
+  /// `not_found` for an unknown id.
+  virtual Result<bool> replace_message_content(const Uuid& id, std::string_view expected_key_id,
+                                               const Bytes& encrypted_content, const Bytes& iv,
+                                               std::string_view key_id) {
+    (void)id, (void)expected_key_id, (void)encrypted_content, (void)iv, (void)key_id;
+    return fail(ErrorCode::unsupported, "this storage cannot replace message content");
+  }
 };
 
 }  // namespace strata::sdk

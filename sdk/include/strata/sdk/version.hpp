@@ -4,9 +4,9 @@
 /// Major ABI version: a host refuses plugins built against another major.
 #define STRATA_SDK_ABI_MAJOR 1
 /// Minor ABI version: a host accepts plugins built against its own or an older minor.
-#define STRATA_SDK_ABI_MINOR 0
+#define STRATA_SDK_ABI_MINOR 1
 /// Human-readable SDK release.
-#define STRATA_SDK_VERSION "0.1.0"
+#define STRATA_SDK_VERSION "0.2.0"
 
 #define STRATA_SDK_STR_(x) #x
 #define STRATA_SDK_STR(x) STRATA_SDK_STR_(x)

@@ -310,6 +310,50 @@ inline void run_storage_conformance(const StorageTarget& target) {
     CHECK(expect_ok(s->purge_expired(t0 + std::chrono::hours(2))) == 3);
   }
 
+  SECTION("key rotation (SDK 1.1): list, count and compare-and-set replace by cipher key") {
+    User a = make_user("a", t0), b = make_user("b", t0);
+    expect_ok(s->create_user(a));
+    expect_ok(s->create_user(b));
+    std::vector<Message> batch;
+    for (int i = 0; i < 7; ++i) {
+      Message m = make_message(a.id, b.id, t0 - std::chrono::seconds(i));
+      m.key_id = i % 2 == 0 ? "old" : "new";
+      if (i == 0) m.is_deleted = true;                               // rotation still covers it
+      if (i == 2) m.expires_at = t0 - std::chrono::hours(1);         // and this one, until purged
+      batch.push_back(m);
+    }
+    expect_ok(s->insert_messages(batch));
+    CHECK(expect_ok(s->count_messages_not_under_key("new")) == 4);
+    CHECK(expect_ok(s->count_messages_not_under_key("none")) == 7);
+
+    std::vector<Uuid> listed;
+    PageRequest request{3, std::nullopt};
+    for (int guard = 0; guard < 10; ++guard) {
+      auto page = expect_ok(s->messages_not_under_key("new", request));
+      for (const auto& m : page.items) {
+        CHECK(m.key_id == "old");
+        listed.push_back(m.id);
+      }
+      if (!page.next) break;
+      request.after = page.next;
+    }
+    CHECK(listed == std::vector<Uuid>{batch[0].id, batch[2].id, batch[4].id, batch[6].id});
+
+    const Bytes content{1, 2, 3}, iv{4, 5, 6};
+    CHECK(expect_ok(s->replace_message_content(batch[4].id, "old", content, iv, "new")));
+    Message replaced = expect_ok(s->get_message(batch[4].id));
+    CHECK(replaced.encrypted_content == content);
+    CHECK(replaced.iv == iv);
+    CHECK(replaced.key_id == "new");
+    CHECK(replaced.created_at == batch[4].created_at);
+    // Someone else already rewrapped it: the second writer loses, nothing changes.
+    CHECK_FALSE(expect_ok(s->replace_message_content(batch[4].id, "old", Bytes{9}, Bytes{9}, "other")));
+    CHECK(expect_ok(s->get_message(batch[4].id)) == replaced);
+    CHECK(expect_ok(s->count_messages_not_under_key("new")) == 3);
+    expect_error(s->replace_message_content(Uuid::generate(), "old", content, iv, "new"), ErrorCode::not_found);
+    expect_error(s->messages_not_under_key("new", PageRequest{0, std::nullopt}), ErrorCode::invalid_argument);
+  }
+
   SECTION("key records: stored exactly, newest first, deactivated, user checked") {
     User a = make_user("a", t0);
     expect_ok(s->create_user(a));

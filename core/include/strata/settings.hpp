@@ -1,0 +1,84 @@
+#pragma once
+// Settings of the host's services, read from the config's host-level tables:
+// [users], [sessions], [keys], [maintenance] and the pipeline keys of [audit].
+// Every key has a default; unknown keys and wrong types are errors like any
+// other config error.
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <optional>
+#include <string_view>
+
+#include "strata/config.hpp"
+
+namespace strata {
+
+/// What the audit pipeline does when the sink fails.
+enum class AuditFailurePolicy {
+  block,  ///< the audited operation fails: fail closed
+  spool,  ///< events go to an fsync'd local file, replayed in order when the sink is back
+  drop,   ///< events are dropped and counted
+};
+
+/// "block", "spool" or "drop".
+std::string_view to_string(AuditFailurePolicy policy) noexcept;
+
+/// [audit] pipeline keys.
+struct AuditLogSettings {
+  AuditFailurePolicy on_failure = AuditFailurePolicy::spool;
+  std::size_t queue_size = 4096;                   ///< events waiting for the flusher
+  std::size_t batch_size = 256;                    ///< events per append
+  std::chrono::milliseconds flush_interval{200};   ///< longest wait before a partial batch goes out
+  std::filesystem::path spool_path;                ///< default: <data dir>/audit-spool.jsonl
+};
+
+/// scrypt cost parameters: N = 2^log2_n, block size r, parallelism p.
+struct ScryptParams {
+  int log2_n = 15;
+  int r = 8;
+  int p = 1;
+  bool operator==(const ScryptParams&) const = default;
+};
+
+/// [users].
+struct UserSettings {
+  ScryptParams scrypt;                        ///< for new hashes; old ones are upgraded at login
+  std::chrono::seconds cache_ttl{300};        ///< lookups cached in the `default` cache
+  std::size_t min_password_length = 8;
+};
+
+/// [sessions].
+struct SessionSettings {
+  std::chrono::seconds ttl{86400};  ///< sliding: every touch restarts it
+};
+
+/// [keys].
+struct KeySettings {
+  std::optional<std::chrono::hours> lifetime;  ///< expires_at of new user keys; none: never
+};
+
+/// [maintenance].
+struct MaintenanceSettings {
+  std::chrono::seconds purge_interval{3600};   ///< expired-message purge; 0: off
+  std::chrono::seconds metrics_interval{60};   ///< metrics written through the audit role; 0: off
+};
+
+/// All service settings.
+struct ServiceSettings {
+  AuditLogSettings audit;
+  UserSettings users;
+  SessionSettings sessions;
+  KeySettings keys;
+  MaintenanceSettings maintenance;
+};
+
+/// Reads and validates the service tables of `config`. The spool path
+/// defaults to $STRATA_DATA_DIR, else $XDG_DATA_HOME/strata, else
+/// ~/.local/share/strata, as the embedded config's data directory.
+sdk::Result<ServiceSettings> read_service_settings(const HostConfig& config, const EnvLookup& env);
+
+/// The default data directory ($STRATA_DATA_DIR, $XDG_DATA_HOME/strata, ~/.local/share/strata).
+std::filesystem::path default_data_dir(const EnvLookup& env);
+
+}  // namespace strata
