@@ -1,0 +1,58 @@
+#pragma once
+// strata::Services: what an application embedding Strata calls. Built on a
+// Host, it owns the audit pipeline, the scheduler and the five services:
+//
+//   auto host = strata::Host::open_file("strata.toml");
+//   auto services = strata::Services::open(**host);
+//   auto alice = (*services)->users().register_user("alice", "alice@example.org", password, {});
+//
+// The Host must outlive the Services.
+
+#include <memory>
+
+#include "strata/host.hpp"
+#include "strata/services/audit_log.hpp"
+#include "strata/services/context.hpp"
+#include "strata/services/keys.hpp"
+#include "strata/services/maintenance.hpp"
+#include "strata/services/messages.hpp"
+#include "strata/services/sessions.hpp"
+#include "strata/services/users.hpp"
+
+namespace strata {
+
+struct ServicesOptions {
+  /// Run the audit flusher's partner, the scheduler (purge, metrics) in a
+  /// background thread. The CLI's one-shot commands turn it off.
+  bool background = true;
+};
+
+class Services {
+ public:
+  /// `invalid_argument` when the config lacks [storage] or [cipher].
+  static sdk::Result<std::unique_ptr<Services>> open(const Host& host, ServicesOptions options = {});
+  /// Stops the scheduler (writing metrics a last time), then flushes the audit queue.
+  ~Services();
+  Services(const Services&) = delete;
+  Services& operator=(const Services&) = delete;
+
+  Users& users() { return users_; }
+  Messages& messages() { return messages_; }
+  Keys& keys() { return keys_; }
+  Sessions& sessions() { return sessions_; }
+  AuditLog& audit() { return *context_.audit; }
+  Maintenance& maintenance() { return *maintenance_; }
+  const ServiceContext& context() const { return context_; }
+
+ private:
+  Services(ServiceContext context, std::shared_ptr<sdk::Audit> sink, ServicesOptions options);
+
+  ServiceContext context_;
+  Sessions sessions_;
+  Users users_;
+  Keys keys_;
+  Messages messages_;
+  std::unique_ptr<Maintenance> maintenance_;
+};
+
+}  // namespace strata

@@ -1,0 +1,91 @@
+#pragma once
+// Messages: encrypted at rest by the cipher role. Sending seals the text with
+// associated data binding the message id, sender and recipient
+// (aad = id ‖ sender ‖ recipient, 16 raw bytes each), so a ciphertext copied
+// into another row, or a flipped byte, fails to open with `auth_failed` and
+// an audit event — never garbage text.
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "strata/services/context.hpp"
+
+namespace strata {
+
+class Users;
+
+/// One message to send.
+struct Outgoing {
+  sdk::Uuid from;
+  sdk::Uuid to;
+  std::string text;
+  std::optional<std::chrono::seconds> ttl;  ///< sets expires_at; none: never expires
+};
+
+/// A stored message and its decrypted text.
+struct ReadMessage {
+  sdk::Message envelope;  ///< the stored row (ciphertext included)
+  std::string text;
+};
+
+/// One inbox or conversation entry: the text, or why it could not be opened.
+struct MessageEntry {
+  sdk::Message envelope;
+  sdk::Result<std::string> text;
+};
+
+/// Where a cipher key rotation stands.
+struct RewrapProgress {
+  std::string target_key_id;  ///< the primary key messages are re-sealed under
+  std::uint64_t total = 0;    ///< messages under other keys when the run started
+  std::uint64_t rewrapped = 0;
+  std::uint64_t skipped = 0;  ///< changed by someone else meanwhile
+  std::uint64_t failed = 0;   ///< could not be opened (tampered, or their key left the ring)
+};
+
+class Messages {
+ public:
+  /// The largest message text accepted.
+  static constexpr std::size_t max_text_bytes = 1 << 20;
+
+  Messages(ServiceContext& context, Users& users);
+
+  /// Seals and stores one message; both users must exist and be active.
+  sdk::Result<sdk::Message> send(const Outgoing& message, const Origin& origin);
+  /// Seals and stores several messages atomically (the storage batch path).
+  sdk::Result<std::vector<sdk::Message>> send_batch(std::span<const Outgoing> messages, const Origin& origin);
+  /// Opens a message for its sender or recipient (`not_found` for anyone
+  /// else, and for deleted or expired messages); the recipient's read marks it read.
+  sdk::Result<ReadMessage> read(const sdk::Uuid& id, const sdk::Uuid& reader, const Origin& origin);
+  /// A page of the user's inbox, newest first, each entry opened.
+  sdk::Result<sdk::Page<MessageEntry>> inbox(const sdk::Uuid& user, const sdk::PageRequest& page, const Origin& origin);
+  /// A page of the conversation between two users, newest first, each entry opened.
+  sdk::Result<sdk::Page<MessageEntry>> conversation(const sdk::Uuid& a, const sdk::Uuid& b,
+                                                    const sdk::PageRequest& page, const Origin& origin);
+  /// Soft-deletes a message; only its sender or recipient may.
+  sdk::Result<void> remove(const sdk::Uuid& id, const sdk::Uuid& by, const Origin& origin);
+  /// Re-seals every message not under the cipher's primary key, `batch_size`
+  /// at a time, calling `progress` after each batch. Each row is replaced by
+  /// compare-and-set, so a crash loses nothing and a rerun resumes: rows
+  /// already re-sealed no longer match.
+  sdk::Result<RewrapProgress> rewrap(std::size_t batch_size, const std::function<void(const RewrapProgress&)>& progress,
+                                     const Origin& origin);
+
+  /// The associated data a message is sealed with.
+  static sdk::Bytes associated_data(const sdk::Uuid& id, const sdk::Uuid& sender, const sdk::Uuid& recipient);
+
+ private:
+  sdk::Result<sdk::Message> seal(const Outgoing& message);
+  sdk::Result<std::string> open(const sdk::Message& message, const Origin& origin);
+  sdk::Result<sdk::Page<MessageEntry>> open_page(sdk::Result<sdk::Page<sdk::Message>> page, const sdk::Uuid& user,
+                                                 const char* action, const Origin& origin);
+
+  ServiceContext& ctx_;
+  Users& users_;
+};
+
+}  // namespace strata

@@ -1,0 +1,24 @@
+#pragma once
+// Password hashes: scrypt (Crypto++), encoded with their parameters and salt
+// so that the cost can change later without invalidating stored hashes:
+//   $scrypt$ln=15,r=8,p=1$<salt, base64url>$<hash, base64url>
+
+#include <string>
+#include <string_view>
+
+#include "strata/sdk/error.hpp"
+#include "strata/settings.hpp"
+
+namespace strata {
+
+/// Hashes `password` with a fresh 16-byte random salt.
+std::string hash_password(std::string_view password, const ScryptParams& params);
+
+/// Whether `password` matches `encoded` (constant-time comparison);
+/// `invalid_argument` when `encoded` is not a hash this code wrote.
+sdk::Result<bool> verify_password(std::string_view password, std::string_view encoded);
+
+/// Whether `encoded` was made with other parameters than `params` (rehash at next login).
+bool needs_rehash(std::string_view encoded, const ScryptParams& params);
+
+}  // namespace strata

@@ -1,0 +1,298 @@
+// The audit pipeline: queue, flusher, and the spool file.
+
+#include "strata/services/audit_log.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "json_codec.hpp"
+
+namespace strata {
+namespace {
+
+using sdk::ErrorCode;
+using sdk::fail;
+
+constexpr auto retry_pause = std::chrono::seconds(1);
+
+// An open file descriptor holding an exclusive flock, closed on scope exit.
+class LockedFile {
+ public:
+  static sdk::Result<LockedFile> open(const std::filesystem::path& path, int flags) {
+    std::error_code ec;
+    if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
+    int fd = ::open(path.c_str(), flags | O_CLOEXEC, 0600);
+    if (fd < 0) return io_failure(path, "open", errno);
+    if (::flock(fd, LOCK_EX) != 0) {
+      int e = errno;
+      ::close(fd);
+      return io_failure(path, "lock", e);
+    }
+    return LockedFile(fd);
+  }
+  LockedFile(LockedFile&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  ~LockedFile() {
+    if (fd_ >= 0) ::close(fd_);  // also releases the flock
+  }
+  int fd() const { return fd_; }
+
+  static sdk::Unexpected io_failure(const std::filesystem::path& path, const char* doing, int error) {
+    return fail(ErrorCode::unavailable,
+                "audit spool '" + path.string() + "': cannot " + doing + ": " + std::strerror(error));
+  }
+
+ private:
+  explicit LockedFile(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+sdk::Result<std::string> read_all(int fd, const std::filesystem::path& path) {
+  std::string text;
+  char buffer[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return LockedFile::io_failure(path, "read", errno);
+    if (n == 0) return text;
+    text.append(buffer, static_cast<std::size_t>(n));
+  }
+}
+
+sdk::Result<void> write_all(int fd, std::string_view data, const std::filesystem::path& path) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return LockedFile::io_failure(path, "write", errno);
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return {};
+}
+
+std::size_t count_lines(const std::filesystem::path& path) {
+  auto file = LockedFile::open(path, O_RDONLY | O_CREAT);
+  if (!file) return 0;
+  auto text = read_all(file->fd(), path);
+  if (!text) return 0;
+  return static_cast<std::size_t>(std::count(text->begin(), text->end(), '\n'));
+}
+
+}  // namespace
+
+AuditLog::AuditLog(std::shared_ptr<sdk::Audit> sink, AuditLogSettings settings,
+                   std::shared_ptr<const sdk::Clock> clock, std::shared_ptr<Metrics> metrics, sdk::Logger log)
+    : sink_(std::move(sink)),
+      settings_(std::move(settings)),
+      clock_(std::move(clock)),
+      metrics_(std::move(metrics)),
+      log_(std::move(log)),
+      written_(metrics_->counter("strata_audit_events_total", "Audit events by what became of them.",
+                                 {{"outcome", "written"}})),
+      spooled_(metrics_->counter("strata_audit_events_total", "", {{"outcome", "spooled"}})),
+      replayed_(metrics_->counter("strata_audit_events_total", "", {{"outcome", "replayed"}})),
+      dropped_(metrics_->counter("strata_audit_events_total", "", {{"outcome", "dropped"}})),
+      failed_(metrics_->counter("strata_audit_events_total", "", {{"outcome", "failed"}})) {
+  if (!sink_) log_(sdk::LogLevel::warning, "no [audit] in the config: audit events are counted, not kept");
+  if (sink_ && settings_.on_failure == AuditFailurePolicy::spool) {
+    // Events a crashed or cut-off process left behind go out first.
+    spool_pending_ = count_lines(settings_.spool_path);
+  }
+  flusher_ = std::thread([this] { run(); });
+}
+
+AuditLog::~AuditLog() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  flusher_.join();
+}
+
+sdk::Result<void> AuditLog::record(const AuditRecord& record, const Origin& origin) {
+  sdk::AuditEvent event;
+  event.id = sdk::Uuid::generate();
+  event.timestamp = clock_->now();
+  if (record.user_id) event.user_id = record.user_id->str();
+  event.ip = origin.ip.empty() ? "unknown" : origin.ip;
+  event.action = record.action;
+  event.resource = record.resource;
+  event.status = record.status;
+  event.metadata = record.metadata.dump();
+
+  if (!sink_) {
+    dropped_.add();
+    return {};
+  }
+  if (settings_.on_failure == AuditFailurePolicy::block) {
+    auto stored = sink_->append(std::span(&event, 1));
+    if (!stored) {
+      failed_.add();
+      return fail(stored.error().code, "the audit sink did not store the event, so the operation is refused "
+                                       "([audit] on_failure = \"block\"): " + stored.error().describe());
+    }
+    written_.add();
+    return {};
+  }
+  std::unique_lock lock(mutex_);
+  if (queue_.size() >= settings_.queue_size) {
+    if (settings_.on_failure == AuditFailurePolicy::drop) {
+      dropped_.add();
+      return {};
+    }
+    wake_.notify_one();
+    idle_.wait(lock, [&] { return queue_.size() < settings_.queue_size || stopping_; });
+  }
+  queue_.push_back(std::move(event));
+  if (queue_.size() >= settings_.batch_size) wake_.notify_one();
+  return {};
+}
+
+void AuditLog::flush() {
+  std::unique_lock lock(mutex_);
+  ++flush_waiters_;
+  wake_.notify_one();
+  idle_.wait(lock, [&] { return queue_.empty() && in_flight_ == 0; });
+  --flush_waiters_;
+}
+
+std::size_t AuditLog::spooled() const { return spool_pending_; }
+
+bool AuditLog::sink_may_answer() const {
+  return std::chrono::steady_clock::now().time_since_epoch().count() >= retry_after_.load();
+}
+
+void AuditLog::pause_sink() {
+  retry_after_ = (std::chrono::steady_clock::now() + retry_pause).time_since_epoch().count();
+}
+
+void AuditLog::run() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    wake_.wait_for(lock, settings_.flush_interval,
+                   [&] { return stopping_ || flush_waiters_ > 0 || queue_.size() >= settings_.batch_size; });
+    if (queue_.empty()) {
+      if (stopping_) break;
+      bool retry = spool_pending_ > 0 && sink_may_answer();
+      if (retry) {
+        lock.unlock();
+        (void)replay_spool();
+        lock.lock();
+      }
+      continue;
+    }
+    std::size_t n = std::min(queue_.size(), settings_.batch_size);
+    std::vector<sdk::AuditEvent> batch(std::make_move_iterator(queue_.begin()),
+                                       std::make_move_iterator(queue_.begin() + static_cast<std::ptrdiff_t>(n)));
+    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+    in_flight_ = n;
+    idle_.notify_all();  // room in the queue
+    lock.unlock();
+    deliver(batch);
+    lock.lock();
+    in_flight_ = 0;
+    idle_.notify_all();
+  }
+  lock.unlock();
+  // Last chance for what an outage left in the spool; what stays is replayed by the next process.
+  if (spool_pending_ > 0) (void)replay_spool();
+}
+
+void AuditLog::deliver(std::vector<sdk::AuditEvent>& batch) {
+  if (settings_.on_failure == AuditFailurePolicy::drop) {
+    if (auto r = sink_->append(batch); r) {
+      written_.add(batch.size());
+    } else {
+      dropped_.add(batch.size());
+      log_(sdk::LogLevel::warning, "audit sink failed; dropped " + std::to_string(batch.size()) +
+                                       " events ([audit] on_failure = \"drop\"): " + r.error().describe());
+    }
+    return;
+  }
+  // spool: older spooled events go first, so the sink sees everything in order.
+  bool may_answer = sink_may_answer();
+  bool clear = spool_pending_ == 0 || (may_answer && replay_spool().has_value() && spool_pending_ == 0);
+  if (clear && may_answer) {
+    auto r = sink_->append(batch);
+    if (r) {
+      written_.add(batch.size());
+      return;
+    }
+    pause_sink();
+    log_(sdk::LogLevel::warning, "audit sink failed; spooling to " + settings_.spool_path.string() +
+                                     " until it answers: " + r.error().describe());
+  }
+  if (auto spooled = append_to_spool(batch); spooled) {
+    spooled_.add(batch.size());
+  } else {
+    failed_.add(batch.size());
+    log_(sdk::LogLevel::error, "LOST " + std::to_string(batch.size()) +
+                                   " audit events: the sink and the spool both failed: " +
+                                   spooled.error().describe());
+  }
+}
+
+sdk::Result<void> AuditLog::append_to_spool(const std::vector<sdk::AuditEvent>& batch) {
+  std::lock_guard lock(spool_mutex_);
+  auto file = LockedFile::open(settings_.spool_path, O_WRONLY | O_APPEND | O_CREAT);
+  if (!file) return sdk::fail(file.error());
+  std::string lines;
+  for (const auto& event : batch) lines += detail::event_to_json(event).dump() + "\n";
+  if (auto r = write_all(file->fd(), lines, settings_.spool_path); !r) return r;
+  if (::fsync(file->fd()) != 0) return LockedFile::io_failure(settings_.spool_path, "fsync", errno);
+  spool_pending_ += batch.size();
+  return {};
+}
+
+sdk::Result<std::size_t> AuditLog::replay_spool() {
+  std::lock_guard lock(spool_mutex_);
+  return replay_locked();
+}
+
+sdk::Result<std::size_t> AuditLog::replay_locked() {
+  if (!sink_) return std::size_t{0};
+  auto file = LockedFile::open(settings_.spool_path, O_RDWR | O_CREAT);
+  if (!file) return sdk::fail(file.error());
+  auto text = read_all(file->fd(), settings_.spool_path);
+  if (!text) return sdk::fail(text.error());
+  std::vector<sdk::AuditEvent> events;
+  std::size_t start = 0;
+  while (start < text->size()) {
+    std::size_t end = text->find('\n', start);
+    if (end == std::string::npos) {
+      // A line torn by a crash mid-write was never acknowledged: skip it.
+      log_(sdk::LogLevel::warning, "audit spool '" + settings_.spool_path.string() + "': skipping a torn last line");
+      break;
+    }
+    auto json = nlohmann::json::parse(text->begin() + static_cast<std::ptrdiff_t>(start),
+                                      text->begin() + static_cast<std::ptrdiff_t>(end), nullptr, false);
+    auto event = json.is_discarded() ? std::nullopt : detail::event_from_json(json);
+    if (event) events.push_back(std::move(*event));
+    else log_(sdk::LogLevel::warning, "audit spool '" + settings_.spool_path.string() + "': skipping a malformed line");
+    start = end + 1;
+  }
+  // In order, batch by batch. A failure midway leaves the whole file: the
+  // batches already sent are skipped by id when it is replayed again.
+  for (std::size_t i = 0; i < events.size(); i += settings_.batch_size) {
+    std::size_t n = std::min(settings_.batch_size, events.size() - i);
+    auto r = sink_->append(std::span(events).subspan(i, n));
+    if (!r) {
+      pause_sink();
+      spool_pending_ = events.size();
+      return sdk::fail(r.error());
+    }
+  }
+  if (::ftruncate(file->fd(), 0) != 0) return LockedFile::io_failure(settings_.spool_path, "truncate", errno);
+  if (::fsync(file->fd()) != 0) return LockedFile::io_failure(settings_.spool_path, "fsync", errno);
+  spool_pending_ = 0;
+  replayed_.add(events.size());
+  if (!events.empty())
+    log_(sdk::LogLevel::info, "audit sink is back: replayed " + std::to_string(events.size()) + " spooled events");
+  return events.size();
+}
+
+}  // namespace strata

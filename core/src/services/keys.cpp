@@ -1,0 +1,114 @@
+// Per-user X25519 key pairs, private halves wrapped by the cipher role.
+
+#include "strata/services/keys.hpp"
+
+#include <cryptopp/osrng.h>
+#include <cryptopp/secblock.h>
+#include <cryptopp/xed25519.h>
+
+#include "encoding.hpp"
+#include "strata/services/users.hpp"
+
+namespace strata {
+namespace {
+
+using sdk::ErrorCode;
+using sdk::fail;
+
+constexpr std::uint8_t wrapped_version = 1;
+
+bool usable(const sdk::KeyRecord& key, sdk::Timestamp now) {
+  return key.is_active && (!key.expires_at || *key.expires_at > now);
+}
+
+}  // namespace
+
+sdk::Bytes encode_wrapped(const sdk::Sealed& sealed) {
+  sdk::Bytes out{wrapped_version, static_cast<std::uint8_t>(sealed.key_id.size())};
+  out.insert(out.end(), sealed.key_id.begin(), sealed.key_id.end());
+  out.push_back(static_cast<std::uint8_t>(sealed.iv.size()));
+  out.insert(out.end(), sealed.iv.begin(), sealed.iv.end());
+  out.insert(out.end(), sealed.ciphertext.begin(), sealed.ciphertext.end());
+  return out;
+}
+
+sdk::Result<sdk::Sealed> decode_wrapped(sdk::BytesView in) {
+  auto bad = [] { return fail(ErrorCode::invalid_argument, "the stored private key is not in the wrapped-key format"); };
+  if (in.size() < 2 || in[0] != wrapped_version) return bad();
+  std::size_t id_len = in[1];
+  if (in.size() < 2 + id_len + 1) return bad();
+  sdk::Sealed s;
+  s.key_id.assign(in.begin() + 2, in.begin() + 2 + static_cast<std::ptrdiff_t>(id_len));
+  std::size_t iv_at = 2 + id_len;
+  std::size_t iv_len = in[iv_at];
+  if (in.size() < iv_at + 1 + iv_len) return bad();
+  auto iv_begin = in.begin() + static_cast<std::ptrdiff_t>(iv_at + 1);
+  s.iv.assign(iv_begin, iv_begin + static_cast<std::ptrdiff_t>(iv_len));
+  s.ciphertext.assign(iv_begin + static_cast<std::ptrdiff_t>(iv_len), in.end());
+  return s;
+}
+
+Keys::Keys(ServiceContext& context, Users& users) : ctx_(context), users_(users) {}
+
+sdk::Result<sdk::KeyRecord> Keys::rotate(const sdk::Uuid& user_id, const Origin& origin) {
+  auto user = users_.get(user_id);
+  if (!user) return sdk::fail(user.error());
+  auto existing = ctx_.storage->keys_for_user(user_id);
+  if (!existing) return sdk::fail(existing.error());
+
+  CryptoPP::AutoSeededRandomPool rng;
+  CryptoPP::x25519 pair;
+  CryptoPP::SecByteBlock private_half(CryptoPP::x25519::SECRET_KEYLENGTH);
+  sdk::Bytes public_half(CryptoPP::x25519::PUBLIC_KEYLENGTH);
+  pair.GenerateKeyPair(rng, private_half, public_half.data());
+  auto wrapped = ctx_.cipher->wrap(sdk::BytesView(private_half.data(), private_half.size()));
+  if (!wrapped) return sdk::fail(wrapped.error());
+
+  sdk::KeyRecord key;
+  key.id = sdk::Uuid::generate();
+  key.user_id = user_id;
+  key.public_key = detail::base64url(public_half);
+  key.private_key_encrypted = encode_wrapped(*wrapped);
+  key.created_at = ctx_.clock->now();
+  if (ctx_.settings.keys.lifetime) key.expires_at = key.created_at + *ctx_.settings.keys.lifetime;
+  key.is_active = true;
+  if (auto r = ctx_.storage->insert_key(key); !r) return sdk::fail(r.error());
+
+  std::vector<std::string> retired;
+  for (const auto& old : *existing)
+    if (old.is_active) {
+      if (auto r = ctx_.storage->deactivate_key(old.id); !r) return sdk::fail(r.error());
+      retired.push_back(old.id.str());
+    }
+  if (auto r = users_.set_public_key(user_id, key.public_key); !r) return sdk::fail(r.error());
+  bool first = existing->empty();
+  auto recorded = ctx_.audit->record(
+      AuditRecord{user_id, first ? "key.create" : "key.rotate", resource("key", key.id), sdk::AuditStatus::success,
+                  {{"deactivated", retired}, {"cipher_key_id", wrapped->key_id}}},
+      origin);
+  if (!recorded) return sdk::fail(recorded.error());
+  return key;
+}
+
+sdk::Result<sdk::KeyRecord> Keys::current(const sdk::Uuid& user_id) {
+  auto keys = ctx_.storage->keys_for_user(user_id);
+  if (!keys) return sdk::fail(keys.error());
+  sdk::Timestamp now = ctx_.clock->now();
+  for (const auto& key : *keys)  // newest first
+    if (usable(key, now)) return key;
+  return fail(ErrorCode::not_found, "user " + user_id.str() + " has no active, unexpired key");
+}
+
+sdk::Result<std::vector<sdk::KeyRecord>> Keys::all(const sdk::Uuid& user_id) {
+  return ctx_.storage->keys_for_user(user_id);
+}
+
+sdk::Result<sdk::Bytes> Keys::private_key(const sdk::KeyRecord& key) {
+  if (!usable(key, ctx_.clock->now()))
+    return fail(ErrorCode::conflict, "key " + key.id.str() + " is inactive or expired");
+  auto sealed = decode_wrapped(key.private_key_encrypted);
+  if (!sealed) return sdk::fail(sealed.error());
+  return ctx_.cipher->unwrap(*sealed);
+}
+
+}  // namespace strata

@@ -1,0 +1,230 @@
+// Messages: seal + insert, read + open, rewrap.
+
+#include "strata/services/messages.hpp"
+
+#include <set>
+
+#include "strata/services/users.hpp"
+
+namespace strata {
+namespace {
+
+using sdk::ErrorCode;
+using sdk::fail;
+
+sdk::Unexpected no_message(const sdk::Uuid& id) { return fail(ErrorCode::not_found, "no message with id " + id.str()); }
+
+}  // namespace
+
+Messages::Messages(ServiceContext& context, Users& users) : ctx_(context), users_(users) {}
+
+sdk::Bytes Messages::associated_data(const sdk::Uuid& id, const sdk::Uuid& sender, const sdk::Uuid& recipient) {
+  sdk::Bytes aad;
+  aad.reserve(48);
+  for (const auto* part : {&id, &sender, &recipient}) aad.insert(aad.end(), part->bytes().begin(), part->bytes().end());
+  return aad;
+}
+
+sdk::Result<sdk::Message> Messages::seal(const Outgoing& out) {
+  if (out.text.size() > max_text_bytes)
+    return fail(ErrorCode::invalid_argument, "a message may have at most " + std::to_string(max_text_bytes) + " bytes");
+  if (out.ttl && out.ttl->count() <= 0) return fail(ErrorCode::invalid_argument, "a message TTL must be positive");
+  for (const auto* id : {&out.from, &out.to}) {
+    auto user = users_.get(*id);
+    if (!user) {
+      if (user.error().code == ErrorCode::not_found)
+        return fail(ErrorCode::invalid_argument, "no user with id " + id->str());
+      return sdk::fail(user.error());
+    }
+    if (!user->is_active) return fail(ErrorCode::invalid_argument, "user " + user->username + " is deactivated");
+  }
+  sdk::Message m;
+  m.id = sdk::Uuid::generate();
+  m.sender_id = out.from;
+  m.recipient_id = out.to;
+  m.created_at = ctx_.clock->now();
+  if (out.ttl) m.expires_at = m.created_at + *out.ttl;
+  auto sealed = ctx_.cipher->seal(sdk::as_bytes(out.text), associated_data(m.id, m.sender_id, m.recipient_id));
+  if (!sealed) return sdk::fail(sealed.error());
+  m.encrypted_content = std::move(sealed->ciphertext);
+  m.iv = std::move(sealed->iv);
+  m.key_id = std::move(sealed->key_id);
+  return m;
+}
+
+sdk::Result<sdk::Message> Messages::send(const Outgoing& out, const Origin& origin) {
+  auto m = seal(out);
+  if (!m) return m;
+  if (auto r = ctx_.storage->insert_message(*m); !r) return sdk::fail(r.error());
+  auto recorded = ctx_.audit->record(
+      AuditRecord{out.from, "message.send", resource("message", m->id), sdk::AuditStatus::success,
+                  {{"recipient_id", out.to.str()}, {"bytes", out.text.size()}, {"key_id", m->key_id}}},
+      origin);
+  if (!recorded) {
+    (void)ctx_.storage->soft_delete_message(m->id);  // fail closed: no unaudited message stays visible
+    return sdk::fail(recorded.error());
+  }
+  return m;
+}
+
+sdk::Result<std::vector<sdk::Message>> Messages::send_batch(std::span<const Outgoing> batch, const Origin& origin) {
+  std::vector<sdk::Message> sealed;
+  sealed.reserve(batch.size());
+  for (const auto& out : batch) {
+    auto m = seal(out);
+    if (!m) return sdk::fail(m.error());
+    sealed.push_back(std::move(*m));
+  }
+  if (auto r = ctx_.storage->insert_messages(sealed); !r) return sdk::fail(r.error());
+  for (std::size_t i = 0; i < sealed.size(); ++i) {
+    auto recorded = ctx_.audit->record(
+        AuditRecord{batch[i].from, "message.send", resource("message", sealed[i].id), sdk::AuditStatus::success,
+                    {{"recipient_id", batch[i].to.str()}, {"bytes", batch[i].text.size()}, {"key_id", sealed[i].key_id},
+                     {"batch", sealed.size()}}},
+        origin);
+    if (!recorded) {
+      for (const auto& m : sealed) (void)ctx_.storage->soft_delete_message(m.id);
+      return sdk::fail(recorded.error());
+    }
+  }
+  return sealed;
+}
+
+sdk::Result<std::string> Messages::open(const sdk::Message& m, const Origin& origin) {
+  auto plain = ctx_.cipher->open(sdk::Sealed{m.key_id, m.iv, m.encrypted_content},
+                                 associated_data(m.id, m.sender_id, m.recipient_id));
+  if (plain) return std::string(plain->begin(), plain->end());
+  // Never garbage text: say what happened, and leave a trace.
+  (void)ctx_.audit->record(AuditRecord{m.recipient_id, "message.open", resource("message", m.id),
+                                       sdk::AuditStatus::failure,
+                                       {{"reason", std::string(sdk::to_string(plain.error().code))}, {"key_id", m.key_id}}},
+                           origin);
+  if (plain.error().code == ErrorCode::auth_failed)
+    return fail(ErrorCode::auth_failed, "message " + m.id.str() +
+                                            " failed authentication: its ciphertext was altered or belongs to another row");
+  return sdk::fail(plain.error());
+}
+
+sdk::Result<ReadMessage> Messages::read(const sdk::Uuid& id, const sdk::Uuid& reader, const Origin& origin) {
+  auto m = ctx_.storage->get_message(id);
+  if (!m) return sdk::fail(m.error());
+  bool party = reader == m->sender_id || reader == m->recipient_id;
+  bool live = !m->is_deleted && (!m->expires_at || *m->expires_at > ctx_.clock->now());
+  if (!party || !live) {
+    (void)ctx_.audit->record(AuditRecord{reader, "message.read", resource("message", id), sdk::AuditStatus::failure,
+                                         {{"reason", party ? "gone" : "not_a_party"}}},
+                             origin);
+    return no_message(id);
+  }
+  auto text = open(*m, origin);
+  if (!text) return sdk::fail(text.error());
+  if (reader == m->recipient_id && !m->read_at) {
+    sdk::Timestamp now = ctx_.clock->now();
+    if (auto r = ctx_.storage->mark_read(id, now); !r) return sdk::fail(r.error());
+    m->read_at = now;
+  }
+  auto recorded = ctx_.audit->record(AuditRecord{reader, "message.read", resource("message", id)}, origin);
+  if (!recorded) return sdk::fail(recorded.error());
+  return ReadMessage{std::move(*m), std::move(*text)};
+}
+
+sdk::Result<sdk::Page<MessageEntry>> Messages::open_page(sdk::Result<sdk::Page<sdk::Message>> page,
+                                                         const sdk::Uuid& user, const char* action,
+                                                         const Origin& origin) {
+  if (!page) return sdk::fail(page.error());
+  sdk::Page<MessageEntry> out;
+  out.next = page->next;
+  std::size_t refused = 0;
+  for (auto& m : page->items) {
+    auto text = open(m, origin);
+    if (!text) ++refused;
+    out.items.push_back(MessageEntry{std::move(m), std::move(text)});
+  }
+  auto recorded = ctx_.audit->record(
+      AuditRecord{user, action, resource("user", user),
+                  refused ? sdk::AuditStatus::failure : sdk::AuditStatus::success,
+                  {{"count", out.items.size()}, {"refused", refused}}},
+      origin);
+  if (!recorded) return sdk::fail(recorded.error());
+  return out;
+}
+
+sdk::Result<sdk::Page<MessageEntry>> Messages::inbox(const sdk::Uuid& user, const sdk::PageRequest& page,
+                                                     const Origin& origin) {
+  return open_page(ctx_.storage->inbox(user, page), user, "message.inbox", origin);
+}
+
+sdk::Result<sdk::Page<MessageEntry>> Messages::conversation(const sdk::Uuid& a, const sdk::Uuid& b,
+                                                            const sdk::PageRequest& page, const Origin& origin) {
+  return open_page(ctx_.storage->conversation(a, b, page), a, "message.conversation", origin);
+}
+
+sdk::Result<void> Messages::remove(const sdk::Uuid& id, const sdk::Uuid& by, const Origin& origin) {
+  auto m = ctx_.storage->get_message(id);
+  if (!m) return sdk::fail(m.error());
+  if (by != m->sender_id && by != m->recipient_id) {
+    (void)ctx_.audit->record(AuditRecord{by, "message.delete", resource("message", id), sdk::AuditStatus::failure,
+                                         {{"reason", "not_a_party"}}},
+                             origin);
+    return no_message(id);
+  }
+  if (auto r = ctx_.storage->soft_delete_message(id); !r) return r;
+  return ctx_.audit->record(AuditRecord{by, "message.delete", resource("message", id)}, origin);
+}
+
+sdk::Result<RewrapProgress> Messages::rewrap(std::size_t batch_size,
+                                             const std::function<void(const RewrapProgress&)>& progress,
+                                             const Origin& origin) {
+  if (batch_size == 0 || batch_size > sdk::max_page_limit)
+    return fail(ErrorCode::invalid_argument, "the rewrap batch size must be between 1 and " +
+                                                 std::to_string(sdk::max_page_limit));
+  auto primary = ctx_.cipher->primary_key_id();
+  if (!primary) return sdk::fail(primary.error());
+  RewrapProgress p;
+  p.target_key_id = *primary;
+  auto total = ctx_.storage->count_messages_not_under_key(*primary);
+  if (!total) return sdk::fail(total.error());
+  p.total = *total;
+  sdk::PageRequest request{batch_size, std::nullopt};
+  for (;;) {
+    auto page = ctx_.storage->messages_not_under_key(*primary, request);
+    if (!page) return sdk::fail(page.error());
+    for (const auto& m : page->items) {
+      sdk::Bytes aad = associated_data(m.id, m.sender_id, m.recipient_id);
+      auto plain = ctx_.cipher->open(sdk::Sealed{m.key_id, m.iv, m.encrypted_content}, aad);
+      if (!plain) {
+        ++p.failed;
+        (void)ctx_.audit->record(AuditRecord{std::nullopt, "message.rewrap", resource("message", m.id),
+                                             sdk::AuditStatus::failure,
+                                             {{"reason", std::string(sdk::to_string(plain.error().code))},
+                                              {"key_id", m.key_id}}},
+                                 origin);
+        continue;
+      }
+      auto sealed = ctx_.cipher->seal(*plain, aad);
+      if (!sealed) return sdk::fail(sealed.error());
+      auto replaced =
+          ctx_.storage->replace_message_content(m.id, m.key_id, sealed->ciphertext, sealed->iv, sealed->key_id);
+      if (!replaced) {
+        if (replaced.error().code == ErrorCode::not_found) {  // purged meanwhile
+          ++p.skipped;
+          continue;
+        }
+        return sdk::fail(replaced.error());
+      }
+      ++(*replaced ? p.rewrapped : p.skipped);
+    }
+    if (progress) progress(p);
+    if (!page->next) break;
+    request.after = page->next;
+  }
+  auto recorded = ctx_.audit->record(
+      AuditRecord{std::nullopt, "key.rewrap", "cipher:" + p.target_key_id,
+                  p.failed ? sdk::AuditStatus::failure : sdk::AuditStatus::success,
+                  {{"rewrapped", p.rewrapped}, {"skipped", p.skipped}, {"failed", p.failed}}},
+      origin);
+  if (!recorded) return sdk::fail(recorded.error());
+  return p;
+}
+
+}  // namespace strata

@@ -1,0 +1,125 @@
+// Sessions in the session cache.
+
+#include "strata/services/sessions.hpp"
+
+#include <cryptopp/osrng.h>
+#include <cryptopp/sha.h>
+
+#include "encoding.hpp"
+
+namespace strata {
+namespace {
+
+using sdk::ErrorCode;
+using sdk::fail;
+
+constexpr std::size_t token_bytes = 32;  // 256 bits
+
+std::string token_key(std::string_view token) {
+  CryptoPP::SHA256 sha;
+  sdk::Bytes digest(CryptoPP::SHA256::DIGESTSIZE);
+  sha.CalculateDigest(digest.data(), reinterpret_cast<const CryptoPP::byte*>(token.data()), token.size());
+  return "token:" + sdk::to_hex(digest);
+}
+
+std::string revoked_key(const sdk::Uuid& user) { return "revoked-before:" + user.str(); }
+
+sdk::Unexpected not_valid() { return fail(ErrorCode::auth_failed, "the session is unknown, expired or revoked"); }
+
+}  // namespace
+
+Sessions::Sessions(ServiceContext& context) : ctx_(context) {}
+
+sdk::Result<sdk::Cache*> Sessions::cache() const {
+  if (!ctx_.sessions)
+    return fail(ErrorCode::unsupported, "sessions need a [cache.session] (or [cache.default]) in the config");
+  return ctx_.sessions.get();
+}
+
+sdk::Result<Session> Sessions::create(const sdk::Uuid& user_id, const Origin& origin) {
+  auto cache = this->cache();
+  if (!cache) return sdk::fail(cache.error());
+  sdk::Bytes random(token_bytes);
+  CryptoPP::AutoSeededRandomPool rng;
+  rng.GenerateBlock(random.data(), random.size());
+  Session s{detail::base64url(random), user_id, ctx_.clock->now(), ctx_.clock->now() + ctx_.settings.sessions.ttl,
+            origin.ip};
+  nlohmann::json value{{"user_id", user_id.str()}, {"created_at", s.created_at.micros()}, {"ip", s.ip}};
+  std::string text = value.dump();
+  auto ttl = std::chrono::duration_cast<sdk::Ttl>(ctx_.settings.sessions.ttl);
+  if (auto r = (*cache)->set(token_key(s.token), sdk::as_bytes(text), ttl); !r) return sdk::fail(r.error());
+  auto recorded = ctx_.audit->record(AuditRecord{user_id, "session.create", resource("user", user_id)}, origin);
+  if (!recorded) {
+    (void)(*cache)->remove(token_key(s.token));  // fail closed: no unaudited session
+    return sdk::fail(recorded.error());
+  }
+  return s;
+}
+
+sdk::Result<Session> Sessions::get(std::string_view token) {
+  auto cache = this->cache();
+  if (!cache) return sdk::fail(cache.error());
+  std::string key = token_key(token);
+  auto stored = (*cache)->get(key);
+  if (!stored) return sdk::fail(stored.error());
+  if (!*stored) return not_valid();
+  auto json = nlohmann::json::parse((*stored)->begin(), (*stored)->end(), nullptr, false);
+  Session s;
+  try {
+    auto id = sdk::Uuid::parse(json.at("user_id").get<std::string>());
+    if (!id) return not_valid();
+    s = Session{std::string(token), *id, sdk::Timestamp::from_micros(json.at("created_at").get<std::int64_t>()), {},
+                json.at("ip").get<std::string>()};
+  } catch (const nlohmann::json::exception&) {
+    return not_valid();
+  }
+  // Revoked by revoke_all after it was created?
+  auto mark = (*cache)->get(revoked_key(s.user_id));
+  if (!mark) return sdk::fail(mark.error());
+  if (*mark) {
+    std::string text((*mark)->begin(), (*mark)->end());
+    if (s.created_at.micros() <= std::stoll(text)) {
+      (void)(*cache)->remove(key);
+      return not_valid();
+    }
+  }
+  auto remaining = (*cache)->ttl(key);
+  if (!remaining) return sdk::fail(remaining.error());
+  if (!remaining->exists) return not_valid();
+  s.expires_at = ctx_.clock->now() + remaining->remaining.value_or(sdk::Ttl(0));
+  return s;
+}
+
+sdk::Result<Session> Sessions::touch(std::string_view token) {
+  auto s = get(token);
+  if (!s) return s;
+  auto ttl = std::chrono::duration_cast<sdk::Ttl>(ctx_.settings.sessions.ttl);
+  auto extended = ctx_.sessions->expire(token_key(token), ttl);
+  if (!extended) return sdk::fail(extended.error());
+  if (!*extended) return not_valid();  // expired between the two calls
+  s->expires_at = ctx_.clock->now() + ctx_.settings.sessions.ttl;
+  return s;
+}
+
+sdk::Result<void> Sessions::revoke(std::string_view token, const Origin& origin) {
+  auto s = get(token);
+  auto cache = this->cache();
+  if (!cache) return sdk::fail(cache.error());
+  if (auto r = (*cache)->remove(token_key(token)); !r) return sdk::fail(r.error());
+  if (!s) return {};  // already gone: nothing to audit
+  return ctx_.audit->record(AuditRecord{s->user_id, "session.revoke", resource("user", s->user_id)}, origin);
+}
+
+sdk::Result<void> Sessions::revoke_all(const sdk::Uuid& user_id, const Origin& origin) {
+  auto cache = this->cache();
+  if (!cache) return sdk::fail(cache.error());
+  // Sessions created up to now are refused. The mark lives one session TTL:
+  // a session it covers cannot be touched meanwhile, so none outlives it.
+  std::string now = std::to_string(ctx_.clock->now().micros());
+  auto ttl = std::chrono::duration_cast<sdk::Ttl>(ctx_.settings.sessions.ttl);
+  if (auto r = (*cache)->set(revoked_key(user_id), sdk::as_bytes(now), ttl); !r) return sdk::fail(r.error());
+  return ctx_.audit->record(
+      AuditRecord{user_id, "session.revoke_all", resource("user", user_id)}, origin);
+}
+
+}  // namespace strata

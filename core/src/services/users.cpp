@@ -1,0 +1,219 @@
+// Users: registration, authentication, cached lookups.
+
+#include "strata/services/users.hpp"
+
+#include "json_codec.hpp"
+#include "strata/services/password_hash.hpp"
+#include "strata/services/sessions.hpp"
+
+namespace strata {
+namespace {
+
+using sdk::ErrorCode;
+using sdk::fail;
+
+constexpr std::size_t max_name_bytes = 255;  // the seed's VARCHAR(255)
+constexpr std::size_t max_password_bytes = 1024;
+
+bool has_control_characters(std::string_view text) {
+  for (unsigned char c : text)
+    if (c < 0x20 || c == 0x7f) return true;
+  return false;
+}
+
+sdk::Result<void> check_username(std::string_view name) {
+  if (name.empty() || name.size() > max_name_bytes)
+    return fail(ErrorCode::invalid_argument, "a username must be 1 to 255 bytes long");
+  if (has_control_characters(name))
+    return fail(ErrorCode::invalid_argument, "a username must not contain control characters");
+  return {};
+}
+
+sdk::Result<void> check_email(std::string_view email) {
+  auto at = email.find('@');
+  if (email.size() > max_name_bytes || at == std::string_view::npos || at == 0 || at + 1 == email.size() ||
+      has_control_characters(email) || email.find(' ') != std::string_view::npos)
+    return fail(ErrorCode::invalid_argument, "'" + std::string(email) + "' is not an email address");
+  return {};
+}
+
+sdk::User without_hash(sdk::User user) {
+  user.password_hash.clear();
+  return user;
+}
+
+AuditRecord event(std::string action, std::optional<sdk::Uuid> user, std::string resource,
+                  sdk::AuditStatus status = sdk::AuditStatus::success, nlohmann::json metadata = nlohmann::json::object()) {
+  return AuditRecord{user, std::move(action), std::move(resource), status, std::move(metadata)};
+}
+
+// An operation's result, unless recording its audit event failed under
+// on_failure = "block": then the audit error, so the caller fails closed.
+template <class T>
+sdk::Result<T> with_audit(AuditLog& audit, sdk::Result<T> result, const AuditRecord& record, const Origin& origin) {
+  auto recorded = audit.record(record, origin);
+  if (!recorded && result) return sdk::fail(recorded.error());
+  return result;
+}
+
+}  // namespace
+
+Users::Users(ServiceContext& context, Sessions* sessions)
+    : ctx_(context), sessions_(sessions), dummy_hash_(hash_password("strata: no such user", context.settings.users.scrypt)) {}
+
+sdk::Result<void> Users::check_password_rules(std::string_view password) const {
+  std::size_t min = ctx_.settings.users.min_password_length;
+  if (password.size() < min)
+    return fail(ErrorCode::invalid_argument, "a password needs at least " + std::to_string(min) + " characters");
+  if (password.size() > max_password_bytes)
+    return fail(ErrorCode::invalid_argument, "a password may have at most 1024 bytes");
+  return {};
+}
+
+sdk::Result<sdk::User> Users::register_user(std::string_view username, std::string_view email,
+                                            std::string_view password, const Origin& origin) {
+  auto checked = check_username(username);
+  if (checked) checked = check_email(email);
+  if (checked) checked = check_password_rules(password);
+  nlohmann::json meta{{"username", username}, {"email", email}};
+  if (!checked) {
+    meta["reason"] = checked.error().message;
+    (void)ctx_.audit->record(event("user.register", std::nullopt, "user", sdk::AuditStatus::failure, meta), origin);
+    return sdk::fail(checked.error());
+  }
+  sdk::User user;
+  user.id = sdk::Uuid::generate();
+  user.username = std::string(username);
+  user.email = std::string(email);
+  user.password_hash = hash_password(password, ctx_.settings.users.scrypt);
+  user.created_at = user.updated_at = ctx_.clock->now();
+  user.is_active = true;
+  auto created = ctx_.storage->create_user(user);
+  if (!created) {
+    meta["reason"] = std::string(sdk::to_string(created.error().code));
+    (void)ctx_.audit->record(event("user.register", std::nullopt, "user", sdk::AuditStatus::failure, meta), origin);
+    return sdk::fail(created.error());
+  }
+  invalidate(user);  // a cached miss is not possible, but a stale entry of a deleted namesake is
+  return with_audit(*ctx_.audit, sdk::Result<sdk::User>(without_hash(user)),
+                    event("user.register", user.id, resource("user", user.id), sdk::AuditStatus::success, meta), origin);
+}
+
+sdk::Result<sdk::User> Users::authenticate(std::string_view username, std::string_view password,
+                                           const Origin& origin) {
+  auto refuse = [&](std::optional<sdk::Uuid> id, std::string reason) -> sdk::Result<sdk::User> {
+    auto r = ctx_.audit->record(event("user.login", id, id ? resource("user", *id) : std::string("user"),
+                                      sdk::AuditStatus::failure, {{"username", username}, {"reason", reason}}),
+                                origin);
+    if (!r) return sdk::fail(r.error());
+    return fail(ErrorCode::auth_failed, "wrong username or password");
+  };
+  auto found = ctx_.storage->find_user_by_username(username);
+  if (!found) {
+    if (found.error().code != ErrorCode::not_found) return sdk::fail(found.error());
+    (void)verify_password(password, dummy_hash_);  // same work as for a real user
+    return refuse(std::nullopt, "unknown_user");
+  }
+  auto matches = verify_password(password, found->password_hash);
+  if (!matches) return refuse(found->id, "unreadable_hash");
+  if (!*matches) return refuse(found->id, "wrong_password");
+  if (!found->is_active) return refuse(found->id, "inactive");
+
+  sdk::Timestamp now = ctx_.clock->now();
+  if (auto r = ctx_.storage->record_login(found->id, now); !r) return sdk::fail(r.error());
+  found->last_login = now;
+  if (needs_rehash(found->password_hash, ctx_.settings.users.scrypt)) {
+    // The configured cost changed since this hash was made: upgrade it now that we have the password.
+    found->password_hash = hash_password(password, ctx_.settings.users.scrypt);
+    found->updated_at = now;
+    if (auto r = ctx_.storage->update_user(*found); !r)
+      ctx_.log(sdk::LogLevel::warning, "could not upgrade the password hash of user " + found->id.str() + ": " +
+                                           r.error().describe());
+  }
+  invalidate(*found);
+  return with_audit(*ctx_.audit, sdk::Result<sdk::User>(without_hash(*found)),
+                    event("user.login", found->id, resource("user", found->id)), origin);
+}
+
+sdk::Result<sdk::User> Users::lookup(std::string key, const std::function<sdk::Result<sdk::User>()>& load) {
+  if (ctx_.cache) {
+    auto cached = ctx_.cache->get(key);
+    if (cached && *cached) {
+      auto json = nlohmann::json::parse((*cached)->begin(), (*cached)->end(), nullptr, false);
+      if (auto user = json.is_discarded() ? std::nullopt : detail::user_from_json(json)) return *user;
+    } else if (!cached) {
+      // The cache is only a cache: note it and go to storage.
+      ctx_.log(sdk::LogLevel::warning, "user cache read failed: " + cached.error().describe());
+    }
+  }
+  auto loaded = load();
+  if (!loaded) return loaded;
+  sdk::User user = without_hash(std::move(*loaded));
+  if (ctx_.cache) {
+    std::string text = detail::user_to_json(user).dump();
+    auto ttl = std::chrono::duration_cast<sdk::Ttl>(ctx_.settings.users.cache_ttl);
+    if (auto r = ctx_.cache->set(key, sdk::as_bytes(text), ttl); !r)
+      ctx_.log(sdk::LogLevel::warning, "user cache write failed: " + r.error().describe());
+  }
+  return user;
+}
+
+sdk::Result<sdk::User> Users::get(const sdk::Uuid& id) {
+  return lookup("user:id:" + id.str(), [&] { return ctx_.storage->get_user(id); });
+}
+sdk::Result<sdk::User> Users::by_username(std::string_view username) {
+  return lookup("user:name:" + std::string(username), [&] { return ctx_.storage->find_user_by_username(username); });
+}
+sdk::Result<sdk::User> Users::by_email(std::string_view email) {
+  return lookup("user:email:" + std::string(email), [&] { return ctx_.storage->find_user_by_email(email); });
+}
+
+void Users::invalidate(const sdk::User& user) {
+  if (!ctx_.cache) return;
+  for (const std::string& key : {"user:id:" + user.id.str(), "user:name:" + user.username, "user:email:" + user.email})
+    if (auto r = ctx_.cache->remove(key); !r)
+      ctx_.log(sdk::LogLevel::warning, "user cache invalidation failed (entries expire after [users] cache_ttl_s): " +
+                                           r.error().describe());
+}
+
+sdk::Result<void> Users::update(sdk::User user) {
+  user.updated_at = ctx_.clock->now();
+  auto r = ctx_.storage->update_user(user);
+  invalidate(user);
+  return r;
+}
+
+sdk::Result<void> Users::change_password(const sdk::Uuid& id, std::string_view current, std::string_view replacement,
+                                         const Origin& origin) {
+  auto user = ctx_.storage->get_user(id);
+  if (!user) return sdk::fail(user.error());
+  auto matches = verify_password(current, user->password_hash);
+  if (!matches || !*matches) {
+    auto r = ctx_.audit->record(event("user.password_change", id, resource("user", id), sdk::AuditStatus::failure,
+                                      {{"reason", "wrong_password"}}),
+                                origin);
+    if (!r) return r;
+    return fail(ErrorCode::auth_failed, "the current password is wrong");
+  }
+  if (auto r = check_password_rules(replacement); !r) return r;
+  user->password_hash = hash_password(replacement, ctx_.settings.users.scrypt);
+  return with_audit(*ctx_.audit, update(*user), event("user.password_change", id, resource("user", id)), origin);
+}
+
+sdk::Result<void> Users::deactivate(const sdk::Uuid& id, const Origin& origin) {
+  auto user = ctx_.storage->get_user(id);
+  if (!user) return sdk::fail(user.error());
+  user->is_active = false;
+  auto r = update(*user);
+  if (r && sessions_) r = sessions_->revoke_all(id, origin);
+  return with_audit(*ctx_.audit, std::move(r), event("user.deactivate", id, resource("user", id)), origin);
+}
+
+sdk::Result<void> Users::set_public_key(const sdk::Uuid& id, std::optional<std::string> public_key) {
+  auto user = ctx_.storage->get_user(id);
+  if (!user) return sdk::fail(user.error());
+  user->public_key = std::move(public_key);
+  return update(*user);
+}
+
+}  // namespace strata
