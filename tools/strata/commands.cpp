@@ -1,30 +1,13 @@
 #include "commands.hpp"
 
+#include "output.hpp"
+
 #include <fmt/core.h>
 
 #include <algorithm>
 #include <vector>
 
 namespace strata::cli {
-namespace {
-
-// Prints rows as left-aligned columns sized to their widest cell.
-void print_table(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<std::size_t> widths;
-  for (const auto& row : rows)
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      if (widths.size() <= i) widths.push_back(0);
-      widths[i] = std::max(widths[i], row[i].size());
-    }
-  for (const auto& row : rows) {
-    std::string line;
-    for (std::size_t i = 0; i < row.size(); ++i)
-      line += i + 1 < row.size() ? fmt::format("{:<{}}  ", row[i], widths[i]) : row[i];
-    fmt::print("{}\n", line);
-  }
-}
-
-}  // namespace
 
 int list_plugins(const Host& host) {
   std::vector<std::vector<std::string>> rows{{"ROLE", "INSTANCE", "PLUGIN", "VERSION", "ABI", "PATH"}};
@@ -63,11 +46,6 @@ std::shared_ptr<sdk::Storage> require_storage(const Host& host) {
   auto storage = host.storage();
   if (!storage) fmt::print(stderr, "strata: error: the config has no [storage] table\n");
   return storage;
-}
-
-int report_error(const sdk::Error& error) {
-  fmt::print(stderr, "strata: error: {}\n", error.describe());
-  return 1;
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "commands.hpp"
 #include "open_host.hpp"
+#include "service_commands.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"strata: the Strata plugin host's command line"};
@@ -26,6 +27,50 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"up", "down", "status"}));
   migrate->add_option("steps", steps, "how many versions to move");
   auto* cleanup = app.add_subcommand("cleanup", "Purge expired messages now");
+
+  auto* user = app.add_subcommand("user", "Add or show users");
+  user->require_subcommand(1);
+  std::string name, email;
+  auto* user_add = user->add_subcommand("add", "Register a user (password from stdin, or a prompt) and create their key");
+  user_add->add_option("name", name, "username")->required();
+  user_add->add_option("--email", email, "email address")->required();
+  auto* user_show = user->add_subcommand("show", "Show a user and their keys");
+  user_show->add_option("name", name, "username")->required();
+
+  auto* send = app.add_subcommand("send", "Send an encrypted message");
+  std::string from, to, text;
+  std::optional<long> ttl;
+  send->add_option("--from", from, "sender's username")->required();
+  send->add_option("--to", to, "recipient's username")->required();
+  send->add_option("--ttl", ttl, "seconds until the message expires")->check(CLI::PositiveNumber);
+  send->add_option("text", text, "the message")->required();
+
+  std::size_t limit = 20;
+  auto* inbox = app.add_subcommand("inbox", "Show a user's decrypted inbox, newest first");
+  inbox->add_option("name", name, "username")->required();
+  inbox->add_option("--limit", limit, "how many messages")->check(CLI::Range(1, 1000));
+
+  auto* read = app.add_subcommand("read", "Open one message as its sender or recipient");
+  std::string message_id;
+  read->add_option("id", message_id, "message id")->required();
+  read->add_option("--as", name, "reader's username")->required();
+
+  auto* audit = app.add_subcommand("audit", "Read the audit trail");
+  audit->require_subcommand(1);
+  auto* audit_tail = audit->add_subcommand("tail", "The newest audit events, oldest first");
+  audit_tail->add_option("--limit", limit, "how many events")->check(CLI::Range(1, 100000));
+
+  auto* metrics = app.add_subcommand("metrics", "Print stored metrics in the Prometheus text format");
+
+  auto* keys = app.add_subcommand("keys", "Rotate user keys, or re-seal messages after a cipher key rotation");
+  keys->require_subcommand(1);
+  auto* keys_rotate = keys->add_subcommand("rotate", "Give a user a new key pair; older ones are deactivated");
+  keys_rotate->add_option("user", name, "username")->required();
+  auto* keys_rewrap = keys->add_subcommand("rewrap", "Re-seal messages under the cipher's primary key (resumable)");
+  std::size_t batch = 500;
+  keys_rewrap->add_option("--batch", batch, "messages per batch")->check(CLI::Range(1, 1000));
+
+  auto* demo = app.add_subcommand("demo", "Run the whole main job once, explaining each step");
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -39,6 +84,17 @@ int main(int argc, char** argv) {
     if (*config) return strata::cli::print_config(**host);
     if (*migrate) return strata::cli::migrate(**host, direction, steps);
     if (*cleanup) return strata::cli::cleanup(**host);
+    namespace cli = strata::cli;
+    if (*user_add) return cli::user_add(**host, name, email);
+    if (*user_show) return cli::user_show(**host, name);
+    if (*send) return cli::send(**host, from, to, ttl, text);
+    if (*inbox) return cli::inbox(**host, name, limit);
+    if (*read) return cli::read(**host, message_id, name);
+    if (*audit_tail) return cli::audit_tail(**host, limit);
+    if (*metrics) return cli::metrics(**host);
+    if (*keys_rotate) return cli::keys_rotate(**host, name);
+    if (*keys_rewrap) return cli::keys_rewrap(**host, batch);
+    if (*demo) return cli::demo(**host);
   } catch (const std::exception& e) {
     // Nothing should throw this far; if it does, one sentence, no stack trace.
     fmt::print(stderr, "strata: internal error: {}\n", e.what());

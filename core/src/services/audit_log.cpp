@@ -174,7 +174,10 @@ void AuditLog::run() {
   std::unique_lock lock(mutex_);
   for (;;) {
     wake_.wait_for(lock, settings_.flush_interval,
-                   [&] { return stopping_ || flush_waiters_ > 0 || queue_.size() >= settings_.batch_size; });
+                   [&] {
+                     return stopping_ || queue_.size() >= settings_.batch_size ||
+                            (flush_waiters_ > 0 && !queue_.empty());
+                   });
     if (queue_.empty()) {
       if (stopping_) break;
       bool retry = spool_pending_ > 0 && sink_may_answer();

@@ -1,0 +1,174 @@
+#include "service_commands.hpp"
+
+#include <fmt/core.h>
+
+#include "output.hpp"
+#include "password_input.hpp"
+#include "strata/services.hpp"
+
+namespace strata::cli {
+namespace {
+
+// One-shot commands: no scheduler thread; metrics are written when they end.
+std::unique_ptr<Services> open_services(const Host& host) {
+  auto services = Services::open(host, ServicesOptions{false});
+  if (!services) {
+    report_error(services.error());
+    return nullptr;
+  }
+  return std::move(*services);
+}
+
+std::string when(sdk::Timestamp t) { return t.iso8601(); }
+
+}  // namespace
+
+int user_add(const Host& host, const std::string& name, const std::string& email) {
+  auto services = open_services(host);
+  if (!services) return 1;
+  auto password = read_password(fmt::format("password for {}", printable(name)).c_str(), true);
+  if (!password) return report_error(password.error());
+  auto user = services->users().register_user(name, email, *password, Origin{});
+  if (!user) return report_error(user.error());
+  auto key = services->keys().rotate(user->id, Origin{});
+  if (!key) return report_error(key.error());
+  fmt::print("added user {} ({}) with key {}\n", printable(user->username), user->id.str(), key->id.str());
+  return 0;
+}
+
+int user_show(const Host& host, const std::string& name) {
+  auto services = open_services(host);
+  if (!services) return 1;
+  auto user = services->users().by_username(name);
+  if (!user) return report_error(user.error());
+  print_table({{"id", user->id.str()},
+               {"username", printable(user->username)},
+               {"email", printable(user->email)},
+               {"active", user->is_active ? "yes" : "no"},
+               {"created", when(user->created_at)},
+               {"last login", user->last_login ? when(*user->last_login) : "never"},
+               {"public key", user->public_key ? *user->public_key : "none"}});
+  auto keys = services->keys().all(user->id);
+  if (!keys) return report_error(keys.error());
+  std::vector<std::vector<std::string>> rows{{"KEY", "CREATED", "EXPIRES", "ACTIVE"}};
+  for (const auto& k : *keys)
+    rows.push_back({k.id.str(), when(k.created_at), k.expires_at ? when(*k.expires_at) : "never",
+                    k.is_active ? "yes" : "no"});
+  fmt::print("\n");
+  print_table(rows);
+  return 0;
+}
+
+int send(const Host& host, const std::string& from, const std::string& to, std::optional<long> ttl_s,
+         const std::string& text) {
+  auto services = open_services(host);
+  if (!services) return 1;
+  auto sender = services->users().by_username(from);
+  if (!sender) return report_error(sender.error());
+  auto recipient = services->users().by_username(to);
+  if (!recipient) return report_error(recipient.error());
+  Outgoing out{sender->id, recipient->id, text, std::nullopt};
+  if (ttl_s) out.ttl = std::chrono::seconds(*ttl_s);
+  auto sent = services->messages().send(out, Origin{});
+  if (!sent) return report_error(sent.error());
+  fmt::print("sent {} from {} to {}{}\n", sent->id.str(), printable(from), printable(to),
+             sent->expires_at ? " (expires " + when(*sent->expires_at) + ")" : "");
+  return 0;
+}
+
+int inbox(const Host& host, const std::string& name, std::size_t limit) {
+  auto services = open_services(host);
+  if (!services) return 1;
+  auto user = services->users().by_username(name);
+  if (!user) return report_error(user.error());
+  auto page = services->messages().inbox(user->id, sdk::PageRequest{limit, std::nullopt}, Origin{});
+  if (!page) return report_error(page.error());
+  std::vector<std::vector<std::string>> rows{{"ID", "SENT", "FROM", "TEXT"}};
+  for (const auto& entry : page->items) {
+    auto sender = services->users().get(entry.envelope.sender_id);
+    rows.push_back({entry.envelope.id.str(), when(entry.envelope.created_at),
+                    sender ? printable(sender->username) : entry.envelope.sender_id.str(),
+                    entry.text ? printable(*entry.text) : "[refused: " + entry.text.error().message + "]"});
+  }
+  fmt::print("inbox of {}: {} message{}{}\n", printable(name), page->items.size(), page->items.size() == 1 ? "" : "s",
+             page->next ? " (more: raise --limit)" : "");
+  if (!page->items.empty()) print_table(rows);
+  return 0;
+}
+
+int read(const Host& host, const std::string& id_text, const std::string& as) {
+  auto id = sdk::Uuid::parse(id_text);
+  if (!id) return report_error(sdk::Error{sdk::ErrorCode::invalid_argument, "'" + id_text + "' is not a message id", {}, false});
+  auto services = open_services(host);
+  if (!services) return 1;
+  auto reader = services->users().by_username(as);
+  if (!reader) return report_error(reader.error());
+  auto message = services->messages().read(*id, reader->id, Origin{});
+  if (!message) return report_error(message.error());
+  auto sender = services->users().get(message->envelope.sender_id);
+  fmt::print("from {} at {}\n{}\n", sender ? printable(sender->username) : message->envelope.sender_id.str(),
+             when(message->envelope.created_at), printable(message->text));
+  return 0;
+}
+
+int audit_tail(const Host& host, std::size_t limit) {
+  auto audit = host.audit();
+  if (!audit) return report_error(sdk::Error{sdk::ErrorCode::invalid_argument, "the config has no [audit]", {}, false});
+  sdk::AuditQuery query;
+  query.limit = limit;
+  auto events = audit->query(query);
+  if (!events) return report_error(events.error());
+  std::vector<std::vector<std::string>> rows{{"TIME", "STATUS", "ACTION", "RESOURCE", "USER", "IP", "METADATA"}};
+  for (auto it = events->rbegin(); it != events->rend(); ++it)  // oldest first, like tail
+    rows.push_back({when(it->timestamp), std::string(sdk::to_string(it->status)), printable(it->action),
+                    printable(it->resource), it->user_id ? printable(*it->user_id) : "-", printable(it->ip),
+                    printable(it->metadata)});
+  print_table(rows);
+  return 0;
+}
+
+int metrics(const Host& host) {
+  auto audit = host.audit();
+  if (!audit) {  // nowhere they were kept: this process's own
+    fmt::print("{}", host.metrics()->prometheus());
+    return 0;
+  }
+  sdk::MetricQuery query;
+  query.limit = 1'000'000;
+  auto records = audit->query_metrics(query);
+  if (!records) return report_error(records.error());
+  fmt::print("# totals of {} metric records written by Strata processes through the audit role\n", records->size());
+  fmt::print("{}", prometheus_from_records(*records));
+  return 0;
+}
+
+int keys_rotate(const Host& host, const std::string& name) {
+  auto services = open_services(host);
+  if (!services) return 1;
+  auto user = services->users().by_username(name);
+  if (!user) return report_error(user.error());
+  auto key = services->keys().rotate(user->id, Origin{});
+  if (!key) return report_error(key.error());
+  fmt::print("{} now has key {} (public {}); older keys are deactivated\n", printable(name), key->id.str(),
+             key->public_key);
+  return 0;
+}
+
+int keys_rewrap(const Host& host, std::size_t batch) {
+  auto services = open_services(host);
+  if (!services) return 1;
+  auto done = services->messages().rewrap(
+      batch,
+      [](const RewrapProgress& p) {
+        fmt::print(stderr, "\rrewrap: {}/{} re-sealed under {}, {} skipped, {} failed", p.rewrapped, p.total,
+                   p.target_key_id, p.skipped, p.failed);
+      },
+      Origin{});
+  fmt::print(stderr, "\n");
+  if (!done) return report_error(done.error());
+  fmt::print("rewrap finished: {} re-sealed under {}, {} skipped, {} could not be opened\n", done->rewrapped,
+             done->target_key_id, done->skipped, done->failed);
+  return done->failed ? 1 : 0;
+}
+
+}  // namespace strata::cli
