@@ -4,6 +4,7 @@
 #include <strata/sdk/testing/audit_kit.hpp>
 
 #include "mongo_db.hpp"
+#include "own_ferretdb.hpp"
 #include "process.hpp"
 #include "test_host.hpp"
 
@@ -52,36 +53,6 @@ std::string shape(const bson_t* doc) {
   return out;
 }
 
-class OwnFerretDb {
- public:
-  OwnFerretDb() : port_(test::free_port()), dir_(std::filesystem::temp_directory_path() / ("strata-ferret-" + sdk::Uuid::generate().str())) {
-    if (!std::filesystem::exists(test::ferretdb_binary())) {
-      test::require_backend("FerretDB binary " + test::ferretdb_binary().string() + " (tools/install-ferretdb.sh)", 1);
-    }
-    std::filesystem::create_directories(dir_ / "data");
-    start();
-  }
-  ~OwnFerretDb() {
-    stop();
-    std::filesystem::remove_all(dir_);
-  }
-  void start() {
-    pid_ = test::spawn({test::ferretdb_binary().string(), "--handler=sqlite", "--sqlite-url=file:" + (dir_ / "data").string() + "/",
-                        "--state-dir=" + dir_.string(), "--listen-addr=127.0.0.1:" + std::to_string(port_),
-                        "--debug-addr=-", "--telemetry=disable", "--log-level=error"});
-    REQUIRE(test::wait_until([&] { return test::listening(port_); }));
-  }
-  void stop() {
-    if (pid_ > 0) test::stop(pid_);
-    pid_ = 0;
-  }
-  int port() const { return port_; }
-
- private:
-  int port_;
-  std::filesystem::path dir_;
-  pid_t pid_ = 0;
-};
 
 }  // namespace
 
@@ -144,7 +115,7 @@ TEST_CASE("mongodb: a cache entry past expiresAt reads as missing before the ser
 }
 
 TEST_CASE("mongodb: a stopped server fails calls with unavailable, and they recover when it returns", "[mongodb][fault]") {
-  OwnFerretDb server;
+  test::OwnFerretDb server;
   test::TempMongoDatabase db(server.port());
   auto host = test::open_host(db.table("[audit]", "server_selection_timeout_ms = 500\n") +
                               db.table("[cache.default]", "server_selection_timeout_ms = 500\n"));

@@ -1,0 +1,387 @@
+// The services on the configuration STRATA_SERVICES_CONFIG names (see
+// service_env.hpp): ctest runs this file once on the memory stubs and once
+// on config/production.toml against the real servers.
+
+#include <catch2/catch.hpp>
+#include <cryptopp/base64.h>
+#include <cryptopp/osrng.h>
+#include <cryptopp/xed25519.h>
+
+#include <thread>
+
+#include "service_env.hpp"
+#include "strata/services/password_hash.hpp"
+
+using namespace std::chrono_literals;
+using namespace strata;
+
+namespace {
+
+sdk::Message stored(test::ServiceEnv& env, const sdk::Uuid& id) {
+  auto m = env.host().storage()->get_message(id);
+  REQUIRE(m);
+  return *m;
+}
+
+}  // namespace
+
+TEST_CASE("users: register, authenticate, cached lookups invalidated on change", "[services][users]") {
+  test::ServiceEnv env;
+  auto alice = env.user("alice");
+  CHECK(alice.password_hash.empty());  // never leaves the service
+  auto in_storage = env.host().storage()->get_user(alice.id);
+  REQUIRE(in_storage);
+  CHECK(in_storage->password_hash.starts_with("$scrypt$ln=11,r=8,p=1$"));
+  CHECK(verify_password("alice-password", in_storage->password_hash).value());
+
+  auto logged_in = env.users().authenticate("alice", "alice-password", Origin{});
+  REQUIRE(logged_in);
+  CHECK(logged_in->last_login.has_value());
+  CHECK(env.users().get(alice.id)->last_login == logged_in->last_login);  // the cache was invalidated
+  CHECK(env.users().by_username("alice")->id == alice.id);
+  CHECK(env.users().by_email("alice@example.org")->id == alice.id);
+
+  // Cached as JSON in the default cache, without the hash.
+  auto cached = env.host().cache("default")->get("user:id:" + alice.id.str());
+  REQUIRE(cached);
+  REQUIRE(cached->has_value());
+  std::string json = sdk::to_string(**cached);
+  CHECK(json.find("\"username\":\"alice\"") != std::string::npos);
+  CHECK(json.find("scrypt") == std::string::npos);
+
+  REQUIRE(env.users().deactivate(alice.id, Origin{}));
+  CHECK_FALSE(env.users().by_username("alice")->is_active);
+  auto refused = env.users().authenticate("alice", "alice-password", Origin{});
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == sdk::ErrorCode::auth_failed);
+
+  CHECK(env.users().register_user("alice", "other@example.org", "long enough", Origin{}).error().code ==
+        sdk::ErrorCode::already_exists);
+  CHECK(env.users().register_user("bob", "not-an-email", "long enough", Origin{}).error().code ==
+        sdk::ErrorCode::invalid_argument);
+  CHECK(env.users().register_user("bob", "bob@example.org", "short", Origin{}).error().code ==
+        sdk::ErrorCode::invalid_argument);
+  CHECK(env.users().register_user(std::string("bo\0b", 4), "bob@example.org", "long enough", Origin{}).error().code ==
+        sdk::ErrorCode::invalid_argument);
+}
+
+TEST_CASE("security: a wrong password is refused and audited with its reason, the password nowhere", "[services][security]") {
+  test::ServiceEnv env;
+  auto alice = env.user("alice");
+  const std::string guess = "hunter2-guess-5f3a";
+  auto wrong = env.users().authenticate("alice", guess, Origin{"198.51.100.7"});
+  REQUIRE_FALSE(wrong);
+  CHECK(wrong.error().code == sdk::ErrorCode::auth_failed);
+  auto unknown = env.users().authenticate("mallory", guess, Origin{});
+  REQUIRE_FALSE(unknown);
+  CHECK(unknown.error().message == wrong.error().message);  // no probing for usernames
+
+  auto logins = env.events("user.login");
+  REQUIRE(logins.size() == 2);
+  std::set<std::string> reasons;
+  for (const auto& e : logins) {
+    CHECK(e.status == sdk::AuditStatus::failure);
+    reasons.insert(nlohmann::json::parse(e.metadata).at("reason").get<std::string>());
+  }
+  CHECK(reasons == std::set<std::string>{"wrong_password", "unknown_user"});
+  CHECK(logins.back().ip == "198.51.100.7");
+
+  env.services().audit().flush();
+  sdk::AuditQuery all;
+  all.limit = 10000;
+  auto every = env.host().audit()->query(all).value();
+  for (const auto& e : every) {
+    CHECK(e.metadata.find(guess) == std::string::npos);
+    CHECK(e.metadata.find("alice-password") == std::string::npos);
+  }
+}
+
+TEST_CASE("messages: sealed at rest, decrypted for sender and recipient only", "[services][messages]") {
+  test::ServiceEnv env;
+  auto alice = env.user("alice"), bob = env.user("bob"), carol = env.user("carol");
+  const std::string text = "meet at the usual place; bring the 'keys' \"now\" \x01\n";
+  auto sent = env.messages().send({alice.id, bob.id, text, std::nullopt}, Origin{});
+  REQUIRE(sent);
+  auto row = stored(env, sent->id);
+  CHECK(row.encrypted_content.size() == text.size() + 16);  // GCM tag
+  CHECK(std::search(row.encrypted_content.begin(), row.encrypted_content.end(), text.begin(), text.begin() + 8) ==
+        row.encrypted_content.end());
+
+  auto inbox = env.messages().inbox(bob.id, sdk::PageRequest{}, Origin{});
+  REQUIRE(inbox);
+  REQUIRE(inbox->items.size() == 1);
+  CHECK(inbox->items[0].text.value() == text);
+
+  auto read = env.messages().read(sent->id, bob.id, Origin{});
+  REQUIRE(read);
+  CHECK(read->text == text);
+  CHECK(read->envelope.read_at.has_value());
+  CHECK(env.messages().read(sent->id, alice.id, Origin{}).value().text == text);
+  CHECK(env.messages().read(sent->id, carol.id, Origin{}).error().code == sdk::ErrorCode::not_found);
+
+  auto reply = env.messages().send({bob.id, alice.id, "ok", std::nullopt}, Origin{});
+  REQUIRE(reply);
+  auto conversation = env.messages().conversation(alice.id, bob.id, sdk::PageRequest{}, Origin{});
+  REQUIRE(conversation);
+  REQUIRE(conversation->items.size() == 2);
+  CHECK(conversation->items[0].text.value() == "ok");
+
+  REQUIRE(env.messages().remove(sent->id, bob.id, Origin{}));
+  CHECK(env.messages().inbox(bob.id, sdk::PageRequest{}, Origin{})->items.empty());
+  CHECK(env.messages().read(sent->id, bob.id, Origin{}).error().code == sdk::ErrorCode::not_found);
+  CHECK(env.messages().remove(reply->id, carol.id, Origin{}).error().code == sdk::ErrorCode::not_found);
+
+  CHECK(env.messages().send({alice.id, sdk::Uuid::generate(), "x", std::nullopt}, Origin{}).error().code ==
+        sdk::ErrorCode::invalid_argument);
+  CHECK(env.events("message.send").size() == 2);
+  CHECK(env.events("message.send")[0].metadata.find("ok") == std::string::npos);  // no plaintext in the trail
+}
+
+TEST_CASE("security: a flipped byte or a ciphertext moved to another row is refused and audited", "[services][security]") {
+  test::ServiceEnv env;
+  auto alice = env.user("alice"), bob = env.user("bob");
+  auto first = env.messages().send({alice.id, bob.id, "first secret", std::nullopt}, Origin{}).value();
+  auto second = env.messages().send({alice.id, bob.id, "second secret", std::nullopt}, Origin{}).value();
+  auto storage = env.host().storage();
+
+  SECTION("bit flip") {
+    for (std::size_t at : {std::size_t{0}, first.encrypted_content.size() - 1}) {  // in the text, in the tag
+      auto flipped = first.encrypted_content;
+      flipped[at] ^= 0x80;
+      REQUIRE(storage->replace_message_content(first.id, first.key_id, flipped, first.iv, first.key_id).value());
+      auto read = env.messages().read(first.id, bob.id, Origin{});
+      REQUIRE_FALSE(read);
+      CHECK(read.error().code == sdk::ErrorCode::auth_failed);
+      REQUIRE(storage->replace_message_content(first.id, first.key_id, first.encrypted_content, first.iv, first.key_id));
+    }
+  }
+  SECTION("row swap: second's ciphertext in first's row") {
+    REQUIRE(storage->replace_message_content(first.id, first.key_id, second.encrypted_content, second.iv,
+                                             second.key_id));
+    auto read = env.messages().read(first.id, bob.id, Origin{});
+    REQUIRE_FALSE(read);
+    CHECK(read.error().code == sdk::ErrorCode::auth_failed);
+    auto inbox = env.messages().inbox(bob.id, sdk::PageRequest{}, Origin{});
+    REQUIRE(inbox);
+    REQUIRE(inbox->items.size() == 2);
+    CHECK(inbox->items[0].text.value() == "second secret");
+    CHECK(inbox->items[1].text.error().code == sdk::ErrorCode::auth_failed);
+  }
+  SECTION("a copy in a new row with another recipient") {
+    auto mallory = env.user("mallory");
+    sdk::Message copy = first;
+    copy.id = sdk::Uuid::generate();
+    copy.recipient_id = mallory.id;
+    REQUIRE(storage->insert_message(copy));
+    CHECK(env.messages().read(copy.id, mallory.id, Origin{}).error().code == sdk::ErrorCode::auth_failed);
+  }
+  auto refusals = env.events("message.open");
+  REQUIRE_FALSE(refusals.empty());
+  for (const auto& e : refusals) CHECK(e.status == sdk::AuditStatus::failure);
+}
+
+TEST_CASE("messages: a TTL hides the message when it passes, and the purge removes it", "[services][messages]") {
+  test::ServiceEnv env;
+  auto alice = env.user("alice"), bob = env.user("bob");
+  auto fleeting = env.messages().send({alice.id, bob.id, "soon gone", 1s}, Origin{}).value();
+  auto lasting = env.messages().send({alice.id, bob.id, "stays", std::nullopt}, Origin{}).value();
+  REQUIRE(fleeting.expires_at);
+  CHECK(env.messages().inbox(bob.id, sdk::PageRequest{}, Origin{})->items.size() == 2);
+  std::this_thread::sleep_for(1100ms);
+  auto inbox = env.messages().inbox(bob.id, sdk::PageRequest{}, Origin{});
+  REQUIRE(inbox->items.size() == 1);
+  CHECK(inbox->items[0].envelope.id == lasting.id);
+  CHECK(env.services().maintenance().purge_expired().value() == 1);
+  CHECK(env.host().storage()->get_message(fleeting.id).error().code == sdk::ErrorCode::not_found);
+  CHECK(env.messages().send({alice.id, bob.id, "x", 0s}, Origin{}).error().code == sdk::ErrorCode::invalid_argument);
+}
+
+TEST_CASE("messages: a batch of 100 goes through the storage batch path, all or nothing", "[services][messages]") {
+  test::ServiceEnv env;
+  auto alice = env.user("alice"), bob = env.user("bob");
+  std::vector<Outgoing> batch;
+  for (int i = 0; i < 100; ++i) batch.push_back({alice.id, bob.id, "message " + std::to_string(i), std::nullopt});
+  auto sent = env.messages().send_batch(batch, Origin{});
+  REQUIRE(sent);
+  CHECK(sent->size() == 100);
+  std::size_t seen = 0;
+  sdk::PageRequest page{30, std::nullopt};
+  for (;;) {
+    auto p = env.messages().inbox(bob.id, page, Origin{}).value();
+    for (const auto& e : p.items) CHECK(e.text.value().starts_with("message "));
+    seen += p.items.size();
+    if (!p.next) break;
+    page.after = p.next;
+  }
+  CHECK(seen == 100);
+  CHECK(env.host().metrics()->prometheus().find(
+            "strata_plugin_calls_total{instance=\"default\",operation=\"insert_messages\",outcome=\"ok\",role=\"storage\"} 1") !=
+        std::string::npos);
+  batch.push_back({alice.id, sdk::Uuid::generate(), "to nobody", std::nullopt});
+  CHECK_FALSE(env.messages().send_batch(batch, Origin{}));
+  CHECK(env.host().storage()->count_messages_not_under_key("").value() == 100);  // nothing of the failed batch
+}
+
+TEST_CASE("sessions: tokens, sliding expiry, revoke and revoke-all", "[services][sessions]") {
+  test::ServiceEnv env("[sessions]\nttl_s = 2\n");
+  auto alice = env.user("alice");
+  auto& sessions = env.services().sessions();
+  auto s1 = sessions.create(alice.id, Origin{"203.0.113.9"});
+  REQUIRE(s1);
+  CHECK(s1->token.size() == 43);  // 256 bits, base64url
+  CHECK(sessions.get(s1->token)->user_id == alice.id);
+  CHECK(sessions.get(s1->token)->ip == "203.0.113.9");
+  CHECK(sessions.get("not-a-token").error().code == sdk::ErrorCode::auth_failed);
+
+  std::this_thread::sleep_for(1200ms);
+  REQUIRE(sessions.touch(s1->token));  // restarts the 2 s
+  std::this_thread::sleep_for(1200ms);
+  CHECK(sessions.get(s1->token));      // 2.4 s after creation: alive thanks to the touch
+  std::this_thread::sleep_for(2200ms);
+  CHECK(sessions.get(s1->token).error().code == sdk::ErrorCode::auth_failed);  // expired
+
+  auto s2 = sessions.create(alice.id, Origin{}).value();
+  REQUIRE(sessions.revoke(s2.token, Origin{}));
+  CHECK(sessions.get(s2.token).error().code == sdk::ErrorCode::auth_failed);
+
+  auto s3 = sessions.create(alice.id, Origin{}).value();
+  auto s4 = sessions.create(alice.id, Origin{}).value();
+  REQUIRE(sessions.revoke_all(alice.id, Origin{}));
+  CHECK_FALSE(sessions.get(s3.token));
+  CHECK_FALSE(sessions.touch(s4.token));
+  std::this_thread::sleep_for(5ms);
+  auto s5 = sessions.create(alice.id, Origin{}).value();
+  CHECK(sessions.get(s5.token));  // a session after the revocation works
+
+  // The cache holds the token's hash, never the token.
+  CHECK_FALSE(env.host().cache("session")->exists(s5.token).value());
+  CHECK(env.events("session.revoke_all").size() == 1);
+}
+
+TEST_CASE("keys: private half wrapped before storage, rotation deactivates, agreement works", "[services][keys]") {
+  test::ServiceEnv env;
+  auto alice = env.user("alice"), bob = env.user("bob");
+  auto& keys = env.services().keys();
+  auto a1 = keys.rotate(alice.id, Origin{});
+  auto b1 = keys.rotate(bob.id, Origin{});
+  REQUIRE(a1);
+  REQUIRE(b1);
+  CHECK(env.users().get(alice.id)->public_key == a1->public_key);
+  auto a_private = keys.private_key(*a1);
+  REQUIRE(a_private);
+  REQUIRE(a_private->size() == 32);
+  auto& wrapped = a1->private_key_encrypted;
+  CHECK(std::search(wrapped.begin(), wrapped.end(), a_private->begin(), a_private->end()) == wrapped.end());
+
+  // X25519: alice's private and bob's public agree with bob's private and alice's public.
+  auto b_private = keys.private_key(*b1).value();
+  auto decode = [](const std::string& b64) {
+    std::string s = b64;
+    for (char& c : s) c = c == '-' ? '+' : c == '_' ? '/' : c;
+    while (s.size() % 4) s += '=';
+    std::string out;
+    CryptoPP::StringSource source(s, true, new CryptoPP::Base64Decoder(new CryptoPP::StringSink(out)));
+    return sdk::to_bytes(out);
+  };
+  CryptoPP::x25519 x;
+  sdk::Bytes ab(32), ba(32);
+  REQUIRE(x.Agree(ab.data(), a_private->data(), decode(b1->public_key).data()));
+  REQUIRE(x.Agree(ba.data(), b_private.data(), decode(a1->public_key).data()));
+  CHECK(ab == ba);
+
+  auto a2 = keys.rotate(alice.id, Origin{});
+  REQUIRE(a2);
+  CHECK(keys.current(alice.id)->id == a2->id);
+  CHECK_FALSE(env.host().storage()->get_key(a1->id)->is_active);
+  CHECK(keys.private_key(env.host().storage()->get_key(a1->id).value()).error().code == sdk::ErrorCode::conflict);
+  CHECK(env.users().get(alice.id)->public_key == a2->public_key);
+  CHECK(env.events("key.rotate").size() == 1);
+  CHECK(env.events("key.create").size() == 2);
+
+  sdk::KeyRecord tampered = *a2;
+  tampered.private_key_encrypted.back() ^= 1;
+  CHECK(keys.private_key(tampered).error().code == sdk::ErrorCode::auth_failed);
+}
+
+TEST_CASE("keys: rewrap re-seals messages under the new primary key, and resumes after a crash", "[services][keys]") {
+  test::ServiceEnv env("", /*rotated=*/true);
+  auto alice = env.user("alice"), bob = env.user("bob");
+  auto cipher = env.host().cipher();
+  std::string primary = cipher->primary_key_id().value();
+  std::string old_key;
+  auto ids = cipher->key_ids().value();
+  for (const auto& id : ids)
+    if (id != primary) old_key = id;
+  REQUIRE_FALSE(old_key.empty());
+
+  // 25 messages sealed under the old key, as before the rotation.
+  CryptoPP::AutoSeededRandomPool rng;
+  for (int i = 0; i < 25; ++i) {
+    sdk::Message m;
+    m.id = sdk::Uuid::generate();
+    m.sender_id = alice.id;
+    m.recipient_id = bob.id;
+    m.created_at = sdk::Timestamp::now() - std::chrono::seconds(i);
+    sdk::Bytes iv(12);
+    rng.GenerateBlock(iv.data(), iv.size());
+    std::string text = "old " + std::to_string(i);
+    auto sealed = cipher->seal_with_iv(old_key, iv, sdk::as_bytes(text), Messages::associated_data(m.id, alice.id, bob.id));
+    REQUIRE(sealed);
+    m.encrypted_content = sealed->ciphertext;
+    m.iv = sealed->iv;
+    m.key_id = old_key;
+    REQUIRE(env.host().storage()->insert_message(m));
+  }
+  auto storage = env.host().storage();
+  CHECK(storage->count_messages_not_under_key(primary).value() == 25);
+
+  struct Crash {};
+  CHECK_THROWS_AS(env.messages().rewrap(10, [](const RewrapProgress&) { throw Crash{}; }, Origin{}), Crash);
+  CHECK(storage->count_messages_not_under_key(primary).value() == 15);  // the first batch is done
+
+  std::vector<std::uint64_t> reported;
+  auto done = env.messages().rewrap(10, [&](const RewrapProgress& p) { reported.push_back(p.rewrapped); }, Origin{});
+  REQUIRE(done);
+  CHECK(done->total == 15);
+  CHECK(done->rewrapped == 15);
+  CHECK(done->failed == 0);
+  CHECK(reported == std::vector<std::uint64_t>{10, 15});
+  CHECK(storage->count_messages_not_under_key(primary).value() == 0);
+  std::size_t opened = 0;
+  sdk::PageRequest page{100, std::nullopt};
+  auto rewrapped = env.messages().inbox(bob.id, page, Origin{}).value();
+  for (const auto& e : rewrapped.items) {
+    CHECK(e.envelope.key_id == primary);
+    CHECK(e.text.value().starts_with("old "));
+    ++opened;
+  }
+  CHECK(opened == 25);
+  CHECK(env.messages().rewrap(10, nullptr, Origin{})->total == 0);  // nothing left
+}
+
+TEST_CASE("metrics: every plugin call counted, printed for Prometheus, written through the audit role", "[services][metrics]") {
+  test::ServiceEnv env;
+  auto alice = env.user("alice"), bob = env.user("bob");
+  REQUIRE(env.messages().send({alice.id, bob.id, "hi", std::nullopt}, Origin{}));
+  CHECK_FALSE(env.host().storage()->get_message(sdk::Uuid::generate()));
+  std::string text = env.host().metrics()->prometheus();
+  CHECK(text.find("# TYPE strata_plugin_calls_total counter") != std::string::npos);
+  CHECK(text.find("strata_plugin_calls_total{instance=\"default\",operation=\"insert_message\",outcome=\"ok\",role=\"storage\"} 1") != std::string::npos);
+  CHECK(text.find("operation=\"get_message\",outcome=\"not_found\",role=\"storage\"} 1") != std::string::npos);
+  CHECK(text.find("strata_plugin_call_duration_seconds_bucket{instance=\"default\",le=\"+Inf\",operation=\"seal\",role=\"cipher\"}") != std::string::npos);
+
+  auto written = env.services().maintenance().flush_metrics();
+  REQUIRE(written);
+  CHECK(*written > 0);
+  sdk::MetricQuery q;
+  q.name = "strata_plugin_calls_total";
+  q.limit = 10000;
+  auto records = env.host().audit()->query_metrics(q);
+  REQUIRE(records);
+  double inserts = 0;
+  for (const auto& r : *records)
+    if (r.labels.at("operation") == "insert_message") inserts += r.value;
+  CHECK(inserts == 1);
+  // Next time only what changed since: the query and the flush's own append (count and time each).
+  CHECK(env.services().maintenance().flush_metrics().value() == 4);
+}

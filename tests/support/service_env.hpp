@@ -1,0 +1,130 @@
+#pragma once
+// The services under test on one of the two shipped configurations, chosen
+// by STRATA_SERVICES_CONFIG: "testing" (config/testing.toml: memory stubs)
+// or "production" (config/production.toml against the real PostgreSQL,
+// Redis and MongoDB wire-protocol servers, each test in its own database,
+// Redis key prefix and MongoDB database). The expectations are the same.
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include "backends.hpp"
+#include "mongo_db.hpp"
+#include "postgres_db.hpp"
+#include "strata/services.hpp"
+#include "test_host.hpp"
+
+namespace strata::test {
+
+inline std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+/// The second cipher key the tests rotate to.
+inline const std::string rotated_key_hex = "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf";
+
+class ServiceEnv {
+ public:
+  /// `extra`: host-level tables appended to the shipped file (e.g. "[sessions]\nttl_s = 1\n").
+  /// `rotated`: the cipher ring as after a key rotation (a new primary, the old key still opening).
+  explicit ServiceEnv(const std::string& extra = "", bool rotated = false)
+      : dir_(std::filesystem::temp_directory_path() / ("strata-services-" + sdk::Uuid::generate().str())) {
+    std::filesystem::create_directories(dir_);
+    const char* which = std::getenv("STRATA_SERVICES_CONFIG");
+    production_ = which && std::string(which) == "production";
+    std::map<std::string, std::string> env{{"STRATA_DATA_DIR", dir_.string()}};
+    std::string text;
+    // Cheaper password hashing than the default: the tests hash many passwords.
+    std::string tables = "[users]\nscrypt_log2_n = 11\n" + extra;
+    if (production_) {
+      require_backend("PostgreSQL", 5432);
+      require_backend("Redis", 6379);
+      require_backend("MongoDB (FerretDB)", 27017);
+      pg_ = std::make_unique<TempDatabase>();
+      mongo_ = std::make_unique<TempMongoDatabase>();
+      env.insert({{"DB_NAME", pg_->name()},
+                  {"DB_HOST", "127.0.0.1"},
+                  {"DB_USER", "postgres"},
+                  {"DB_ENCRYPTION_KEY", test_key_hex},
+                  {"STRATA_KEY_2026_11", rotated_key_hex},
+                  {"REDIS_KEY_PREFIX", "test-" + sdk::Uuid::generate().str() + ":"},
+                  {"MONGODB_URI", mongo_->uri()}});
+      text = read_text(std::string(STRATA_SOURCE_DIR) + "/config/production.toml");
+      if (rotated) replace(text, "\nkey = { env = \"DB_ENCRYPTION_KEY\" }",
+                           "\nkeys = [ { id = \"2026-11\", key = { env = \"STRATA_KEY_2026_11\" }, primary = true },\n"
+                           "         { id = \"default\", key = { env = \"DB_ENCRYPTION_KEY\" } } ]");
+    } else {
+      text = read_text(std::string(STRATA_SOURCE_DIR) + "/config/testing.toml");
+      // testing.toml's ring already has two keys; "unrotated" makes the older one primary.
+      if (!rotated) {
+        replace(text, ", primary = true }", " }");
+        replace(text, "0f0e0d0c0b0a09080706050403020100\" }", "0f0e0d0c0b0a09080706050403020100\", primary = true }");
+      }
+    }
+    HostOptions options;
+    options.env = fake_env(env);
+    auto host = Host::open_string(text + "\n" + tables, options, production_ ? "production.toml" : "testing.toml");
+    INFO((host ? std::string("opened") : host.error().describe()));
+    REQUIRE(host);
+    host_ = std::move(*host);
+    if (production_) REQUIRE(host_->storage()->migrate(host_->storage()->schema_status()->latest));
+    auto services = Services::open(*host_, ServicesOptions{false});
+    REQUIRE(services);
+    services_ = std::move(*services);
+  }
+  ~ServiceEnv() {
+    services_.reset();
+    host_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  ServiceEnv(const ServiceEnv&) = delete;
+  ServiceEnv& operator=(const ServiceEnv&) = delete;
+
+  Host& host() { return *host_; }
+  Services& services() { return *services_; }
+  Users& users() { return services_->users(); }
+  Messages& messages() { return services_->messages(); }
+  bool production() const { return production_; }
+  const std::filesystem::path& dir() const { return dir_; }
+
+  /// Registers a user with password "<name>-password".
+  sdk::User user(const std::string& name) {
+    auto u = users().register_user(name, name + "@example.org", name + "-password", Origin{"192.0.2.1"});
+    INFO((u ? std::string() : u.error().describe()));
+    REQUIRE(u);
+    return *u;
+  }
+
+  /// Every audit event with `action`, after the queue is flushed.
+  std::vector<sdk::AuditEvent> events(const std::string& action) {
+    services_->audit().flush();
+    sdk::AuditQuery q;
+    q.action = action;
+    q.limit = 10000;
+    auto found = host_->audit()->query(q);
+    REQUIRE(found);
+    return *found;
+  }
+
+ private:
+  static void replace(std::string& text, const std::string& from, const std::string& to) {
+    auto at = text.find(from);
+    REQUIRE(at != std::string::npos);
+    text.replace(at, from.size(), to);
+  }
+
+  std::filesystem::path dir_;
+  bool production_ = false;
+  std::unique_ptr<TempDatabase> pg_;
+  std::unique_ptr<TempMongoDatabase> mongo_;
+  std::unique_ptr<Host> host_;
+  std::unique_ptr<Services> services_;
+};
+
+}  // namespace strata::test
