@@ -14,3 +14,6 @@ build/bin/strata plugins
 echo
 echo "== strata check"
 build/bin/strata check
+echo
+echo "== strata demo"
+build/bin/strata demo

@@ -66,5 +66,31 @@ if "$strata" --config "$tmp/typo.toml" check 2>&1 | grep -qiE "terminate|what\(\
   echo "FAIL: an error leaked an exception"; failures=$((failures + 1))
 fi
 
+# ---- The newcomer path: separate processes on one data directory, no server.
+export STRATA_DATA_DIR=$tmp/newcomer
+alice_pw='correct horse battery staple'
+expect "user add reads the password from stdin" 0 "^added user alice " -- \
+  bash -c "printf '%s\n' '$alice_pw' | '$strata' user add alice --email alice@example.org"
+expect "a second user" 0 "^added user bob " -- bash -c "echo 'bob has a long password' | '$strata' user add bob --email bob@example.org"
+expect "a taken username is refused" 1 "already_exists" -- bash -c "echo 'another long one' | '$strata' user add alice --email a2@example.org"
+expect "no password on stdin is refused" 1 "no password on stdin" -- bash -c "'$strata' user add carol --email c@example.org </dev/null"
+expect "there is no password option" 109 "password" -- "$strata" user add carol --email c@example.org --password secret123
+expect "send in another process" 0 "^sent [0-9a-f-]{36} from alice to bob" -- "$strata" send --from alice --to bob "Hello Bob, from another process"
+expect "send with a TTL" 0 "expires" -- "$strata" send --from bob --to alice --ttl 3600 "Hi Alice"
+expect "inbox in a third process, decrypted" 0 "alice +Hello Bob, from another process" -- "$strata" inbox bob
+id=$("$strata" inbox bob | awk 'NR == 3 { print $1 }')
+expect "read as the recipient" 0 "Hello Bob, from another process" -- "$strata" read "$id" --as bob
+expect "read as someone else is not_found" 1 "not_found" -- bash -c "echo 'carol has a long password' | '$strata' user add carol --email c@example.org >/dev/null && '$strata' read '$id' --as carol"
+expect "hostile text is shown escaped" 0 'esc\\x1b\[31m' -- bash -c "'$strata' send --from alice --to bob \$'esc\\x1b[31m' >/dev/null && '$strata' inbox bob"
+expect "user show" 0 "public key +[A-Za-z0-9_-]{43}" -- "$strata" user show alice
+expect "keys rotate" 0 "older keys are deactivated" -- "$strata" keys rotate alice
+expect "keys rewrap with one key: nothing to do" 0 "0 re-sealed" -- "$strata" keys rewrap
+expect "audit tail" 0 "message.read" -- "$strata" audit tail --limit 50
+expect "metrics from every process so far" 0 'strata_plugin_calls_total\{instance="default",operation="insert_message",outcome="ok",role="storage"\} 3' -- "$strata" metrics
+if grep -rq "$alice_pw" "$STRATA_DATA_DIR"; then
+  echo "FAIL: the password was written to the data directory in clear"; failures=$((failures + 1))
+fi
+expect "demo on the embedded default" 0 "demo finished: every step behaved as expected" -- "$strata" demo
+
 echo "$failures failed"
 [[ $failures -eq 0 ]]
