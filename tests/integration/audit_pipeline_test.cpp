@@ -1,0 +1,151 @@
+// The services' audit pipeline against a MongoDB sink that goes away:
+// a FerretDB server of the test's own, stopped and started mid-test.
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <set>
+
+#include "json_codec.hpp"
+#include "mongo_db.hpp"
+#include "own_ferretdb.hpp"
+#include "strata/services.hpp"
+#include "test_host.hpp"
+
+using namespace std::chrono_literals;
+using namespace strata;
+
+namespace {
+
+struct Pipeline {
+  Pipeline(test::OwnFerretDb& server, const std::string& policy)
+      : dir(std::filesystem::temp_directory_path() / ("strata-pipeline-" + sdk::Uuid::generate().str())),
+        db(server.port()) {
+    std::filesystem::create_directories(dir);
+    std::string config = "[storage]\nplugin = \"memory\"\n[cache.default]\nplugin = \"memory\"\n"
+                         "[cipher]\nplugin = \"aes_gcm\"\nkey = \"" + test::test_key_hex + "\"\n" +
+                         db.table("[audit]", "server_selection_timeout_ms = 500\non_failure = \"" + policy +
+                                                 "\"\nbatch_size = 8\nflush_interval_ms = 20\nspool_path = \"" +
+                                                 (dir / "spool.jsonl").string() + "\"\n") +
+                         "[users]\nscrypt_log2_n = 10\n";
+    host = test::open_host(config);
+    services = std::move(Services::open(*host, ServicesOptions{false}).value());
+    alice = services->users().register_user("alice", "alice@example.org", "alice-password", Origin{}).value();
+    bob = services->users().register_user("bob", "bob@example.org", "bob-password", Origin{}).value();
+    services->audit().flush();
+  }
+  ~Pipeline() {
+    services.reset();
+    host.reset();
+    std::filesystem::remove_all(dir);
+  }
+  sdk::Result<sdk::Message> send(int i) {
+    return services->messages().send({alice.id, bob.id, "message " + std::to_string(i), std::nullopt}, Origin{});
+  }
+  std::vector<sdk::AuditEvent> sends() {
+    sdk::AuditQuery q;
+    q.action = "message.send";
+    q.limit = 10000;
+    return host->audit()->query(q).value();
+  }
+
+  std::filesystem::path dir;
+  test::TempMongoDatabase db;
+  std::unique_ptr<Host> host;
+  std::unique_ptr<Services> services;
+  sdk::User alice, bob;
+};
+
+}  // namespace
+
+TEST_CASE("audit pipeline: spool while the sink is down, replay in order exactly once when it returns", "[audit][fault]") {
+  test::OwnFerretDb server;
+  Pipeline p(server, "spool");
+  REQUIRE(p.send(0));
+  p.services->audit().flush();
+
+  server.stop();
+  for (int i = 1; i <= 30; ++i) REQUIRE(p.send(i));  // nothing fails: the events wait in the spool
+  p.services->audit().flush();
+  CHECK(p.services->audit().spooled() > 0);
+  CHECK(std::filesystem::file_size(p.dir / "spool.jsonl") > 0);
+
+  server.start();
+  REQUIRE(test::wait_until([&] { return p.services->audit().spooled() == 0; }, 30s));
+  REQUIRE(p.send(31));
+  p.services->audit().flush();
+  auto events = p.sends();
+  std::set<sdk::Uuid> ids;
+  std::set<std::string> resources;
+  for (const auto& e : events) {
+    ids.insert(e.id);
+    resources.insert(e.resource);
+  }
+  CHECK(events.size() == 32);  // every send exactly once
+  CHECK(ids.size() == 32);
+  CHECK(resources.size() == 32);
+  for (std::size_t i = 1; i < events.size(); ++i) CHECK(events[i - 1].timestamp >= events[i].timestamp);
+  CHECK(std::filesystem::file_size(p.dir / "spool.jsonl") == 0);
+}
+
+TEST_CASE("audit pipeline: block fails the operation closed while the sink is down", "[audit][fault]") {
+  test::OwnFerretDb server;
+  Pipeline p(server, "block");
+  REQUIRE(p.send(0));
+  server.stop();
+  auto refused = p.send(1);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == sdk::ErrorCode::unavailable);
+  CHECK(refused.error().message.find("on_failure = \"block\"") != std::string::npos);
+  auto inbox = p.services->messages().inbox(p.bob.id, sdk::PageRequest{}, Origin{});
+  CHECK_FALSE(inbox);  // the inbox read is audited too, so it is refused as well
+  server.start();
+  REQUIRE(test::wait_until([&] { return p.host->audit()->health().has_value(); }, 30s));
+  auto visible = p.services->messages().inbox(p.bob.id, sdk::PageRequest{}, Origin{});
+  REQUIRE(visible);
+  CHECK(visible->items.size() == 1);  // the unaudited message did not stay visible
+  CHECK(p.sends().size() == 1);
+}
+
+TEST_CASE("audit pipeline: drop loses events while the sink is down and counts them", "[audit][fault]") {
+  test::OwnFerretDb server;
+  Pipeline p(server, "drop");
+  server.stop();
+  for (int i = 0; i < 5; ++i) REQUIRE(p.send(i));
+  p.services->audit().flush();
+  CHECK(p.host->metrics()->prometheus().find("strata_audit_events_total{outcome=\"dropped\"} 5") != std::string::npos);
+  bool spooled = std::filesystem::exists(p.dir / "spool.jsonl") && std::filesystem::file_size(p.dir / "spool.jsonl") > 0;
+  CHECK_FALSE(spooled);
+}
+
+TEST_CASE("audit pipeline: a spool left by a crashed process is replayed once, events already sent not doubled", "[audit][fault]") {
+  test::OwnFerretDb server;
+  auto dir = std::filesystem::temp_directory_path() / ("strata-spool-" + sdk::Uuid::generate().str());
+  std::filesystem::create_directories(dir);
+  test::TempMongoDatabase db(server.port());
+  auto host = test::open_host(db.table("[audit]", "spool_path = \"" + (dir / "spool.jsonl").string() + "\"\n"));
+  // 10 events in the spool; the crash came after the first 4 reached the sink; the last line is torn.
+  std::vector<sdk::AuditEvent> events;
+  for (int i = 0; i < 10; ++i) {
+    sdk::AuditEvent e;
+    e.id = sdk::Uuid::generate();
+    e.timestamp = sdk::Timestamp::now() + std::chrono::milliseconds(i);
+    e.ip = "local";
+    e.action = "test.event";
+    e.resource = "n:" + std::to_string(i);
+    events.push_back(e);
+  }
+  REQUIRE(host->audit()->append(std::span(events).first(4)));
+  {
+    std::ofstream spool(dir / "spool.jsonl");
+    for (const auto& e : events) spool << detail::event_to_json(e).dump() << "\n";
+    spool << "{\"id\":\"torn";
+  }
+  AuditLog log(host->audit(), host->settings().audit, host->clock(), host->metrics(), host->log());
+  CHECK(log.spooled() == 10);
+  REQUIRE(test::wait_until([&] { return log.spooled() == 0; }, 30s));
+  sdk::AuditQuery q;
+  q.action = "test.event";
+  CHECK(host->audit()->count(q).value() == 10);
+  std::filesystem::remove_all(dir);
+}
