@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "bench_host.hpp"
+#include "percentile.hpp"
 
 namespace {
 
@@ -49,10 +50,7 @@ bson_t* raw_document(const sdk::AuditEvent& e) {
   return doc;
 }
 
-double percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  return v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))];
-}
+using bench::percentile;
 
 }  // namespace
 

@@ -20,6 +20,8 @@
 #include <regex>
 
 #include "bench_host.hpp"
+#include "libpq_scratch.hpp"
+#include "percentile.hpp"
 #include "pg_copy.hpp"
 #include "run_tool.hpp"
 
@@ -28,39 +30,10 @@ namespace {
 using namespace strata;
 using Clock = std::chrono::steady_clock;
 
-const std::string server = "host=127.0.0.1 port=5432 user=postgres";
-
-PGconn* connect(const std::string& dbname) {
-  PGconn* c = PQconnectdb((server + " dbname=" + dbname).c_str());
-  if (PQstatus(c) != CONNECTION_OK) throw std::runtime_error(PQerrorMessage(c));
-  PQsetNoticeProcessor(c, [](void*, const char*) {}, nullptr);
-  return c;
-}
-
-// Runs SQL; a COPY ... FROM STDIN leaves the connection ready for PQputCopyData.
-void exec(PGconn* c, const std::string& sql) {
-  PGresult* r = PQexec(c, sql.c_str());
-  auto status = PQresultStatus(r);
-  std::string error = PQresultErrorMessage(r);
-  PQclear(r);
-  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_COPY_IN)
-    throw std::runtime_error(sql + ": " + error);
-}
-
-struct Database {
-  std::string name;
-  explicit Database(std::string n) : name(std::move(n)) {
-    PGconn* admin = connect("postgres");
-    exec(admin, "DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
-    exec(admin, "CREATE DATABASE " + name);
-    PQfinish(admin);
-  }
-  ~Database() {
-    PGconn* admin = connect("postgres");
-    PQclear(PQexec(admin, ("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)").c_str()));
-    PQfinish(admin);
-  }
-};
+using bench::percentile;
+using bench::pg_connect;
+using bench::pg_exec;
+using Database = bench::ScratchDatabase;
 
 std::unique_ptr<Host> open_storage(const std::string& dbname) {
   return bench::open_or_die("[storage]\nplugin = \"postgres\"\nhost = \"127.0.0.1\"\nuser = \"postgres\"\ndbname = \"" +
@@ -79,10 +52,6 @@ sdk::Message message(const sdk::Uuid& from, const sdk::Uuid& to, sdk::Timestamp 
   return m;
 }
 
-double percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  return v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))];
-}
 
 void row(const char* what, double strata, double reference, const char* unit) {
   std::printf("%-58s %12.0f %12.0f %s %6.2fx\n", what, strata, reference, unit, strata / reference);
@@ -102,7 +71,7 @@ int main(int argc, char** argv) {
 
     // Users, and `rows` messages spread over them, in both databases.
     std::vector<sdk::Uuid> ids;
-    PGconn* seed_raw = connect(seed_db.name);
+    PGconn* seed_raw = pg_connect(seed_db.name);
     for (int i = 0; i < users; ++i) {
       auto u = sdk::User{sdk::Uuid::generate(), "user" + std::to_string(i), "user" + std::to_string(i) + "@b.test",
                          "hash", std::nullopt, sdk::Timestamp::now(), sdk::Timestamp::now(), std::nullopt, true};
@@ -119,7 +88,7 @@ int main(int argc, char** argv) {
       if (!storage->insert_messages(batch)) throw std::runtime_error("load failed");
       // The seed database has no key_id column: its own COPY.
       std::string copy = "COPY messages (id, sender_id, recipient_id, encrypted_content, iv, created_at) FROM STDIN";
-      exec(seed_raw, copy);
+      pg_exec(seed_raw, copy);
       std::string text;
       for (const auto& m : batch)
         text += m.id.str() + '\t' + m.sender_id.str() + '\t' + m.recipient_id.str() + '\t' +
@@ -128,9 +97,9 @@ int main(int argc, char** argv) {
       PQputCopyEnd(seed_raw, nullptr);
       PQclear(PQgetResult(seed_raw));
     }
-    exec(seed_raw, "VACUUM ANALYZE messages");
-    PGconn* raw = connect(strata_db.name);
-    exec(raw, "VACUUM ANALYZE messages");
+    pg_exec(seed_raw, "VACUUM ANALYZE messages");
+    PGconn* raw = pg_connect(strata_db.name);
+    pg_exec(raw, "VACUUM ANALYZE messages");
 
     std::printf("\n%-58s %12s %12s %s %7s\n", "(ratios: strata / reference)", "strata", "reference", "    ", "ratio");
 
@@ -181,12 +150,12 @@ int main(int argc, char** argv) {
     for (int b = 0; b < batches; ++b) {
       auto batch = batch_of();
       auto data = postgres::encode_messages(batch);
-      exec(raw, "BEGIN");
-      exec(raw, postgres::copy_messages_sql);
+      pg_exec(raw, "BEGIN");
+      pg_exec(raw, postgres::copy_messages_sql);
       PQputCopyData(raw, data->data(), static_cast<int>(data->size()));
       PQputCopyEnd(raw, nullptr);
       PQclear(PQgetResult(raw));
-      exec(raw, "COMMIT");
+      pg_exec(raw, "COMMIT");
     }
     double raw_batch = batches * 1000 / std::chrono::duration<double>(Clock::now() - start).count();
     start = Clock::now();

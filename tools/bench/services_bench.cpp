@@ -24,6 +24,8 @@
 #include <stdexcept>
 
 #include "bench_host.hpp"
+#include "libpq_scratch.hpp"
+#include "percentile.hpp"
 #include "strata/services.hpp"
 
 namespace {
@@ -31,25 +33,9 @@ namespace {
 using namespace strata;
 using Clock = std::chrono::steady_clock;
 
-PGconn* connect(const std::string& dbname) {
-  PGconn* c = PQconnectdb(("host=127.0.0.1 port=5432 user=postgres dbname=" + dbname).c_str());
-  if (PQstatus(c) != CONNECTION_OK) throw std::runtime_error(PQerrorMessage(c));
-  PQsetNoticeProcessor(c, [](void*, const char*) {}, nullptr);
-  return c;
-}
-
-void exec(PGconn* c, const std::string& sql) {
-  PGresult* r = PQexec(c, sql.c_str());
-  auto status = PQresultStatus(r);
-  std::string error = PQresultErrorMessage(r);
-  PQclear(r);
-  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) throw std::runtime_error(sql + ": " + error);
-}
-
-double percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  return v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))];
-}
+using bench::percentile;
+using bench::pg_connect;
+using bench::pg_exec;
 
 // The raw path: what an application would write by hand with the same libraries.
 class RawSender {
@@ -100,9 +86,7 @@ int main(int argc, char** argv) {
   const int singles = quick ? 300 : 2000, batches = quick ? 20 : 100;
   const std::string db = "strata_bench_services", text(200, 'x');
   try {
-    PGconn* admin = connect("postgres");
-    exec(admin, "DROP DATABASE IF EXISTS " + db + " WITH (FORCE)");
-    exec(admin, "CREATE DATABASE " + db);
+    bench::ScratchDatabase scratch(db);
     std::string prefix = "bench-" + sdk::Uuid::generate().str() + ":";
     auto host = bench::open_or_die(config(db, prefix, true));
     auto quiet = bench::open_or_die(config(db, prefix, false));
@@ -111,7 +95,7 @@ int main(int argc, char** argv) {
     auto unaudited = std::move(Services::open(*quiet).value());
     auto alice = services->users().register_user("alice", "alice@example.org", "alice-password", Origin{}).value();
     auto bob = services->users().register_user("bob", "bob@example.org", "bob-password", Origin{}).value();
-    PGconn* raw_conn = connect(db);
+    PGconn* raw_conn = pg_connect(db);
     RawSender raw(raw_conn, *sdk::from_hex(bench::bench_key));
 
     // Interleave the paths in rounds so drift (autovacuum, WAL) hits all alike.
@@ -134,9 +118,9 @@ int main(int argc, char** argv) {
     std::vector<Outgoing> batch(100, Outgoing{alice.id, bob.id, text, std::nullopt});
     for (int i = 0; i < batches; ++i) {
       b_raw.push_back(time([&] {
-        exec(raw_conn, "BEGIN");
+        pg_exec(raw_conn, "BEGIN");
         for (int j = 0; j < 100; ++j) raw.send(alice.id, bob.id, text);
-        exec(raw_conn, "COMMIT");
+        pg_exec(raw_conn, "COMMIT");
       }));
       b_strata.push_back(time([&] {
         if (!services->messages().send_batch(batch, Origin{})) throw std::runtime_error("send_batch");
@@ -162,8 +146,6 @@ int main(int argc, char** argv) {
     services.reset();
     quiet.reset();
     host.reset();
-    exec(admin, "DROP DATABASE IF EXISTS " + db + " WITH (FORCE)");
-    PQfinish(admin);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_services: %s\n", e.what());
     return 1;
