@@ -25,11 +25,12 @@ sdk::Bytes Messages::associated_data(const sdk::Uuid& id, const sdk::Uuid& sende
   return aad;
 }
 
-sdk::Result<sdk::Message> Messages::seal(const Outgoing& out) {
+sdk::Result<sdk::Message> Messages::seal(const Outgoing& out, std::set<sdk::Uuid>* checked) {
   if (out.text.size() > max_text_bytes)
     return fail(ErrorCode::invalid_argument, "a message may have at most " + std::to_string(max_text_bytes) + " bytes");
   if (out.ttl && out.ttl->count() <= 0) return fail(ErrorCode::invalid_argument, "a message TTL must be positive");
   for (const auto* id : {&out.from, &out.to}) {
+    if (checked && checked->contains(*id)) continue;
     auto user = users_.get(*id);
     if (!user) {
       if (user.error().code == ErrorCode::not_found)
@@ -37,6 +38,7 @@ sdk::Result<sdk::Message> Messages::seal(const Outgoing& out) {
       return sdk::fail(user.error());
     }
     if (!user->is_active) return fail(ErrorCode::invalid_argument, "user " + user->username + " is deactivated");
+    if (checked) checked->insert(*id);
   }
   sdk::Message m;
   m.id = sdk::Uuid::generate();
@@ -70,8 +72,9 @@ sdk::Result<sdk::Message> Messages::send(const Outgoing& out, const Origin& orig
 sdk::Result<std::vector<sdk::Message>> Messages::send_batch(std::span<const Outgoing> batch, const Origin& origin) {
   std::vector<sdk::Message> sealed;
   sealed.reserve(batch.size());
+  std::set<sdk::Uuid> checked;  // each user looked up once per batch
   for (const auto& out : batch) {
-    auto m = seal(out);
+    auto m = seal(out, &checked);
     if (!m) return sdk::fail(m.error());
     sealed.push_back(std::move(*m));
   }

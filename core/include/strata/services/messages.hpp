@@ -8,6 +8,7 @@
 #include <chrono>
 #include <functional>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -79,7 +80,8 @@ class Messages {
   static sdk::Bytes associated_data(const sdk::Uuid& id, const sdk::Uuid& sender, const sdk::Uuid& recipient);
 
  private:
-  sdk::Result<sdk::Message> seal(const Outgoing& message);
+  // `checked`: users already found active in this batch, not looked up again.
+  sdk::Result<sdk::Message> seal(const Outgoing& message, std::set<sdk::Uuid>* checked = nullptr);
   sdk::Result<std::string> open(const sdk::Message& message, const Origin& origin);
   sdk::Result<sdk::Page<MessageEntry>> open_page(sdk::Result<sdk::Page<sdk::Message>> page, const sdk::Uuid& user,
                                                  const char* action, const Origin& origin);
