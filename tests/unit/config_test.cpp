@@ -105,3 +105,24 @@ TEST_CASE("config: the shipped example configs load", "[config]") {
   }
   std::filesystem::remove_all(data);
 }
+
+TEST_CASE("config: the services' tables are validated like the plugins'", "[config]") {
+  expect_message("[maintenance]\npurge_interval = 5\n",
+                 {"test.toml:2:1", "unknown key 'purge_interval' in [maintenance]", "did you mean 'purge_interval_s'"});
+  expect_message("[sessions]\nttl_s = \"long\"\n", {"[sessions].ttl_s must be integer"});
+  expect_message("[sessions]\nttl_s = 0\n", {"[sessions]", "ttl_s must be between 1 and"});
+  expect_message("[audit]\nplugin = \"memory\"\non_failure = \"ignore\"\n", {"on_failure must be block, spool or drop"});
+  expect_message("[users]\nscrypt_log2_n = 40\n", {"scrypt_log2_n must be between 10 and 22"});
+
+  auto host = open_host("[audit]\nplugin = \"memory\"\non_failure = \"block\"\nbatch_size = 7\n"
+                        "[maintenance]\npurge_interval_s = 0\n[keys]\nlifetime_days = 30\n");
+  const auto& s = host->settings();
+  CHECK(s.audit.on_failure == AuditFailurePolicy::block);
+  CHECK(s.audit.batch_size == 7);
+  CHECK(s.audit.queue_size == 4096);  // default
+  CHECK(s.maintenance.purge_interval.count() == 0);
+  CHECK(s.keys.lifetime == std::chrono::hours(24 * 30));
+  CHECK(s.users.scrypt == ScryptParams{15, 8, 1});
+  // The pipeline's keys are the host's: the memory plugin never saw them.
+  CHECK(host->audit());
+}
