@@ -10,8 +10,8 @@
 
 namespace strata::bench {
 
-inline std::unique_ptr<Host> open_or_die(std::string_view toml) {
-  auto host = Host::open_string(toml, {}, "<benchmark>");
+inline std::unique_ptr<Host> open_or_die(std::string_view toml, HostOptions options = {}) {
+  auto host = Host::open_string(toml, std::move(options), "<benchmark>");
   if (!host) {
     std::fprintf(stderr, "benchmark setup failed: %s\n", host.error().message.c_str());
     std::exit(1);

@@ -37,7 +37,19 @@ void BM_DirectVirtual_Empty(benchmark::State& state) {
   memory::MemoryStorage storage(context());
   call_empty(state, &storage);
 }
+// The plugin boundary alone: instances without the host's call instrumentation.
+HostOptions bare() {
+  HostOptions options;
+  options.instrument = false;
+  return options;
+}
+
 void BM_Plugin_Empty(benchmark::State& state) {
+  auto host = bench::open_or_die("[storage]\nplugin = \"memory\"\n", bare());
+  call_empty(state, host->storage().get());
+}
+// What Host::storage() hands out by default: each call timed and counted.
+void BM_Instrumented_Empty(benchmark::State& state) {
   auto host = bench::open_or_die("[storage]\nplugin = \"memory\"\n");
   call_empty(state, host->storage().get());
 }
@@ -46,6 +58,10 @@ void BM_DirectVirtual_CacheExists(benchmark::State& state) {
   call_exists(state, &cache);
 }
 void BM_Plugin_CacheExists(benchmark::State& state) {
+  auto host = bench::open_or_die("[cache.default]\nplugin = \"memory\"\n", bare());
+  call_exists(state, host->cache().get());
+}
+void BM_Instrumented_CacheExists(benchmark::State& state) {
   auto host = bench::open_or_die("[cache.default]\nplugin = \"memory\"\n");
   call_exists(state, host->cache().get());
 }
@@ -54,6 +70,8 @@ BENCHMARK(BM_DirectVirtual_Empty);
 BENCHMARK(BM_Plugin_Empty);
 BENCHMARK(BM_DirectVirtual_CacheExists);
 BENCHMARK(BM_Plugin_CacheExists);
+BENCHMARK(BM_Instrumented_Empty);
+BENCHMARK(BM_Instrumented_CacheExists);
 
 }  // namespace
 
@@ -61,5 +79,7 @@ int main(int argc, char** argv) {
   return strata::bench::run_with_ratios(
       argc, argv,
       {{"empty call: plugin vs direct virtual", "BM_Plugin_Empty", "BM_DirectVirtual_Empty"},
-       {"cache exists: plugin vs direct virtual", "BM_Plugin_CacheExists", "BM_DirectVirtual_CacheExists"}});
+       {"cache exists: plugin vs direct virtual", "BM_Plugin_CacheExists", "BM_DirectVirtual_CacheExists"},
+       {"empty call: instrumented vs bare plugin", "BM_Instrumented_Empty", "BM_Plugin_Empty"},
+       {"cache exists: instrumented vs bare plugin", "BM_Instrumented_CacheExists", "BM_Plugin_CacheExists"}});
 }
