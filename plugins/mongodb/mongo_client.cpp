@@ -41,9 +41,26 @@ Settings read_connection(const sdk::ConfigView& config) {
   return s;
 }
 
+namespace {
+
+// The driver's log handler is process-wide, and ours lives in this library:
+// when the host unloads the plugin, put the default back, or the next log
+// line of another driver user (the application, another plugin) would jump
+// into unmapped code.
+struct DefaultLogHandlerAtUnload {
+  bool installed = false;
+  ~DefaultLogHandlerAtUnload() {
+    if (installed) mongoc_log_set_handler(mongoc_log_default_handler, nullptr);
+  }
+};
+DefaultLogHandlerAtUnload log_handler_guard;
+
+}  // namespace
+
 Client::Client(const Settings& settings, sdk::Logger log) : settings_(settings), log_(std::move(log)) {
   static std::once_flag initialized;
   std::call_once(initialized, [] {
+    log_handler_guard.installed = true;
     mongoc_init();  // never cleaned up: other users may share the driver
     // FerretDB has no endSessions; the driver warns about it on every client
     // it closes. That one warning is noise; everything else still shows.
