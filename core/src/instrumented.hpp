@@ -33,9 +33,10 @@ struct Instrumented {
   }
 
   // Methods added in SDK ABI 1.1 are not in a 1.0 plugin's vtable.
-  sdk::Error too_old(const char* operation) const {
+  sdk::Error too_old(const char* operation, std::uint32_t minor) const {
     return sdk::Error{sdk::ErrorCode::unsupported,
-                      std::string(operation) + " needs a plugin built against SDK ABI 1.1 or newer; '" + plugin_ +
+                      std::string(operation) + " needs a plugin built against SDK ABI 1." + std::to_string(minor) +
+                          " or newer; '" + plugin_ +
                           "' was built against 1." + std::to_string(abi_minor_),
                       plugin_, false};
   }
@@ -50,12 +51,19 @@ struct Instrumented {
   OperationStats& NAME##_stats_ = stats(#NAME);    \
   RET NAME PARAMS override { return timed(NAME##_stats_, [&] { return inner_->NAME ARGS; }); }
 
-#define STRATA_TIMED_SINCE_1_1_(RET, NAME, PARAMS, ARGS)                                   \
-  OperationStats& NAME##_stats_ = stats(#NAME);                                            \
-  RET NAME PARAMS override {                                                               \
-    if (abi_minor_ < 1) return timed(NAME##_stats_, [&]() -> RET { return std::unexpected(too_old(#NAME)); }); \
-    return timed(NAME##_stats_, [&] { return inner_->NAME ARGS; });                        \
+#define STRATA_TIMED_SINCE_(MINOR, RET, NAME, PARAMS, ARGS)                                          \
+  OperationStats& NAME##_stats_ = stats(#NAME);                                                        \
+  RET NAME PARAMS override {                                                                           \
+    if (abi_minor_ < MINOR)                                                                            \
+      return timed(NAME##_stats_, [&]() -> RET { return std::unexpected(too_old(#NAME, MINOR)); });    \
+    return timed(NAME##_stats_, [&] { return inner_->NAME ARGS; });                                    \
   }
+#define STRATA_TIMED_SINCE_1_1_(RET, NAME, PARAMS, ARGS) STRATA_TIMED_SINCE_(1, RET, NAME, PARAMS, ARGS)
+// Backup and restore (ABI 1.2), the same three methods on storage, cache and audit.
+#define STRATA_TIMED_BACKUP_                                                                      \
+  STRATA_TIMED_SINCE_(2, sdk::Result<sdk::BackupReport>, backup, (const std::filesystem::path& d), (d)) \
+  STRATA_TIMED_SINCE_(2, sdk::Result<sdk::BackupReport>, restore, (const std::filesystem::path& d), (d)) \
+  STRATA_TIMED_SINCE_(2, sdk::Result<bool>, has_data, (), ())
 
 class InstrumentedStorage final : public sdk::Storage, Instrumented<sdk::Storage> {
  public:
@@ -95,6 +103,7 @@ class InstrumentedStorage final : public sdk::Storage, Instrumented<sdk::Storage
                           (const Uuid& id, std::string_view expected, const sdk::Bytes& c, const sdk::Bytes& iv,
                            std::string_view k),
                           (id, expected, c, iv, k))
+  STRATA_TIMED_BACKUP_
 };
 
 class InstrumentedCache final : public sdk::Cache, Instrumented<sdk::Cache> {
@@ -117,6 +126,7 @@ class InstrumentedCache final : public sdk::Cache, Instrumented<sdk::Cache> {
   STRATA_TIMED_(Result<std::int64_t>, increment, (std::string_view k, std::int64_t d, std::optional<Ttl> t),
                 (k, d, t))
   STRATA_TIMED_(Result<std::uint64_t>, clear, (), ())
+  STRATA_TIMED_BACKUP_
 };
 
 class InstrumentedAudit final : public sdk::Audit, Instrumented<sdk::Audit> {
@@ -130,6 +140,7 @@ class InstrumentedAudit final : public sdk::Audit, Instrumented<sdk::Audit> {
   STRATA_TIMED_(Result<std::vector<sdk::AuditEvent>>, query, (const sdk::AuditQuery& q), (q))
   STRATA_TIMED_(Result<std::uint64_t>, count, (const sdk::AuditQuery& q), (q))
   STRATA_TIMED_(Result<std::vector<sdk::Metric>>, query_metrics, (const sdk::MetricQuery& q), (q))
+  STRATA_TIMED_BACKUP_
 };
 
 class InstrumentedCipher final : public sdk::Cipher, Instrumented<sdk::Cipher> {
@@ -151,5 +162,7 @@ class InstrumentedCipher final : public sdk::Cipher, Instrumented<sdk::Cipher> {
 
 #undef STRATA_TIMED_
 #undef STRATA_TIMED_SINCE_1_1_
+#undef STRATA_TIMED_SINCE_
+#undef STRATA_TIMED_BACKUP_
 
 }  // namespace strata::detail

@@ -189,4 +189,50 @@ sdk::Result<std::vector<sdk::Metric>> FileAudit::query_metrics(const sdk::Metric
   return out;
 }
 
+// ---- backup (SDK 1.2): the files themselves ----------------------------------
+
+sdk::Result<std::map<std::string, std::uint64_t>> FileAudit::line_counts() {
+  std::map<std::string, std::uint64_t> counts{{"events", 0}, {"metrics", 0}};
+  auto ignore_torn = [](const std::filesystem::path&) {};
+  if (auto r = events_.scan([&](std::string_view) { ++counts["events"]; }, ignore_torn); !r) return sdk::fail(r.error());
+  if (auto r = metrics_.scan([&](std::string_view) { ++counts["metrics"]; }, ignore_torn); !r) return sdk::fail(r.error());
+  return counts;
+}
+
+sdk::Result<sdk::BackupReport> FileAudit::backup(const std::filesystem::path& dir) {
+  std::lock_guard lock(mutex_);  // no append while the files are copied
+  auto counts = line_counts();
+  if (!counts) return sdk::fail(counts.error());
+  sdk::BackupReport report{{}, std::move(*counts), ""};
+  for (auto [lines, name] : {std::pair{&events_, "events.jsonl"}, std::pair{&metrics_, "metrics.jsonl"}}) {
+    auto written = lines->copy_to(dir, name);
+    if (!written) return sdk::fail(written.error());
+    report.files.insert(report.files.end(), written->begin(), written->end());
+  }
+  return report;
+}
+
+sdk::Result<sdk::BackupReport> FileAudit::restore(const std::filesystem::path& dir) {
+  std::lock_guard lock(mutex_);
+  if (auto r = events_.replace_from(dir, "events.jsonl"); !r) return sdk::fail(r.error());
+  if (auto r = metrics_.replace_from(dir, "metrics.jsonl"); !r) return sdk::fail(r.error());
+  ids_.clear();
+  auto loaded = events_.scan(
+      [&](std::string_view line) {
+        if (auto e = event_from(line)) ids_.insert(e->id);
+      },
+      [](const std::filesystem::path&) {});
+  if (!loaded) return sdk::fail(loaded.error());
+  auto counts = line_counts();
+  if (!counts) return sdk::fail(counts.error());
+  return sdk::BackupReport{{}, std::move(*counts), ""};
+}
+
+sdk::Result<bool> FileAudit::has_data() {
+  std::lock_guard lock(mutex_);
+  auto counts = line_counts();
+  if (!counts) return sdk::fail(counts.error());
+  return (*counts)["events"] > 0 || (*counts)["metrics"] > 0;
+}
+
 }  // namespace strata::file_audit

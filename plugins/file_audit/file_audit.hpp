@@ -27,8 +27,12 @@ class FileAudit : public sdk::Audit {
   sdk::Result<std::vector<sdk::AuditEvent>> query(const sdk::AuditQuery& query) override;
   sdk::Result<std::uint64_t> count(const sdk::AuditQuery& query) override;
   sdk::Result<std::vector<sdk::Metric>> query_metrics(const sdk::MetricQuery& query) override;
+  sdk::Result<sdk::BackupReport> backup(const std::filesystem::path& dir) override;
+  sdk::Result<sdk::BackupReport> restore(const std::filesystem::path& dir) override;
+  sdk::Result<bool> has_data() override;
 
  private:
+  sdk::Result<std::map<std::string, std::uint64_t>> line_counts();
   struct Settings {
     std::filesystem::path path, metrics_path;
     std::uintmax_t rotate_bytes;

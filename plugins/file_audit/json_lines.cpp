@@ -92,4 +92,35 @@ sdk::Result<void> JsonLines::scan(const std::function<void(std::string_view)>& o
   return {};
 }
 
+sdk::Result<std::vector<std::string>> JsonLines::copy_to(const std::filesystem::path& dir,
+                                                       const std::string& name) const {
+  std::vector<std::string> written;
+  for (int n = 0; n <= keep_; ++n) {
+    std::filesystem::path from = n == 0 ? path_ : rotated(n);
+    if (!std::filesystem::exists(from)) continue;
+    std::string to = n == 0 ? name : name + "." + std::to_string(n);
+    std::error_code ec;
+    std::filesystem::copy_file(from, dir / to, std::filesystem::copy_options::overwrite_existing, ec);
+    if (ec) return io_error(from, "copy", ec.value());
+    written.push_back(to);
+  }
+  return written;
+}
+
+sdk::Result<void> JsonLines::replace_from(const std::filesystem::path& dir, const std::string& name) {
+  std::error_code ec;
+  for (int n = 0; n <= keep_; ++n) {
+    std::filesystem::path target = n == 0 ? path_ : rotated(n);
+    std::filesystem::path source = dir / (n == 0 ? name : name + "." + std::to_string(n));
+    if (std::filesystem::exists(source)) {
+      std::filesystem::copy_file(source, target, std::filesystem::copy_options::overwrite_existing, ec);
+      if (ec) return io_error(target, "restore", ec.value());
+    } else {
+      std::filesystem::remove(target, ec);  // nothing of the old state stays
+      if (ec) return io_error(target, "remove", ec.value());
+    }
+  }
+  return {};
+}
+
 }  // namespace strata::file_audit

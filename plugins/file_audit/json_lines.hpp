@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "strata/sdk/error.hpp"
 
@@ -23,6 +24,12 @@ class JsonLines {
   /// is not complete (no newline: torn by a crash) is reported to `on_torn`.
   sdk::Result<void> scan(const std::function<void(std::string_view)>& on_line,
                          const std::function<void(const std::filesystem::path&)>& on_torn) const;
+
+  /// Copies the active file and the rotated ones into `dir` as `name`,
+  /// `name`.1, … (the same numbering); returns the names written.
+  sdk::Result<std::vector<std::string>> copy_to(const std::filesystem::path& dir, const std::string& name) const;
+  /// Replaces the active and rotated files with what copy_to wrote into `dir` under `name`.
+  sdk::Result<void> replace_from(const std::filesystem::path& dir, const std::string& name);
 
   const std::filesystem::path& path() const { return path_; }
 

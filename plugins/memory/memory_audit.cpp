@@ -1,5 +1,6 @@
 #include "memory_audit.hpp"
 
+#include "memory_snapshot.hpp"
 #include <algorithm>
 
 namespace strata::memory {
@@ -74,6 +75,41 @@ sdk::Result<std::vector<sdk::Metric>> MemoryAudit::query_metrics(const sdk::Metr
   std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.timestamp > b.timestamp; });
   if (out.size() > q.limit) out.resize(q.limit);
   return out;
+}
+
+// ---- snapshot (SDK 1.2) ----------------------------------------------------
+
+sdk::Result<sdk::BackupReport> MemoryAudit::backup(const std::filesystem::path& dir) {
+  std::lock_guard lock(mutex_);
+  nlohmann::json events = nlohmann::json::array(), metrics = nlohmann::json::array();
+  for (const auto& e : events_) events.push_back(to_json(e));
+  for (const auto& m : metrics_) metrics.push_back(to_json(m));
+  return write_snapshot(dir, {{"events", events}, {"metrics", metrics}},
+                        {{"events", events_.size()}, {"metrics", metrics_.size()}});
+}
+
+sdk::Result<sdk::BackupReport> MemoryAudit::restore(const std::filesystem::path& dir) {
+  auto snapshot = read_snapshot(dir);
+  if (!snapshot) return sdk::fail(snapshot.error());
+  std::vector<sdk::AuditEvent> events;
+  std::vector<sdk::Metric> metrics;
+  try {
+    for (const auto& j : snapshot->at("events")) events.push_back(event_from(j));
+    for (const auto& j : snapshot->at("metrics")) metrics.push_back(metric_from(j));
+  } catch (const nlohmann::json::exception& e) {
+    return fail(ErrorCode::invalid_argument, "the audit snapshot is malformed: " + std::string(e.what()));
+  }
+  std::lock_guard lock(mutex_);
+  events_ = std::move(events);
+  metrics_ = std::move(metrics);
+  event_ids_.clear();
+  for (const auto& e : events_) event_ids_.insert(e.id);
+  return sdk::BackupReport{{}, {{"events", events_.size()}, {"metrics", metrics_.size()}}, ""};
+}
+
+sdk::Result<bool> MemoryAudit::has_data() {
+  std::lock_guard lock(mutex_);
+  return !events_.empty() || !metrics_.empty();
 }
 
 }  // namespace strata::memory

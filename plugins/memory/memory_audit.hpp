@@ -24,6 +24,9 @@ class MemoryAudit : public sdk::Audit {
   sdk::Result<std::uint64_t> count(const sdk::AuditQuery& query) override;
   sdk::Result<std::vector<sdk::Metric>> query_metrics(const sdk::MetricQuery& query) override;
 
+  sdk::Result<sdk::BackupReport> backup(const std::filesystem::path& dir) override;
+  sdk::Result<sdk::BackupReport> restore(const std::filesystem::path& dir) override;
+  sdk::Result<bool> has_data() override;
  private:
   std::vector<const sdk::AuditEvent*> matching(const sdk::AuditQuery& query) const;
 

@@ -1,5 +1,6 @@
 #include "memory_cache.hpp"
 
+#include "memory_snapshot.hpp"
 #include <charconv>
 #include <limits>
 
@@ -177,6 +178,50 @@ sdk::Result<std::uint64_t> MemoryCache::clear() {
   auto count = static_cast<std::uint64_t>(entries_.size());
   entries_.clear();
   return count;
+}
+
+// ---- snapshot (SDK 1.2) ----------------------------------------------------
+
+// Each live entry with its remaining TTL, so a restore gives it the same time left.
+sdk::Result<sdk::BackupReport> MemoryCache::backup(const std::filesystem::path& dir) {
+  std::lock_guard lock(mutex_);
+  sdk::Timestamp now = clock_->now();
+  nlohmann::json entries = nlohmann::json::array();
+  for (const auto& [key, entry] : entries_) {
+    if (entry.expires_at && *entry.expires_at <= now) continue;
+    nlohmann::json e{{"key", sdk::to_hex(sdk::as_bytes(key))}, {"value", sdk::to_hex(entry.value)}};
+    e["ttl_us"] = entry.expires_at ? nlohmann::json(entry.expires_at->micros() - now.micros()) : nlohmann::json();
+    entries.push_back(std::move(e));
+  }
+  return write_snapshot(dir, {{"entries", entries}}, {{"keys", entries.size()}});
+}
+
+sdk::Result<sdk::BackupReport> MemoryCache::restore(const std::filesystem::path& dir) {
+  auto snapshot = read_snapshot(dir);
+  if (!snapshot) return sdk::fail(snapshot.error());
+  sdk::Timestamp now = clock_->now();
+  Map restored;
+  try {
+    for (const auto& e : snapshot->at("entries")) {
+      auto key = sdk::from_hex(e.at("key").get<std::string>());
+      auto value = sdk::from_hex(e.at("value").get<std::string>());
+      if (!key || !value) return fail(ErrorCode::invalid_argument, "the cache snapshot holds malformed hex");
+      std::optional<sdk::Timestamp> expires;
+      if (!e.at("ttl_us").is_null()) expires = sdk::Timestamp::from_micros(now.micros() + e.at("ttl_us").get<std::int64_t>());
+      restored[sdk::to_string(*key)] = Entry{std::move(*value), expires};
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return fail(ErrorCode::invalid_argument, "the cache snapshot is malformed: " + std::string(e.what()));
+  }
+  std::lock_guard lock(mutex_);
+  entries_ = std::move(restored);
+  return sdk::BackupReport{{}, {{"keys", entries_.size()}}, ""};
+}
+
+sdk::Result<bool> MemoryCache::has_data() {
+  std::lock_guard lock(mutex_);
+  sweep(clock_->now());
+  return !entries_.empty();
 }
 
 }  // namespace strata::memory

@@ -35,6 +35,9 @@ class MemoryCache : public sdk::Cache {
                                       std::optional<sdk::Ttl> ttl) override;
   sdk::Result<std::uint64_t> clear() override;
 
+  sdk::Result<sdk::BackupReport> backup(const std::filesystem::path& dir) override;
+  sdk::Result<sdk::BackupReport> restore(const std::filesystem::path& dir) override;
+  sdk::Result<bool> has_data() override;
  private:
   struct Entry {
     sdk::Bytes value;

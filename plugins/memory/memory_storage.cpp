@@ -1,5 +1,6 @@
 #include "memory_storage.hpp"
 
+#include "memory_snapshot.hpp"
 #include <algorithm>
 #include <limits>
 #include <mutex>
@@ -352,6 +353,54 @@ sdk::Result<bool> MemoryStorage::replace_message_content(const Uuid& id, std::st
   it->second.iv = iv;
   it->second.key_id = std::string(key_id);
   return true;
+}
+
+// ---- snapshot (SDK 1.2) ----------------------------------------------------
+
+sdk::Result<sdk::BackupReport> MemoryStorage::backup(const std::filesystem::path& dir) {
+  std::shared_lock lock(mutex_);
+  nlohmann::json users = nlohmann::json::array(), messages = nlohmann::json::array(), keys = nlohmann::json::array();
+  for (const auto& [id, u] : users_) users.push_back(to_json(u));
+  for (const auto& [id, m] : messages_) messages.push_back(to_json(m));
+  for (const auto& [id, k] : keys_) keys.push_back(to_json(k));
+  return write_snapshot(dir, {{"users", users}, {"messages", messages}, {"encryption_keys", keys}},
+                        {{"users", users_.size()}, {"messages", messages_.size()}, {"encryption_keys", keys_.size()}});
+}
+
+sdk::Result<sdk::BackupReport> MemoryStorage::restore(const std::filesystem::path& dir) {
+  auto snapshot = read_snapshot(dir);
+  if (!snapshot) return sdk::fail(snapshot.error());
+  std::vector<sdk::User> users;
+  std::vector<sdk::Message> messages;
+  std::vector<sdk::KeyRecord> keys;
+  try {  // parse everything before replacing anything
+    for (const auto& j : snapshot->at("users")) users.push_back(user_from(j));
+    for (const auto& j : snapshot->at("messages")) messages.push_back(message_from(j));
+    for (const auto& j : snapshot->at("encryption_keys")) keys.push_back(key_from(j));
+  } catch (const nlohmann::json::exception& e) {
+    return fail(ErrorCode::invalid_argument, "the storage snapshot is malformed: " + std::string(e.what()));
+  }
+  std::unique_lock lock(mutex_);
+  users_.clear();
+  user_by_name_.clear();
+  user_by_email_.clear();
+  messages_.clear();
+  inbox_index_.clear();
+  conversation_index_.clear();
+  keys_.clear();
+  for (const auto& u : users) {
+    users_.emplace(u.id, u);
+    user_by_name_.emplace(u.username, u.id);
+    user_by_email_.emplace(u.email, u.id);
+  }
+  for (const auto& m : messages) add_message(m);
+  for (const auto& k : keys) keys_.emplace(k.id, k);
+  return sdk::BackupReport{{}, {{"users", users.size()}, {"messages", messages.size()}, {"encryption_keys", keys.size()}}, ""};
+}
+
+sdk::Result<bool> MemoryStorage::has_data() {
+  std::shared_lock lock(mutex_);
+  return !users_.empty() || !messages_.empty() || !keys_.empty();
 }
 
 }  // namespace strata::memory

@@ -51,6 +51,9 @@ class MemoryStorage : public sdk::Storage {
   sdk::Result<bool> replace_message_content(const sdk::Uuid& id, std::string_view expected_key_id,
                                             const sdk::Bytes& encrypted_content, const sdk::Bytes& iv,
                                             std::string_view key_id) override;
+  sdk::Result<sdk::BackupReport> backup(const std::filesystem::path& dir) override;
+  sdk::Result<sdk::BackupReport> restore(const std::filesystem::path& dir) override;
+  sdk::Result<bool> has_data() override;
 
  private:
   // Ascending (owner, created_at, id); pages walk it backwards (newest first).

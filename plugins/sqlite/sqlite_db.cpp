@@ -175,4 +175,51 @@ sdk::Result<sdk::SchemaStatus> Database::migrate(int target) {
   return schema_status();
 }
 
+namespace {
+
+// Copies every page of `from` into `to`; a busy source or target is retried
+// (the other process finishes its transaction) for up to ten seconds.
+sdk::Result<void> copy_pages(sqlite3* to, sqlite3* from, const std::string& what) {
+  sqlite3_backup* backup = sqlite3_backup_init(to, "main", from, "main");
+  if (!backup) return sdk::fail(ErrorCode::unavailable, what + ": " + sqlite3_errmsg(to));
+  int rc = SQLITE_OK;
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    rc = sqlite3_backup_step(backup, -1);
+    if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED) break;
+    sqlite3_sleep(10);
+  }
+  sqlite3_backup_finish(backup);
+  if (rc != SQLITE_DONE) return sdk::fail(ErrorCode::unavailable, what + ": " + sqlite3_errstr(rc));
+  return {};
+}
+
+}  // namespace
+
+sdk::Result<void> Database::backup_to(const std::filesystem::path& file) {
+  sqlite3* target = nullptr;
+  int rc = sqlite3_open_v2(file.c_str(), &target, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  if (rc != SQLITE_OK) {
+    sqlite3_close(target);
+    return sdk::fail(ErrorCode::unavailable, "cannot create backup file '" + file.string() + "': " + sqlite3_errstr(rc));
+  }
+  auto copied = copy_pages(target, db_, "backing up '" + path_.string() + "' to '" + file.string() + "'");
+  sqlite3_close(target);
+  return copied;
+}
+
+sdk::Result<void> Database::restore_from(const std::filesystem::path& file) {
+  sqlite3* source = nullptr;
+  int rc = sqlite3_open_v2(file.c_str(), &source, SQLITE_OPEN_READONLY, nullptr);
+  if (rc != SQLITE_OK) {
+    sqlite3_close(source);
+    return sdk::fail(ErrorCode::not_found, "cannot open backup file '" + file.string() + "': " + sqlite3_errstr(rc));
+  }
+  // Cached statements would keep pointing at the replaced schema's pages.
+  for (auto& [sql, statement] : statements_) sqlite3_finalize(statement);
+  statements_.clear();
+  auto copied = copy_pages(db_, source, "restoring '" + path_.string() + "' from '" + file.string() + "'");
+  sqlite3_close(source);
+  return copied;
+}
+
 }  // namespace strata::sqlite

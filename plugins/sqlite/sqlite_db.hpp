@@ -88,6 +88,12 @@ class Database {
   /// Migrates to `target` in one write transaction (other processes wait on busy_timeout).
   sdk::Result<sdk::SchemaStatus> migrate(int target);
 
+  /// Copies the whole database into `file` (SQLite's online backup API:
+  /// a consistent snapshot while other connections keep working).
+  sdk::Result<void> backup_to(const std::filesystem::path& file);
+  /// Replaces the whole database with the content of `file` (the same API, the other way).
+  sdk::Result<void> restore_from(const std::filesystem::path& file);
+
   const std::filesystem::path& path() const { return path_; }
 
  private:

@@ -311,4 +311,49 @@ sdk::Result<void> SqliteStorage::deactivate_key(const sdk::Uuid& id) {
   return change_one(deactivate_key_sql, {id}, "key record", id);
 }
 
+// ---- backup (SDK 1.2) --------------------------------------------------------
+
+namespace {
+constexpr const char* backup_file = "strata.db";
+}
+
+sdk::Result<std::map<std::string, std::uint64_t>> SqliteStorage::table_counts() {
+  std::map<std::string, std::uint64_t> counts;
+  for (const char* sql : {"SELECT 'users', count(*) FROM users", "SELECT 'messages', count(*) FROM messages",
+                          "SELECT 'encryption_keys', count(*) FROM encryption_keys"}) {
+    auto r = db_->run(sql, {}, [&](const Row& row) { counts[row.text(0)] = static_cast<std::uint64_t>(row.integer(1)); });
+    if (!r) return sdk::fail(r.error());
+  }
+  return counts;
+}
+
+sdk::Result<sdk::BackupReport> SqliteStorage::backup(const std::filesystem::path& dir) {
+  std::lock_guard lock(mutex_);
+  auto status = db_->schema_status();
+  if (!status) return sdk::fail(status.error());
+  auto counts = table_counts();
+  if (!counts) return sdk::fail(counts.error());
+  if (auto r = db_->backup_to(dir / backup_file); !r) return sdk::fail(r.error());
+  return sdk::BackupReport{{backup_file}, std::move(*counts), std::to_string(status->current)};
+}
+
+sdk::Result<sdk::BackupReport> SqliteStorage::restore(const std::filesystem::path& dir) {
+  std::lock_guard lock(mutex_);
+  if (auto r = db_->restore_from(dir / backup_file); !r) return sdk::fail(r.error());
+  auto status = db_->schema_status();
+  if (!status) return sdk::fail(status.error());
+  auto counts = table_counts();
+  if (!counts) return sdk::fail(counts.error());
+  return sdk::BackupReport{{}, std::move(*counts), std::to_string(status->current)};
+}
+
+sdk::Result<bool> SqliteStorage::has_data() {
+  std::lock_guard lock(mutex_);
+  auto counts = table_counts();
+  if (!counts) return sdk::fail(counts.error());
+  for (const auto& [table, n] : *counts)
+    if (n > 0) return true;
+  return false;
+}
+
 }  // namespace strata::sqlite

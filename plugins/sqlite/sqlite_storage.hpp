@@ -50,7 +50,12 @@ class SqliteStorage : public sdk::Storage {
                                             const sdk::Bytes& encrypted_content, const sdk::Bytes& iv,
                                             std::string_view key_id) override;
 
+  sdk::Result<sdk::BackupReport> backup(const std::filesystem::path& dir) override;
+  sdk::Result<sdk::BackupReport> restore(const std::filesystem::path& dir) override;
+  sdk::Result<bool> has_data() override;
+
  private:
+  sdk::Result<std::map<std::string, std::uint64_t>> table_counts();
   sdk::Result<sdk::User> one_user(const char* sql, Value key, const std::string& what);
   sdk::Result<void> change_one(const char* sql, std::vector<Value> params, const char* what, const sdk::Uuid& id);
   sdk::Result<sdk::Page<sdk::Message>> page(const char* sql, Value owner_a, Value owner_b, const sdk::PageRequest& request);

@@ -7,6 +7,7 @@
 
 #include "commands.hpp"
 #include "open_host.hpp"
+#include "backup_commands.hpp"
 #include "service_commands.hpp"
 
 int main(int argc, char** argv) {
@@ -71,9 +72,22 @@ int main(int argc, char** argv) {
   keys_rewrap->add_option("--batch", batch, "messages per batch")->check(CLI::Range(1, 1000));
 
   auto* demo = app.add_subcommand("demo", "Run the whole main job once, explaining each step");
+
+  auto* backup = app.add_subcommand("backup", "Back up every storage, cache and audit instance into one directory");
+  backup->require_subcommand(0, 1);
+  std::string out_dir = ".", backup_dir;
+  bool encrypt = false, force = false;
+  backup->add_option("--out", out_dir, "where the backup directory is created (default: here)");
+  backup->add_flag("--encrypt", encrypt, "seal every file with the cipher role; the manifest names the key");
+  auto* backup_verify = backup->add_subcommand("verify", "Check a backup's manifest and every file's SHA-256");
+  backup_verify->add_option("dir", backup_dir, "the backup directory")->required();
+  auto* restore = app.add_subcommand("restore", "Restore a backup (verified first; a non-empty target needs --force)");
+  restore->add_option("dir", backup_dir, "the backup directory")->required();
+  restore->add_flag("--force", force, "replace data the targets already hold");
   CLI11_PARSE(app, argc, argv);
 
   try {
+    if (*backup_verify) return strata::cli::backup_verify(backup_dir);  // needs no config
     auto host = strata::cli::open_host(config_path);
     if (!host) {
       fmt::print(stderr, "strata: error: {}\n", host.error().message);
@@ -95,6 +109,8 @@ int main(int argc, char** argv) {
     if (*keys_rotate) return cli::keys_rotate(**host, name);
     if (*keys_rewrap) return cli::keys_rewrap(**host, batch);
     if (*demo) return cli::demo(**host);
+    if (*backup) return cli::backup(**host, out_dir, encrypt);
+    if (*restore) return cli::restore(**host, backup_dir, force);
   } catch (const std::exception& e) {
     // Nothing should throw this far; if it does, one sentence, no stack trace.
     fmt::print(stderr, "strata: internal error: {}\n", e.what());

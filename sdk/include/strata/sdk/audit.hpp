@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <span>
@@ -10,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "strata/sdk/backup.hpp"
 #include "strata/sdk/error.hpp"
 #include "strata/sdk/timestamp.hpp"
 #include "strata/sdk/uuid.hpp"
@@ -94,6 +96,22 @@ class Audit {
   virtual Result<std::uint64_t> count(const AuditQuery& query) = 0;
   /// Matching metric samples, newest first, at most `limit`.
   virtual Result<std::vector<Metric>> query_metrics(const MetricQuery& query) = 0;
+  // ---- SDK ABI 1.2: backup and restore --------------------------------------
+  // Optional: the defaults answer `unsupported`, and `strata backup` reports
+  // the instance as not backed up.
+
+  /// Writes this instance's data into `dir` (empty, created by the host).
+  virtual Result<BackupReport> backup(const std::filesystem::path& dir) {
+    (void)dir;
+    return fail(ErrorCode::unsupported, "this plugin cannot back up");
+  }
+  /// Replaces this instance's data with what backup() wrote into `dir`.
+  virtual Result<BackupReport> restore(const std::filesystem::path& dir) {
+    (void)dir;
+    return fail(ErrorCode::unsupported, "this plugin cannot restore");
+  }
+  /// Whether the instance holds any data (restore refuses a non-empty target unless forced).
+  virtual Result<bool> has_data() { return fail(ErrorCode::unsupported, "this plugin cannot tell whether it holds data"); }
 };
 
 }  // namespace strata::sdk

@@ -105,6 +105,9 @@ class GuardedStorage final : public Impl {
                 (const Uuid& id, std::string_view expected, const Bytes& c, const Bytes& iv,
                  std::string_view k),
                 (id, expected, c, iv, k))
+  STRATA_GUARD_(Result<BackupReport>, backup, (const std::filesystem::path& d), (d))
+  STRATA_GUARD_(Result<BackupReport>, restore, (const std::filesystem::path& d), (d))
+  STRATA_GUARD_(Result<bool>, has_data, (), ())
  private:
   std::string plugin_;
 };
@@ -131,6 +134,9 @@ class GuardedCache final : public Impl {
   STRATA_GUARD_(Result<std::int64_t>, increment,
                 (std::string_view k, std::int64_t d, std::optional<Ttl> t), (k, d, t))
   STRATA_GUARD_(Result<std::uint64_t>, clear, (), ())
+  STRATA_GUARD_(Result<BackupReport>, backup, (const std::filesystem::path& d), (d))
+  STRATA_GUARD_(Result<BackupReport>, restore, (const std::filesystem::path& d), (d))
+  STRATA_GUARD_(Result<bool>, has_data, (), ())
  private:
   std::string plugin_;
 };
@@ -147,6 +153,9 @@ class GuardedAudit final : public Impl {
   STRATA_GUARD_(Result<std::vector<AuditEvent>>, query, (const AuditQuery& q), (q))
   STRATA_GUARD_(Result<std::uint64_t>, count, (const AuditQuery& q), (q))
   STRATA_GUARD_(Result<std::vector<Metric>>, query_metrics, (const MetricQuery& q), (q))
+  STRATA_GUARD_(Result<BackupReport>, backup, (const std::filesystem::path& d), (d))
+  STRATA_GUARD_(Result<BackupReport>, restore, (const std::filesystem::path& d), (d))
+  STRATA_GUARD_(Result<bool>, has_data, (), ())
  private:
   std::string plugin_;
 };

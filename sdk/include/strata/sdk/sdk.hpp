@@ -2,6 +2,7 @@
 // Everything a plugin author needs, in one include.
 
 #include "strata/sdk/audit.hpp"
+#include "strata/sdk/backup.hpp"
 #include "strata/sdk/bytes.hpp"
 #include "strata/sdk/cache.hpp"
 #include "strata/sdk/cipher.hpp"

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <span>
 #include <string>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "strata/sdk/bytes.hpp"
+#include "strata/sdk/backup.hpp"
 #include "strata/sdk/error.hpp"
 #include "strata/sdk/timestamp.hpp"
 #include "strata/sdk/uuid.hpp"
@@ -182,6 +184,22 @@ class Storage {
     (void)id, (void)expected_key_id, (void)encrypted_content, (void)iv, (void)key_id;
     return fail(ErrorCode::unsupported, "this storage cannot replace message content");
   }
+  // ---- SDK ABI 1.2: backup and restore --------------------------------------
+  // Optional: the defaults answer `unsupported`, and `strata backup` reports
+  // the instance as not backed up.
+
+  /// Writes this instance's data into `dir` (empty, created by the host).
+  virtual Result<BackupReport> backup(const std::filesystem::path& dir) {
+    (void)dir;
+    return fail(ErrorCode::unsupported, "this plugin cannot back up");
+  }
+  /// Replaces this instance's data with what backup() wrote into `dir`.
+  virtual Result<BackupReport> restore(const std::filesystem::path& dir) {
+    (void)dir;
+    return fail(ErrorCode::unsupported, "this plugin cannot restore");
+  }
+  /// Whether the instance holds any data (restore refuses a non-empty target unless forced).
+  virtual Result<bool> has_data() { return fail(ErrorCode::unsupported, "this plugin cannot tell whether it holds data"); }
 };
 
 }  // namespace strata::sdk

@@ -4,7 +4,7 @@
 /// Major ABI version: a host refuses plugins built against another major.
 #define STRATA_SDK_ABI_MAJOR 1
 /// Minor ABI version: a host accepts plugins built against its own or an older minor.
-#define STRATA_SDK_ABI_MINOR 1
+#define STRATA_SDK_ABI_MINOR 2
 /// Human-readable SDK release.
 #define STRATA_SDK_VERSION "0.2.0"
 

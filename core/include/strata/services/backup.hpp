@@ -1,0 +1,70 @@
+#pragma once
+// Backup and restore across every role instance of a host.
+//
+// A backup is one directory named by its UTC start time
+// (strata-backup-20261125T033900Z), a sub-directory per role instance
+// ("storage", "cache.default", "audit", …) written by that instance's
+// plugin, and manifest.json: Strata's version, a fingerprint of the config
+// (secrets redacted before hashing), each plugin's name, version and schema
+// version, start and end times, and the size and SHA-256 of every file. The
+// manifest carries a checksum of itself, so an edited manifest is refused.
+// With encryption, every file is sealed by the cipher role (associated data:
+// its path in the backup) and the manifest names the key.
+//
+// Restore checks everything before it writes anything: the manifest, every
+// checksum, that each instance exists in the config with the same plugin,
+// and that the targets are empty unless forced.
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "strata/host.hpp"
+#include "strata/services/audit_log.hpp"
+
+namespace strata {
+
+struct BackupOptions {
+  std::filesystem::path out_dir = ".";  ///< the backup directory is created inside
+  bool encrypt = false;                 ///< seal every file with the cipher role
+};
+
+/// One instance in a backup or a restore.
+struct InstanceBackup {
+  std::string role;      ///< "storage", "cache", "audit"
+  std::string instance;  ///< "default", "session", …
+  std::string plugin;
+  std::string plugin_version;
+  std::string schema_version;
+  std::string dir;                               ///< sub-directory in the backup
+  std::map<std::string, std::uint64_t> counts;   ///< records per table, collection or keyspace
+  std::vector<std::string> files;
+};
+
+struct BackupResult {
+  std::filesystem::path dir;                 ///< the backup directory
+  std::vector<InstanceBackup> instances;     ///< backed up
+  std::vector<std::string> skipped;          ///< "cipher: …" — what was not, and why
+};
+
+struct RestoreResult {
+  std::vector<InstanceBackup> restored;  ///< with the counts the plugins reported
+};
+
+/// Backs up every storage, cache and audit instance of `host`. `audit`, if
+/// given, records a `backup.create` event.
+sdk::Result<BackupResult> backup(const Host& host, const BackupOptions& options, AuditLog* audit = nullptr);
+
+/// Checks a backup without restoring: manifest checksum, every file's size
+/// and SHA-256, no file missing. Returns what the manifest lists.
+sdk::Result<std::vector<InstanceBackup>> verify_backup(const std::filesystem::path& dir);
+
+/// Restores a backup into `host`'s instances. Refuses before writing
+/// anything when verification fails, an instance is missing or has another
+/// plugin, or a target holds data and `force` is false. A failure midway
+/// names what was restored, what failed and what was not attempted.
+sdk::Result<RestoreResult> restore(const Host& host, const std::filesystem::path& dir, bool force,
+                                   AuditLog* audit = nullptr);
+
+}  // namespace strata

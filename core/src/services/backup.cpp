@@ -1,0 +1,322 @@
+// Backup, verify and restore across a host's instances.
+
+#include "strata/services/backup.hpp"
+
+#include <cryptopp/filters.h>
+#include <cryptopp/files.h>
+#include <cryptopp/hex.h>
+#include <cryptopp/sha.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "strata/services/keys.hpp"
+#include "strata/sdk/version.hpp"
+
+namespace strata {
+namespace {
+
+using sdk::ErrorCode;
+using sdk::fail;
+namespace fs = std::filesystem;
+
+constexpr const char* manifest_name = "manifest.json";
+constexpr const char* format_name = "strata-backup/1";
+
+std::string sha256_hex(sdk::BytesView data) {
+  CryptoPP::SHA256 sha;
+  sdk::Bytes digest(CryptoPP::SHA256::DIGESTSIZE);
+  sha.CalculateDigest(digest.data(), data.data(), data.size());
+  return sdk::to_hex(digest);
+}
+
+sdk::Result<sdk::Bytes> read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail(ErrorCode::not_found, "cannot read '" + path.string() + "'");
+  return sdk::Bytes(std::istreambuf_iterator<char>(in), {});
+}
+
+sdk::Result<void> write_file(const fs::path& path, sdk::BytesView data) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+  if (!out.flush()) return fail(ErrorCode::unavailable, "cannot write '" + path.string() + "'");
+  return {};
+}
+
+std::string label(const InstanceInfo& i) {
+  return i.role == sdk::Role::cache ? "cache." + i.instance : std::string(sdk::to_string(i.role));
+}
+
+// The three backup methods, whatever the role.
+struct Target {
+  InstanceInfo info;
+  std::function<sdk::Result<sdk::BackupReport>(const fs::path&)> backup, restore;
+  std::function<sdk::Result<bool>()> has_data;
+};
+
+std::vector<Target> targets(const Host& host) {
+  std::vector<Target> out;
+  for (const auto& info : host.instances()) {
+    auto make = [&](auto object) {
+      out.push_back(Target{info, [object](const fs::path& d) { return object->backup(d); },
+                           [object](const fs::path& d) { return object->restore(d); },
+                           [object] { return object->has_data(); }});
+    };
+    if (info.role == sdk::Role::storage) make(host.storage());
+    else if (info.role == sdk::Role::cache) make(host.cache(info.instance));
+    else if (info.role == sdk::Role::audit) make(host.audit());
+  }
+  return out;  // start order: storage, caches, audit
+}
+
+std::string utc_stamp(sdk::Timestamp t) {
+  std::string iso = t.iso8601();  // 2026-11-25T03:39:00.123456Z
+  std::string out;
+  for (char c : iso.substr(0, 19))
+    if (c != '-' && c != ':') out += c;
+  return out + "Z";
+}
+
+std::string manifest_checksum(nlohmann::json manifest) {
+  manifest["manifest_sha256"] = "";
+  return sha256_hex(sdk::as_bytes(manifest.dump()));
+}
+
+nlohmann::json to_json(const InstanceBackup& b, const std::vector<nlohmann::json>& files) {
+  return {{"role", b.role},       {"instance", b.instance},   {"plugin", b.plugin},
+          {"plugin_version", b.plugin_version}, {"schema_version", b.schema_version}, {"dir", b.dir},
+          {"counts", b.counts},   {"files", files}};
+}
+
+sdk::Bytes file_aad(const std::string& relative) { return sdk::to_bytes("strata-backup:" + relative); }
+
+// An encrypted backup file opened: the sealed-key encoding, bound to its path in the backup.
+sdk::Result<sdk::Bytes> open_file(sdk::Cipher& cipher, const fs::path& dir, const std::string& relative) {
+  auto data = read_file(dir / relative);
+  if (!data) return sdk::fail(data.error());
+  auto sealed = decode_wrapped(*data);
+  if (!sealed) return sdk::fail(sealed.error());
+  return cipher.open(*sealed, file_aad(relative));
+}
+
+}  // namespace
+
+sdk::Result<BackupResult> backup(const Host& host, const BackupOptions& options, AuditLog* audit) {
+  sdk::Timestamp started = host.clock()->now();
+  auto cipher = host.cipher();
+  std::string key_id;
+  if (options.encrypt) {
+    if (!cipher) return fail(ErrorCode::invalid_argument, "--encrypt needs a [cipher] in the config");
+    auto primary = cipher->primary_key_id();
+    if (!primary) return sdk::fail(primary.error());
+    key_id = *primary;
+  }
+  BackupResult result;
+  result.dir = options.out_dir / ("strata-backup-" + utc_stamp(started));
+  std::error_code ec;
+  if (fs::exists(result.dir))
+    return fail(ErrorCode::already_exists, "'" + result.dir.string() + "' exists; wait a second or pick another --out");
+  if (!fs::create_directories(result.dir, ec) || ec)
+    return fail(ErrorCode::unavailable, "cannot create '" + result.dir.string() + "': " + ec.message());
+  fs::permissions(result.dir, fs::perms::owner_all, ec);  // backups hold everything: owner only
+
+  std::vector<nlohmann::json> instances;
+  for (auto& target : targets(host)) {
+    InstanceBackup b{std::string(sdk::to_string(target.info.role)), target.info.instance, target.info.plugin,
+                     target.info.version, "", label(target.info), {}, {}};
+    fs::path dir = result.dir / b.dir;
+    fs::create_directories(dir, ec);
+    auto report = target.backup(dir);
+    if (!report) {
+      if (report.error().code == ErrorCode::unsupported) {
+        result.skipped.push_back(b.dir + " (" + b.plugin + "): " + report.error().message);
+        fs::remove_all(dir, ec);
+        continue;
+      }
+      return fail(report.error().code, "backing up " + b.dir + " (" + b.plugin + "): " + report.error().describe() +
+                                           "; the partial backup is in " + result.dir.string());
+    }
+    b.counts = report->counts;
+    b.schema_version = report->schema_version;
+    b.files = report->files;
+    std::vector<nlohmann::json> files;
+    for (const auto& name : report->files) {
+      fs::path path = dir / name;
+      auto data = read_file(path);
+      if (!data) return sdk::fail(data.error());
+      if (options.encrypt) {
+        auto sealed = cipher->seal(*data, file_aad(b.dir + "/" + name));
+        if (!sealed) return sdk::fail(sealed.error());
+        *data = encode_wrapped(*sealed);
+        if (auto w = write_file(path, *data); !w) return sdk::fail(w.error());
+      }
+      files.push_back({{"path", name}, {"size", data->size()}, {"sha256", sha256_hex(*data)}});
+    }
+    instances.push_back(to_json(b, files));
+    result.instances.push_back(std::move(b));
+  }
+  result.skipped.push_back("cipher: keys are configuration (a key file or the environment); back them up apart");
+
+  nlohmann::json manifest{{"format", format_name},
+                          {"strata_version", STRATA_SDK_VERSION},
+                          {"config_fingerprint", sha256_hex(sdk::as_bytes(host.effective_config()))},
+                          {"started_at", started.iso8601()},
+                          {"finished_at", host.clock()->now().iso8601()},
+                          {"encrypted", options.encrypt},
+                          {"key_id", options.encrypt ? nlohmann::json(key_id) : nlohmann::json()},
+                          {"instances", instances},
+                          {"skipped", result.skipped}};
+  manifest["manifest_sha256"] = manifest_checksum(manifest);
+  std::string text = manifest.dump(2) + "\n";
+  if (auto w = write_file(result.dir / manifest_name, sdk::as_bytes(text)); !w) return sdk::fail(w.error());
+  if (audit)
+    (void)audit->record(AuditRecord{std::nullopt, "backup.create", "backup:" + result.dir.filename().string(),
+                                    sdk::AuditStatus::success,
+                                    {{"instances", instances.size()}, {"encrypted", options.encrypt}}},
+                        Origin{});
+  return result;
+}
+
+namespace {
+
+struct Manifest {
+  nlohmann::json json;
+  std::vector<InstanceBackup> instances;
+};
+
+sdk::Result<Manifest> read_manifest(const fs::path& dir) {
+  auto text = read_file(dir / manifest_name);
+  if (!text) return fail(ErrorCode::not_found, "'" + dir.string() + "' is not a Strata backup: no " + manifest_name);
+  auto json = nlohmann::json::parse(text->begin(), text->end(), nullptr, false);
+  auto bad = [&](const std::string& why) {
+    return fail(ErrorCode::invalid_argument, (dir / manifest_name).string() + ": " + why);
+  };
+  if (json.is_discarded() || !json.is_object()) return bad("not JSON");
+  if (json.value("format", "") != format_name) return bad("not a " + std::string(format_name) + " manifest");
+  if (json.value("manifest_sha256", "") != manifest_checksum(json))
+    return bad("its checksum does not match its content: the manifest was edited or damaged");
+  Manifest m{json, {}};
+  try {
+    for (const auto& i : json.at("instances")) {
+      InstanceBackup b{i.at("role"),    i.at("instance"), i.at("plugin"), i.at("plugin_version"),
+                       i.at("schema_version"), i.at("dir"), i.at("counts").get<std::map<std::string, std::uint64_t>>(),
+                       {}};
+      if (b.dir.find('/') != std::string::npos || b.dir.find("..") != std::string::npos) return bad("bad directory " + b.dir);
+      for (const auto& f : i.at("files")) {
+        std::string path = f.at("path");
+        if (fs::path(path).is_absolute() || path.find("..") != std::string::npos) return bad("bad file name " + path);
+        b.files.push_back(path);
+      }
+      m.instances.push_back(std::move(b));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return bad(std::string("missing or wrong field: ") + e.what());
+  }
+  return m;
+}
+
+sdk::Result<void> check_files(const fs::path& dir, const Manifest& m) {
+  for (const auto& i : m.json.at("instances"))
+    for (const auto& f : i.at("files")) {
+      fs::path path = dir / i.at("dir").get<std::string>() / f.at("path").get<std::string>();
+      auto data = read_file(path);
+      if (!data) return fail(ErrorCode::not_found, "backup file missing: " + path.string());
+      if (data->size() != f.at("size").get<std::uint64_t>() || sha256_hex(*data) != f.at("sha256").get<std::string>())
+        return fail(ErrorCode::invalid_argument, "backup file damaged (size or SHA-256 differs from the manifest): " +
+                                                     path.string());
+    }
+  return {};
+}
+
+}  // namespace
+
+sdk::Result<std::vector<InstanceBackup>> verify_backup(const fs::path& dir) {
+  auto m = read_manifest(dir);
+  if (!m) return sdk::fail(m.error());
+  if (auto r = check_files(dir, *m); !r) return sdk::fail(r.error());
+  return m->instances;
+}
+
+sdk::Result<RestoreResult> restore(const Host& host, const fs::path& dir, bool force, AuditLog* audit) {
+  auto m = read_manifest(dir);
+  if (!m) return sdk::fail(m.error());
+  if (auto r = check_files(dir, *m); !r) return sdk::fail(r.error());
+
+  // Match every backed-up instance to one in the config, same plugin.
+  auto all = targets(host);
+  std::vector<std::pair<const InstanceBackup*, Target*>> plan;
+  for (const auto& b : m->instances) {
+    Target* found = nullptr;
+    for (auto& t : all)
+      if (sdk::to_string(t.info.role) == b.role && t.info.instance == b.instance) found = &t;
+    if (!found) return fail(ErrorCode::invalid_argument, "the backup has " + b.dir + " but the config does not");
+    if (found->info.plugin != b.plugin)
+      return fail(ErrorCode::invalid_argument, b.dir + " was backed up from plugin '" + b.plugin +
+                                                   "' but the config runs '" + found->info.plugin + "'");
+    plan.emplace_back(&b, found);
+  }
+  if (!force) {
+    std::vector<std::string> busy;
+    for (auto& [b, t] : plan) {
+      auto has = t->has_data();
+      if (!has) return fail(has.error().code, "checking whether " + b->dir + " is empty: " + has.error().describe());
+      if (*has) busy.push_back(b->dir);
+    }
+    if (!busy.empty()) {
+      std::string names;
+      for (const auto& n : busy) names += (names.empty() ? "" : ", ") + n;
+      return fail(ErrorCode::already_exists, "not restoring: " + names + " already hold" +
+                                                 (busy.size() == 1 ? "s" : "") + " data (use --force to replace it)");
+    }
+  }
+
+  // Encrypted backups are opened into a private staging copy first.
+  fs::path source = dir;
+  fs::path staging;
+  std::error_code ec;
+  if (m->json.value("encrypted", false)) {
+    auto cipher = host.cipher();
+    if (!cipher) return fail(ErrorCode::invalid_argument, "the backup is encrypted; the config has no [cipher]");
+    staging = fs::temp_directory_path() / ("strata-restore-" + sdk::Uuid::generate().str());
+    fs::create_directories(staging, ec);
+    fs::permissions(staging, fs::perms::owner_all, ec);
+    source = staging;
+    for (const auto& b : m->instances) {
+      fs::create_directories(staging / b.dir, ec);
+      for (const auto& name : b.files) {
+        auto plain = open_file(*cipher, dir, b.dir + "/" + name);
+        if (!plain) {
+          fs::remove_all(staging, ec);
+          return fail(plain.error().code, "cannot decrypt " + b.dir + "/" + name + ": " + plain.error().describe());
+        }
+        if (auto w = write_file(staging / b.dir / name, *plain); !w) return sdk::fail(w.error());
+      }
+    }
+  }
+
+  RestoreResult result;
+  for (std::size_t i = 0; i < plan.size(); ++i) {
+    auto& [b, t] = plan[i];
+    auto report = t->restore(source / b->dir);
+    if (!report) {
+      std::string done, pending;
+      for (const auto& r : result.restored) done += " " + r.dir;
+      for (std::size_t j = i + 1; j < plan.size(); ++j) pending += " " + plan[j].first->dir;
+      if (!staging.empty()) fs::remove_all(staging, ec);
+      return fail(report.error().code, "restoring " + b->dir + " failed: " + report.error().describe() +
+                                           ". Restored:" + (done.empty() ? " none" : done) +
+                                           ". Not attempted:" + (pending.empty() ? " none" : pending) + ".");
+    }
+    InstanceBackup restored = *b;
+    restored.counts = report->counts;
+    result.restored.push_back(std::move(restored));
+  }
+  if (!staging.empty()) fs::remove_all(staging, ec);
+  if (audit)
+    (void)audit->record(AuditRecord{std::nullopt, "backup.restore", "backup:" + dir.filename().string(),
+                                    sdk::AuditStatus::success, {{"instances", result.restored.size()}, {"forced", force}}},
+                        Origin{});
+  return result;
+}
+
+}  // namespace strata

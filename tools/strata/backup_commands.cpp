@@ -1,0 +1,58 @@
+#include "backup_commands.hpp"
+
+#include <fmt/core.h>
+
+#include "output.hpp"
+#include "strata/services.hpp"
+#include "strata/services/backup.hpp"
+
+namespace strata::cli {
+namespace {
+
+void print_counts(const std::vector<InstanceBackup>& instances) {
+  std::vector<std::vector<std::string>> rows{{"INSTANCE", "PLUGIN", "SCHEMA", "RECORDS"}};
+  for (const auto& i : instances) {
+    std::string counts;
+    for (const auto& [what, n] : i.counts) counts += (counts.empty() ? "" : ", ") + fmt::format("{} {}", what, n);
+    rows.push_back({i.dir, i.plugin + " " + i.plugin_version, i.schema_version.empty() ? "-" : i.schema_version,
+                    counts.empty() ? "-" : counts});
+  }
+  print_table(rows);
+}
+
+// The audit pipeline, when the config allows the services; backups are audited.
+std::unique_ptr<Services> audit_services(const Host& host) {
+  auto services = Services::open(host, ServicesOptions{false});
+  return services ? std::move(*services) : nullptr;
+}
+
+}  // namespace
+
+int backup(const Host& host, const std::string& out_dir, bool encrypt) {
+  auto services = audit_services(host);
+  auto done = strata::backup(host, BackupOptions{out_dir, encrypt}, services ? &services->audit() : nullptr);
+  if (!done) return report_error(done.error());
+  fmt::print("backup written to {}\n", done->dir.string());
+  print_counts(done->instances);
+  for (const auto& skipped : done->skipped) fmt::print("not backed up: {}\n", skipped);
+  return 0;
+}
+
+int backup_verify(const std::string& dir) {
+  auto listed = verify_backup(dir);
+  if (!listed) return report_error(listed.error());
+  fmt::print("{}: manifest and every file check out\n", dir);
+  print_counts(*listed);
+  return 0;
+}
+
+int restore(const Host& host, const std::string& dir, bool force) {
+  auto services = audit_services(host);
+  auto done = strata::restore(host, dir, force, services ? &services->audit() : nullptr);
+  if (!done) return report_error(done.error());
+  fmt::print("restored {} instance{} from {}\n", done->restored.size(), done->restored.size() == 1 ? "" : "s", dir);
+  print_counts(done->restored);
+  return 0;
+}
+
+}  // namespace strata::cli
