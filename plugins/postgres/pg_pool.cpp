@@ -64,4 +64,10 @@ sdk::Result<void> in_transaction(Connection& c, const std::function<sdk::Result<
   return {};
 }
 
+void Pool::close_idle() {
+  std::lock_guard lock(mutex_);
+  open_ -= static_cast<int>(idle_.size());
+  idle_.clear();
+}
+
 }  // namespace strata::postgres

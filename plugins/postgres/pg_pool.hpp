@@ -29,6 +29,8 @@ class Pool {
   sdk::Result<T> run(Repeatable repeatable, const std::function<sdk::Result<T>(Connection&)>& op);
 
   const Settings& settings() const noexcept { return settings_; }
+  /// Closes every idle connection (after a restore replaced the schema they prepared against).
+  void close_idle();
 
  private:
   using Clock = std::chrono::steady_clock;

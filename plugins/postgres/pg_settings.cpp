@@ -28,6 +28,10 @@ sdk::ConfigSchema settings_schema() {
       field("statement_timeout_ms", ConfigType::integer, "server-side statement timeout; 0 = none").or_default(0),
       field("cleanup.schedule", ConfigType::string,
             "cron schedule (e.g. \"0 0 * * *\") to purge expired messages with pg_cron; needs the extension"),
+      field("backup.pg_dump", ConfigType::string, "pg_dump used by `strata backup` (a name in PATH, or a path)")
+          .or_default("pg_dump"),
+      field("backup.pg_restore", ConfigType::string, "pg_restore used by `strata restore` (a name in PATH, or a path)")
+          .or_default("pg_restore"),
   };
 }
 
@@ -55,6 +59,8 @@ Settings read_settings(const sdk::ConfigView& config) {
   s.connect_timeout = std::chrono::milliseconds(config.get_in_range("pool.connect_timeout_ms", 1, 600'000));
   s.statement_timeout = std::chrono::milliseconds(config.get_in_range("statement_timeout_ms", 0, 86'400'000));
   s.cleanup_schedule = config.find<std::string>("cleanup.schedule");
+  s.pg_dump = config.get<std::string>("backup.pg_dump");
+  s.pg_restore = config.get<std::string>("backup.pg_restore");
   return s;
 }
 

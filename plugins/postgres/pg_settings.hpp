@@ -22,6 +22,8 @@ struct Settings {
   std::chrono::milliseconds connect_timeout{2'000};
   std::chrono::milliseconds statement_timeout{0};  // 0: none
   std::optional<std::string> cleanup_schedule;     // pg_cron schedule for cleanup_old_messages()
+  std::string pg_dump = "pg_dump";                 // backup tool: a name looked up in PATH, or a path
+  std::string pg_restore = "pg_restore";
 };
 
 /// The keys this plugin accepts, with the seed's DB_* variables as fallbacks.

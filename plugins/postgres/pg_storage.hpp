@@ -46,8 +46,12 @@ class PostgresStorage : public sdk::Storage {
   sdk::Result<bool> replace_message_content(const sdk::Uuid& id, std::string_view expected_key_id,
                                             const sdk::Bytes& encrypted_content, const sdk::Bytes& iv,
                                             std::string_view key_id) override;
+  sdk::Result<sdk::BackupReport> backup(const std::filesystem::path& dir) override;
+  sdk::Result<sdk::BackupReport> restore(const std::filesystem::path& dir) override;
+  sdk::Result<bool> has_data() override;
 
  private:
+  sdk::Result<std::map<std::string, std::uint64_t>> table_counts();
   // Runs a statement that must touch exactly one row; `not_found` names `what` otherwise.
   sdk::Result<void> update_one(const struct Statement& statement, std::vector<std::optional<std::string>> params,
                                std::string_view what, const sdk::Uuid& id);
