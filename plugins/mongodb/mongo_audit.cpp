@@ -1,5 +1,7 @@
 #include "mongo_audit.hpp"
 
+#include "mongo_backup.hpp"
+
 namespace strata::mongodb {
 namespace {
 
@@ -264,6 +266,36 @@ sdk::Result<std::vector<sdk::Metric>> MongoAudit::query_metrics(const sdk::Metri
   if (q.name) bson_append_utf8(filter.get(), "name", -1, q.name->data(), static_cast<int>(q.name->size()));
   append_time_range(filter.get(), q.from, q.to);
   return find<sdk::Metric>(client_, metrics_, filter.get(), q.limit, metric_from);
+}
+
+// ---- backup (SDK 1.2) --------------------------------------------------------
+
+sdk::Result<sdk::BackupReport> MongoAudit::backup(const std::filesystem::path& dir) {
+  sdk::BackupReport report;
+  for (const auto& name : {events_, metrics_}) {
+    auto n = dump_collection(client_, name, dir, report.files);
+    if (!n) return sdk::fail(n.error());
+    report.counts[name] = *n;
+  }
+  return report;
+}
+
+sdk::Result<sdk::BackupReport> MongoAudit::restore(const std::filesystem::path& dir) {
+  sdk::BackupReport report;
+  for (const auto& name : {events_, metrics_}) {
+    auto n = restore_collection(client_, name, dir);
+    if (!n) return sdk::fail(n.error());
+    report.counts[name] = *n;
+  }
+  return report;
+}
+
+sdk::Result<bool> MongoAudit::has_data() {
+  for (const auto& name : {events_, metrics_}) {
+    auto any = collection_has_documents(client_, name);
+    if (!any || *any) return any;
+  }
+  return false;
 }
 
 }  // namespace strata::mongodb

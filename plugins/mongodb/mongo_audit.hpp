@@ -22,6 +22,9 @@ class MongoAudit : public sdk::Audit {
   sdk::Result<std::uint64_t> count(const sdk::AuditQuery& query) override;
   sdk::Result<std::vector<sdk::Metric>> query_metrics(const sdk::MetricQuery& query) override;
 
+  sdk::Result<sdk::BackupReport> backup(const std::filesystem::path& dir) override;
+  sdk::Result<sdk::BackupReport> restore(const std::filesystem::path& dir) override;
+  sdk::Result<bool> has_data() override;
  private:
   sdk::Result<void> ensure_indexes();
   sdk::Result<void> insert(const std::string& collection, std::vector<Bson>& documents, bool ignore_duplicates);

@@ -1,5 +1,7 @@
 #include "mongo_cache.hpp"
 
+#include "mongo_backup.hpp"
+
 #include <charconv>
 #include <map>
 
@@ -403,5 +405,24 @@ sdk::Result<std::uint64_t> MongoCache::clear() {
   if (!deleted) return sdk::fail(deleted.error());
   return static_cast<std::uint64_t>(*deleted);
 }
+
+// ---- backup (SDK 1.2) --------------------------------------------------------
+
+// Documents keep their absolute expiry, so a restored entry expires when the original would have.
+sdk::Result<sdk::BackupReport> MongoCache::backup(const std::filesystem::path& dir) {
+  sdk::BackupReport report;
+  auto n = dump_collection(client_, collection_, dir, report.files);
+  if (!n) return sdk::fail(n.error());
+  report.counts[collection_] = *n;
+  return report;
+}
+
+sdk::Result<sdk::BackupReport> MongoCache::restore(const std::filesystem::path& dir) {
+  auto n = restore_collection(client_, collection_, dir);
+  if (!n) return sdk::fail(n.error());
+  return sdk::BackupReport{{}, {{collection_, *n}}, ""};
+}
+
+sdk::Result<bool> MongoCache::has_data() { return collection_has_documents(client_, collection_); }
 
 }  // namespace strata::mongodb

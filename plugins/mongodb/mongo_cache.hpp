@@ -31,6 +31,9 @@ class MongoCache : public sdk::Cache {
   sdk::Result<std::int64_t> increment(std::string_view key, std::int64_t delta, std::optional<sdk::Ttl> ttl) override;
   sdk::Result<std::uint64_t> clear() override;
 
+  sdk::Result<sdk::BackupReport> backup(const std::filesystem::path& dir) override;
+  sdk::Result<sdk::BackupReport> restore(const std::filesystem::path& dir) override;
+  sdk::Result<bool> has_data() override;
  private:
   struct Entry {
     std::optional<sdk::Bytes> value;

@@ -153,6 +153,8 @@ sdk::Result<void> Client::create_indexes(const std::string& logical, const std::
   if (!bson_iter_init_find(&it, all.get(), logical.c_str()) || !BSON_ITER_HOLDS_ARRAY(&it))
     return sdk::fail(ErrorCode::internal, "indexes.json has no list for " + logical);
   // {createIndexes: <collection>, indexes: [...the list..., ...extra]}
+  auto existing = index_names(collection);
+  if (!existing) return sdk::fail(existing.error());
   auto command = owned(bson_new());
   BSON_APPEND_UTF8(command.get(), "createIndexes", collection.c_str());
   bson_t indexes;
@@ -160,6 +162,10 @@ sdk::Result<void> Client::create_indexes(const std::string& logical, const std::
   int n = 0;
   auto add = [&](const bson_t& index) {
     if (!with_ttl && bson_has_field(&index, "expireAfterSeconds")) return;
+    // Only the missing ones: FerretDB 1.24 drops the connection (a panic in
+    // its createIndexes) when every one of several listed indexes exists.
+    bson_iter_t name;
+    if (bson_iter_init_find(&name, &index, "name") && existing->contains(bson_iter_utf8(&name, nullptr))) return;
     // BSON_APPEND_* evaluate the key twice: never pass an expression with a side effect.
     std::string position = std::to_string(n++);
     BSON_APPEND_DOCUMENT(&indexes, position.c_str(), &index);
@@ -184,6 +190,24 @@ sdk::Result<void> Client::create_indexes(const std::string& logical, const std::
                                              &error))
     return sdk::fail(classify(error, "creating indexes on " + collection));
   return {};
+}
+
+sdk::Result<std::set<std::string>> Client::index_names(const std::string& collection) {
+  auto lease = this->lease();
+  auto handle = this->collection(lease, collection);
+  std::unique_ptr<mongoc_cursor_t, decltype(&mongoc_cursor_destroy)> cursor(
+      mongoc_collection_find_indexes_with_opts(handle.get(), nullptr), &mongoc_cursor_destroy);
+  std::set<std::string> names;
+  const bson_t* doc = nullptr;
+  while (mongoc_cursor_next(cursor.get(), &doc)) {
+    bson_iter_t name;
+    if (bson_iter_init_find(&name, doc, "name") && BSON_ITER_HOLDS_UTF8(&name)) names.insert(bson_iter_utf8(&name, nullptr));
+  }
+  bson_error_t error;
+  // A collection that does not exist yet has no indexes.
+  if (mongoc_cursor_error(cursor.get(), &error) && error.code != 26)
+    return sdk::fail(classify(error, "listing the indexes of " + collection));
+  return names;
 }
 
 sdk::Error classify(const bson_error_t& error, const std::string& what) {

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 
 #include "strata/sdk/sdk.hpp"
@@ -73,6 +74,7 @@ class Client {
  private:
   sdk::Result<void> create_indexes(const std::string& logical, const std::string& collection,
                                    const std::string& extra_json, bool with_ttl);
+  sdk::Result<std::set<std::string>> index_names(const std::string& collection);
 
   Settings settings_;
   sdk::Logger log_;

@@ -229,25 +229,41 @@ sdk::Result<std::int64_t> RedisCache::increment(std::string_view key, std::int64
   });
 }
 
-sdk::Result<std::uint64_t> RedisCache::unlink_matching() {
+// Calls `on_page` with each SCAN page of this instance's keys (full names);
+// `on_page` returns false to stop early.
+sdk::Result<void> RedisCache::scan_keys(Connection& c,
+                                        const std::function<sdk::Result<bool>(const std::vector<std::string>&)>& on_page) {
   const std::string pattern = glob_escape(pool_.settings().key_prefix) + "*";
+  std::string cursor = "0";
+  do {
+    auto page = c.run({"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"});
+    if (!page) return sdk::fail(page.error());
+    const redisReply& reply = **page;
+    if (reply.type != REDIS_REPLY_ARRAY || reply.elements != 2) return unexpected_reply("SCAN", reply);
+    cursor.assign(reply.element[0]->str, reply.element[0]->len);
+    const redisReply& keys = *reply.element[1];
+    std::vector<std::string> names;
+    for (std::size_t i = 0; i < keys.elements; ++i) names.emplace_back(keys.element[i]->str, keys.element[i]->len);
+    if (names.empty()) continue;
+    auto more = on_page(names);
+    if (!more) return sdk::fail(more.error());
+    if (!*more) break;
+  } while (cursor != "0");
+  return {};
+}
+
+sdk::Result<std::uint64_t> RedisCache::unlink_matching() {
   return pool_.run<std::uint64_t>(Repeatable::yes, [&](Connection& c) -> sdk::Result<std::uint64_t> {
     std::uint64_t removed = 0;
-    std::string cursor = "0";
-    do {
-      auto page = c.run({"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"});
-      if (!page) return sdk::fail(page.error());
-      const redisReply& reply = **page;
-      if (reply.type != REDIS_REPLY_ARRAY || reply.elements != 2) return unexpected_reply("SCAN", reply);
-      cursor.assign(reply.element[0]->str, reply.element[0]->len);
-      const redisReply& keys = *reply.element[1];
-      if (keys.elements == 0) continue;
+    auto scanned = scan_keys(c, [&](const std::vector<std::string>& names) -> sdk::Result<bool> {
       Command unlink{"UNLINK"};
-      for (std::size_t i = 0; i < keys.elements; ++i) unlink.emplace_back(keys.element[i]->str, keys.element[i]->len);
+      for (const auto& name : names) unlink.emplace_back(name);
       auto count = c.run(unlink);
       if (!count) return sdk::fail(count.error());
       removed += static_cast<std::uint64_t>((*count)->integer);
-    } while (cursor != "0");
+      return true;
+    });
+    if (!scanned) return sdk::fail(scanned.error());
     return removed;
   });
 }

@@ -1,4 +1,6 @@
 #pragma once
+
+#include <functional>
 // Cache role on Redis.
 
 #include "redis_pool.hpp"
@@ -30,12 +32,17 @@ class RedisCache : public sdk::Cache {
   sdk::Result<std::int64_t> increment(std::string_view key, std::int64_t delta,
                                       std::optional<sdk::Ttl> ttl) override;
   sdk::Result<std::uint64_t> clear() override;
+  sdk::Result<sdk::BackupReport> backup(const std::filesystem::path& dir) override;
+  sdk::Result<sdk::BackupReport> restore(const std::filesystem::path& dir) override;
+  sdk::Result<bool> has_data() override;
 
  private:
   std::string full_key(std::string_view key) const;
   // "PX" milliseconds for a call's TTL: the given one, else the default; empty for no expiry.
   sdk::Result<std::optional<std::string>> expiry_ms(std::optional<sdk::Ttl> ttl) const;
   sdk::Result<std::uint64_t> unlink_matching();
+  sdk::Result<void> scan_keys(Connection& c,
+                              const std::function<sdk::Result<bool>(const std::vector<std::string>&)>& on_page);
 
   Pool pool_;
 };

@@ -140,3 +140,18 @@ TEST_CASE("mongodb: a stopped server fails calls with unavailable, and they reco
   CHECK(host->audit()->count(sdk::AuditQuery{}).value() == 2);
   CHECK(host->cache()->get("k").value() == sdk::to_bytes("v"));
 }
+
+TEST_CASE("mongodb: a second process on an existing database finds its indexes in place", "[mongodb]") {
+  // FerretDB 1.24 drops the connection when createIndexes lists several
+  // indexes that all exist; the plugin creates only the missing ones.
+  test::TempMongoDatabase db;
+  for (int process = 0; process < 3; ++process) {
+    auto host = test::open_host(db.table("[audit]") + db.table("[cache.default]"));
+    INFO("host " << process);
+    REQUIRE(host->audit()->append(std::vector{sdk::testing::make_event(sdk::testing::now_ms(), "run", "u")}));
+    REQUIRE(host->audit()->append_metrics(std::vector{sdk::Metric{sdk::Timestamp::now(), "m", 1, {}}}));
+    REQUIRE(host->cache()->set("k" + std::to_string(process), sdk::as_bytes("v"), 60s));
+  }
+  auto host = test::open_host(db.table("[audit]"));
+  CHECK(host->audit()->count(sdk::AuditQuery{}).value() == 3);
+}
