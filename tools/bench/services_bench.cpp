@@ -98,6 +98,7 @@ int main(int argc, char** argv) {
     PGconn* raw_conn = pg_connect(db);
     RawSender raw(raw_conn, *sdk::from_hex(bench::bench_key));
 
+    const sdk::Timestamp run_start = sdk::Timestamp::now();
     // Interleave the paths in rounds so drift (autovacuum, WAL) hits all alike.
     std::vector<double> t_strata, t_raw, t_unaudited;
     auto time = [](auto&& f) {
@@ -127,6 +128,16 @@ int main(int argc, char** argv) {
       }));
     }
     services->audit().flush();
+    // The overhead figure only means something if the events reached the sink (not the spool).
+    sdk::AuditQuery sends;
+    sends.action = "message.send";
+    sends.from = run_start;  // the database outlives runs
+    auto stored = host->audit()->count(sends);
+    std::uint64_t expected = static_cast<std::uint64_t>(singles + batches * 100);
+    if (!stored || *stored != expected || services->audit().spooled() != 0)
+      throw std::runtime_error("the audit sink holds " + (stored ? std::to_string(*stored) : stored.error().describe()) +
+                               " send events, expected " + std::to_string(expected) + ": the audit figure is void");
+    std::printf("audit sink holds all %llu send events\n", static_cast<unsigned long long>(expected));
 
     auto sum = [](const std::vector<double>& v) { double s = 0; for (double x : v) s += x; return s; };
     double raw_rate = singles / sum(t_raw) * 1e6, strata_rate = singles / sum(t_strata) * 1e6;
