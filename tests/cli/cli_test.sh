@@ -36,7 +36,7 @@ fi
 if [[ $(stat -c %a "$tmp/data/cipher.key") != 600 || $(stat -c %a "$tmp/data") != 700 ]]; then
   echo "FAIL: key file or data directory is not private"; failures=$((failures + 1))
 fi
-expect "plugins on the built-in default" 0 "storage +default +sqlite +1\.0\.0 +1\.1 " -- "$strata" plugins
+expect "plugins on the built-in default" 0 "storage +default +sqlite +1\.0\.0 +1\.[0-9]+ " -- "$strata" plugins
 expect "check on the built-in default" 0 "all 5 instances healthy" -- "$strata" check
 for file in strata.db audit.jsonl cipher.key; do
   [[ -f $tmp/data/$file ]] || { echo "FAIL: $file not in the data directory"; failures=$((failures + 1)); }
@@ -91,6 +91,22 @@ if grep -rq "$alice_pw" "$STRATA_DATA_DIR"; then
   echo "FAIL: the password was written to the data directory in clear"; failures=$((failures + 1))
 fi
 expect "demo on the embedded default" 0 "demo finished: every step behaved as expected" -- "$strata" demo
+
+# ---- Backup and restore through the CLI, into a directory with a hostile name.
+hostile="$tmp/backups with 'quotes' \"and\" \$(touch $tmp/pwned); rm -rf x"
+mkdir -p "$hostile"
+expect "backup" 0 "^backup written to " -- "$strata" backup --out "$hostile"
+backup_dir=$(ls -d "$hostile"/strata-backup-*)
+expect "backup verify" 0 "manifest and every file check out" -- "$strata" backup verify "$backup_dir"
+expect "restore refuses a target with data" 1 "already hold.*--force" -- "$strata" restore "$backup_dir"
+fresh=$tmp/fresh
+expect "restore into a fresh data directory" 0 "restored 4 instances" -- env STRATA_DATA_DIR=$fresh STRATA_KEY=$(cat "$STRATA_DATA_DIR/cipher.key" 2>/dev/null || echo none) "$strata" restore "$backup_dir"
+expect "the restored inbox, decrypted" 0 "alice +Hello Bob, from another process" -- env STRATA_DATA_DIR=$fresh STRATA_KEY=$(cat "$STRATA_DATA_DIR/cipher.key" 2>/dev/null || echo none) "$strata" inbox bob
+printf 'x' >> "$backup_dir/storage/strata.db"
+expect "a damaged backup is refused" 1 "damaged" -- "$strata" backup verify "$backup_dir"
+if [[ -e $tmp/pwned ]]; then
+  echo "FAIL: a directory name was run by a shell"; failures=$((failures + 1))
+fi
 
 echo "$failures failed"
 [[ $failures -eq 0 ]]

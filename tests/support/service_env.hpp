@@ -1,9 +1,10 @@
 #pragma once
-// The services under test on one of the two shipped configurations, chosen
-// by STRATA_SERVICES_CONFIG: "testing" (config/testing.toml: memory stubs)
-// or "production" (config/production.toml against the real PostgreSQL,
-// Redis and MongoDB wire-protocol servers, each test in its own database,
-// Redis key prefix and MongoDB database). The expectations are the same.
+// The services under test on one of the shipped configurations, chosen by
+// STRATA_SERVICES_CONFIG: "testing" (config/testing.toml: memory stubs),
+// "embedded" (config/embedded.toml: SQLite, file audit, in a temporary data
+// directory) or "production" (config/production.toml against the real
+// PostgreSQL, Redis and MongoDB wire-protocol servers, each test in its own
+// database, Redis key prefix and MongoDB database). The expectations are the same.
 
 #include <cstdlib>
 #include <filesystem>
@@ -63,6 +64,18 @@ class ServiceEnv {
       if (rotated) replace(text, "\nkey = { env = \"DB_ENCRYPTION_KEY\" }",
                            "\nkeys = [ { id = \"2026-11\", key = { env = \"STRATA_KEY_2026_11\" }, primary = true },\n"
                            "         { id = \"default\", key = { env = \"DB_ENCRYPTION_KEY\" } } ]");
+    } else if (which && std::string(which) == "embedded") {
+      // The CLI's built-in default, in this test's own data directory.
+      env.insert({{"STRATA_KEY", test_key_hex}, {"STRATA_KEY_2026_11", rotated_key_hex}});
+      text = read_text(std::string(STRATA_SOURCE_DIR) + "/config/embedded.toml");
+      if (rotated) {
+        auto cipher = text.find("[cipher]");
+        REQUIRE(cipher != std::string::npos);
+        text = text.substr(0, cipher) +
+               "[cipher]\nplugin = \"aes_gcm\"\n"
+               "keys = [ { id = \"2026-11\", key = { env = \"STRATA_KEY_2026_11\" }, primary = true },\n"
+               "         { id = \"default\", key = { env = \"STRATA_KEY\" } } ]\n";
+      }
     } else {
       text = read_text(std::string(STRATA_SOURCE_DIR) + "/config/testing.toml");
       // testing.toml's ring already has two keys; "unrotated" makes the older one primary.

@@ -1,0 +1,241 @@
+// Backup and restore on the configuration STRATA_SERVICES_CONFIG names: a
+// populated host is backed up, a second host on empty backends restores it,
+// and every record is compared field by field.
+
+#include <catch2/catch.hpp>
+#include <cryptopp/sha.h>
+
+#include <fstream>
+#include <set>
+
+#include "service_env.hpp"
+#include "strata/services/backup.hpp"
+
+using namespace std::chrono_literals;
+using namespace strata;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Everything a backup must carry, read back through the roles.
+struct State {
+  std::vector<sdk::User> users;
+  std::vector<sdk::Message> messages;
+  std::vector<sdk::KeyRecord> keys;
+  std::vector<sdk::AuditEvent> events;
+  std::vector<sdk::Metric> metrics;
+  std::map<std::string, std::string> cache;   // explicit test keys only
+  std::map<std::string, sdk::KeyTtl> ttls;
+};
+
+const std::vector<std::string> cache_keys = {"greeting", std::string("bin\0ary\n", 8), "no-expiry"};
+
+State read_state(test::ServiceEnv& env, const std::vector<sdk::Uuid>& user_ids) {
+  State s;
+  auto storage = env.host().storage();
+  for (const auto& id : user_ids) {
+    s.users.push_back(storage->get_user(id).value());
+    auto keys = storage->keys_for_user(id).value();
+    s.keys.insert(s.keys.end(), keys.begin(), keys.end());
+  }
+  // Every message, deleted and expired included: the rotation listing walks them all.
+  sdk::PageRequest page{1000, std::nullopt};
+  s.messages = storage->messages_not_under_key("no such key", page).value().items;
+  sdk::AuditQuery all;
+  all.limit = 100000;
+  s.events = env.host().audit()->query(all).value();
+  sdk::MetricQuery metrics;
+  metrics.limit = 100000;
+  s.metrics = env.host().audit()->query_metrics(metrics).value();
+  auto cache = env.host().cache("default");
+  for (const auto& key : cache_keys) {
+    auto value = cache->get(key).value();
+    if (value) s.cache[key] = sdk::to_string(*value);
+    s.ttls[key] = cache->ttl(key).value();
+  }
+  return s;
+}
+
+struct Populated {
+  std::vector<sdk::Uuid> users;
+  std::string session_token;
+};
+
+Populated populate(test::ServiceEnv& env) {
+  Populated p;
+  auto alice = env.user("alice"), bob = env.user("bob");
+  p.users = {alice.id, bob.id};
+  REQUIRE(env.services().keys().rotate(alice.id, Origin{}));
+  REQUIRE(env.services().keys().rotate(bob.id, Origin{}));
+  REQUIRE(env.services().keys().rotate(bob.id, Origin{}));  // one inactive key
+  REQUIRE(env.messages().send({alice.id, bob.id, "first", std::nullopt}, Origin{}));
+  auto second = env.messages().send({bob.id, alice.id, "second, with a TTL", 1h}, Origin{}).value();
+  auto third = env.messages().send({alice.id, bob.id, "third, deleted", std::nullopt}, Origin{}).value();
+  REQUIRE(env.messages().read(second.id, alice.id, Origin{}));
+  REQUIRE(env.messages().remove(third.id, bob.id, Origin{}));
+  p.session_token = env.services().sessions().create(alice.id, Origin{}).value().token;
+  auto cache = env.host().cache("default");
+  REQUIRE(cache->set(cache_keys[0], sdk::as_bytes("hello"), 300s));
+  REQUIRE(cache->set(cache_keys[1], sdk::as_bytes(std::string("\0\xff", 2)), 120s));
+  REQUIRE(cache->set(cache_keys[2], sdk::as_bytes("forever"), sdk::Ttl(0) + std::chrono::hours(24 * 365)));
+  env.services().audit().flush();
+  REQUIRE(env.services().maintenance().flush_metrics());
+  return p;
+}
+
+void compare(const State& a, const State& b) {
+  CHECK(a.users == b.users);
+  auto by_id = [](auto v) {
+    std::sort(v.begin(), v.end(), [](const auto& x, const auto& y) { return x.id < y.id; });
+    return v;
+  };
+  CHECK(by_id(a.messages) == by_id(b.messages));
+  CHECK(by_id(a.keys) == by_id(b.keys));
+  CHECK(a.events == b.events);
+  CHECK(a.metrics.size() == b.metrics.size());
+  auto metric_key = [](const sdk::Metric& m) { return std::tuple(m.timestamp, m.name, m.labels, m.value); };
+  std::multiset<std::tuple<sdk::Timestamp, std::string, std::map<std::string, std::string>, double>> ma, mb;
+  for (const auto& m : a.metrics) ma.insert(metric_key(m));
+  for (const auto& m : b.metrics) mb.insert(metric_key(m));
+  CHECK(ma == mb);
+  CHECK(a.cache == b.cache);
+  for (const auto& [key, ttl] : a.ttls) {
+    INFO("cache key " << key);
+    REQUIRE(b.ttls.at(key).exists == ttl.exists);
+    if (ttl.remaining) {
+      REQUIRE(b.ttls.at(key).remaining);
+      CHECK(std::chrono::abs(*b.ttls.at(key).remaining - *ttl.remaining) < 1s);  // TTLs within a second
+    }
+  }
+}
+
+fs::path only_backup_in(const fs::path& dir) {
+  std::vector<fs::path> found;
+  for (const auto& entry : fs::directory_iterator(dir)) found.push_back(entry.path());
+  REQUIRE(found.size() == 1);
+  return found[0];
+}
+
+}  // namespace
+
+TEST_CASE("backup: a round trip into empty backends loses nothing", "[backup]") {
+  bool encrypt = GENERATE(false, true);
+  INFO((encrypt ? "encrypted" : "plain"));
+  test::ServiceEnv source;
+  auto populated = populate(source);
+  auto before = read_state(source, populated.users);
+  REQUIRE(before.messages.size() == 3);
+  REQUIRE(before.keys.size() == 3);
+  REQUIRE_FALSE(before.events.empty());
+  REQUIRE_FALSE(before.metrics.empty());
+
+  fs::path out = source.dir() / "backups";
+  fs::create_directories(out);
+  auto made = backup(source.host(), BackupOptions{out, encrypt});
+  INFO((made ? std::string() : made.error().describe()));
+  REQUIRE(made);
+  CHECK(fs::exists(made->dir / "manifest.json"));
+  CHECK(fs::path(made->dir).filename().string().starts_with("strata-backup-"));
+  REQUIRE(verify_backup(made->dir));
+  auto manifest = nlohmann::json::parse(test::read_text(made->dir / "manifest.json"));
+  CHECK(manifest.at("encrypted") == encrypt);
+  CHECK(manifest.at("strata_version") == STRATA_SDK_VERSION);
+  CHECK(manifest.at("instances").size() == 4);  // storage, two caches, audit
+  for (const auto& instance : manifest.at("instances"))
+    for (const auto& file : instance.at("files")) CHECK(file.at("sha256").get<std::string>().size() == 64);
+  if (encrypt) {
+    // No plaintext of the data in any file.
+    for (const auto& entry : fs::recursive_directory_iterator(made->dir))
+      if (entry.is_regular_file() && entry.path().filename() != "manifest.json")
+        CHECK(test::read_text(entry.path()).find("alice@example.org") == std::string::npos);
+  }
+
+  test::ServiceEnv target;  // empty backends of the same kind
+  auto restored = restore(target.host(), made->dir, false);
+  INFO((restored ? std::string() : restored.error().describe()));
+  REQUIRE(restored);
+  CHECK(restored->restored.size() == 4);
+  auto after = read_state(target, populated.users);
+  compare(before, after);
+  // What the services see: the session, the inbox, a login.
+  CHECK(target.services().sessions().get(populated.session_token)->user_id == populated.users[0]);
+  auto inbox = target.messages().inbox(populated.users[1], sdk::PageRequest{}, Origin{});
+  REQUIRE(inbox);
+  REQUIRE(inbox->items.size() == 1);
+  CHECK(inbox->items[0].text.value() == "first");
+  CHECK(target.users().authenticate("alice", "alice-password", Origin{}));
+
+  // A second restore into what now holds data needs --force.
+  auto again = restore(target.host(), made->dir, false);
+  REQUIRE_FALSE(again);
+  CHECK(again.error().code == sdk::ErrorCode::already_exists);
+  CHECK(again.error().message.find("--force") != std::string::npos);
+  REQUIRE(restore(target.host(), made->dir, true));
+  compare(before, read_state(target, populated.users));
+}
+
+TEST_CASE("backup: a damaged, incomplete or edited backup is refused before anything is written", "[backup]") {
+  test::ServiceEnv source;
+  auto populated = populate(source);
+  fs::path out = source.dir() / "backups";
+  fs::create_directories(out);
+  auto made = backup(source.host(), BackupOptions{out, false});
+  REQUIRE(made);
+  fs::path storage_file = made->dir / "storage" / made->instances.at(0).files.at(0);
+
+  auto copy = [&](const std::string& name) {
+    fs::path to = source.dir() / name;
+    fs::copy(made->dir, to, fs::copy_options::recursive);
+    return to;
+  };
+  test::ServiceEnv target;
+  auto refused = [&](const fs::path& dir, const std::string& why) {
+    INFO(why);
+    auto checked = verify_backup(dir);
+    REQUIRE_FALSE(checked);
+    CHECK(checked.error().message.find(why) != std::string::npos);
+    auto r = restore(target.host(), dir, true);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find(why) != std::string::npos);
+    CHECK_FALSE(target.host().storage()->has_data().value());  // nothing was written
+  };
+
+  fs::path flipped = copy("flipped");
+  {
+    std::fstream f(flipped / "storage" / storage_file.filename(), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(10);
+    char c = 0;
+    f.get(c);
+    f.seekp(10);
+    f.put(static_cast<char>(c ^ 0x20));
+  }
+  refused(flipped, "damaged");
+
+  fs::path missing = copy("missing");
+  fs::remove(missing / "storage" / storage_file.filename());
+  refused(missing, "missing");
+
+  fs::path edited = copy("edited");
+  {
+    auto manifest = nlohmann::json::parse(test::read_text(edited / "manifest.json"));
+    manifest["instances"][0]["counts"]["users"] = 1000;
+    std::ofstream(edited / "manifest.json") << manifest.dump(2);
+  }
+  refused(edited, "edited");
+
+  fs::path escaping = copy("escaping");
+  {
+    auto manifest = nlohmann::json::parse(test::read_text(escaping / "manifest.json"));
+    // A forger who also recomputes the checksum still cannot point outside the backup.
+    manifest["instances"][0]["files"][0]["path"] = "../../etc/passwd";
+    manifest["manifest_sha256"] = "";
+    std::string canonical = manifest.dump();
+    CryptoPP::SHA256 sha;
+    sdk::Bytes digest(CryptoPP::SHA256::DIGESTSIZE);
+    sha.CalculateDigest(digest.data(), reinterpret_cast<const CryptoPP::byte*>(canonical.data()), canonical.size());
+    manifest["manifest_sha256"] = sdk::to_hex(digest);
+    std::ofstream(escaping / "manifest.json") << manifest.dump(2);
+  }
+  refused(escaping, "bad file name");
+  (void)populated;
+}
