@@ -257,3 +257,55 @@ TEST_CASE("postgres: config/production.toml's storage, migrated and checked with
   REQUIRE((*host)->storage()->migrate(latest_version));
   CHECK((*host)->storage()->health());
 }
+
+TEST_CASE("postgres: pg_dump and pg_restore take a hostile database name, password and path literally", "[postgres][backup]") {
+  const std::string name = "strata test ';$(touch pwned)\" " + sdk::Uuid::generate().str().substr(0, 8);
+  std::string quoted = "\"";
+  for (char c : name) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  quoted += "\"";
+  test::admin_sql("CREATE DATABASE " + quoted);
+  auto dir = std::filesystem::temp_directory_path() / ("strata pg 'backup' $(touch pwned); " + sdk::Uuid::generate().str());
+  std::filesystem::create_directories(dir);
+  {
+    HostOptions options;
+    // The seed's variables; trust auth ignores the password, but it still travels (in PGPASSWORD).
+    options.env = test::fake_env({{"DB_NAME", name}, {"DB_HOST", "127.0.0.1"}, {"DB_USER", "postgres"},
+                                  {"DB_PASSWORD", "p@ss 'w\"ord; $(touch pwned)"}});
+    auto host = test::open_host("[storage]\nplugin = \"postgres\"\n", options);
+    auto storage = host->storage();
+    REQUIRE(storage->migrate(latest_version));
+    auto user = make_user("hostile", sdk::testing::now_ms());
+    REQUIRE(storage->create_user(user));
+    auto backup = storage->backup(dir);
+    INFO((backup ? std::string() : backup.error().describe()));
+    REQUIRE(backup);
+    CHECK(backup->files == std::vector<std::string>{"postgres.dump"});
+    CHECK(backup->counts.at("users") == 1);
+    CHECK(backup->schema_version == std::to_string(latest_version));
+    REQUIRE(storage->delete_user(user.id));
+    CHECK_FALSE(storage->has_data().value());
+    auto restored = storage->restore(dir);
+    INFO((restored ? std::string() : restored.error().describe()));
+    REQUIRE(restored);
+    CHECK(restored->counts.at("users") == 1);
+    CHECK(storage->get_user(user.id).value() == user);
+    CHECK(storage->has_data().value());
+  }
+  CHECK_FALSE(std::filesystem::exists("pwned"));
+  CHECK_FALSE(std::filesystem::exists(dir / "pwned"));
+  test::admin_sql("DROP DATABASE " + quoted + " WITH (FORCE)");
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("postgres: a missing pg_dump is a clear error", "[postgres][backup]") {
+  test::TempDatabase db;
+  auto host = test::open_host(db.storage_table("backup.pg_dump = \"/nonexistent/pg_dump\"\n"));
+  REQUIRE(host->storage()->migrate(latest_version));
+  auto dir = std::filesystem::temp_directory_path() / ("strata-pg-" + sdk::Uuid::generate().str());
+  std::filesystem::create_directories(dir);
+  auto backup = host->storage()->backup(dir);
+  REQUIRE_FALSE(backup);
+  CHECK(backup.error().code == sdk::ErrorCode::unavailable);
+  CHECK(backup.error().message.find("'/nonexistent/pg_dump' was not found") != std::string::npos);
+  std::filesystem::remove_all(dir);
+}
