@@ -109,6 +109,7 @@ sdk::Result<std::vector<std::string>> JsonLines::copy_to(const std::filesystem::
 
 sdk::Result<void> JsonLines::replace_from(const std::filesystem::path& dir, const std::string& name) {
   std::error_code ec;
+  if (path_.has_parent_path()) std::filesystem::create_directories(path_.parent_path(), ec);
   for (int n = 0; n <= keep_; ++n) {
     std::filesystem::path target = n == 0 ? path_ : rotated(n);
     std::filesystem::path source = dir / (n == 0 ? name : name + "." + std::to_string(n));

@@ -1,4 +1,6 @@
 #pragma once
+
+#include <filesystem>
 // Test data builders shared by the conformance kits.
 
 #include <chrono>
@@ -70,5 +72,23 @@ inline KeyRecord make_key(const Uuid& user, Timestamp at) {
   k.created_at = at;
   return k;
 }
+
+/// A directory of its own under the system's temp directory, removed with the object.
+class ScratchDir {
+ public:
+  ScratchDir() : path_(std::filesystem::temp_directory_path() / ("strata-kit-" + Uuid::generate().str())) {
+    std::filesystem::create_directories(path_);
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
 
 }  // namespace strata::sdk::testing
