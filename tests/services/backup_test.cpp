@@ -109,12 +109,19 @@ void compare(const State& a, const State& b) {
   }
 }
 
-fs::path only_backup_in(const fs::path& dir) {
-  std::vector<fs::path> found;
-  for (const auto& entry : fs::directory_iterator(dir)) found.push_back(entry.path());
-  REQUIRE(found.size() == 1);
-  return found[0];
+std::string sha256_hex(std::string_view data) {
+  CryptoPP::SHA256 sha;
+  sdk::Bytes digest(CryptoPP::SHA256::DIGESTSIZE);
+  sha.CalculateDigest(digest.data(), reinterpret_cast<const CryptoPP::byte*>(data.data()), data.size());
+  return sdk::to_hex(digest);
 }
+
+// What a forger who knows the format does after editing a manifest: recompute its checksum.
+void reseal(nlohmann::json& manifest) {
+  manifest["manifest_sha256"] = "";
+  manifest["manifest_sha256"] = sha256_hex(manifest.dump());
+}
+
 
 }  // namespace
 
@@ -228,14 +235,41 @@ TEST_CASE("backup: a damaged, incomplete or edited backup is refused before anyt
     auto manifest = nlohmann::json::parse(test::read_text(escaping / "manifest.json"));
     // A forger who also recomputes the checksum still cannot point outside the backup.
     manifest["instances"][0]["files"][0]["path"] = "../../etc/passwd";
-    manifest["manifest_sha256"] = "";
-    std::string canonical = manifest.dump();
-    CryptoPP::SHA256 sha;
-    sdk::Bytes digest(CryptoPP::SHA256::DIGESTSIZE);
-    sha.CalculateDigest(digest.data(), reinterpret_cast<const CryptoPP::byte*>(canonical.data()), canonical.size());
-    manifest["manifest_sha256"] = sdk::to_hex(digest);
+    reseal(manifest);
     std::ofstream(escaping / "manifest.json") << manifest.dump(2);
   }
   refused(escaping, "bad file name");
   (void)populated;
+}
+
+TEST_CASE("backup: a restore that fails midway says what was and was not restored", "[backup]") {
+  test::ServiceEnv source;
+  populate(source);
+  fs::path out = source.dir() / "backups";
+  fs::create_directories(out);
+  auto made = backup(source.host(), BackupOptions{out, false});
+  REQUIRE(made);
+  // A forger's backup: cache.session's file is garbage, and the manifest is made to match it.
+  auto manifest = nlohmann::json::parse(test::read_text(made->dir / "manifest.json"));
+  bool forged = false;
+  for (auto& instance : manifest["instances"]) {
+    if (instance["dir"] != "cache.session") continue;
+    std::string file = instance["files"][0]["path"];
+    std::ofstream(made->dir / "cache.session" / file, std::ios::trunc) << "garbage";
+    instance["files"][0]["sha256"] = sha256_hex("garbage");
+    instance["files"][0]["size"] = 7;
+    forged = true;
+  }
+  REQUIRE(forged);
+  reseal(manifest);
+  std::ofstream(made->dir / "manifest.json", std::ios::trunc) << manifest.dump(2);
+  REQUIRE(verify_backup(made->dir));  // consistent, as far as checksums can tell
+
+  test::ServiceEnv target;
+  auto r = restore(target.host(), made->dir, false);
+  REQUIRE_FALSE(r);
+  INFO(r.error().message);
+  CHECK(r.error().message.find("restoring cache.session failed") != std::string::npos);
+  CHECK(r.error().message.find("Restored: storage cache.default.") != std::string::npos);
+  CHECK(r.error().message.find("Not attempted: audit.") != std::string::npos);
 }
