@@ -57,7 +57,8 @@ void add_view(toml::table& out, const sdk::ConfigView& view, const std::set<std:
 
 }  // namespace
 
-std::string render_config(const HostConfig& config, const std::vector<ValidatedConfig>& validated) {
+std::string render_config(const HostConfig& config, const std::vector<ValidatedConfig>& validated,
+                          const std::vector<std::pair<std::string, sdk::ConfigView>>& host_tables) {
   toml::table root;
   if (!config.plugin_path.empty()) {
     toml::array dirs;
@@ -74,6 +75,10 @@ std::string render_config(const HostConfig& config, const std::vector<ValidatedC
     } else {
       root.insert(std::string(sdk::to_string(role.role)), std::move(table));
     }
+  }
+  for (const auto& [name, view] : host_tables) {
+    if (!root.contains(name)) root.insert(name, toml::table{});
+    if (auto* table = root[name].as_table()) add_view(*table, view, {}, "");
   }
   std::ostringstream out;
   out << root << "\n";

@@ -211,7 +211,9 @@ std::vector<HealthReport> Host::check() const {
   return out;
 }
 
-std::string Host::effective_config() const { return render_config(state_->config, state_->validated); }
+std::string Host::effective_config() const {
+  return render_config(state_->config, state_->validated, state_->settings.tables);
+}
 
 const std::vector<std::filesystem::path>& Host::plugin_search_path() const {
   return state_->loader->search_dirs();

@@ -39,7 +39,8 @@ sdk::ConfigSchema schema_for(std::string_view table) {
 
 // Runs `read` with the view of one table, turning the view's range errors into results.
 template <class F>
-sdk::Result<void> read_table(const HostConfig& config, const EnvLookup& env, std::string_view name, F read) {
+sdk::Result<void> read_table(const HostConfig& config, const EnvLookup& env, std::string_view name, F read,
+                             std::vector<std::pair<std::string, sdk::ConfigView>>& tables) {
   ConfigNode empty;
   empty.value = ConfigNode::Entries{};
   const ConfigNode* node = &empty;
@@ -53,6 +54,7 @@ sdk::Result<void> read_table(const HostConfig& config, const EnvLookup& env, std
   } catch (const sdk::Error& e) {
     return sdk::fail(ErrorCode::invalid_argument, config.source + ": " + label + " " + e.message);
   }
+  tables.emplace_back(std::string(name), validated->view);
   return {};
 }
 
@@ -88,29 +90,37 @@ sdk::Result<ServiceSettings> read_service_settings(const HostConfig& config, con
     auto spool = v.find<std::string>("spool_path");
     std::filesystem::path path = spool ? std::filesystem::path(*spool) : default_data_dir(env) / "audit-spool.jsonl";
     s.audit.spool_path = path.is_absolute() ? path : config.base_dir / path;
-  });
+  }, s.tables);
   if (!audit) return sdk::fail(audit.error());
+  // Shown with its computed default; and only where an [audit] table exists to hold it.
+  auto& audit_view = s.tables.back().second;
+  auto entries = audit_view.entries();
+  if (!audit_view.contains("spool_path")) entries.emplace_back("spool_path", s.audit.spool_path.string());
+  audit_view = sdk::ConfigView(std::move(entries), "[audit]");
+  bool has_audit = false;
+  for (const auto& role : config.roles) has_audit = has_audit || role.role == sdk::Role::audit;
+  if (!has_audit) s.tables.pop_back();
   auto users = read_table(config, env, "users", [&](const sdk::ConfigView& v) {
     s.users.scrypt.log2_n = static_cast<int>(v.get_in_range("scrypt_log2_n", 10, 22));
     s.users.scrypt.r = static_cast<int>(v.get_in_range("scrypt_r", 1, 32));
     s.users.scrypt.p = static_cast<int>(v.get_in_range("scrypt_p", 1, 16));
     s.users.cache_ttl = std::chrono::seconds(v.get_in_range("cache_ttl_s", 1, 86400 * 30));
     s.users.min_password_length = static_cast<std::size_t>(v.get_in_range("min_password_length", 1, 1024));
-  });
+  }, s.tables);
   if (!users) return sdk::fail(users.error());
   auto sessions = read_table(config, env, "sessions", [&](const sdk::ConfigView& v) {
     s.sessions.ttl = std::chrono::seconds(v.get_in_range("ttl_s", 1, 86400 * 365));
-  });
+  }, s.tables);
   if (!sessions) return sdk::fail(sessions.error());
   auto keys = read_table(config, env, "keys", [&](const sdk::ConfigView& v) {
     auto days = v.get_in_range("lifetime_days", 0, 36500);
     if (days > 0) s.keys.lifetime = std::chrono::hours(24 * days);
-  });
+  }, s.tables);
   if (!keys) return sdk::fail(keys.error());
   auto maintenance = read_table(config, env, "maintenance", [&](const sdk::ConfigView& v) {
     s.maintenance.purge_interval = std::chrono::seconds(v.get_in_range("purge_interval_s", 0, 86400 * 30));
     s.maintenance.metrics_interval = std::chrono::seconds(v.get_in_range("metrics_interval_s", 0, 86400));
-  });
+  }, s.tables);
   if (!maintenance) return sdk::fail(maintenance.error());
   return s;
 }

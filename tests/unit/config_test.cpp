@@ -126,3 +126,21 @@ TEST_CASE("config: the services' tables are validated like the plugins'", "[conf
   // The pipeline's keys are the host's: the memory plugin never saw them.
   CHECK(host->audit());
 }
+
+TEST_CASE("config: the effective config shows the services' tables and opens again as it is", "[config]") {
+  auto host = open_host("[audit]\nplugin = \"memory\"\non_failure = \"block\"\nspool_path = \"/var/lib/strata/spool\"\n"
+                        "[users]\nscrypt_log2_n = 12\n");
+  std::string rendered = host->effective_config();
+  INFO(rendered);
+  CHECK(rendered.find("on_failure = 'block'") != std::string::npos);
+  CHECK(rendered.find("[users]") != std::string::npos);
+  CHECK(rendered.find("scrypt_log2_n = 12") != std::string::npos);
+  CHECK(rendered.find("[maintenance]") != std::string::npos);  // defaults shown
+  auto again = open_host(rendered);
+  CHECK(again->settings().audit.on_failure == AuditFailurePolicy::block);
+  CHECK(again->settings().audit.spool_path == "/var/lib/strata/spool");
+  CHECK(again->settings().users.scrypt.log2_n == 12);
+  CHECK(again->effective_config() == rendered);
+  // Without an [audit], its pipeline keys are not shown (they would need a plugin to stand in).
+  CHECK(open_host("[storage]\nplugin = \"memory\"\n")->effective_config().find("on_failure") == std::string::npos);
+}

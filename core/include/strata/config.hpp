@@ -111,7 +111,10 @@ sdk::Result<ValidatedConfig> validate_table(const ConfigNode& table, const sdk::
 
 /// Renders the effective configuration as TOML: `validated[i]` holds the
 /// values of `config.roles[i]`; secrets are shown as "<redacted>".
-std::string render_config(const HostConfig& config, const std::vector<ValidatedConfig>& validated);
+/// `host_tables` (table name, values) are rendered too; one named like a role
+/// table ("audit") merges into it.
+std::string render_config(const HostConfig& config, const std::vector<ValidatedConfig>& validated,
+                          const std::vector<std::pair<std::string, sdk::ConfigView>>& host_tables = {});
 
 /// Replaces ${VAR}, ${VAR:-default} (the default may nest) and $$ in `text`.
 /// An unset variable without a default is an error naming it.

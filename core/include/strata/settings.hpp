@@ -71,6 +71,9 @@ struct ServiceSettings {
   SessionSettings sessions;
   KeySettings keys;
   MaintenanceSettings maintenance;
+  /// The validated tables with defaults filled, by name, for `strata config`
+  /// ("audit" only when the config has an [audit]: its pipeline keys).
+  std::vector<std::pair<std::string, sdk::ConfigView>> tables;
 };
 
 /// Reads and validates the service tables of `config`. The spool path
