@@ -86,7 +86,7 @@ TEST_CASE("security: a wrong password is refused and audited with its reason, th
   CHECK(reasons == std::set<std::string>{"wrong_password", "unknown_user"});
   CHECK(logins.back().ip == "198.51.100.7");
 
-  env.services().audit().flush();
+  env.settle_audit();
   sdk::AuditQuery all;
   all.limit = 10000;
   auto every = env.host().audit()->query(all).value();

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <memory>
 #include <sstream>
+#include <thread>
 
 #include "backends.hpp"
 #include "mongo_db.hpp"
@@ -118,9 +119,19 @@ class ServiceEnv {
     return *u;
   }
 
-  /// Every audit event with `action`, after the queue is flushed.
-  std::vector<sdk::AuditEvent> events(const std::string& action) {
+  /// Waits until every event recorded so far is in the sink: flushed, and
+  /// nothing left in the spool (a sink that stumbled under load is replayed).
+  void settle_audit() {
     services_->audit().flush();
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (services_->audit().spooled() > 0 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    REQUIRE(services_->audit().spooled() == 0);
+  }
+
+  /// Every audit event with `action`, once settled.
+  std::vector<sdk::AuditEvent> events(const std::string& action) {
+    settle_audit();
     sdk::AuditQuery q;
     q.action = action;
     q.limit = 10000;
