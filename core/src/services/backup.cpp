@@ -2,14 +2,10 @@
 
 #include "strata/services/backup.hpp"
 
-#include <cryptopp/filters.h>
-#include <cryptopp/files.h>
-#include <cryptopp/hex.h>
-#include <cryptopp/sha.h>
-
 #include <fstream>
 #include <sstream>
 
+#include "encoding.hpp"
 #include "strata/services/keys.hpp"
 #include "strata/sdk/version.hpp"
 
@@ -23,12 +19,7 @@ namespace fs = std::filesystem;
 constexpr const char* manifest_name = "manifest.json";
 constexpr const char* format_name = "strata-backup/1";
 
-std::string sha256_hex(sdk::BytesView data) {
-  CryptoPP::SHA256 sha;
-  sdk::Bytes digest(CryptoPP::SHA256::DIGESTSIZE);
-  sha.CalculateDigest(digest.data(), data.data(), data.size());
-  return sdk::to_hex(digest);
-}
+using detail::sha256_hex;
 
 sdk::Result<sdk::Bytes> read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);

@@ -3,7 +3,6 @@
 #include "strata/services/sessions.hpp"
 
 #include <cryptopp/osrng.h>
-#include <cryptopp/sha.h>
 
 #include "encoding.hpp"
 
@@ -15,12 +14,7 @@ using sdk::fail;
 
 constexpr std::size_t token_bytes = 32;  // 256 bits
 
-std::string token_key(std::string_view token) {
-  CryptoPP::SHA256 sha;
-  sdk::Bytes digest(CryptoPP::SHA256::DIGESTSIZE);
-  sha.CalculateDigest(digest.data(), reinterpret_cast<const CryptoPP::byte*>(token.data()), token.size());
-  return "token:" + sdk::to_hex(digest);
-}
+std::string token_key(std::string_view token) { return "token:" + detail::sha256_hex(sdk::as_bytes(token)); }
 
 std::string revoked_key(const sdk::Uuid& user) { return "revoked-before:" + user.str(); }
 
