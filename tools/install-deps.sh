@@ -11,12 +11,15 @@ build_packages=(
   libboost-filesystem-dev libtomlplusplus-dev libcrypto++-dev libcli11-dev libfmt-dev
   nlohmann-json3-dev libhiredis-dev libpq-dev libmongoc-dev libsqlite3-dev
 )
+# The suite's servers run as throwaway instances (tools/services.sh): these
+# packages only provide the binaries; pg_cron is preloaded into that instance.
 test_packages=(
   catch2 libbenchmark-dev libssl-dev
-  redis-server redis-tools postgresql postgresql-client
+  redis-server redis-tools postgresql postgresql-client postgresql-15-cron
 )
 
-case "${1:-build}" in
+set -- "${1:-build}"
+case "$1" in
   build) wanted=("${build_packages[@]}") ;;
   test) wanted=("${build_packages[@]}" "${test_packages[@]}") ;;
   *) echo "usage: $0 build|test" >&2; exit 2 ;;
@@ -26,6 +29,9 @@ missing=()
 for package in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
+# The interop test runs the seed's Node.js clients; any Node.js >= 18 will do,
+# so Debian's is installed only when the machine has none.
+if [[ $1 == test ]] && ! command -v node >/dev/null; then missing+=(nodejs npm); fi
 [[ ${#missing[@]} -eq 0 ]] && exit 0
 
 sudo=()

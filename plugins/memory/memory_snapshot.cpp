@@ -46,13 +46,12 @@ sdk::Result<json> read_snapshot(const std::filesystem::path& dir) {
 
 json to_json(const sdk::User& u) {
   return {{"id", u.id.str()},         {"username", u.username},   {"email", u.email},
-          {"password_hash", u.password_hash}, {"public_key", u.public_key ? json(*u.public_key) : json()},
+          {"password_hash", u.password_hash},
           {"created_at", u.created_at.micros()}, {"updated_at", u.updated_at.micros()},
           {"last_login", optional_time(u.last_login)}, {"is_active", u.is_active}};
 }
 sdk::User user_from(const json& j) {
   return sdk::User{uuid(j.at("id")), j.at("username"), j.at("email"), j.at("password_hash"),
-                   j.at("public_key").is_null() ? std::nullopt : std::optional<std::string>(j.at("public_key")),
                    time(j.at("created_at")), time(j.at("updated_at")), optional_time(j.at("last_login")),
                    j.at("is_active")};
 }
@@ -60,23 +59,32 @@ sdk::User user_from(const json& j) {
 json to_json(const sdk::Message& m) {
   return {{"id", m.id.str()}, {"sender_id", m.sender_id.str()}, {"recipient_id", m.recipient_id.str()},
           {"encrypted_content", sdk::to_hex(m.encrypted_content)}, {"iv", sdk::to_hex(m.iv)}, {"key_id", m.key_id},
-          {"created_at", m.created_at.micros()}, {"read_at", optional_time(m.read_at)}, {"is_deleted", m.is_deleted},
-          {"expires_at", optional_time(m.expires_at)}};
+          {"created_at", m.created_at.micros()}, {"is_read", m.is_read}, {"read_at", optional_time(m.read_at)},
+          {"is_deleted", m.is_deleted}, {"expires_at", optional_time(m.expires_at)}};
 }
 sdk::Message message_from(const json& j) {
-  return sdk::Message{uuid(j.at("id")),          uuid(j.at("sender_id")),           uuid(j.at("recipient_id")),
-                      bytes(j.at("encrypted_content")), bytes(j.at("iv")),          j.at("key_id"),
-                      time(j.at("created_at")),  optional_time(j.at("read_at")),    j.at("is_deleted"),
-                      optional_time(j.at("expires_at"))};
+  sdk::Message m;
+  m.id = uuid(j.at("id"));
+  m.sender_id = uuid(j.at("sender_id"));
+  m.recipient_id = uuid(j.at("recipient_id"));
+  m.encrypted_content = bytes(j.at("encrypted_content"));
+  m.iv = bytes(j.at("iv"));
+  m.key_id = j.at("key_id");
+  m.created_at = time(j.at("created_at"));
+  m.is_read = j.at("is_read");
+  m.read_at = optional_time(j.at("read_at"));
+  m.is_deleted = j.at("is_deleted");
+  m.expires_at = optional_time(j.at("expires_at"));
+  return m;
 }
 
 json to_json(const sdk::KeyRecord& k) {
-  return {{"id", k.id.str()}, {"user_id", k.user_id.str()}, {"public_key", k.public_key},
+  return {{"id", k.id.str()}, {"user_id", k.user_id.str()}, {"public_key", sdk::to_hex(k.public_key)},
           {"private_key_encrypted", sdk::to_hex(k.private_key_encrypted)}, {"created_at", k.created_at.micros()},
           {"expires_at", optional_time(k.expires_at)}, {"is_active", k.is_active}};
 }
 sdk::KeyRecord key_from(const json& j) {
-  return sdk::KeyRecord{uuid(j.at("id")), uuid(j.at("user_id")), j.at("public_key"),
+  return sdk::KeyRecord{uuid(j.at("id")), uuid(j.at("user_id")), bytes(j.at("public_key")),
                         bytes(j.at("private_key_encrypted")), time(j.at("created_at")),
                         optional_time(j.at("expires_at")), j.at("is_active")};
 }

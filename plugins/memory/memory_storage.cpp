@@ -101,7 +101,6 @@ sdk::Result<void> MemoryStorage::update_user(const sdk::User& user) {
   stored.username = user.username;
   stored.email = user.email;
   stored.password_hash = user.password_hash;
-  stored.public_key = user.public_key;
   stored.is_active = user.is_active;
   stored.updated_at = user.updated_at;
   return {};
@@ -247,6 +246,7 @@ sdk::Result<void> MemoryStorage::mark_read(const Uuid& id, sdk::Timestamp at) {
   std::unique_lock lock(mutex_);
   auto it = messages_.find(id);
   if (it == messages_.end()) return no_such("message", id);
+  it->second.is_read = true;
   if (!it->second.read_at) it->second.read_at = at;
   return {};
 }

@@ -18,21 +18,32 @@ std::string trimmed(const char* text) {
 }
 
 // Text parameters go to libpq as C strings: a NUL would silently cut the
-// value short, so it is refused instead.
+// value short, so it is refused instead. Binary ones carry their length.
 sdk::Result<void> check_params(const std::vector<Param>& params) {
   for (std::size_t i = 0; i < params.size(); ++i)
-    if (params[i] && params[i]->find('\0') != std::string::npos)
+    if (params[i].value && !params[i].binary && params[i].value->find('\0') != std::string::npos)
       return fail(ErrorCode::invalid_argument,
                   "parameter " + std::to_string(i + 1) + " contains a NUL byte, which PostgreSQL text cannot hold");
   return {};
 }
 
+// The parallel arrays libpq takes: values, lengths (binary only) and formats.
 struct ParamArrays {
   std::vector<const char*> values;
+  std::vector<int> lengths;
+  std::vector<int> formats;
   explicit ParamArrays(const std::vector<Param>& params) {
-    for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+    for (const auto& p : params) {
+      values.push_back(p.value ? p.value->data() : nullptr);
+      lengths.push_back(p.value ? static_cast<int>(p.value->size()) : 0);
+      formats.push_back(p.binary ? 1 : 0);
+    }
   }
+  int size() const { return static_cast<int>(values.size()); }
 };
+
+constexpr int text_rows = 0;
+constexpr int binary_rows = 1;
 
 }  // namespace
 
@@ -127,8 +138,8 @@ sdk::Result<PgResult> Connection::run(const Statement& statement, const std::vec
     prepared_.insert(statement.name);
   }
   ParamArrays arrays(params);
-  return check(PQexecPrepared(conn_, statement.name, static_cast<int>(params.size()), arrays.values.data(), nullptr,
-                              nullptr, 0),
+  return check(PQexecPrepared(conn_, statement.name, arrays.size(), arrays.values.data(), arrays.lengths.data(),
+                              arrays.formats.data(), binary_rows),
                statement.name);
 }
 
@@ -139,8 +150,8 @@ sdk::Result<PgResult> Connection::exec(std::string_view sql) {
 sdk::Result<PgResult> Connection::exec(std::string_view sql, const std::vector<Param>& params) {
   if (auto ok = check_params(params); !ok) return sdk::fail(ok.error());
   ParamArrays arrays(params);
-  return check(PQexecParams(conn_, std::string(sql).c_str(), static_cast<int>(params.size()), nullptr,
-                            arrays.values.data(), nullptr, nullptr, 0),
+  return check(PQexecParams(conn_, std::string(sql).c_str(), arrays.size(), nullptr, arrays.values.data(),
+                            arrays.lengths.data(), arrays.formats.data(), text_rows),
                sql.substr(0, 40));
 }
 

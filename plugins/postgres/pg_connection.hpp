@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "pg_settings.hpp"
+#include "strata/sdk/bytes.hpp"
 #include "strata/sdk/error.hpp"
 
 namespace strata::postgres {
@@ -20,8 +21,24 @@ namespace strata::postgres {
 /// A result, freed with PQclear.
 using PgResult = std::unique_ptr<PGresult, decltype(&PQclear)>;
 
-/// One bound parameter: text, or NULL.
-using Param = std::optional<std::string>;
+/// One bound parameter: text, binary (a BYTEA value, sent as raw bytes in
+/// libpq's binary format, so no hex or escape round trip), or NULL.
+struct Param {
+  std::optional<std::string> value;  ///< NULL when absent
+  bool binary = false;
+
+  Param() = default;
+  Param(std::nullopt_t) {}
+  Param(std::string text) : value(std::move(text)) {}
+  Param(const char* text) : value(text) {}
+  Param(std::optional<std::string> text) : value(std::move(text)) {}
+  /// A BYTEA parameter.
+  static Param bytes(sdk::BytesView raw) {
+    Param p(std::string(raw.begin(), raw.end()));
+    p.binary = true;
+    return p;
+  }
+};
 
 /// A named statement prepared on first use on each connection.
 struct Statement {
@@ -35,11 +52,12 @@ class Connection {
   static sdk::Result<std::unique_ptr<Connection>> open(const Settings& settings);
   ~Connection();
 
-  /// Runs a prepared statement (prepared here the first time) with text parameters.
+  /// Runs a prepared statement (prepared here the first time); its rows come
+  /// back in libpq's binary format (read them with Row).
   sdk::Result<PgResult> run(const Statement& statement, const std::vector<Param>& params);
   /// Runs SQL without parameters (BEGIN, COMMIT, DDL).
   sdk::Result<PgResult> exec(std::string_view sql);
-  /// Runs SQL with text parameters, unprepared (rare statements).
+  /// Runs SQL with parameters, unprepared (rare statements); rows in text format.
   sdk::Result<PgResult> exec(std::string_view sql, const std::vector<Param>& params);
 
   /// Copies rows in PostgreSQL's binary COPY format; `copy_sql` is "COPY t (cols) FROM STDIN (FORMAT binary)".

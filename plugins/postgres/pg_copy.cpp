@@ -1,45 +1,32 @@
 #include "pg_copy.hpp"
 
-#include <cstdint>
+#include "pg_binary.hpp"
 
 namespace strata::postgres {
 namespace {
 
-// Microseconds between the Unix epoch and PostgreSQL's (2000-01-01).
-constexpr std::int64_t postgres_epoch_micros = 946'684'800LL * 1'000'000;
-
-void put32(std::string& out, std::uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
-}
-void put64(std::string& out, std::uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
-}
-void put16(std::string& out, std::uint16_t v) {
-  out.push_back(static_cast<char>(v >> 8));
-  out.push_back(static_cast<char>(v & 0xff));
-}
+using binary::put16;
+using binary::put32;
+using binary::put64;
 
 void field(std::string& out, std::string_view bytes) {
   put32(out, static_cast<std::uint32_t>(bytes.size()));
   out.append(bytes);
 }
+void field(std::string& out, sdk::BytesView bytes) {
+  field(out, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+}
 void null_field(std::string& out) { put32(out, 0xffffffffu); }
 
-void uuid(std::string& out, const sdk::Uuid& id) {
-  field(out, std::string_view(reinterpret_cast<const char*>(id.bytes().data()), 16));
-}
-void hex(std::string& out, sdk::BytesView bytes) {
-  static constexpr char digits[] = "0123456789abcdef";
-  put32(out, static_cast<std::uint32_t>(bytes.size() * 2));
-  for (auto b : bytes) {
-    out.push_back(digits[b >> 4]);
-    out.push_back(digits[b & 0x0f]);
-  }
+void uuid(std::string& out, const sdk::Uuid& id) { field(out, sdk::BytesView(id.bytes())); }
+void boolean(std::string& out, bool b) {
+  put32(out, 1);
+  out.push_back(b ? 1 : 0);
 }
 void timestamp(std::string& out, const std::optional<sdk::Timestamp>& t) {
   if (!t) return null_field(out);
   put32(out, 8);
-  put64(out, static_cast<std::uint64_t>(t->micros() - postgres_epoch_micros));
+  put64(out, binary::timestamp_value(*t));
 }
 
 }  // namespace
@@ -51,18 +38,18 @@ sdk::Result<std::string> encode_messages(std::span<const sdk::Message> messages)
   for (const auto& m : messages) {
     if (m.key_id.find('\0') != std::string::npos)
       return sdk::fail(sdk::ErrorCode::invalid_argument, "a key id contains a NUL byte");
-    put16(out, 10);
+    put16(out, 11);  // the columns of copy_messages_sql, in its order
     uuid(out, m.id);
     uuid(out, m.sender_id);
     uuid(out, m.recipient_id);
-    hex(out, m.encrypted_content);
-    hex(out, m.iv);
-    field(out, m.key_id);
+    field(out, m.encrypted_content);
+    field(out, m.iv);
     timestamp(out, m.created_at);
-    timestamp(out, m.read_at);
-    put32(out, 1);
-    out.push_back(m.is_deleted ? 1 : 0);
     timestamp(out, m.expires_at);
+    boolean(out, m.is_read);
+    boolean(out, m.is_deleted);
+    field(out, std::string_view(m.key_id));
+    timestamp(out, m.read_at);
   }
   put16(out, 0xffff);  // trailer
   return out;

@@ -10,8 +10,8 @@ namespace strata::postgres {
 
 /// The COPY statement matching encode_messages().
 inline constexpr const char* copy_messages_sql =
-    "COPY messages (id, sender_id, recipient_id, encrypted_content, iv, key_id, created_at, read_at, is_deleted, "
-    "expires_at) FROM STDIN (FORMAT binary)";
+    "COPY messages (id, sender_id, recipient_id, encrypted_content, iv, created_at, expires_at, is_read, is_deleted, "
+    "key_id, read_at) FROM STDIN (FORMAT binary)";
 
 /// Header, one tuple per message, trailer. Fails (invalid_argument) on a key
 /// id containing NUL, which PostgreSQL text cannot hold.

@@ -15,7 +15,7 @@ constexpr const char* lock_sql = "SELECT pg_advisory_xact_lock(73911492152371814
 constexpr const char* table_sql =
     "CREATE TABLE IF NOT EXISTS strata_schema_migrations ("
     " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-    " applied_at TIMESTAMP NOT NULL DEFAULT (now() AT TIME ZONE 'utc'))";
+    " applied_at TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now())";
 
 int latest() { return migrations().empty() ? 0 : migrations().back().version; }
 

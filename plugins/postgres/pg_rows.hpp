@@ -1,41 +1,57 @@
 #pragma once
-// Converting between SDK values and PostgreSQL text parameters and columns.
+// Converting between SDK values and PostgreSQL parameters and result rows.
+// Parameters: timestamps and booleans as text, BYTEA as binary (Param::bytes).
+// Rows of prepared statements come back in binary format (Connection::run).
 
 #include <libpq-fe.h>
 
+#include <cstring>
 #include <optional>
 #include <string>
 
+#include "pg_binary.hpp"
 #include "strata/sdk/sdk.hpp"
 
 namespace strata::postgres {
 
-/// Text form of a timestamp parameter ("2026-11-25T00:44:17.123456Z"; the
-/// zone is ignored by TIMESTAMP columns, which hold UTC).
+/// Text form of a timestamp parameter ("2026-11-25T00:44:17.123456Z"): UTC
+/// stated explicitly, so the session's TimeZone never shifts it.
 inline std::string text(sdk::Timestamp t) { return t.iso8601(); }
 inline std::optional<std::string> text(const std::optional<sdk::Timestamp>& t) {
   return t ? std::optional<std::string>(t->iso8601()) : std::nullopt;
 }
 inline std::string text(bool b) { return b ? "true" : "false"; }
 
-/// Typed access to one row of a text-format result.
+/// Typed access to one row of a binary-format result. The seed's columns are
+/// mostly nullable (rows its clients write may leave them NULL): NULL reads
+/// as the column's default (nil uuid, epoch, false unless stated).
 class Row {
  public:
   Row(const PGresult* result, int row) : result_(result), row_(row) {}
   bool null(int col) const { return PQgetisnull(result_, row_, col); }
-  std::string str(int col) const { return {PQgetvalue(result_, row_, col), static_cast<std::size_t>(PQgetlength(result_, row_, col))}; }
-  std::optional<std::string> optional_str(int col) const { return null(col) ? std::nullopt : std::optional(str(col)); }
-  bool boolean(int col) const { return !null(col) && PQgetvalue(result_, row_, col)[0] == 't'; }
-  sdk::Uuid uuid(int col) const { return sdk::Uuid::parse(str(col)).value_or(sdk::Uuid{}); }
-  sdk::Timestamp time(int col) const {
-    return null(col) ? sdk::Timestamp{} : sdk::Timestamp::parse(str(col)).value_or(sdk::Timestamp{});
+  std::string str(int col) const { return {data(col), size(col)}; }
+  bool boolean(int col, bool if_null = false) const { return null(col) ? if_null : data(col)[0] != 0; }
+  sdk::Uuid uuid(int col) const {
+    if (null(col) || size(col) != 16) return sdk::Uuid{};
+    std::array<std::uint8_t, 16> raw{};
+    std::memcpy(raw.data(), data(col), 16);
+    return sdk::Uuid(raw);
   }
+  sdk::Timestamp time(int col) const { return optional_time(col).value_or(sdk::Timestamp{}); }
   std::optional<sdk::Timestamp> optional_time(int col) const {
-    return null(col) ? std::nullopt : sdk::Timestamp::parse(str(col));
+    if (null(col) || size(col) != 8) return std::nullopt;
+    return binary::timestamp_from(binary::get64(data(col)));
   }
-  sdk::Bytes hex(int col) const { return sdk::from_hex(str(col)).value_or(sdk::Bytes{}); }
+  sdk::Bytes bytes(int col) const {
+    auto p = reinterpret_cast<const std::uint8_t*>(data(col));
+    return sdk::Bytes(p, p + size(col));
+  }
+  std::int64_t int8(int col) const { return null(col) ? 0 : static_cast<std::int64_t>(binary::get64(data(col))); }
 
  private:
+  const char* data(int col) const { return PQgetvalue(result_, row_, col); }
+  std::size_t size(int col) const { return static_cast<std::size_t>(PQgetlength(result_, row_, col)); }
+
   const PGresult* result_;
   int row_;
 };

@@ -13,24 +13,25 @@ using sdk::ErrorCode;
 using sdk::fail;
 using Params = std::vector<Param>;
 
-#define USER_COLUMNS "id, username, email, password_hash, public_key, created_at, updated_at, last_login, is_active"
+// The seed's columns first, then Strata's additions (messages.key_id, read_at).
+#define USER_COLUMNS "id, username, email, password_hash, created_at, updated_at, last_login, is_active"
 #define MESSAGE_COLUMNS \
-  "id, sender_id, recipient_id, encrypted_content, iv, key_id, created_at, read_at, is_deleted, expires_at"
+  "id, sender_id, recipient_id, encrypted_content, iv, created_at, expires_at, is_read, is_deleted, key_id, read_at"
 #define KEY_COLUMNS "id, user_id, public_key, private_key_encrypted, created_at, expires_at, is_active"
 // Pages: live rows strictly older than the cursor (created_at, id), newest first, one extra row
 // to learn whether a next page exists. The first page passes ('infinity', max uuid).
 #define PAGE_TAIL                                                                                        \
   " AND is_deleted = false AND (expires_at IS NULL OR expires_at > $3)"                                  \
-  " AND (created_at, id) < ($4::timestamp, $5::uuid) ORDER BY created_at DESC, id DESC LIMIT $6"
+  " AND (created_at, id) < ($4::timestamptz, $5::uuid) ORDER BY created_at DESC, id DESC LIMIT $6"
 
 const Statement insert_user{"strata_insert_user", "INSERT INTO users (" USER_COLUMNS
-                                                  ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"};
+                                                  ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"};
 const Statement user_by_id{"strata_user_by_id", "SELECT " USER_COLUMNS " FROM users WHERE id = $1"};
 const Statement user_by_name{"strata_user_by_name", "SELECT " USER_COLUMNS " FROM users WHERE username = $1"};
 const Statement user_by_email{"strata_user_by_email", "SELECT " USER_COLUMNS " FROM users WHERE email = $1"};
 const Statement update_user_sql{"strata_update_user",
-                                "UPDATE users SET username = $2, email = $3, password_hash = $4, public_key = $5,"
-                                " is_active = $6, updated_at = $7 WHERE id = $1"};
+                                "UPDATE users SET username = $2, email = $3, password_hash = $4,"
+                                " is_active = $5, updated_at = $6 WHERE id = $1"};
 const Statement record_login_sql{"strata_record_login", "UPDATE users SET last_login = $2 WHERE id = $1"};
 const Statement set_active_sql{"strata_set_active", "UPDATE users SET is_active = $2 WHERE id = $1"};
 const Statement delete_user_messages{"strata_delete_user_messages",
@@ -39,7 +40,7 @@ const Statement delete_user_keys{"strata_delete_user_keys", "DELETE FROM encrypt
 const Statement delete_user_sql{"strata_delete_user", "DELETE FROM users WHERE id = $1"};
 const Statement insert_message_sql{"strata_insert_message",
                                    "INSERT INTO messages (" MESSAGE_COLUMNS
-                                   ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"};
+                                   ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"};
 const Statement message_by_id{"strata_message_by_id", "SELECT " MESSAGE_COLUMNS " FROM messages WHERE id = $1"};
 // The inbox has one owner: its $2 is always NULL, so both page queries share PAGE_TAIL's numbering.
 const Statement inbox_sql{"strata_inbox", "SELECT " MESSAGE_COLUMNS
@@ -52,8 +53,8 @@ const Statement conversation_sql{"strata_conversation",
 // parameters; $2 (always NULL) and $3 (now) are only typed so PostgreSQL can prepare it.
 const Statement not_under_key_sql{"strata_not_under_key",
                                   "SELECT " MESSAGE_COLUMNS " FROM messages WHERE key_id IS DISTINCT FROM $1"
-                                  " AND $2::uuid IS NULL AND $3::timestamp IS NOT NULL"
-                                  " AND (created_at, id) < ($4::timestamp, $5::uuid)"
+                                  " AND $2::uuid IS NULL AND $3::timestamptz IS NOT NULL"
+                                  " AND (created_at, id) < ($4::timestamptz, $5::uuid)"
                                   " ORDER BY created_at DESC, id DESC LIMIT $6"};
 const Statement count_not_under_key_sql{"strata_count_not_under_key",
                                         "SELECT count(*) FROM messages WHERE key_id IS DISTINCT FROM $1"};
@@ -61,7 +62,7 @@ const Statement replace_content_sql{"strata_replace_content",
                                     "UPDATE messages SET encrypted_content = $3, iv = $4, key_id = $5"
                                     " WHERE id = $1 AND key_id IS NOT DISTINCT FROM $2"};
 const Statement message_exists_sql{"strata_message_exists", "SELECT 1 FROM messages WHERE id = $1"};
-const Statement mark_read_sql{"strata_mark_read", "UPDATE messages SET read_at = COALESCE(read_at, $2) WHERE id = $1"};
+const Statement mark_read_sql{"strata_mark_read", "UPDATE messages SET is_read = true, read_at = COALESCE(read_at, $2) WHERE id = $1"};
 const Statement soft_delete_sql{"strata_soft_delete", "UPDATE messages SET is_deleted = true WHERE id = $1"};
 const Statement purge_sql{"strata_purge_expired",
                           "DELETE FROM messages WHERE expires_at IS NOT NULL AND expires_at <= $1"};
@@ -73,24 +74,39 @@ const Statement keys_by_user{"strata_keys_by_user", "SELECT " KEY_COLUMNS
                                                     " ORDER BY created_at DESC, id DESC"};
 const Statement deactivate_key_sql{"strata_deactivate_key", "UPDATE encryption_keys SET is_active = false WHERE id = $1"};
 
+// Row readers, in the order of the *_COLUMNS lists. NULL booleans (possible
+// in the seed's columns) read as the seed's defaults.
 sdk::User user_from(const Row& r) {
-  return sdk::User{r.uuid(0), r.str(1),  r.str(2),           r.str(3),    r.optional_str(4),
-                   r.time(5), r.time(6), r.optional_time(7), r.boolean(8)};
+  return sdk::User{r.uuid(0), r.str(1), r.str(2), r.str(3), r.time(4), r.time(5), r.optional_time(6),
+                   r.boolean(7, true)};
 }
 
 sdk::Message message_from(const Row& r) {
-  return sdk::Message{r.uuid(0), r.uuid(1),          r.uuid(2),     r.hex(3), r.hex(4),
-                      r.str(5),  r.time(6),          r.optional_time(7), r.boolean(8), r.optional_time(9)};
+  sdk::Message m;
+  m.id = r.uuid(0);
+  m.sender_id = r.uuid(1);
+  m.recipient_id = r.uuid(2);
+  m.encrypted_content = r.bytes(3);
+  m.iv = r.bytes(4);
+  m.created_at = r.time(5);
+  m.expires_at = r.optional_time(6);
+  m.is_read = r.boolean(7);
+  m.is_deleted = r.boolean(8);
+  m.key_id = r.str(9);
+  m.read_at = r.optional_time(10);
+  return m;
 }
 
 sdk::KeyRecord key_from(const Row& r) {
-  return sdk::KeyRecord{r.uuid(0), r.uuid(1), r.str(2), r.hex(3), r.time(4), r.optional_time(5), r.boolean(6)};
+  return sdk::KeyRecord{r.uuid(0), r.uuid(1), r.bytes(2), r.bytes(3), r.time(4), r.optional_time(5),
+                        r.boolean(6, true)};
 }
 
 Params message_params(const sdk::Message& m) {
-  return {m.id.str(),   m.sender_id.str(), m.recipient_id.str(), sdk::to_hex(m.encrypted_content),
-          sdk::to_hex(m.iv), m.key_id,     text(m.created_at),   text(m.read_at),
-          text(m.is_deleted), text(m.expires_at)};
+  return {m.id.str(),          m.sender_id.str(),     m.recipient_id.str(),
+          Param::bytes(m.encrypted_content), Param::bytes(m.iv), text(m.created_at),
+          text(m.expires_at),  text(m.is_read),       text(m.is_deleted),
+          m.key_id,            text(m.read_at)};
 }
 
 std::uint64_t affected(const PgResult& result) {
@@ -126,7 +142,7 @@ sdk::Result<void> PostgresStorage::ensure_cleanup_job(Connection& c) {
                   "or the host's scheduler instead");
   }
   auto scheduled = c.exec("SELECT cron.schedule('strata_cleanup_old_messages', $1, 'SELECT cleanup_old_messages()')",
-                          {schedule});
+                          {Param(schedule)});
   if (!scheduled) return sdk::fail(scheduled.error());
   return {};
 }
@@ -155,7 +171,7 @@ sdk::Result<sdk::SchemaStatus> PostgresStorage::migrate(int target) {
 // ---- users ---------------------------------------------------------------
 
 sdk::Result<void> PostgresStorage::create_user(const sdk::User& u) {
-  Params params{u.id.str(),       u.username,          u.email,         u.password_hash, u.public_key,
+  Params params{u.id.str(),         u.username,         u.email,              u.password_hash,
                 text(u.created_at), text(u.updated_at), text(u.last_login), text(u.is_active)};
   return pool_.run<void>(Repeatable::no, [&](Connection& c) -> sdk::Result<void> {
     auto r = c.run(insert_user, params);
@@ -195,8 +211,7 @@ sdk::Result<void> PostgresStorage::update_one(const Statement& statement, Params
 
 sdk::Result<void> PostgresStorage::update_user(const sdk::User& u) {
   return update_one(update_user_sql,
-                    {u.id.str(), u.username, u.email, u.password_hash, u.public_key, text(u.is_active),
-                     text(u.updated_at)},
+                    {u.id.str(), u.username, u.email, u.password_hash, text(u.is_active), text(u.updated_at)},
                     "user", u.id);
 }
 sdk::Result<void> PostgresStorage::record_login(const sdk::Uuid& id, sdk::Timestamp at) {
@@ -308,14 +323,14 @@ sdk::Result<std::uint64_t> PostgresStorage::count_messages_not_under_key(std::st
   return pool_.run<std::uint64_t>(Repeatable::yes, [&](Connection& c) -> sdk::Result<std::uint64_t> {
     auto r = c.run(count_not_under_key_sql, {std::string(key_id)});
     if (!r) return sdk::fail(r.error());
-    return static_cast<std::uint64_t>(std::stoull(PQgetvalue(r->get(), 0, 0)));
+    return static_cast<std::uint64_t>(Row(r->get(), 0).int8(0));
   });
 }
 
 sdk::Result<bool> PostgresStorage::replace_message_content(const sdk::Uuid& id, std::string_view expected_key_id,
                                                            const sdk::Bytes& encrypted_content, const sdk::Bytes& iv,
                                                            std::string_view key_id) {
-  Params params{id.str(), std::string(expected_key_id), sdk::to_hex(encrypted_content), sdk::to_hex(iv),
+  Params params{id.str(), std::string(expected_key_id), Param::bytes(encrypted_content), Param::bytes(iv),
                 std::string(key_id)};
   return pool_.run<bool>(Repeatable::no, [&](Connection& c) -> sdk::Result<bool> {
     auto r = c.run(replace_content_sql, params);
@@ -331,8 +346,9 @@ sdk::Result<bool> PostgresStorage::replace_message_content(const sdk::Uuid& id, 
 // ---- key records ---------------------------------------------------------
 
 sdk::Result<void> PostgresStorage::insert_key(const sdk::KeyRecord& k) {
-  Params params{k.id.str(), k.user_id.str(), k.public_key, sdk::to_hex(k.private_key_encrypted),
-                text(k.created_at), text(k.expires_at), text(k.is_active)};
+  Params params{k.id.str(),           k.user_id.str(),     Param::bytes(k.public_key),
+                Param::bytes(k.private_key_encrypted), text(k.created_at), text(k.expires_at),
+                text(k.is_active)};
   return pool_.run<void>(Repeatable::no, [&](Connection& c) -> sdk::Result<void> {
     auto r = c.run(insert_key_sql, params);
     if (!r) return sdk::fail(r.error());

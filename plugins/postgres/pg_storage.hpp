@@ -53,7 +53,7 @@ class PostgresStorage : public sdk::Storage {
  private:
   sdk::Result<std::map<std::string, std::uint64_t>> table_counts();
   // Runs a statement that must touch exactly one row; `not_found` names `what` otherwise.
-  sdk::Result<void> update_one(const struct Statement& statement, std::vector<std::optional<std::string>> params,
+  sdk::Result<void> update_one(const Statement& statement, std::vector<Param> params,
                                std::string_view what, const sdk::Uuid& id);
   sdk::Result<sdk::User> one_user(const struct Statement& statement, const std::string& value, std::string what);
   sdk::Result<sdk::Page<sdk::Message>> page(const struct Statement& statement, std::string owner_a,

@@ -9,29 +9,29 @@ using sdk::ConfigType;
 using sdk::ErrorCode;
 using sdk::fail;
 
-#define USER_COLUMNS "id, username, email, password_hash, public_key, created_at, updated_at, last_login, is_active"
+// The same columns, in the same order, as the postgres plugin's.
+#define USER_COLUMNS "id, username, email, password_hash, created_at, updated_at, last_login, is_active"
 #define MESSAGE_COLUMNS \
-  "id, sender_id, recipient_id, encrypted_content, iv, key_id, created_at, read_at, is_deleted, expires_at"
+  "id, sender_id, recipient_id, encrypted_content, iv, created_at, expires_at, is_read, is_deleted, key_id, read_at"
 #define KEY_COLUMNS "id, user_id, public_key, private_key_encrypted, created_at, expires_at, is_active"
 // Live rows strictly older than the cursor, newest first, one extra to learn whether a next page exists.
 #define PAGE_TAIL \
   " AND is_deleted = 0 AND (expires_at IS NULL OR expires_at > ?3) AND (created_at, id) < (?4, ?5)" \
   " ORDER BY created_at DESC, id DESC LIMIT ?6"
 
-constexpr const char* insert_user_sql = "INSERT INTO users (" USER_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+constexpr const char* insert_user_sql = "INSERT INTO users (" USER_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 constexpr const char* user_by_id = "SELECT " USER_COLUMNS " FROM users WHERE id = ?1";
 constexpr const char* user_by_name = "SELECT " USER_COLUMNS " FROM users WHERE username = ?1";
 constexpr const char* user_by_email = "SELECT " USER_COLUMNS " FROM users WHERE email = ?1";
 constexpr const char* update_user_sql =
-    "UPDATE users SET username = ?2, email = ?3, password_hash = ?4, public_key = ?5, is_active = ?6, updated_at = ?7 "
-    "WHERE id = ?1";
+    "UPDATE users SET username = ?2, email = ?3, password_hash = ?4, is_active = ?5, updated_at = ?6 WHERE id = ?1";
 constexpr const char* record_login_sql = "UPDATE users SET last_login = ?2 WHERE id = ?1";
 constexpr const char* set_active_sql = "UPDATE users SET is_active = ?2 WHERE id = ?1";
 constexpr const char* delete_user_messages = "DELETE FROM messages WHERE sender_id = ?1 OR recipient_id = ?1";
 constexpr const char* delete_user_keys = "DELETE FROM encryption_keys WHERE user_id = ?1";
 constexpr const char* delete_user_sql = "DELETE FROM users WHERE id = ?1";
 constexpr const char* insert_message_sql =
-    "INSERT INTO messages (" MESSAGE_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+    "INSERT INTO messages (" MESSAGE_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
 constexpr const char* message_by_id = "SELECT " MESSAGE_COLUMNS " FROM messages WHERE id = ?1";
 // The inbox has one owner: its ?2 is always NULL, so both page queries share PAGE_TAIL's numbering.
 constexpr const char* inbox_sql =
@@ -46,7 +46,7 @@ constexpr const char* not_under_key_sql = "SELECT " MESSAGE_COLUMNS
 constexpr const char* count_not_under_key_sql = "SELECT count(*) FROM messages WHERE key_id <> ?1";
 constexpr const char* replace_content_sql =
     "UPDATE messages SET encrypted_content = ?3, iv = ?4, key_id = ?5 WHERE id = ?1 AND key_id = ?2";
-constexpr const char* mark_read_sql = "UPDATE messages SET read_at = COALESCE(read_at, ?2) WHERE id = ?1";
+constexpr const char* mark_read_sql = "UPDATE messages SET is_read = 1, read_at = COALESCE(read_at, ?2) WHERE id = ?1";
 constexpr const char* soft_delete_sql = "UPDATE messages SET is_deleted = 1 WHERE id = ?1";
 constexpr const char* purge_sql = "DELETE FROM messages WHERE expires_at IS NOT NULL AND expires_at <= ?1";
 constexpr const char* insert_key_sql = "INSERT INTO encryption_keys (" KEY_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
@@ -56,19 +56,29 @@ constexpr const char* keys_by_user =
 constexpr const char* deactivate_key_sql = "UPDATE encryption_keys SET is_active = 0 WHERE id = ?1";
 
 sdk::User user_from(const Row& r) {
-  return sdk::User{r.uuid(0), r.text(1), r.text(2), r.text(3), r.optional_text(4),
-                   r.time(5), r.time(6), r.optional_time(7), r.boolean(8)};
+  return sdk::User{r.uuid(0), r.text(1), r.text(2), r.text(3), r.time(4), r.time(5), r.optional_time(6), r.boolean(7)};
 }
 sdk::Message message_from(const Row& r) {
-  return sdk::Message{r.uuid(0), r.uuid(1), r.uuid(2), r.blob(3), r.blob(4),
-                      r.text(5), r.time(6), r.optional_time(7), r.boolean(8), r.optional_time(9)};
+  sdk::Message m;
+  m.id = r.uuid(0);
+  m.sender_id = r.uuid(1);
+  m.recipient_id = r.uuid(2);
+  m.encrypted_content = r.blob(3);
+  m.iv = r.blob(4);
+  m.created_at = r.time(5);
+  m.expires_at = r.optional_time(6);
+  m.is_read = r.boolean(7);
+  m.is_deleted = r.boolean(8);
+  m.key_id = r.text(9);
+  m.read_at = r.optional_time(10);
+  return m;
 }
 sdk::KeyRecord key_from(const Row& r) {
-  return sdk::KeyRecord{r.uuid(0), r.uuid(1), r.text(2), r.blob(3), r.time(4), r.optional_time(5), r.boolean(6)};
+  return sdk::KeyRecord{r.uuid(0), r.uuid(1), r.blob(2), r.blob(3), r.time(4), r.optional_time(5), r.boolean(6)};
 }
 std::vector<Value> message_values(const sdk::Message& m) {
-  return {m.id, m.sender_id, m.recipient_id, m.encrypted_content, m.iv, m.key_id, m.created_at, m.read_at, m.is_deleted,
-          m.expires_at};
+  return {m.id,         m.sender_id,  m.recipient_id, m.encrypted_content, m.iv,     m.created_at,
+          m.expires_at, m.is_read,    m.is_deleted,   m.key_id,            m.read_at};
 }
 
 }  // namespace
@@ -121,7 +131,7 @@ sdk::Result<sdk::SchemaStatus> SqliteStorage::migrate(int target) {
 
 sdk::Result<void> SqliteStorage::create_user(const sdk::User& u) {
   std::lock_guard lock(mutex_);
-  auto r = db_->run(insert_user_sql, {u.id, u.username, u.email, u.password_hash, u.public_key, u.created_at,
+  auto r = db_->run(insert_user_sql, {u.id, u.username, u.email, u.password_hash, u.created_at,
                                       u.updated_at, u.last_login, u.is_active});
   if (!r) return sdk::fail(r.error());
   return {};
@@ -154,7 +164,7 @@ sdk::Result<void> SqliteStorage::change_one(const char* sql, std::vector<Value> 
 }
 
 sdk::Result<void> SqliteStorage::update_user(const sdk::User& u) {
-  return change_one(update_user_sql, {u.id, u.username, u.email, u.password_hash, u.public_key, u.is_active, u.updated_at},
+  return change_one(update_user_sql, {u.id, u.username, u.email, u.password_hash, u.is_active, u.updated_at},
                     "user", u.id);
 }
 sdk::Result<void> SqliteStorage::record_login(const sdk::Uuid& id, sdk::Timestamp at) {

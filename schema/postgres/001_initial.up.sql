@@ -1,43 +1,48 @@
--- The seed's schema.sql: users, encrypted messages and per-user keys, with
--- the same column names, types and defaults, so the seed's TypeScript
--- services can share the database.
+-- The seed's schema.sql, statement for statement (shared/seed): users,
+-- encrypted messages and per-user keys with the same names, types, defaults,
+-- constraints and indexes, so the seed's TypeScript services share the
+-- database. Strata's additions live in later migrations and never change a
+-- column defined here.
 CREATE EXTENSION IF NOT EXISTS "uuid-ossp";
 
+-- Users
 CREATE TABLE users (
     id UUID PRIMARY KEY DEFAULT uuid_generate_v4(),
     username VARCHAR(255) UNIQUE NOT NULL,
     email VARCHAR(255) UNIQUE NOT NULL,
     password_hash VARCHAR(255) NOT NULL,
-    public_key TEXT,
-    created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
-    updated_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
-    last_login TIMESTAMP,
+    created_at TIMESTAMP WITH TIME ZONE DEFAULT NOW(),
+    updated_at TIMESTAMP WITH TIME ZONE DEFAULT NOW(),
+    last_login TIMESTAMP WITH TIME ZONE,
     is_active BOOLEAN DEFAULT true
 );
 
+-- Messages
 CREATE TABLE messages (
     id UUID PRIMARY KEY DEFAULT uuid_generate_v4(),
     sender_id UUID REFERENCES users(id),
     recipient_id UUID REFERENCES users(id),
-    encrypted_content TEXT NOT NULL,
-    iv VARCHAR(255) NOT NULL,
-    created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
-    read_at TIMESTAMP,
-    is_deleted BOOLEAN DEFAULT false,
-    expires_at TIMESTAMP
+    encrypted_content BYTEA NOT NULL,
+    iv BYTEA NOT NULL,
+    created_at TIMESTAMP WITH TIME ZONE DEFAULT NOW(),
+    expires_at TIMESTAMP WITH TIME ZONE,
+    is_read BOOLEAN DEFAULT false,
+    is_deleted BOOLEAN DEFAULT false
 );
 
+-- Encryption Keys
 CREATE TABLE encryption_keys (
     id UUID PRIMARY KEY DEFAULT uuid_generate_v4(),
     user_id UUID REFERENCES users(id),
-    public_key TEXT NOT NULL,
-    private_key_encrypted TEXT NOT NULL,
-    created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
-    expires_at TIMESTAMP,
+    public_key BYTEA NOT NULL,
+    private_key_encrypted BYTEA NOT NULL,
+    created_at TIMESTAMP WITH TIME ZONE DEFAULT NOW(),
+    expires_at TIMESTAMP WITH TIME ZONE,
     is_active BOOLEAN DEFAULT true
 );
 
+-- Indexes
 CREATE INDEX idx_messages_sender ON messages(sender_id);
 CREATE INDEX idx_messages_recipient ON messages(recipient_id);
-CREATE INDEX idx_messages_created_at ON messages(created_at);
+CREATE INDEX idx_messages_created ON messages(created_at);
 CREATE INDEX idx_encryption_keys_user ON encryption_keys(user_id);

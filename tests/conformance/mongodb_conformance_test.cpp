@@ -22,7 +22,7 @@ std::shared_ptr<Role> holding(std::shared_ptr<Role> role, std::shared_ptr<Host> 
 }
 
 sdk::testing::AuditTarget mongodb_audit() {
-  test::require_backend("MongoDB (FerretDB)", 27017);
+  test::require_mongodb();
   return {[] {
     auto db = std::make_shared<test::TempMongoDatabase>();
     auto host = std::shared_ptr<Host>(test::open_host(db->table("[audit]")));
@@ -31,7 +31,7 @@ sdk::testing::AuditTarget mongodb_audit() {
 }
 
 sdk::testing::CacheTarget mongodb_cache() {
-  test::require_backend("MongoDB (FerretDB)", 27017);
+  test::require_mongodb();
   auto db = std::make_shared<test::TempMongoDatabase>();
   auto host = std::shared_ptr<Host>(
       test::open_host(db->table("[cache.default]") + db->table("[cache.other]", "collection = \"caches_other\"\n")));

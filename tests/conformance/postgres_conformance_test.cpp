@@ -11,7 +11,7 @@ namespace {
 using namespace strata;
 
 sdk::testing::StorageTarget postgres_target() {
-  test::require_backend("PostgreSQL", 5432);
+  test::require_postgres();
   return {[] {
             auto db = std::make_shared<test::TempDatabase>();
             auto host = std::shared_ptr<Host>(test::open_host(db->storage_table()));

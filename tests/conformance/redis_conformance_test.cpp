@@ -1,5 +1,5 @@
 // The cache conformance kit on the redis plugin against a real Redis 7 on
-// 127.0.0.1:6379, for the seed's two instances: sessions in db 1, cache in db 2.
+// the test server (127.0.0.1:redis_port()), for the seed's two instances: sessions in db 1, cache in db 2.
 
 #include <strata/sdk/testing/cache_kit.hpp>
 
@@ -12,12 +12,12 @@ using namespace strata;
 
 // Each run gets its own key prefix, so runs never see each other's keys.
 std::string redis_table(const std::string& instance, int db, const std::string& prefix, bool owns_db = false) {
-  return "[cache." + instance + "]\nplugin = \"redis\"\nhost = \"127.0.0.1\"\nport = 6379\ndb = " + std::to_string(db) +
+  return "[cache." + instance + "]\nplugin = \"redis\"\nhost = \"127.0.0.1\"\nport = " + std::to_string(test::redis_port()) + "\ndb = " + std::to_string(db) +
          "\nkey_prefix = \"" + prefix + "\"\nowns_db = " + (owns_db ? "true" : "false") + "\n";
 }
 
 sdk::testing::CacheTarget redis_target(int db) {
-  test::require_backend("Redis", 6379);
+  test::require_redis();
   std::string run = "strata-test:" + sdk::Uuid::generate().str();
   auto host = std::shared_ptr<Host>(
       test::open_host(redis_table("default", db, run + ":main:") + redis_table("other", db, run + ":sibling:")));
@@ -29,7 +29,7 @@ sdk::testing::CacheTarget redis_target(int db) {
 }
 
 sdk::testing::CacheTarget redis_owning_db_target() {
-  test::require_backend("Redis", 6379);
+  test::require_redis();
   // db 9 is the test suite's scratch db: an instance that owns its db may FLUSHDB it.
   auto host = std::shared_ptr<Host>(test::open_host(redis_table("default", 9, "", true)));
   if (!host->cache()->clear()) FAIL("cannot clear Redis db 9");

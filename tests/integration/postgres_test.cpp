@@ -76,44 +76,98 @@ TEST_CASE("postgres: four processes migrating at once take turns", "[postgres][m
   CHECK(hosts[0]->storage()->health());
 }
 
-TEST_CASE("postgres: the schema is the seed's, column for column", "[postgres][seed]") {
+TEST_CASE("postgres: the schema is the seed's DDL exactly, plus only Strata's additions", "[postgres][seed]") {
   test::TempDatabase db;
   auto host = test::open_host(db.storage_table());
   migrated(*host);
+  // name:type:nullable:default of every column, in table order (shared/seed's schema.sql, then migration 3).
   auto columns = [&](const std::string& table) {
-    return db.sql("SELECT string_agg(column_name || ':' || data_type, ',' ORDER BY ordinal_position) "
-                  "FROM information_schema.columns WHERE table_name = '" + table + "'");
+    return db.sql("SELECT string_agg(column_name || ':' || CASE WHEN data_type = 'character varying' THEN "
+                  "'varchar(' || character_maximum_length || ')' ELSE data_type END || ':' || is_nullable || ':' || "
+                  "COALESCE(column_default, ''), ',' ORDER BY ordinal_position) "
+                  "FROM information_schema.columns WHERE table_schema = 'public' AND table_name = '" + table + "'");
   };
   CHECK(columns("users") ==
-        "id:uuid,username:character varying,email:character varying,password_hash:character varying,"
-        "public_key:text,created_at:timestamp without time zone,updated_at:timestamp without time zone,"
-        "last_login:timestamp without time zone,is_active:boolean");
+        "id:uuid:NO:uuid_generate_v4(),username:varchar(255):NO:,email:varchar(255):NO:,"
+        "password_hash:varchar(255):NO:,created_at:timestamp with time zone:YES:now(),"
+        "updated_at:timestamp with time zone:YES:now(),last_login:timestamp with time zone:YES:,"
+        "is_active:boolean:YES:true");
   CHECK(columns("messages") ==
-        "id:uuid,sender_id:uuid,recipient_id:uuid,encrypted_content:text,iv:character varying,"
-        "created_at:timestamp without time zone,read_at:timestamp without time zone,is_deleted:boolean,"
-        "expires_at:timestamp without time zone,key_id:text");
+        "id:uuid:NO:uuid_generate_v4(),sender_id:uuid:YES:,recipient_id:uuid:YES:,encrypted_content:bytea:NO:,"
+        "iv:bytea:NO:,created_at:timestamp with time zone:YES:now(),expires_at:timestamp with time zone:YES:,"
+        "is_read:boolean:YES:false,is_deleted:boolean:YES:false,"
+        // Strata's additions (schema/postgres/003_strata.up.sql):
+        "key_id:text:NO:''::text,read_at:timestamp with time zone:YES:");
   CHECK(columns("encryption_keys") ==
-        "id:uuid,user_id:uuid,public_key:text,private_key_encrypted:text,created_at:timestamp without time zone,"
-        "expires_at:timestamp without time zone,is_active:boolean");
+        "id:uuid:NO:uuid_generate_v4(),user_id:uuid:YES:,public_key:bytea:NO:,private_key_encrypted:bytea:NO:,"
+        "created_at:timestamp with time zone:YES:now(),expires_at:timestamp with time zone:YES:,"
+        "is_active:boolean:YES:true");
+  // Every index: the seed's (constraints, schema.sql, indexes.sql), then Strata's three.
+  CHECK(db.sql("SELECT string_agg(indexdef, E'\\n' ORDER BY indexname) FROM pg_indexes WHERE schemaname = 'public' "
+               "AND tablename IN ('users', 'messages', 'encryption_keys')") ==
+        "CREATE UNIQUE INDEX encryption_keys_pkey ON public.encryption_keys USING btree (id)\n"
+        "CREATE INDEX idx_encryption_keys_user ON public.encryption_keys USING btree (user_id)\n"
+        "CREATE INDEX idx_messages_composite ON public.messages USING btree (sender_id, recipient_id, created_at)\n"
+        "CREATE INDEX idx_messages_conversation_keyset ON public.messages USING btree (LEAST(sender_id, recipient_id), "
+        "GREATEST(sender_id, recipient_id), created_at DESC, id DESC) WHERE (is_deleted = false)\n"
+        "CREATE INDEX idx_messages_created ON public.messages USING btree (created_at)\n"
+        "CREATE INDEX idx_messages_expires_at ON public.messages USING btree (expires_at) WHERE (expires_at IS NOT NULL)\n"
+        "CREATE INDEX idx_messages_inbox_keyset ON public.messages USING btree (recipient_id, created_at DESC, id DESC) "
+        "WHERE (is_deleted = false)\n"
+        "CREATE INDEX idx_messages_recipient ON public.messages USING btree (recipient_id)\n"
+        "CREATE INDEX idx_messages_sender ON public.messages USING btree (sender_id)\n"
+        "CREATE INDEX idx_users_composite ON public.users USING btree (username, email, is_active)\n"
+        "CREATE UNIQUE INDEX messages_pkey ON public.messages USING btree (id)\n"
+        "CREATE UNIQUE INDEX users_email_key ON public.users USING btree (email)\n"
+        "CREATE UNIQUE INDEX users_pkey ON public.users USING btree (id)\n"
+        "CREATE UNIQUE INDEX users_username_key ON public.users USING btree (username)");
+  // The seed's foreign keys, without cascades.
+  CHECK(db.sql("SELECT string_agg(conname || ' ' || pg_get_constraintdef(oid), ', ' ORDER BY conname) FROM pg_constraint "
+               "WHERE contype = 'f'") ==
+        "encryption_keys_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id), "
+        "messages_recipient_id_fkey FOREIGN KEY (recipient_id) REFERENCES users(id), "
+        "messages_sender_id_fkey FOREIGN KEY (sender_id) REFERENCES users(id)");
+  // cleanup_old_messages() with the seed's body: expired and not deleted.
+  std::string body = db.sql("SELECT prosrc FROM pg_proc WHERE proname = 'cleanup_old_messages'");
+  CHECK(body.find("DELETE FROM messages\n  WHERE expires_at < NOW()\n  AND is_deleted = false;") != std::string::npos);
 
-  // A row written the seed's way (defaults, no key_id) reads back through the plugin.
+  // A row written the seed's way (its four columns, defaults for the rest) reads back through the plugin.
   auto storage = host->storage();
   auto alice = make_user("alice"), bob = make_user("bob");
   REQUIRE(storage->create_user(alice));
   REQUIRE(storage->create_user(bob));
   db.sql("INSERT INTO messages (sender_id, recipient_id, encrypted_content, iv) VALUES ('" + alice.id.str() + "', '" +
-         bob.id.str() + "', 'deadbeef', '000102030405060708090a0b')");
+         bob.id.str() + "', '\\xde00beef', '\\x000102030405060708090a0b')");
   auto inbox = storage->inbox(bob.id, {});
   REQUIRE(inbox);
   REQUIRE(inbox->items.size() == 1);
-  CHECK(inbox->items[0].encrypted_content == sdk::Bytes{0xde, 0xad, 0xbe, 0xef});
+  CHECK(inbox->items[0].encrypted_content == sdk::Bytes{0xde, 0x00, 0xbe, 0xef});
+  CHECK(inbox->items[0].iv.size() == 12);
   CHECK(inbox->items[0].key_id.empty());
-  // The seed's cleanup function works on rows the plugin wrote.
+  CHECK_FALSE(inbox->items[0].is_read);
+  CHECK_FALSE(inbox->items[0].read_at);
+  // A seed client marks it read: is_read is the read state.
+  db.sql("UPDATE messages SET is_read = true WHERE id = '" + inbox->items[0].id.str() + "'");
+  CHECK(storage->get_message(inbox->items[0].id)->is_read);
+
+  // What the plugin writes is what psql shows: raw bytes, timestamps in UTC.
+  auto m = make_message(alice.id, bob.id, sdk::Timestamp::from_micros(1'764'460'800'123'456));  // 2025-11-30
+  REQUIRE(storage->insert_message(m));
+  CHECK(db.sql("SELECT encode(iv, 'hex') || ' ' || length(encrypted_content) || ' ' || "
+               "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') FROM messages WHERE id = '" +
+               m.id.str() + "'") == "424242424242424242424242 256 2025-11-30 00:00:00.123456");
+
+  // The seed's cleanup function: expired rows go, unless soft-deleted (its body says so).
   auto old = make_message(alice.id, bob.id, sdk::Timestamp::now());
   old.expires_at = sdk::Timestamp::now() - 1h;
+  auto old_deleted = make_message(alice.id, bob.id, sdk::Timestamp::now());
+  old_deleted.expires_at = sdk::Timestamp::now() - 1h;
+  old_deleted.is_deleted = true;
   REQUIRE(storage->insert_message(old));
+  REQUIRE(storage->insert_message(old_deleted));
   db.sql("SELECT cleanup_old_messages()");
   CHECK(storage->get_message(old.id).error().code == sdk::ErrorCode::not_found);
+  CHECK(storage->get_message(old_deleted.id));
 }
 
 TEST_CASE("postgres: an exhausted pool answers timeout, and a slow statement is cancelled", "[postgres][pool]") {
@@ -124,7 +178,7 @@ TEST_CASE("postgres: an exhausted pool answers timeout, and a slow statement is 
   REQUIRE(storage->create_user(user));
 
   // Another session locks the users table: two calls block, holding both connections.
-  PGconn* locker = PQconnectdb(("host=127.0.0.1 user=postgres dbname=" + db.name()).c_str());
+  PGconn* locker = PQconnectdb(db.conninfo().c_str());
   REQUIRE(PQstatus(locker) == CONNECTION_OK);
   PQclear(PQexec(locker, "BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE"));
   std::atomic<int> finished{0};
@@ -186,7 +240,7 @@ TEST_CASE("postgres: hostile input is stored verbatim, never executed", "[postgr
   auto evil = make_user("x");
   evil.username = "x'); DROP TABLE users; --";
   evil.email = "\"; DELETE FROM messages; SELECT \"@evil";
-  evil.public_key = "$$; DROP TABLE encryption_keys; $$";
+  evil.password_hash = "$$; DROP TABLE encryption_keys; $$";
   REQUIRE(storage->create_user(evil));
   CHECK(storage->find_user_by_username(evil.username)->email == evil.email);
   CHECK(table_exists(db, "users"));
@@ -213,7 +267,7 @@ TEST_CASE("postgres: a multi-host conninfo passes through: a dead first host fai
   test::TempDatabase db;
   int dead = test::free_port();
   auto host = test::open_host("[storage]\nplugin = \"postgres\"\nconninfo = \"host=127.0.0.1,127.0.0.1 port=" +
-                              std::to_string(dead) + ",5432 user=postgres dbname=" + db.name() +
+                              std::to_string(dead) + "," + std::to_string(test::postgres_port()) + " user=postgres dbname=" + db.name() +
                               " target_session_attrs=read-write\"\n");
   auto status = host->storage()->migrate(latest_version);
   INFO((status ? std::string("ok") : status.error().describe()));
@@ -250,6 +304,7 @@ TEST_CASE("postgres: config/production.toml's storage, migrated and checked with
   // The shipped production config, pointed at this database through the seed's variables.
   HostOptions options;
   options.env = test::fake_env({{"DB_NAME", db.name()}, {"DB_HOST", "127.0.0.1"}, {"DB_USER", "postgres"},
+                                {"DB_PORT", std::to_string(test::postgres_port())},
                                 {"DB_ENCRYPTION_KEY", test::test_key_hex}});
   auto host = Host::open_file(std::string(STRATA_SOURCE_DIR) + "/config/production.toml", options);
   REQUIRE(host);
@@ -270,6 +325,7 @@ TEST_CASE("postgres: pg_dump and pg_restore take a hostile database name, passwo
     HostOptions options;
     // The seed's variables; trust auth ignores the password, but it still travels (in PGPASSWORD).
     options.env = test::fake_env({{"DB_NAME", name}, {"DB_HOST", "127.0.0.1"}, {"DB_USER", "postgres"},
+                                  {"DB_PORT", std::to_string(test::postgres_port())},
                                   {"DB_PASSWORD", "p@ss 'w\"ord; $(touch pwned)"}});
     auto host = test::open_host("[storage]\nplugin = \"postgres\"\n", options);
     auto storage = host->storage();

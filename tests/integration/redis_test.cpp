@@ -52,10 +52,12 @@ std::string table(int port, const std::string& extra = "") {
 
 TEST_CASE("redis: values written by the seed (redis-cli SETEX, JSON) read back through get_json<T>, and back",
           "[redis][seed]") {
-  test::require_backend("Redis", 6379);
+  test::require_redis();
   std::string key = "strata-test:seed:" + sdk::Uuid::generate().str();
-  REQUIRE(test::run({"redis-cli", "-h", "127.0.0.1", "-n", "2", "SETEX", key, "60", R"({"name":"Zoë","age":41})"}) == 0);
-  auto host = test::open_host("[cache.default]\nplugin = \"redis\"\ndb = 2\n");
+  const std::string port = std::to_string(test::redis_port());
+  REQUIRE(test::run({"redis-cli", "-h", "127.0.0.1", "-p", port, "-n", "2", "SETEX", key, "60",
+                     R"({"name":"Zoë","age":41})"}) == 0);
+  auto host = test::open_host("[cache.default]\nplugin = \"redis\"\nport = " + port + "\ndb = 2\n");
   auto profile = get_json<Profile>(*host->cache(), key);
   REQUIRE(profile);
   REQUIRE(profile->has_value());
@@ -76,9 +78,9 @@ TEST_CASE("redis: values written by the seed (redis-cli SETEX, JSON) read back t
 }
 
 TEST_CASE("redis: the seed's environment variables configure the instance", "[redis][config]") {
-  test::require_backend("Redis", 6379);
+  test::require_redis();
   HostOptions options;
-  options.env = test::fake_env({{"REDIS_HOST", "127.0.0.1"}, {"REDIS_PORT", "6379"}, {"REDIS_CACHE_DB", "2"}});
+  options.env = test::fake_env({{"REDIS_HOST", "127.0.0.1"}, {"REDIS_PORT", std::to_string(test::redis_port())}, {"REDIS_CACHE_DB", "2"}});
   auto host = test::open_host("[cache.default]\nplugin = \"redis\"\ndb = \"${REDIS_CACHE_DB:-2}\"\n", options);
   CHECK(host->cache()->health());
   CHECK(host->effective_config().find("db = 2") != std::string::npos);
@@ -156,7 +158,7 @@ TEST_CASE("redis: wrong password and missing db are clear errors at check", "[re
 }
 
 TEST_CASE("redis: config/production.toml's cache instances are healthy", "[redis][config]") {
-  test::require_backend("Redis", 6379);
+  test::require_redis();
   HostOptions options;
   options.env = test::fake_env({{"DB_ENCRYPTION_KEY", test::test_key_hex}});
   auto host = Host::open_file(std::string(STRATA_SOURCE_DIR) + "/config/production.toml", options);

@@ -115,6 +115,7 @@ TEST_CASE("messages: sealed at rest, decrypted for sender and recipient only", "
   auto read = env.messages().read(sent->id, bob.id, Origin{});
   REQUIRE(read);
   CHECK(read->text == text);
+  CHECK(read->envelope.is_read);
   CHECK(read->envelope.read_at.has_value());
   CHECK(env.messages().read(sent->id, alice.id, Origin{}).value().text == text);
   CHECK(env.messages().read(sent->id, carol.id, Origin{}).error().code == sdk::ErrorCode::not_found);
@@ -266,7 +267,8 @@ TEST_CASE("keys: private half wrapped before storage, rotation deactivates, agre
   auto b1 = keys.rotate(bob.id, Origin{});
   REQUIRE(a1);
   REQUIRE(b1);
-  CHECK(env.users().get(alice.id)->public_key == a1->public_key);
+  CHECK(keys.current(alice.id)->public_key == a1->public_key);
+  CHECK(a1->public_key.size() == 32);  // raw X25519, as BYTEA
   auto a_private = keys.private_key(*a1);
   REQUIRE(a_private);
   REQUIRE(a_private->size() == 32);
@@ -275,18 +277,10 @@ TEST_CASE("keys: private half wrapped before storage, rotation deactivates, agre
 
   // X25519: alice's private and bob's public agree with bob's private and alice's public.
   auto b_private = keys.private_key(*b1).value();
-  auto decode = [](const std::string& b64) {
-    std::string s = b64;
-    for (char& c : s) c = c == '-' ? '+' : c == '_' ? '/' : c;
-    while (s.size() % 4) s += '=';
-    std::string out;
-    CryptoPP::StringSource source(s, true, new CryptoPP::Base64Decoder(new CryptoPP::StringSink(out)));
-    return sdk::to_bytes(out);
-  };
   CryptoPP::x25519 x;
   sdk::Bytes ab(32), ba(32);
-  REQUIRE(x.Agree(ab.data(), a_private->data(), decode(b1->public_key).data()));
-  REQUIRE(x.Agree(ba.data(), b_private.data(), decode(a1->public_key).data()));
+  REQUIRE(x.Agree(ab.data(), a_private->data(), b1->public_key.data()));
+  REQUIRE(x.Agree(ba.data(), b_private.data(), a1->public_key.data()));
   CHECK(ab == ba);
 
   auto a2 = keys.rotate(alice.id, Origin{});
@@ -294,7 +288,7 @@ TEST_CASE("keys: private half wrapped before storage, rotation deactivates, agre
   CHECK(keys.current(alice.id)->id == a2->id);
   CHECK_FALSE(env.host().storage()->get_key(a1->id)->is_active);
   CHECK(keys.private_key(env.host().storage()->get_key(a1->id).value()).error().code == sdk::ErrorCode::conflict);
-  CHECK(env.users().get(alice.id)->public_key == a2->public_key);
+  CHECK(keys.current(alice.id)->public_key == a2->public_key);
   CHECK(env.events("key.rotate").size() == 1);
   CHECK(env.events("key.create").size() == 2);
 

@@ -14,6 +14,17 @@
 
 namespace strata::test {
 
+/// A test server's port: the variable from the environment, else the value
+/// compiled in from tools/test-servers.env (the throwaway servers
+/// tools/services.sh starts; never the machine's own).
+inline int server_port(const char* variable, int built_in) {
+  const char* value = std::getenv(variable);
+  return value && *value ? std::atoi(value) : built_in;
+}
+inline int postgres_port() { return server_port("STRATA_TEST_POSTGRES_PORT", STRATA_TEST_POSTGRES_PORT); }
+inline int redis_port() { return server_port("STRATA_TEST_REDIS_PORT", STRATA_TEST_REDIS_PORT); }
+inline int mongodb_port() { return server_port("STRATA_TEST_MONGODB_PORT", STRATA_TEST_MONGODB_PORT); }
+
 /// The exit code ctest reports as "Skipped" (SKIP_RETURN_CODE in tests/CMakeLists.txt).
 inline constexpr int skip_exit_code = 77;
 
@@ -35,12 +46,17 @@ inline bool listening(int port) {
 inline void require_backend(const std::string& name, int port) {
   if (listening(port)) return;
   const char* ci = std::getenv("CI");
-  std::string why = name + " is not running on 127.0.0.1:" + std::to_string(port) + " (tools/services.sh starts it)";
+  std::string why = name + " is not running on 127.0.0.1:" + std::to_string(port) + " (tools/services.sh start starts it)";
   if (ci && std::string(ci) == "true") FAIL(why + "; CI=true, so this is a failure, not a skip");
   std::fprintf(stderr, "SKIPPED: %s\n", why.c_str());
   std::fflush(nullptr);
   std::_Exit(skip_exit_code);
 }
+
+/// Requires one of the test servers.
+inline void require_postgres() { require_backend("PostgreSQL", postgres_port()); }
+inline void require_redis() { require_backend("Redis", redis_port()); }
+inline void require_mongodb() { require_backend("MongoDB (FerretDB)", mongodb_port()); }
 
 /// A TCP port on 127.0.0.1 that was free a moment ago.
 inline int free_port() {

@@ -1,5 +1,6 @@
 #pragma once
-// A MongoDB database of its own for one test, on the server at 127.0.0.1:27017
+// A MongoDB database of its own for one test, on the test server
+// (127.0.0.1:mongodb_port())
 // (FerretDB in the suite), dropped when the test is done.
 
 #include <mongoc/mongoc.h>
@@ -25,7 +26,7 @@ inline std::filesystem::path ferretdb_binary() {
 
 class TempMongoDatabase {
  public:
-  explicit TempMongoDatabase(int port = 27017)
+  explicit TempMongoDatabase(int port = mongodb_port())
       : name_("strata_test_" + sdk::Uuid::generate().str().substr(0, 8)), port_(port) {
     require_backend("MongoDB (FerretDB)", port);
     mongoc_init();

@@ -1,5 +1,6 @@
 #pragma once
-// A PostgreSQL database of its own for one test: created on 127.0.0.1:5432,
+// A PostgreSQL database of its own for one test: created on the test server
+// (127.0.0.1:postgres_port()),
 // dropped (connections and all) when the test is done.
 
 #include <libpq-fe.h>
@@ -12,10 +13,14 @@
 
 namespace strata::test {
 
+/// A libpq conninfo for `dbname` on the test server, as the `postgres` role.
+inline std::string test_conninfo(const std::string& dbname) {
+  return "host=127.0.0.1 port=" + std::to_string(postgres_port()) + " user=postgres dbname=" + dbname;
+}
+
 /// Runs SQL on the server's `postgres` database as the `postgres` role; fails the test on error.
 inline std::string admin_sql(const std::string& sql, const std::string& dbname = "postgres") {
-  std::string conninfo = "host=127.0.0.1 port=5432 user=postgres dbname=" + dbname;
-  PGconn* conn = PQconnectdb(conninfo.c_str());
+  PGconn* conn = PQconnectdb(test_conninfo(dbname).c_str());
   INFO(PQerrorMessage(conn));
   REQUIRE(PQstatus(conn) == CONNECTION_OK);
   PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
@@ -34,12 +39,11 @@ inline std::string admin_sql(const std::string& sql, const std::string& dbname =
 class TempDatabase {
  public:
   TempDatabase() : name_("strata_test_" + sdk::Uuid::generate().str().substr(0, 8)) {
-    require_backend("PostgreSQL", 5432);
+    require_postgres();
     admin_sql("CREATE DATABASE " + name_);
   }
   ~TempDatabase() {
-    std::string conninfo = "host=127.0.0.1 port=5432 user=postgres dbname=postgres";
-    PGconn* conn = PQconnectdb(conninfo.c_str());
+    PGconn* conn = PQconnectdb(test_conninfo("postgres").c_str());
     PQclear(PQexec(conn, ("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)").c_str()));
     PQfinish(conn);
   }
@@ -47,10 +51,12 @@ class TempDatabase {
   TempDatabase& operator=(const TempDatabase&) = delete;
 
   const std::string& name() const { return name_; }
+  /// A libpq conninfo for this database.
+  std::string conninfo() const { return test_conninfo(name_); }
   /// A [storage] table on this database, with extra keys.
   std::string storage_table(const std::string& extra = "") const {
-    return "[storage]\nplugin = \"postgres\"\nhost = \"127.0.0.1\"\nport = 5432\nuser = \"postgres\"\ndbname = \"" +
-           name_ + "\"\n" + extra;
+    return "[storage]\nplugin = \"postgres\"\nhost = \"127.0.0.1\"\nport = " + std::to_string(postgres_port()) +
+           "\nuser = \"postgres\"\ndbname = \"" + name_ + "\"\n" + extra;
   }
   /// Runs SQL in this database as `postgres`.
   std::string sql(const std::string& statement) const { return admin_sql(statement, name_); }

@@ -49,13 +49,16 @@ class ServiceEnv {
       // encryption, and Kerberos' per-thread data then trips LeakSanitizer's
       // TLS scan at exit (a crash in the sanitizer, not in Strata).
       ::setenv("PGGSSENCMODE", "disable", 0);
-      require_backend("PostgreSQL", 5432);
-      require_backend("Redis", 6379);
-      require_backend("MongoDB (FerretDB)", 27017);
+      require_postgres();
+      require_redis();
+      require_mongodb();
       pg_ = std::make_unique<TempDatabase>();
       mongo_ = std::make_unique<TempMongoDatabase>();
       env.insert({{"DB_NAME", pg_->name()},
                   {"DB_HOST", "127.0.0.1"},
+                  {"DB_PORT", std::to_string(postgres_port())},
+                  {"REDIS_HOST", "127.0.0.1"},
+                  {"REDIS_PORT", std::to_string(redis_port())},
                   {"DB_USER", "postgres"},
                   {"DB_ENCRYPTION_KEY", test_key_hex},
                   {"STRATA_KEY_2026_11", rotated_key_hex},

@@ -1,16 +1,19 @@
 #pragma once
 // Raw libpq for the benchmarks' reference paths and scratch databases on
-// the local server (127.0.0.1:5432, user postgres). Failures throw.
+// the test server tools/services.sh starts (user postgres). Failures throw.
 
 #include <libpq-fe.h>
 
 #include <stdexcept>
 #include <string>
 
+#include "test_servers.hpp"
+
 namespace strata::bench {
 
 inline PGconn* pg_connect(const std::string& dbname) {
-  PGconn* c = PQconnectdb(("host=127.0.0.1 port=5432 user=postgres dbname=" + dbname).c_str());
+  PGconn* c = PQconnectdb(
+      ("host=127.0.0.1 port=" + std::to_string(postgres_port()) + " user=postgres dbname=" + dbname).c_str());
   if (PQstatus(c) != CONNECTION_OK) throw std::runtime_error(PQerrorMessage(c));
   PQsetNoticeProcessor(c, [](void*, const char*) {}, nullptr);
   return c;

@@ -4,7 +4,7 @@
 //   append in batches of 100 and 1000 vs raw insert_many   (goal >= 0.9x)
 //   single-event append latency p50/p99 vs a raw insert_one
 //
-// Usage: bench_mongodb [--quick] [--uri mongodb://127.0.0.1:27017]
+// Usage: bench_mongodb [--quick] [--uri mongodb://HOST:PORT]   (default: the test server)
 
 #include <mongoc/mongoc.h>
 
@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "bench_host.hpp"
+#include "test_servers.hpp"
 #include "percentile.hpp"
 
 namespace {
@@ -56,7 +57,7 @@ using bench::percentile;
 
 int main(int argc, char** argv) {
   bool quick = false;
-  std::string server = "mongodb://127.0.0.1:27017";
+  std::string server = bench::mongodb_uri();
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--quick") == 0) quick = true;
     if (std::strcmp(argv[i], "--uri") == 0 && i + 1 < argc) server = argv[++i];

@@ -36,8 +36,9 @@ using bench::pg_exec;
 using Database = bench::ScratchDatabase;
 
 std::unique_ptr<Host> open_storage(const std::string& dbname) {
-  return bench::open_or_die("[storage]\nplugin = \"postgres\"\nhost = \"127.0.0.1\"\nuser = \"postgres\"\ndbname = \"" +
-                            dbname + "\"\n");
+  return bench::open_or_die("[storage]\nplugin = \"postgres\"\nhost = \"127.0.0.1\"\nport = " +
+                            std::to_string(bench::postgres_port()) + "\nuser = \"postgres\"\ndbname = \"" + dbname +
+                            "\"\n");
 }
 
 sdk::Message message(const sdk::Uuid& from, const sdk::Uuid& to, sdk::Timestamp at) {
@@ -74,7 +75,7 @@ int main(int argc, char** argv) {
     PGconn* seed_raw = pg_connect(seed_db.name);
     for (int i = 0; i < users; ++i) {
       auto u = sdk::User{sdk::Uuid::generate(), "user" + std::to_string(i), "user" + std::to_string(i) + "@b.test",
-                         "hash", std::nullopt, sdk::Timestamp::now(), sdk::Timestamp::now(), std::nullopt, true};
+                         "hash", sdk::Timestamp::now(), sdk::Timestamp::now(), std::nullopt, true};
       if (!seed->create_user(u) || !storage->create_user(u)) throw std::runtime_error("create_user failed");
       ids.push_back(u.id);
     }
@@ -92,7 +93,8 @@ int main(int argc, char** argv) {
       std::string text;
       for (const auto& m : batch)
         text += m.id.str() + '\t' + m.sender_id.str() + '\t' + m.recipient_id.str() + '\t' +
-                sdk::to_hex(m.encrypted_content) + '\t' + sdk::to_hex(m.iv) + '\t' + m.created_at.iso8601() + '\n';
+                "\\\\x" + sdk::to_hex(m.encrypted_content) + "\t\\\\x" + sdk::to_hex(m.iv) + '\t' +
+                m.created_at.iso8601() + '\n';  // BYTEA in COPY text: \\x and hex
       PQputCopyData(seed_raw, text.data(), static_cast<int>(text.size()));
       PQputCopyEnd(seed_raw, nullptr);
       PQclear(PQgetResult(seed_raw));
@@ -105,21 +107,23 @@ int main(int argc, char** argv) {
 
     // ---- single insert, autocommit --------------------------------------
     const char* insert_sql =
-        "INSERT INTO messages (id, sender_id, recipient_id, encrypted_content, iv, key_id, created_at, read_at, "
-        "is_deleted, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
-    PQclear(PQprepare(raw, "raw_insert", insert_sql, 10, nullptr));
+        "INSERT INTO messages (id, sender_id, recipient_id, encrypted_content, iv, created_at, expires_at, is_read, "
+        "is_deleted, key_id, read_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+    PQclear(PQprepare(raw, "raw_insert", insert_sql, 11, nullptr));
     auto insert_rate = [&](auto insert) {
       auto start = Clock::now();
       for (int i = 0; i < singles; ++i) insert(message(ids[i % users], ids[(i + 1) % users], sdk::Timestamp::now()));
       return singles / std::chrono::duration<double>(Clock::now() - start).count();
     };
     double raw_single = insert_rate([&](const sdk::Message& m) {
-      std::string values[] = {m.id.str(), m.sender_id.str(), m.recipient_id.str(), sdk::to_hex(m.encrypted_content),
-                              sdk::to_hex(m.iv), m.key_id, m.created_at.iso8601(), "false"};
-      const char* params[] = {values[0].c_str(), values[1].c_str(), values[2].c_str(), values[3].c_str(),
-                              values[4].c_str(), values[5].c_str(), values[6].c_str(), nullptr,
-                              values[7].c_str(), nullptr};
-      PQclear(PQexecPrepared(raw, "raw_insert", 10, params, nullptr, nullptr, 0));
+      std::string values[] = {m.id.str(), m.sender_id.str(), m.recipient_id.str(), sdk::to_string(m.encrypted_content),
+                              sdk::to_string(m.iv), m.created_at.iso8601(), "false", m.key_id};
+      const char* params[] = {values[0].c_str(), values[1].c_str(), values[2].c_str(), values[3].data(),
+                              values[4].data(),  values[5].c_str(), nullptr,           values[6].c_str(),
+                              values[6].c_str(), values[7].c_str(), nullptr};
+      int lengths[11] = {0, 0, 0, static_cast<int>(values[3].size()), static_cast<int>(values[4].size())};
+      int formats[11] = {0, 0, 0, 1, 1};  // BYTEA as binary, as the plugin sends it
+      PQclear(PQexecPrepared(raw, "raw_insert", 11, params, lengths, formats, 0));
     });
     double strata_single = insert_rate([&](const sdk::Message& m) { (void)storage->insert_message(m); });
     row("single insert vs raw prepared libpq (rows/s)", strata_single, raw_single, "    ");
@@ -129,11 +133,12 @@ int main(int argc, char** argv) {
     if (FILE* f = std::fopen(script.c_str(), "w")) {
       std::fprintf(f,
                    "INSERT INTO messages (id, sender_id, recipient_id, encrypted_content, iv, key_id, created_at) "
-                   "VALUES (gen_random_uuid(), '%s', '%s', repeat('5a', 200), repeat('01', 12), 'k1', now());\n",
+                   "VALUES (gen_random_uuid(), '%s', '%s', decode(repeat('5a', 200), 'hex'), "
+                   "decode(repeat('01', 12), 'hex'), 'k1', now());\n",
                    ids[0].str().c_str(), ids[1].str().c_str());
       std::fclose(f);
     }
-    std::string out = bench::capture({"pgbench", "-h", "127.0.0.1", "-U", "postgres", "-n", "-M", "prepared", "-c", "1",
+    std::string out = bench::capture({"pgbench", "-h", "127.0.0.1", "-p", std::to_string(bench::postgres_port()), "-U", "postgres", "-n", "-M", "prepared", "-c", "1",
                                       "-t", std::to_string(singles), "-f", script, strata_db.name});
     std::smatch tps;
     if (std::regex_search(out, tps, std::regex(R"(tps = ([0-9.]+))")))
@@ -165,7 +170,7 @@ int main(int argc, char** argv) {
 
     // ---- inbox ---------------------------------------------------------------
     const char* seed_inbox =
-        "SELECT id, sender_id, recipient_id, encrypted_content, iv, created_at, read_at, is_deleted, expires_at "
+        "SELECT id, sender_id, recipient_id, encrypted_content, iv, created_at, expires_at, is_read, is_deleted "
         "FROM messages WHERE recipient_id = $1 AND is_deleted = false "
         "AND (expires_at IS NULL OR expires_at > now()) ORDER BY created_at DESC, id DESC LIMIT 50";
     PQclear(PQprepare(seed_raw, "seed_inbox", seed_inbox, 1, nullptr));

@@ -43,8 +43,8 @@ class RawSender {
   RawSender(PGconn* c, const sdk::Bytes& key) : c_(c) {
     enc_.SetKeyWithIV(key.data(), key.size(), iv_.data(), iv_.size());
     PQclear(PQprepare(c_, "raw_insert",
-                      "INSERT INTO messages (id, sender_id, recipient_id, encrypted_content, iv, key_id, created_at, "
-                      "read_at, is_deleted, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, false, NULL)",
+                      "INSERT INTO messages (id, sender_id, recipient_id, encrypted_content, iv, key_id, created_at) "
+                      "VALUES ($1, $2, $3, $4, $5, $6, $7)",
                       7, nullptr));
   }
   void send(const sdk::Uuid& from, const sdk::Uuid& to, const std::string& text) {
@@ -54,11 +54,13 @@ class RawSender {
     sdk::Bytes sealed(text.size() + 16);
     enc_.EncryptAndAuthenticate(sealed.data(), sealed.data() + text.size(), 16, iv_.data(), 12, aad.data(), aad.size(),
                                 reinterpret_cast<const CryptoPP::byte*>(text.data()), text.size());
-    std::string values[] = {id.str(), from.str(), to.str(), sdk::to_hex(sealed), sdk::to_hex(iv_), "default",
+    // BYTEA as binary parameters, as the plugin sends them.
+    std::string values[] = {id.str(), from.str(), to.str(), sdk::to_string(sealed), sdk::to_string(iv_), "default",
                             sdk::Timestamp::now().iso8601()};
     const char* params[7];
-    for (int i = 0; i < 7; ++i) params[i] = values[i].c_str();
-    PGresult* r = PQexecPrepared(c_, "raw_insert", 7, params, nullptr, nullptr, 0);
+    int lengths[7], formats[7] = {0, 0, 0, 1, 1, 0, 0};
+    for (int i = 0; i < 7; ++i) params[i] = values[i].c_str(), lengths[i] = static_cast<int>(values[i].size());
+    PGresult* r = PQexecPrepared(c_, "raw_insert", 7, params, lengths, formats, 0);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) throw std::runtime_error(PQresultErrorMessage(r));
     PQclear(r);
   }
@@ -71,11 +73,13 @@ class RawSender {
 };
 
 std::string config(const std::string& db, const std::string& prefix, bool audit) {
-  std::string text = "[storage]\nplugin = \"postgres\"\nhost = \"127.0.0.1\"\nuser = \"postgres\"\ndbname = \"" + db +
-                     "\"\n[cache.default]\nplugin = \"redis\"\ndb = 2\nkey_prefix = \"" + prefix +
+  std::string text = "[storage]\nplugin = \"postgres\"\nhost = \"127.0.0.1\"\nport = " +
+                     std::to_string(bench::postgres_port()) + "\nuser = \"postgres\"\ndbname = \"" + db +
+                     "\"\n[cache.default]\nplugin = \"redis\"\nport = " + std::to_string(bench::redis_port()) +
+                     "\ndb = 2\nkey_prefix = \"" + prefix +
                      "\"\n[cipher]\nplugin = \"aes_gcm\"\nkey = \"" + std::string(bench::bench_key) +
                      "\"\n[users]\nscrypt_log2_n = 10\n";
-  if (audit) text += "[audit]\nplugin = \"mongodb\"\nuri = \"mongodb://127.0.0.1:27017/" + db + "\"\n";
+  if (audit) text += "[audit]\nplugin = \"mongodb\"\nuri = \"" + bench::mongodb_uri() + "/" + db + "\"\n";
   return text;
 }
 

@@ -114,7 +114,7 @@ int main(int argc, char** argv) {
 
   std::vector<sdk::Uuid> ids;
   for (int i = 0; i < users; ++i) {
-    sdk::User u{sdk::Uuid::generate(), "u" + std::to_string(i), "u" + std::to_string(i) + "@b.test", "h", std::nullopt,
+    sdk::User u{sdk::Uuid::generate(), "u" + std::to_string(i), "u" + std::to_string(i) + "@b.test", "h",
                 sdk::Timestamp::now(), sdk::Timestamp::now(), std::nullopt, true};
     (void)storage->create_user(u);
     std::string sql = "INSERT INTO users (id, username, email, password_hash, created_at, updated_at) VALUES ('" +

@@ -67,7 +67,7 @@ int run(const Host& host) {
   step(2, "create their X25519 key pairs (private halves wrapped by the cipher before storage)");
   for (const auto* u : {&alice, &bob}) {
     auto key = must(s.keys().rotate(u->id, here), "create key");
-    fmt::print("    {}: key {}  public {}\n", u->username, key.id.str(), key.public_key);
+    fmt::print("    {}: key {}  public {}\n", u->username, key.id.str(), sdk::to_hex(key.public_key));
   }
 
   step(3, "log in: a session for alice; a wrong password for bob is refused and audited");

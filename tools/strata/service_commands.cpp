@@ -21,6 +21,12 @@ std::unique_ptr<Services> open_services(const Host& host) {
 
 std::string when(sdk::Timestamp t) { return t.iso8601(); }
 
+// The public half of the user's current key pair, in hex (as the seed's BYTEA shows in psql).
+std::string public_key_of(Services& services, const sdk::Uuid& user_id) {
+  auto key = services.keys().current(user_id);
+  return key ? sdk::to_hex(key->public_key) : "none";
+}
+
 }  // namespace
 
 int user_add(const Host& host, const std::string& name, const std::string& email) {
@@ -47,7 +53,7 @@ int user_show(const Host& host, const std::string& name) {
                {"active", user->is_active ? "yes" : "no"},
                {"created", when(user->created_at)},
                {"last login", user->last_login ? when(*user->last_login) : "never"},
-               {"public key", user->public_key ? *user->public_key : "none"}});
+               {"public key", public_key_of(*services, user->id)}});
   auto keys = services->keys().all(user->id);
   if (!keys) return report_error(keys.error());
   std::vector<std::vector<std::string>> rows{{"KEY", "CREATED", "EXPIRES", "ACTIVE"}};
@@ -150,7 +156,7 @@ int keys_rotate(const Host& host, const std::string& name) {
   auto key = services->keys().rotate(user->id, Origin{});
   if (!key) return report_error(key.error());
   fmt::print("{} now has key {} (public {}); older keys are deactivated\n", printable(name), key->id.str(),
-             key->public_key);
+             sdk::to_hex(key->public_key));
   return 0;
 }
 

@@ -19,7 +19,6 @@ inline nlohmann::json user_to_json(const sdk::User& u) {
                    {"created_at", u.created_at.micros()},
                    {"updated_at", u.updated_at.micros()},
                    {"is_active", u.is_active}};
-  j["public_key"] = u.public_key ? nlohmann::json(*u.public_key) : nlohmann::json();
   j["last_login"] = u.last_login ? nlohmann::json(u.last_login->micros()) : nlohmann::json();
   return j;
 }
@@ -36,7 +35,6 @@ inline std::optional<sdk::User> user_from_json(const nlohmann::json& j) {
     u.created_at = sdk::Timestamp::from_micros(j.at("created_at").get<std::int64_t>());
     u.updated_at = sdk::Timestamp::from_micros(j.at("updated_at").get<std::int64_t>());
     u.is_active = j.at("is_active").get<bool>();
-    if (!j.at("public_key").is_null()) u.public_key = j.at("public_key").get<std::string>();
     if (!j.at("last_login").is_null())
       u.last_login = sdk::Timestamp::from_micros(j.at("last_login").get<std::int64_t>());
     return u;

@@ -67,7 +67,7 @@ sdk::Result<sdk::KeyRecord> Keys::rotate(const sdk::Uuid& user_id, const Origin&
   sdk::KeyRecord key;
   key.id = sdk::Uuid::generate();
   key.user_id = user_id;
-  key.public_key = detail::base64url(public_half);
+  key.public_key = public_half;
   key.private_key_encrypted = encode_wrapped(*wrapped);
   key.created_at = ctx_.clock->now();
   if (ctx_.settings.keys.lifetime) key.expires_at = key.created_at + *ctx_.settings.keys.lifetime;
@@ -80,7 +80,6 @@ sdk::Result<sdk::KeyRecord> Keys::rotate(const sdk::Uuid& user_id, const Origin&
       if (auto r = ctx_.storage->deactivate_key(old.id); !r) return sdk::fail(r.error());
       retired.push_back(old.id.str());
     }
-  if (auto r = users_.set_public_key(user_id, key.public_key); !r) return sdk::fail(r.error());
   bool first = existing->empty();
   auto recorded = ctx_.audit->record(
       AuditRecord{user_id, first ? "key.create" : "key.rotate", resource("key", key.id), sdk::AuditStatus::success,

@@ -121,9 +121,10 @@ sdk::Result<ReadMessage> Messages::read(const sdk::Uuid& id, const sdk::Uuid& re
   }
   auto text = open(*m, origin);
   if (!text) return sdk::fail(text.error());
-  if (reader == m->recipient_id && !m->read_at) {
+  if (reader == m->recipient_id && !m->is_read) {
     sdk::Timestamp now = ctx_.clock->now();
     if (auto r = ctx_.storage->mark_read(id, now); !r) return sdk::fail(r.error());
+    m->is_read = true;
     m->read_at = now;
   }
   auto recorded = ctx_.audit->record(AuditRecord{reader, "message.read", resource("message", id)}, origin);

@@ -209,11 +209,4 @@ sdk::Result<void> Users::deactivate(const sdk::Uuid& id, const Origin& origin) {
   return with_audit(*ctx_.audit, std::move(r), event("user.deactivate", id, resource("user", id)), origin);
 }
 
-sdk::Result<void> Users::set_public_key(const sdk::Uuid& id, std::optional<std::string> public_key) {
-  auto user = ctx_.storage->get_user(id);
-  if (!user) return sdk::fail(user.error());
-  user->public_key = std::move(public_key);
-  return update(*user);
-}
-
 }  // namespace strata

@@ -36,8 +36,6 @@ class Users {
                                     const Origin& origin);
   /// Deactivates a user and revokes their sessions.
   sdk::Result<void> deactivate(const sdk::Uuid& id, const Origin& origin);
-  /// Sets the user's current public key (used by Keys).
-  sdk::Result<void> set_public_key(const sdk::Uuid& id, std::optional<std::string> public_key);
 
  private:
   sdk::Result<sdk::User> lookup(std::string key, const std::function<sdk::Result<sdk::User>()>& load);

@@ -18,13 +18,13 @@
 
 namespace strata::sdk {
 
-/// A user row (the seed's `users` table).
+/// A user row (the seed's `users` table). A user's public key is the
+/// `public_key` of their active KeyRecord, as in the seed.
 struct User {
-  Uuid id;                                ///< primary key, chosen by the caller
-  std::string username;                   ///< unique
-  std::string email;                      ///< unique
-  std::string password_hash;              ///< encoded KDF output with its parameters
-  std::optional<std::string> public_key;  ///< the user's current public key, if any
+  Uuid id;                    ///< primary key, chosen by the caller
+  std::string username;       ///< unique
+  std::string email;          ///< unique
+  std::string password_hash;  ///< encoded KDF output with its parameters
   Timestamp created_at;
   Timestamp updated_at;
   std::optional<Timestamp> last_login;
@@ -34,7 +34,8 @@ struct User {
 };
 
 /// A message row (the seed's `messages` table). The content is sealed by the
-/// cipher role; `key_id` names the cipher key that sealed it.
+/// cipher role; `key_id` and `read_at` are Strata's additions to the seed's
+/// columns (`key_id` names the cipher key that sealed it).
 struct Message {
   Uuid id;
   Uuid sender_id;                 ///< must name an existing user
@@ -43,7 +44,8 @@ struct Message {
   Bytes iv;                       ///< the nonce used to seal
   std::string key_id;             ///< cipher key id
   Timestamp created_at;           ///< set by the caller; the page order
-  std::optional<Timestamp> read_at;
+  bool is_read = false;           ///< the seed's read state
+  std::optional<Timestamp> read_at;  ///< when it was first read (absent for rows the seed marked read)
   bool is_deleted = false;        ///< soft delete
   std::optional<Timestamp> expires_at;
 
@@ -54,7 +56,7 @@ struct Message {
 struct KeyRecord {
   Uuid id;
   Uuid user_id;                      ///< must name an existing user
-  std::string public_key;            ///< encoded public key
+  Bytes public_key;                  ///< the raw public key
   Bytes private_key_encrypted;       ///< the private half, wrapped by the cipher role
   Timestamp created_at;
   std::optional<Timestamp> expires_at;
@@ -119,7 +121,7 @@ class Storage {
   virtual Result<User> find_user_by_username(std::string_view username) = 0;
   /// A user by exact email; `not_found` otherwise.
   virtual Result<User> find_user_by_email(std::string_view email) = 0;
-  /// Replaces username, email, password_hash, public_key, is_active and
+  /// Replaces username, email, password_hash, is_active and
   /// updated_at of an existing user; `already_exists` on a unique clash.
   virtual Result<void> update_user(const User& user) = 0;
   /// Sets last_login.
@@ -141,7 +143,7 @@ class Storage {
   /// Messages between `a` and `b` in either direction, newest first.
   virtual Result<Page<Message>> conversation(const Uuid& a, const Uuid& b,
                                              const PageRequest& page) = 0;
-  /// Sets read_at if not yet set; `not_found` for an unknown id.
+  /// Sets is_read, and read_at if not yet set; `not_found` for an unknown id.
   virtual Result<void> mark_read(const Uuid& id, Timestamp at) = 0;
   /// Marks a message deleted; it stays until purged.
   virtual Result<void> soft_delete_message(const Uuid& id) = 0;

@@ -43,7 +43,6 @@ inline User make_user(const std::string& tag, Timestamp at = now_ms()) {
   u.username = tag + "-" + u.id.str().substr(0, 8);
   u.email = u.username + "@example.test";
   u.password_hash = "$scrypt$ln=15,r=8,p=1$c2FsdA$aGFzaA";
-  u.public_key = "pk-" + tag;
   u.created_at = at;
   u.updated_at = at;
   return u;
@@ -67,7 +66,10 @@ inline KeyRecord make_key(const Uuid& user, Timestamp at) {
   KeyRecord k;
   k.id = Uuid::generate();
   k.user_id = user;
-  k.public_key = "pub-" + k.id.str();
+  // 32 bytes like an X25519 public key, with a NUL and a high byte in it.
+  k.public_key = Bytes(32, 0x00);
+  for (std::size_t i = 0; i < 16; ++i) k.public_key[i] = k.id.bytes()[i];
+  k.public_key[31] = 0xff;
   k.private_key_encrypted = all_byte_values();
   k.created_at = at;
   return k;

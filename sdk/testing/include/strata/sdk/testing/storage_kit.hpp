@@ -106,7 +106,7 @@ inline void run_storage_conformance(const StorageTarget& target) {
     expect_ok(s->create_user(a));
     expect_ok(s->create_user(b));
     a.email = "new-" + a.email;
-    a.public_key.reset();
+    a.password_hash = "$scrypt$ln=15,r=8,p=1$bmV3$bmV3";
     a.updated_at = t0 + std::chrono::seconds(5);
     expect_ok(s->update_user(a));
     CHECK(expect_ok(s->get_user(a.id)) == a);
@@ -274,7 +274,10 @@ inline void run_storage_conformance(const StorageTarget& target) {
 
     expect_ok(s->mark_read(kept.id, t0 + std::chrono::seconds(1)));
     expect_ok(s->mark_read(kept.id, t0 + std::chrono::seconds(2)));
-    CHECK(expect_ok(s->get_message(kept.id)).read_at == t0 + std::chrono::seconds(1));
+    auto read = expect_ok(s->get_message(kept.id));
+    CHECK(read.is_read);
+    CHECK(read.read_at == t0 + std::chrono::seconds(1));
+    CHECK_FALSE(expect_ok(s->get_message(later.id)).is_read);
     expect_error(s->mark_read(Uuid::generate(), t0), ErrorCode::not_found);
 
     expect_ok(s->soft_delete_message(deleted.id));
@@ -362,7 +365,9 @@ inline void run_storage_conformance(const StorageTarget& target) {
     for (int i = 0; i < 5; ++i) messages.push_back(make_message(a.id, b.id, t0 - std::chrono::seconds(i)));
     messages[1].is_deleted = true;
     messages[2].expires_at = t0 + std::chrono::hours(1);
+    messages[3].is_read = true;
     messages[3].read_at = t0;
+    messages[4].is_read = true;  // read by a seed client, which keeps no time
     expect_ok(s->insert_messages(messages));
     KeyRecord key = make_key(a.id, t0);
     expect_ok(s->insert_key(key));

@@ -1,0 +1,42 @@
+#pragma once
+// PostgreSQL's binary wire format for the types Strata stores: network byte
+// order integers, and timestamps as microseconds since 2000-01-01 UTC. Used by
+// result rows (pg_rows.hpp) and binary COPY (pg_copy.cpp).
+
+#include <cstdint>
+#include <string>
+
+#include "strata/sdk/timestamp.hpp"
+
+namespace strata::postgres::binary {
+
+/// Microseconds between the Unix epoch and PostgreSQL's (2000-01-01).
+inline constexpr std::int64_t postgres_epoch_micros = 946'684'800LL * 1'000'000;
+
+inline void put16(std::string& out, std::uint16_t v) {
+  out.push_back(static_cast<char>(v >> 8));
+  out.push_back(static_cast<char>(v & 0xff));
+}
+inline void put32(std::string& out, std::uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+}
+inline void put64(std::string& out, std::uint64_t v) {
+  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+}
+
+/// The big-endian integer in the first 8 bytes of `p`.
+inline std::uint64_t get64(const char* p) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+
+/// A timestamptz value on the wire (int64 microseconds since PostgreSQL's epoch).
+inline std::uint64_t timestamp_value(sdk::Timestamp t) {
+  return static_cast<std::uint64_t>(t.micros() - postgres_epoch_micros);
+}
+inline sdk::Timestamp timestamp_from(std::uint64_t wire) {
+  return sdk::Timestamp::from_micros(static_cast<std::int64_t>(wire) + postgres_epoch_micros);
+}
+
+}  // namespace strata::postgres::binary

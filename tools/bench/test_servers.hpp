@@ -1,0 +1,20 @@
+#pragma once
+// Where the benchmarks find their servers: the throwaway instances
+// tools/services.sh starts (ports from tools/test-servers.env, compiled in;
+// the same variables in the environment override them).
+
+#include <cstdlib>
+#include <string>
+
+namespace strata::bench {
+
+inline int server_port(const char* variable, int built_in) {
+  const char* value = std::getenv(variable);
+  return value && *value ? std::atoi(value) : built_in;
+}
+inline int postgres_port() { return server_port("STRATA_TEST_POSTGRES_PORT", STRATA_TEST_POSTGRES_PORT); }
+inline int redis_port() { return server_port("STRATA_TEST_REDIS_PORT", STRATA_TEST_REDIS_PORT); }
+inline int mongodb_port() { return server_port("STRATA_TEST_MONGODB_PORT", STRATA_TEST_MONGODB_PORT); }
+inline std::string mongodb_uri() { return "mongodb://127.0.0.1:" + std::to_string(mongodb_port()); }
+
+}  // namespace strata::bench
