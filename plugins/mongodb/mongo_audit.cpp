@@ -13,6 +13,31 @@ void append_uuid(bson_t* doc, const char* key, const sdk::Uuid& id) {
   bson_append_binary(doc, key, -1, BSON_SUBTYPE_UUID, id.bytes().data(), 16);
 }
 
+// The document's _id is an ObjectId, as the seed's mongoose AuditLog model
+// expects. It is derived from the event rather than drawn at insert time, so
+// every attempt to append one event (a retried batch, the spool replayed after
+// a crash) names the same document and a duplicate is refused by the server:
+// the event's time in seconds (an ObjectId's first 4 bytes), then the event
+// id's 16 bytes folded to 8 (a v4 UUID's random bits).
+bson_oid_t object_id_for(const sdk::AuditEvent& e) {
+  std::uint8_t raw[12];
+  auto seconds = static_cast<std::uint32_t>(e.timestamp.micros() / 1'000'000);
+  for (int i = 0; i < 4; ++i) raw[i] = static_cast<std::uint8_t>(seconds >> (24 - 8 * i));
+  const auto& id = e.id.bytes();
+  for (int i = 0; i < 8; ++i) raw[4 + i] = static_cast<std::uint8_t>(id[i] ^ id[8 + i]);
+  bson_oid_t oid;
+  bson_oid_init_from_data(&oid, raw);
+  return oid;
+}
+
+// An event written by another client (mongoose) has no eventId: its id is
+// its ObjectId's 12 bytes followed by zeros, stable across reads.
+sdk::Uuid uuid_from(const bson_oid_t& oid) {
+  std::array<std::uint8_t, 16> bytes{};
+  std::copy(oid.bytes, oid.bytes + 12, bytes.begin());
+  return sdk::Uuid(bytes);
+}
+
 sdk::Result<Bson> event_document(const sdk::AuditEvent& e) {
   if (auto ok = sdk::validate(e); !ok) return sdk::fail(ok.error());
   // libbson would take a JSON array as a document: the seed's metadata is an object.
@@ -26,15 +51,17 @@ sdk::Result<Bson> event_document(const sdk::AuditEvent& e) {
     return fail(ErrorCode::invalid_argument,
                 "audit event " + e.id.str() + " metadata is not a JSON object: " + error.message);
   auto doc = owned(bson_new());
-  append_uuid(doc.get(), "_id", e.id);
+  auto oid = object_id_for(e);
+  BSON_APPEND_OID(doc.get(), "_id", &oid);
   BSON_APPEND_DATE_TIME(doc.get(), "timestamp", to_ms(e.timestamp));
+  // Like mongoose, an anonymous event has no userId at all.
   if (e.user_id) bson_append_utf8(doc.get(), "userId", -1, e.user_id->data(), static_cast<int>(e.user_id->size()));
-  else BSON_APPEND_NULL(doc.get(), "userId");
   bson_append_utf8(doc.get(), "ip", -1, e.ip.data(), static_cast<int>(e.ip.size()));
   bson_append_utf8(doc.get(), "action", -1, e.action.data(), static_cast<int>(e.action.size()));
   bson_append_utf8(doc.get(), "resource", -1, e.resource.data(), static_cast<int>(e.resource.size()));
   BSON_APPEND_UTF8(doc.get(), "status", std::string(sdk::to_string(e.status)).c_str());
   BSON_APPEND_DOCUMENT(doc.get(), "metadata", metadata.get());
+  append_uuid(doc.get(), "eventId", e.id);  // Strata's own field: the schema has none for it
   return doc;
 }
 
@@ -48,9 +75,12 @@ sdk::AuditEvent event_from(const bson_t* doc) {
   sdk::AuditEvent e;
   bson_iter_t it;
   bson_iter_init(&it, doc);
+  bool have_event_id = false;
   while (bson_iter_next(&it)) {
     std::string_view key = bson_iter_key(&it);
-    if (key == "_id" && BSON_ITER_HOLDS_BINARY(&it)) {
+    if (key == "_id" && BSON_ITER_HOLDS_OID(&it)) {
+      if (!have_event_id) e.id = uuid_from(*bson_iter_oid(&it));
+    } else if (key == "eventId" && BSON_ITER_HOLDS_BINARY(&it)) {
       bson_subtype_t subtype;
       uint32_t length;
       const uint8_t* data;
@@ -58,6 +88,7 @@ sdk::AuditEvent event_from(const bson_t* doc) {
       std::array<std::uint8_t, 16> bytes{};
       if (length == 16) std::copy(data, data + 16, bytes.begin());
       e.id = sdk::Uuid(bytes);
+      have_event_id = true;
     } else if (key == "timestamp" && BSON_ITER_HOLDS_DATE_TIME(&it)) {
       e.timestamp = from_ms(bson_iter_date_time(&it));
     } else if (key == "userId" && BSON_ITER_HOLDS_UTF8(&it)) {
@@ -146,12 +177,13 @@ bool only_duplicates(const bson_t& reply) {
   return any;
 }
 
+// Newest first; ties by `tie_break` descending (events: their id, as the SDK's contract says).
 template <class Item, class Decode>
 sdk::Result<std::vector<Item>> find(Client& client, const std::string& name, const bson_t* filter, std::size_t limit,
-                                    Decode decode) {
+                                    const char* tie_break, Decode decode) {
   auto lease = client.lease();
   auto collection = client.collection(lease, name);
-  auto opts = owned(BCON_NEW("sort", "{", "timestamp", BCON_INT32(-1), "_id", BCON_INT32(-1), "}", "limit",
+  auto opts = owned(BCON_NEW("sort", "{", "timestamp", BCON_INT32(-1), tie_break, BCON_INT32(-1), "}", "limit",
                              BCON_INT64(static_cast<int64_t>(limit))));
   auto cursor = std::unique_ptr<mongoc_cursor_t, decltype(&mongoc_cursor_destroy)>(
       mongoc_collection_find_with_opts(collection.get(), filter, opts.get(), nullptr), &mongoc_cursor_destroy);
@@ -248,7 +280,7 @@ sdk::Result<void> MongoAudit::append_metrics(std::span<const sdk::Metric> metric
 
 sdk::Result<std::vector<sdk::AuditEvent>> MongoAudit::query(const sdk::AuditQuery& q) {
   auto filter = event_filter(q);
-  return find<sdk::AuditEvent>(client_, events_, filter.get(), q.limit, event_from);
+  return find<sdk::AuditEvent>(client_, events_, filter.get(), q.limit, "eventId", event_from);
 }
 
 sdk::Result<std::uint64_t> MongoAudit::count(const sdk::AuditQuery& q) {
@@ -265,7 +297,7 @@ sdk::Result<std::vector<sdk::Metric>> MongoAudit::query_metrics(const sdk::Metri
   auto filter = owned(bson_new());
   if (q.name) bson_append_utf8(filter.get(), "name", -1, q.name->data(), static_cast<int>(q.name->size()));
   append_time_range(filter.get(), q.from, q.to);
-  return find<sdk::Metric>(client_, metrics_, filter.get(), q.limit, metric_from);
+  return find<sdk::Metric>(client_, metrics_, filter.get(), q.limit, "_id", metric_from);
 }
 
 // ---- backup (SDK 1.2) --------------------------------------------------------

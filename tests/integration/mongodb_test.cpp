@@ -47,6 +47,8 @@ std::string shape(const bson_t* doc) {
       case BSON_TYPE_NULL: out += "null"; break;
       case BSON_TYPE_BINARY: out += "binary"; break;
       case BSON_TYPE_INT64: out += "long"; break;
+      case BSON_TYPE_INT32: out += "int"; break;
+      case BSON_TYPE_OID: out += "objectid"; break;
       default: out += std::to_string(bson_iter_type(&it));
     }
   }
@@ -71,8 +73,11 @@ TEST_CASE("mongodb: documents have the seed's mongoose shapes", "[mongodb][seed]
   for (const auto& doc : events) {
     std::string s = shape(doc.get());
     INFO(s);
-    CHECK((s == "_id:binary,timestamp:date,userId:string,ip:string,action:string,resource:string,status:string,metadata:object" ||
-           s == "_id:binary,timestamp:date,userId:null,ip:string,action:string,resource:string,status:string,metadata:object"));
+    // _id an ObjectId (mongoose's type); an anonymous event has no userId, as mongoose writes it.
+    CHECK((s == "_id:objectid,timestamp:date,userId:string,ip:string,action:string,resource:string,status:string,"
+                "metadata:object,eventId:binary" ||
+           s == "_id:objectid,timestamp:date,ip:string,action:string,resource:string,status:string,"
+                "metadata:object,eventId:binary"));
     bson_iter_t it;
     REQUIRE(bson_iter_init_find(&it, doc.get(), "status"));
     std::string status = bson_iter_utf8(&it, nullptr);
@@ -80,12 +85,50 @@ TEST_CASE("mongodb: documents have the seed's mongoose shapes", "[mongodb][seed]
   }
   auto metrics = raw_documents(db, "metrics");
   REQUIRE(metrics.size() == 1);
-  CHECK(shape(metrics[0].get()).find("timestamp:date,name:string,value:double,labels:object") != std::string::npos);
+  CHECK(shape(metrics[0].get()) == "_id:objectid,timestamp:date,name:string,value:double,labels:object");
   auto caches = raw_documents(db, "caches");
   REQUIRE(caches.size() == 1);
+  CHECK(shape(caches[0].get()).starts_with("_id:objectid,"));
   CHECK(shape(caches[0].get()).find("key:string") != std::string::npos);
   CHECK(shape(caches[0].get()).find("expiresAt:date") != std::string::npos);
   CHECK(shape(caches[0].get()).find("createdAt:date") != std::string::npos);
+}
+
+TEST_CASE("mongodb: documents mongoose wrote (ObjectId _id, __v, no eventId) read back; a retried event is not doubled",
+          "[mongodb][seed]") {
+  test::TempMongoDatabase db;
+  auto host = test::open_host(db.table("[audit]"));
+  // What `new AuditLog({...}).save()` stores.
+  mongoc_client_t* client = mongoc_client_new(db.uri().c_str());
+  mongoc_collection_t* logs = mongoc_client_get_collection(client, db.name().c_str(), "auditlogs");
+  bson_oid_t oid;
+  bson_oid_init(&oid, nullptr);
+  bson_t* doc = BCON_NEW("_id", BCON_OID(&oid), "timestamp", BCON_DATE_TIME(1'764'460'800'000), "userId", "seed-user",
+                         "ip", "10.0.0.7", "action", "login", "resource", "session", "status", "success", "metadata",
+                         "{", "agent", "node", "}", "__v", BCON_INT32(0));
+  bson_error_t error;
+  REQUIRE(mongoc_collection_insert_one(logs, doc, nullptr, nullptr, &error));
+  bson_destroy(doc);
+  mongoc_collection_destroy(logs);
+  mongoc_client_destroy(client);
+
+  auto events = host->audit()->query(sdk::AuditQuery{});
+  REQUIRE(events);
+  REQUIRE(events->size() == 1);
+  const auto& e = events->front();
+  CHECK(e.user_id == "seed-user");
+  CHECK(e.ip == "10.0.0.7");
+  CHECK(e.action == "login");
+  CHECK(e.timestamp == sdk::Timestamp::from_micros(1'764'460'800'000'000));
+  CHECK(e.metadata == R"({ "agent" : "node" })");
+  CHECK(host->audit()->query(sdk::AuditQuery{})->front().id == e.id);  // stable
+
+  // The same event appended twice (a retry, a spool replay) is one document: its _id derives from it.
+  auto event = sdk::testing::make_event(sdk::testing::now_ms(), "user.login", "u-1");
+  REQUIRE(host->audit()->append(std::vector{event}));
+  REQUIRE(host->audit()->append(std::vector{event}));
+  CHECK(raw_documents(db, "auditlogs").size() == 2);
+  CHECK(host->audit()->count(sdk::AuditQuery{}).value_or(0) == 2);
 }
 
 TEST_CASE("mongodb: bad events are refused before they reach the server", "[mongodb][validation]") {
