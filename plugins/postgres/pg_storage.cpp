@@ -125,25 +125,65 @@ sdk::Error explain_duplicate(sdk::Error e) {
 }  // namespace
 
 PostgresStorage::PostgresStorage(const sdk::PluginContext& context)
-    : clock_(context.clock), pool_(read_settings(context.config)) {}
+    : clock_(context.clock), log_(context.log), pool_(read_settings(context.config)) {}
 
 sdk::ConfigSchema PostgresStorage::config_schema() { return settings_schema(); }
 
+namespace {
+// The seed's job, exactly: `SELECT cron.schedule('0 0 * * *', 'SELECT cleanup_old_messages()')`.
+constexpr const char* cleanup_command = "SELECT cleanup_old_messages()";
+// pg_advisory_xact_lock key for installing the job: processes starting at once take turns.
+constexpr const char* cleanup_job_lock = "SELECT pg_advisory_xact_lock(7391149215237181442)";
+}  // namespace
+
 sdk::Result<void> PostgresStorage::ensure_cleanup_job(Connection& c) {
   const auto& schedule = *pool_.settings().cleanup_schedule;
-  auto present = c.exec("SELECT 1 FROM pg_extension WHERE extname = 'pg_cron'");
-  if (!present) return sdk::fail(present.error());
-  if (PQntuples(present->get()) == 0) {
-    auto created = c.exec("CREATE EXTENSION IF NOT EXISTS pg_cron");
-    if (!created)
-      return fail(ErrorCode::unsupported,
-                  "cleanup.schedule = \"" + schedule + "\" needs the pg_cron extension, which this server cannot "
-                  "load (" + created.error().message + "); remove cleanup.schedule and run `strata cleanup` "
-                  "or the host's scheduler instead");
+  auto fix = "remove cleanup.schedule and run `strata cleanup` or the host's scheduler instead";
+  // Exactly one job running the seed's command in this database, with this
+  // schedule: created if missing, its schedule corrected if it differs. One
+  // transaction under a lock, so processes starting together take turns.
+  std::string job;
+  bool no_cron = false;
+  auto installed = in_transaction(c, [&]() -> sdk::Result<void> {
+    if (auto locked = c.exec(cleanup_job_lock); !locked) return sdk::fail(locked.error());
+    // pg_cron can only be created in the database named by cron.database_name.
+    if (auto created = c.exec("CREATE EXTENSION IF NOT EXISTS pg_cron"); !created) {
+      no_cron = true;
+      return fail(ErrorCode::unsupported, "cleanup.schedule = \"" + schedule +
+                                              "\" needs the pg_cron extension in this database, which the server "
+                                              "cannot provide (" + created.error().message + "); " + fix);
+    }
+    auto found = c.exec("SELECT jobid::text, schedule FROM cron.job WHERE command = $1 AND database = current_database() "
+                        "ORDER BY jobid",
+                        {Param(cleanup_command)});
+    if (!found) return sdk::fail(found.error());
+    if (PQntuples(found->get()) == 0) {
+      auto scheduled = c.exec("SELECT cron.schedule($1, $2)::text", {Param(schedule), Param(cleanup_command)});
+      if (!scheduled) return sdk::fail(scheduled.error());
+      job = PQgetvalue(scheduled->get(), 0, 0);
+      return {};
+    }
+    job = PQgetvalue(found->get(), 0, 0);
+    if (schedule != PQgetvalue(found->get(), 0, 1)) {
+      auto altered = c.exec("SELECT cron.alter_job($1::bigint, schedule => $2)", {Param(job), Param(schedule)});
+      if (!altered) return sdk::fail(altered.error());
+    }
+    return {};
+  });
+  if (!installed) {
+    if (no_cron) return installed;
+    auto e = installed.error();
+    e.message = "installing the pg_cron job for cleanup.schedule: " + e.message;
+    return sdk::fail(e);
   }
-  auto scheduled = c.exec("SELECT cron.schedule('strata_cleanup_old_messages', $1, 'SELECT cleanup_old_messages()')",
-                          {Param(schedule)});
-  if (!scheduled) return sdk::fail(scheduled.error());
+  // What `strata check` shows: the job, and how its last run went.
+  auto last = c.exec("SELECT status || ' at ' || to_char(start_time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+                     "FROM cron.job_run_details WHERE jobid = $1::bigint ORDER BY start_time DESC LIMIT 1",
+                     {Param(job)});
+  std::string last_run = last && PQntuples(last->get()) > 0 ? PQgetvalue(last->get(), 0, 0) : "not run yet";
+  if (log_)
+    log_(sdk::LogLevel::info, "pg_cron job " + job + ": '" + schedule + "' " + cleanup_command + " (last run: " +
+                               last_run + ")");
   return {};
 }
 

@@ -61,6 +61,7 @@ class PostgresStorage : public sdk::Storage {
   sdk::Result<void> ensure_cleanup_job(Connection& c);
 
   std::shared_ptr<const sdk::Clock> clock_;
+  sdk::Logger log_;
   Pool pool_;
 };
 

@@ -276,7 +276,8 @@ TEST_CASE("postgres: a multi-host conninfo passes through: a dead first host fai
   CHECK(host->effective_config().find(db.name()) == std::string::npos);  // conninfo is secret: redacted
 }
 
-TEST_CASE("postgres: cleanup.schedule without pg_cron is a clear error", "[postgres][cleanup]") {
+TEST_CASE("postgres: cleanup.schedule where pg_cron cannot run is a clear error", "[postgres][cleanup]") {
+  // The test cluster preloads pg_cron for one database (cron.database_name); this is another.
   test::TempDatabase db;
   auto host = test::open_host(db.storage_table("cleanup.schedule = \"0 0 * * *\"\n"));
   migrated(*host);
@@ -284,6 +285,74 @@ TEST_CASE("postgres: cleanup.schedule without pg_cron is a clear error", "[postg
   REQUIRE_FALSE(health);
   CHECK(health.error().code == sdk::ErrorCode::unsupported);
   CHECK(health.error().message.find("needs the pg_cron extension") != std::string::npos);
+  CHECK(health.error().message.find("strata cleanup") != std::string::npos);
+}
+
+TEST_CASE("postgres: pg_cron runs the seed's cleanup job, installed once by processes starting together",
+          "[postgres][cleanup][cron]") {
+  // The database pg_cron serves in the test cluster (tools/services.sh); emptied before and after.
+  const std::string cron_db = "strata_cron";
+  test::require_postgres();
+  auto sql = [&](const std::string& statement) { return test::admin_sql(statement, cron_db); };
+  auto reset = [&] {
+    sql("DROP EXTENSION IF EXISTS pg_cron");
+    sql("DROP TABLE IF EXISTS encryption_keys, messages, users, strata_schema_migrations");
+    sql("DROP FUNCTION IF EXISTS cleanup_old_messages()");
+  };
+  reset();
+  auto table = [&](const std::string& schedule) {
+    return "[storage]\nplugin = \"postgres\"\nhost = \"127.0.0.1\"\nport = " + std::to_string(test::postgres_port()) +
+           "\nuser = \"postgres\"\ndbname = \"" + cron_db + "\"\ncleanup.schedule = \"" + schedule + "\"\n";
+  };
+  {
+    // The seed's schedule, from four processes' worth of hosts at once: one job.
+    std::vector<std::unique_ptr<Host>> hosts;
+    for (int i = 0; i < 4; ++i) hosts.push_back(test::open_host(table("0 0 * * *")));
+    REQUIRE(hosts[0]->storage()->migrate(latest_version));
+    std::atomic<int> failures{0};
+    std::vector<std::thread> starting;
+    for (auto& h : hosts)
+      starting.emplace_back([&] {
+        if (!h->storage()->health()) ++failures;
+      });
+    for (auto& t : starting) t.join();
+    CHECK(failures == 0);
+    CHECK(sql("SELECT count(*) || ' ' || min(schedule) || ' ' || min(command) FROM cron.job") ==
+          "1 0 0 * * * SELECT cleanup_old_messages()");
+  }
+  // A shorter schedule corrects the same job; `strata check` shows it.
+  auto dir = std::filesystem::temp_directory_path() / ("strata-cron-" + sdk::Uuid::generate().str());
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "cron.toml") << table("* * * * *");
+  auto out = dir / "check.out";
+  CHECK(test::run({STRATA_CLI, "--config", (dir / "cron.toml").string(), "check"}, out) == 0);
+  std::string shown = test::read_file(out);
+  INFO(shown);
+  CHECK(shown.find("pg_cron job") != std::string::npos);
+  CHECK(shown.find("'* * * * *' SELECT cleanup_old_messages()") != std::string::npos);
+  CHECK(sql("SELECT count(*) || ' ' || min(schedule) FROM cron.job") == "1 * * * * *");
+
+  // pg_cron runs it (at the next minute): expired rows go, live and soft-deleted ones stay.
+  auto host = test::open_host(table("* * * * *"));
+  auto storage = host->storage();
+  auto alice = make_user("alice"), bob = make_user("bob");
+  REQUIRE(storage->create_user(alice));
+  REQUIRE(storage->create_user(bob));
+  auto expired = make_message(alice.id, bob.id, sdk::Timestamp::now());
+  expired.expires_at = sdk::Timestamp::now() - 1h;
+  auto deleted = expired;
+  deleted.id = sdk::Uuid::generate();
+  deleted.is_deleted = true;
+  auto live = make_message(alice.id, bob.id, sdk::Timestamp::now());
+  live.expires_at = sdk::Timestamp::now() + 1h;
+  REQUIRE(storage->insert_messages(std::vector{expired, deleted, live}));
+  CHECK(test::wait_until([&] { return !storage->get_message(expired.id); }, 90s));
+  CHECK(storage->get_message(deleted.id));
+  CHECK(storage->get_message(live.id));
+  CHECK(sql("SELECT status FROM cron.job_run_details ORDER BY start_time DESC LIMIT 1") == "succeeded");
+  host.reset();
+  std::filesystem::remove_all(dir);
+  reset();
 }
 
 TEST_CASE("postgres: config/production.toml's storage, migrated and checked with the strata CLI", "[postgres][cli]") {

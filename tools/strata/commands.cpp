@@ -18,7 +18,7 @@ int list_plugins(const Host& host) {
   return 0;
 }
 
-int check(const Host& host) {
+int check(const Host& host, const std::vector<std::string>& notes) {
   std::vector<std::vector<std::string>> rows;
   std::size_t failed = 0;
   auto reports = host.check();
@@ -31,6 +31,7 @@ int check(const Host& host) {
     rows.push_back({r.status ? "ok" : "FAIL", name, r.instance.plugin, outcome});
   }
   print_table(rows);
+  for (const auto& note : notes) fmt::print("{}\n", note);
   if (failed) {
     fmt::print(stderr, "strata: check failed: {} of {} instances unhealthy\n", failed, reports.size());
     return 1;

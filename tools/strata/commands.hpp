@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "strata/host.hpp"
 
@@ -11,7 +12,7 @@ namespace strata::cli {
 /// `strata plugins`: role, instance, plugin, version, ABI and path of each instance.
 int list_plugins(const Host& host);
 /// `strata check`: every instance's health; 0 when all are healthy, 1 otherwise.
-int check(const Host& host);
+int check(const Host& host, const std::vector<std::string>& notes);
 /// `strata config`: the effective config, secrets redacted.
 int print_config(const Host& host);
 /// `strata migrate up|down|status [N]`: moves the storage schema N steps (up: all by default, down: 1).

@@ -88,13 +88,14 @@ int main(int argc, char** argv) {
 
   try {
     if (*backup_verify) return strata::cli::backup_verify(backup_dir);  // needs no config
-    auto host = strata::cli::open_host(config_path);
+    std::vector<std::string> notes;  // outlives the host, whose logger fills it
+    auto host = strata::cli::open_host(config_path, &notes);
     if (!host) {
       fmt::print(stderr, "strata: error: {}\n", host.error().message);
       return 1;
     }
     if (*plugins) return strata::cli::list_plugins(**host);
-    if (*check) return strata::cli::check(**host);
+    if (*check) return strata::cli::check(**host, notes);
     if (*config) return strata::cli::print_config(**host);
     if (*migrate) return strata::cli::migrate(**host, direction, steps);
     if (*cleanup) return strata::cli::cleanup(**host);

@@ -1,15 +1,23 @@
 #include "open_host.hpp"
 
+#include <cstdio>
 #include <cstdlib>
 
 #include "embedded_config.hpp"
 
 namespace strata::cli {
 
-sdk::Result<std::unique_ptr<Host>> open_host(const std::string& config_path) {
-  if (!config_path.empty()) return Host::open_file(config_path);
-  if (const char* env = std::getenv("STRATA_CONFIG"); env && *env) return Host::open_file(env);
-  return Host::open_string(embedded_config, {}, "<built-in embedded.toml>");
+sdk::Result<std::unique_ptr<Host>> open_host(const std::string& config_path, std::vector<std::string>* notes) {
+  HostOptions options;
+  options.log = [notes](sdk::LogLevel level, std::string_view message) {
+    if (level == sdk::LogLevel::info && notes) notes->emplace_back(message);
+    if (level < sdk::LogLevel::warning) return;
+    std::fprintf(stderr, "strata: %s: %.*s\n", level == sdk::LogLevel::warning ? "warning" : "error",
+                 static_cast<int>(message.size()), message.data());
+  };
+  if (!config_path.empty()) return Host::open_file(config_path, options);
+  if (const char* env = std::getenv("STRATA_CONFIG"); env && *env) return Host::open_file(env, options);
+  return Host::open_string(embedded_config, options, "<built-in embedded.toml>");
 }
 
 }  // namespace strata::cli

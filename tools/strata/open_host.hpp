@@ -2,6 +2,7 @@
 // Which config the CLI opens: --config, else $STRATA_CONFIG, else the built-in default.
 
 #include <memory>
+#include <vector>
 #include <string>
 
 #include "strata/host.hpp"
@@ -10,6 +11,9 @@ namespace strata::cli {
 
 /// Opens the host for a command: --config, else $STRATA_CONFIG, else the
 /// built-in config/embedded.toml (data under $STRATA_DATA_DIR or its defaults).
-sdk::Result<std::unique_ptr<Host>> open_host(const std::string& config_path);
+/// Plugins' warnings and errors go to stderr; their info lines (what a
+/// health check found, say) to `notes` when given.
+sdk::Result<std::unique_ptr<Host>> open_host(const std::string& config_path,
+                                             std::vector<std::string>* notes = nullptr);
 
 }  // namespace strata::cli
