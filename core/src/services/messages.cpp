@@ -94,7 +94,11 @@ sdk::Result<std::vector<sdk::Message>> Messages::send_batch(std::span<const Outg
 }
 
 sdk::Result<std::string> Messages::open(const sdk::Message& m, const Origin& origin) {
-  auto plain = ctx_.cipher->open(sdk::Sealed{m.key_id, m.iv, m.encrypted_content},
+  // A row with no key id was written by a client that records none (the
+  // seed's services): it can only have used the key the seed configures
+  // (DB_ENCRYPTION_KEY, the aes_gcm plugin's key id "default").
+  const std::string key_id = m.key_id.empty() ? std::string(unnamed_key_id) : m.key_id;
+  auto plain = ctx_.cipher->open(sdk::Sealed{key_id, m.iv, m.encrypted_content},
                                  associated_data(m.id, m.sender_id, m.recipient_id));
   if (plain) return std::string(plain->begin(), plain->end());
   // Never garbage text: say what happened, and leave a trace.
@@ -102,6 +106,11 @@ sdk::Result<std::string> Messages::open(const sdk::Message& m, const Origin& ori
                                        sdk::AuditStatus::failure,
                                        {{"reason", std::string(sdk::to_string(plain.error().code))}, {"key_id", m.key_id}}},
                            origin);
+  if (plain.error().code == ErrorCode::auth_failed && m.key_id.empty())
+    return fail(ErrorCode::auth_failed,
+                "message " + m.id.str() +
+                    " failed authentication: it has no key id and no valid tag, as the seed's "
+                    "DatabaseEncryption.encrypt writes (no GCM tag, no associated data), so it cannot be trusted");
   if (plain.error().code == ErrorCode::auth_failed)
     return fail(ErrorCode::auth_failed, "message " + m.id.str() +
                                             " failed authentication: its ciphertext was altered or belongs to another row");
@@ -195,7 +204,8 @@ sdk::Result<RewrapProgress> Messages::rewrap(std::size_t batch_size,
     if (!page) return sdk::fail(page.error());
     for (const auto& m : page->items) {
       sdk::Bytes aad = associated_data(m.id, m.sender_id, m.recipient_id);
-      auto plain = ctx_.cipher->open(sdk::Sealed{m.key_id, m.iv, m.encrypted_content}, aad);
+      auto plain = ctx_.cipher->open(
+          sdk::Sealed{m.key_id.empty() ? std::string(unnamed_key_id) : m.key_id, m.iv, m.encrypted_content}, aad);
       if (!plain) {
         ++p.failed;
         (void)ctx_.audit->record(AuditRecord{std::nullopt, "message.rewrap", resource("message", m.id),

@@ -76,6 +76,11 @@ class Messages {
   sdk::Result<RewrapProgress> rewrap(std::size_t batch_size, const std::function<void(const RewrapProgress&)>& progress,
                                      const Origin& origin);
 
+  /// The cipher key id a row without one is opened with: rows the seed's
+  /// services write name no key, and the seed has one key (DB_ENCRYPTION_KEY,
+  /// which the aes_gcm plugin calls "default").
+  static constexpr std::string_view unnamed_key_id = "default";
+
   /// The associated data a message is sealed with.
   static sdk::Bytes associated_data(const sdk::Uuid& id, const sdk::Uuid& sender, const sdk::Uuid& recipient);
 
