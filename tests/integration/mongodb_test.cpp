@@ -94,7 +94,7 @@ TEST_CASE("mongodb: documents have the seed's mongoose shapes", "[mongodb][seed]
   CHECK(shape(caches[0].get()).find("createdAt:date") != std::string::npos);
 }
 
-TEST_CASE("mongodb: documents mongoose wrote (ObjectId _id, __v, no eventId) read back; a retried event is not doubled",
+TEST_CASE("mongodb: documents mongoose wrote (ObjectId _id, __v, no eventId) read back, and a retried event is not doubled",
           "[mongodb][seed]") {
   test::TempMongoDatabase db;
   auto host = test::open_host(db.table("[audit]"));

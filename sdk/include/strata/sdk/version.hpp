@@ -5,6 +5,12 @@
 #define STRATA_SDK_ABI_MAJOR 1
 /// Minor ABI version: a host accepts plugins built against its own or an older minor.
 #define STRATA_SDK_ABI_MINOR 2
+/// Revision of the records that cross the boundary by value (User, Message,
+/// KeyRecord, …). Before the first release their layout may still change
+/// within ABI 1 (revision 2: the seed's exact columns); it is part of the
+/// fingerprint, so a plugin built against another revision is refused at load
+/// instead of misreading the records. After a release, such a change is a new major.
+#define STRATA_SDK_RECORDS_REVISION 2
 /// Human-readable SDK release.
 #define STRATA_SDK_VERSION "0.2.0"
 
@@ -38,7 +44,8 @@
 /// passes std::string, std::vector and std::expected across the boundary, so
 /// both sides need the same compiler family and standard-library ABI.
 #define STRATA_SDK_FINGERPRINT \
-  STRATA_SDK_COMPILER_ ";" STRATA_SDK_STDLIB_ STRATA_SDK_DEBUG_ ";sdk-abi-" STRATA_SDK_STR(STRATA_SDK_ABI_MAJOR)
+  STRATA_SDK_COMPILER_ ";" STRATA_SDK_STDLIB_ STRATA_SDK_DEBUG_ ";sdk-abi-" STRATA_SDK_STR(STRATA_SDK_ABI_MAJOR) \
+  ";records-" STRATA_SDK_STR(STRATA_SDK_RECORDS_REVISION)
 
 namespace strata::sdk {
 /// The fingerprint of the code including this header (host or plugin).
