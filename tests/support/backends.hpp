@@ -12,18 +12,9 @@
 #include <cstdlib>
 #include <string>
 
-namespace strata::test {
+#include "test_servers.hpp"
 
-/// A test server's port: the variable from the environment, else the value
-/// compiled in from tools/test-servers.env (the throwaway servers
-/// tools/services.sh starts; never the machine's own).
-inline int server_port(const char* variable, int built_in) {
-  const char* value = std::getenv(variable);
-  return value && *value ? std::atoi(value) : built_in;
-}
-inline int postgres_port() { return server_port("STRATA_TEST_POSTGRES_PORT", STRATA_TEST_POSTGRES_PORT); }
-inline int redis_port() { return server_port("STRATA_TEST_REDIS_PORT", STRATA_TEST_REDIS_PORT); }
-inline int mongodb_port() { return server_port("STRATA_TEST_MONGODB_PORT", STRATA_TEST_MONGODB_PORT); }
+namespace strata::test {
 
 /// The exit code ctest reports as "Skipped" (SKIP_RETURN_CODE in tests/CMakeLists.txt).
 inline constexpr int skip_exit_code = 77;

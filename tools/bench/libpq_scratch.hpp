@@ -13,7 +13,7 @@ namespace strata::bench {
 
 inline PGconn* pg_connect(const std::string& dbname) {
   PGconn* c = PQconnectdb(
-      ("host=127.0.0.1 port=" + std::to_string(postgres_port()) + " user=postgres dbname=" + dbname).c_str());
+      ("host=127.0.0.1 port=" + std::to_string(test::postgres_port()) + " user=postgres dbname=" + dbname).c_str());
   if (PQstatus(c) != CONNECTION_OK) throw std::runtime_error(PQerrorMessage(c));
   PQsetNoticeProcessor(c, [](void*, const char*) {}, nullptr);
   return c;

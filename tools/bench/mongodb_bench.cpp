@@ -57,7 +57,7 @@ using bench::percentile;
 
 int main(int argc, char** argv) {
   bool quick = false;
-  std::string server = bench::mongodb_uri();
+  std::string server = test::mongodb_uri();
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--quick") == 0) quick = true;
     if (std::strcmp(argv[i], "--uri") == 0 && i + 1 < argc) server = argv[++i];

@@ -37,7 +37,7 @@ using Database = bench::ScratchDatabase;
 
 std::unique_ptr<Host> open_storage(const std::string& dbname) {
   return bench::open_or_die("[storage]\nplugin = \"postgres\"\nhost = \"127.0.0.1\"\nport = " +
-                            std::to_string(bench::postgres_port()) + "\nuser = \"postgres\"\ndbname = \"" + dbname +
+                            std::to_string(test::postgres_port()) + "\nuser = \"postgres\"\ndbname = \"" + dbname +
                             "\"\n");
 }
 
@@ -138,7 +138,7 @@ int main(int argc, char** argv) {
                    ids[0].str().c_str(), ids[1].str().c_str());
       std::fclose(f);
     }
-    std::string out = bench::capture({"pgbench", "-h", "127.0.0.1", "-p", std::to_string(bench::postgres_port()), "-U", "postgres", "-n", "-M", "prepared", "-c", "1",
+    std::string out = bench::capture({"pgbench", "-h", "127.0.0.1", "-p", std::to_string(test::postgres_port()), "-U", "postgres", "-n", "-M", "prepared", "-c", "1",
                                       "-t", std::to_string(singles), "-f", script, strata_db.name});
     std::smatch tps;
     if (std::regex_search(out, tps, std::regex(R"(tps = ([0-9.]+))")))

@@ -29,7 +29,7 @@ constexpr int scratch_db = 9;
 
 // Requests per second redis-benchmark reports for one test (its --csv output).
 double reference_rps(const std::string& test, int clients, int pipeline, int requests) {
-  std::string out = bench::capture({"redis-benchmark", "-h", "127.0.0.1", "-p", std::to_string(bench::redis_port()), "--dbnum",
+  std::string out = bench::capture({"redis-benchmark", "-h", "127.0.0.1", "-p", std::to_string(test::redis_port()), "--dbnum",
                                     std::to_string(scratch_db), "-t", test, "-n", std::to_string(requests), "-c",
                                     std::to_string(clients), "-P", std::to_string(pipeline), "-d",
                                     std::to_string(value_size), "--csv"});
@@ -62,7 +62,7 @@ double plugin_ops(int threads, long total, long ops_per_call, Op op) {
 // The raw driver: a bare hiredis loop on one blocking connection, `depth`
 // commands appended before their replies are read.
 double raw_hiredis_ops(const char* command, long total, int depth) {
-  redisContext* c = redisConnect("127.0.0.1", bench::redis_port());
+  redisContext* c = redisConnect("127.0.0.1", test::redis_port());
   if (!c || c->err) throw std::runtime_error("raw hiredis cannot connect");
   freeReplyObject(redisCommand(c, "SELECT %d", scratch_db));
   std::string value(value_size, 'x');
@@ -94,7 +94,7 @@ int main(int argc, char** argv) {
   bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
   const long single = quick ? 5'000 : 50'000, many = quick ? 20'000 : 200'000, piped = quick ? 200'000 : 2'000'000;
 
-  auto host = bench::open_or_die("[cache.default]\nplugin = \"redis\"\nport = " + std::to_string(bench::redis_port()) + "\ndb = " + std::to_string(scratch_db) +
+  auto host = bench::open_or_die("[cache.default]\nplugin = \"redis\"\nport = " + std::to_string(test::redis_port()) + "\ndb = " + std::to_string(scratch_db) +
                                  "\npool.size = 50\nkey_prefix = \"bench:\"\n"
                                  // No TTL: the same plain SET redis-benchmark sends.
                                  "default_ttl_s = 0\n");
@@ -107,7 +107,7 @@ int main(int argc, char** argv) {
     entries.emplace_back(keys.back(), value);
   }
   if (!cache->set_many(entries, std::nullopt)) {
-    std::fprintf(stderr, "cannot reach Redis on 127.0.0.1:%d (tools/services.sh starts it)\n", bench::redis_port());
+    std::fprintf(stderr, "cannot reach Redis on 127.0.0.1:%d (tools/services.sh starts it)\n", test::redis_port());
     return 1;
   }
   auto set = [&] { return cache->set("key:0", value, std::nullopt).has_value(); };

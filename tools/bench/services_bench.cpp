@@ -74,12 +74,12 @@ class RawSender {
 
 std::string config(const std::string& db, const std::string& prefix, bool audit) {
   std::string text = "[storage]\nplugin = \"postgres\"\nhost = \"127.0.0.1\"\nport = " +
-                     std::to_string(bench::postgres_port()) + "\nuser = \"postgres\"\ndbname = \"" + db +
-                     "\"\n[cache.default]\nplugin = \"redis\"\nport = " + std::to_string(bench::redis_port()) +
+                     std::to_string(test::postgres_port()) + "\nuser = \"postgres\"\ndbname = \"" + db +
+                     "\"\n[cache.default]\nplugin = \"redis\"\nport = " + std::to_string(test::redis_port()) +
                      "\ndb = 2\nkey_prefix = \"" + prefix +
                      "\"\n[cipher]\nplugin = \"aes_gcm\"\nkey = \"" + std::string(bench::bench_key) +
                      "\"\n[users]\nscrypt_log2_n = 10\n";
-  if (audit) text += "[audit]\nplugin = \"mongodb\"\nuri = \"" + bench::mongodb_uri() + "/" + db + "\"\n";
+  if (audit) text += "[audit]\nplugin = \"mongodb\"\nuri = \"" + test::mongodb_uri() + "/" + db + "\"\n";
   return text;
 }
 

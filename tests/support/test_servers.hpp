@@ -1,13 +1,15 @@
 #pragma once
-// Where the benchmarks find their servers: the throwaway instances
-// tools/services.sh starts (ports from tools/test-servers.env, compiled in;
-// the same variables in the environment override them).
+// Where the test suite and the benchmarks find their servers: the throwaway
+// instances tools/services.sh starts, on the ports of tools/test-servers.env
+// (compiled in by CMake; the same variables in the environment override them).
+// Never the machine's own servers.
 
 #include <cstdlib>
 #include <string>
 
-namespace strata::bench {
+namespace strata::test {
 
+/// A test server's port: the variable from the environment, else the value compiled in.
 inline int server_port(const char* variable, int built_in) {
   const char* value = std::getenv(variable);
   return value && *value ? std::atoi(value) : built_in;
@@ -15,6 +17,7 @@ inline int server_port(const char* variable, int built_in) {
 inline int postgres_port() { return server_port("STRATA_TEST_POSTGRES_PORT", STRATA_TEST_POSTGRES_PORT); }
 inline int redis_port() { return server_port("STRATA_TEST_REDIS_PORT", STRATA_TEST_REDIS_PORT); }
 inline int mongodb_port() { return server_port("STRATA_TEST_MONGODB_PORT", STRATA_TEST_MONGODB_PORT); }
+/// The MongoDB test server's URI, without a database.
 inline std::string mongodb_uri() { return "mongodb://127.0.0.1:" + std::to_string(mongodb_port()); }
 
-}  // namespace strata::bench
+}  // namespace strata::test
