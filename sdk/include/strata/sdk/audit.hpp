@@ -13,6 +13,7 @@
 
 #include "strata/sdk/backup.hpp"
 #include "strata/sdk/error.hpp"
+#include "strata/sdk/role_methods.hpp"
 #include "strata/sdk/timestamp.hpp"
 #include "strata/sdk/uuid.hpp"
 
@@ -96,22 +97,15 @@ class Audit {
   virtual Result<std::uint64_t> count(const AuditQuery& query) = 0;
   /// Matching metric samples, newest first, at most `limit`.
   virtual Result<std::vector<Metric>> query_metrics(const MetricQuery& query) = 0;
-  // ---- SDK ABI 1.2: backup and restore --------------------------------------
-  // Optional: the defaults answer `unsupported`, and `strata backup` reports
-  // the instance as not backed up.
 
-  /// Writes this instance's data into `dir` (empty, created by the host).
-  virtual Result<BackupReport> backup(const std::filesystem::path& dir) {
-    (void)dir;
-    return fail(ErrorCode::unsupported, "this plugin cannot back up");
-  }
-  /// Replaces this instance's data with what backup() wrote into `dir`.
-  virtual Result<BackupReport> restore(const std::filesystem::path& dir) {
-    (void)dir;
-    return fail(ErrorCode::unsupported, "this plugin cannot restore");
-  }
-  /// Whether the instance holds any data (restore refuses a non-empty target unless forced).
-  virtual Result<bool> has_data() { return fail(ErrorCode::unsupported, "this plugin cannot tell whether it holds data"); }
+  // ---- optional methods, from the table in role_methods.hpp -----------------
+  // Their `unsupported` defaults are generated from STRATA_SDK_AUDIT_METHODS;
+  // each is documented there. SDK ABI 1.2: backup(dir) writes this instance's
+  // data into an empty directory, restore(dir) replaces the data with it,
+  // has_data() says whether there is any (restore refuses a non-empty target
+  // unless forced). Leaving them out declares the capability absent: `strata
+  // backup` reports the instance as not backed up.
+  STRATA_SDK_AUDIT_METHODS(STRATA_SDK_OPTIONAL_DEFAULT)
 };
 
 }  // namespace strata::sdk

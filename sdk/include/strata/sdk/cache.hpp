@@ -14,6 +14,7 @@
 #include "strata/sdk/bytes.hpp"
 #include "strata/sdk/backup.hpp"
 #include "strata/sdk/error.hpp"
+#include "strata/sdk/role_methods.hpp"
 
 namespace strata::sdk {
 
@@ -61,22 +62,15 @@ class Cache {
                                          std::optional<Ttl> ttl) = 0;
   /// Deletes every key of this instance (never another instance's); returns how many.
   virtual Result<std::uint64_t> clear() = 0;
-  // ---- SDK ABI 1.2: backup and restore --------------------------------------
-  // Optional: the defaults answer `unsupported`, and `strata backup` reports
-  // the instance as not backed up.
 
-  /// Writes this instance's data into `dir` (empty, created by the host).
-  virtual Result<BackupReport> backup(const std::filesystem::path& dir) {
-    (void)dir;
-    return fail(ErrorCode::unsupported, "this plugin cannot back up");
-  }
-  /// Replaces this instance's data with what backup() wrote into `dir`.
-  virtual Result<BackupReport> restore(const std::filesystem::path& dir) {
-    (void)dir;
-    return fail(ErrorCode::unsupported, "this plugin cannot restore");
-  }
-  /// Whether the instance holds any data (restore refuses a non-empty target unless forced).
-  virtual Result<bool> has_data() { return fail(ErrorCode::unsupported, "this plugin cannot tell whether it holds data"); }
+  // ---- optional methods, from the table in role_methods.hpp -----------------
+  // Their `unsupported` defaults are generated from STRATA_SDK_CACHE_METHODS;
+  // each is documented there. SDK ABI 1.2: backup(dir) writes this instance's
+  // data into an empty directory, restore(dir) replaces the data with it,
+  // has_data() says whether there is any (restore refuses a non-empty target
+  // unless forced). Leaving them out declares the capability absent: `strata
+  // backup` reports the instance as not backed up.
+  STRATA_SDK_CACHE_METHODS(STRATA_SDK_OPTIONAL_DEFAULT)
 };
 
 }  // namespace strata::sdk

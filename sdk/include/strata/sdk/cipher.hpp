@@ -7,6 +7,7 @@
 
 #include "strata/sdk/bytes.hpp"
 #include "strata/sdk/error.hpp"
+#include "strata/sdk/role_methods.hpp"
 
 namespace strata::sdk {
 
@@ -41,13 +42,12 @@ class Cipher {
   virtual Result<Sealed> wrap(BytesView key_material) = 0;
   /// Opens wrapped key material.
   virtual Result<Bytes> unwrap(const Sealed& wrapped) = 0;
-  /// Seals with a caller-chosen nonce, for known-answer tests only: reusing a
-  /// nonce under one key destroys confidentiality. Optional (`unsupported`).
-  virtual Result<Sealed> seal_with_iv(std::string_view key_id, BytesView iv, BytesView plaintext,
-                                      BytesView associated_data) {
-    (void)key_id, (void)iv, (void)plaintext, (void)associated_data;
-    return fail(ErrorCode::unsupported, "this cipher has no known-answer entry point");
-  }
+
+  // ---- optional methods, from the table in role_methods.hpp -----------------
+  // seal_with_iv(key_id, iv, plaintext, associated_data): seals with a
+  // caller-chosen nonce, for known-answer tests only (reusing a nonce under
+  // one key destroys confidentiality); the default answers `unsupported`.
+  STRATA_SDK_CIPHER_METHODS(STRATA_SDK_OPTIONAL_DEFAULT)
 };
 
 }  // namespace strata::sdk

@@ -13,6 +13,7 @@
 #include "strata/sdk/bytes.hpp"
 #include "strata/sdk/backup.hpp"
 #include "strata/sdk/error.hpp"
+#include "strata/sdk/role_methods.hpp"
 #include "strata/sdk/timestamp.hpp"
 #include "strata/sdk/uuid.hpp"
 
@@ -159,49 +160,16 @@ class Storage {
   /// Sets is_active = false.
   virtual Result<void> deactivate_key(const Uuid& id) = 0;
 
-  // ---- SDK ABI 1.1: cipher key rotation -------------------------------------
-  // Appended after the 1.0 methods so that plugins built against 1.0 keep
-  // their vtable layout; the host never calls these on a 1.0 plugin. The
-  // defaults answer `unsupported`, so a plugin that skips them still builds.
 
-  /// Messages (deleted or not, expired or not) whose key_id differs from
-  /// `key_id`, newest first by keyset: what a cipher key rotation re-seals.
-  virtual Result<Page<Message>> messages_not_under_key(std::string_view key_id,
-                                                       const PageRequest& page) {
-    (void)key_id, (void)page;
-    return fail(ErrorCode::unsupported, "this storage cannot list messages by cipher key");
-  }
-  /// How many messages messages_not_under_key would list in all.
-  virtual Result<std::uint64_t> count_messages_not_under_key(std::string_view key_id) {
-    (void)key_id;
-    return fail(ErrorCode::unsupported, "this storage cannot count messages by cipher key");
-  }
-  /// Replaces a message's encrypted_content, iv and key_id, only if its
-  /// key_id is still `expected_key_id` (compare-and-set: two rewrappers never
-  /// both win). True when replaced, false when the key id had changed;
-  /// `not_found` for an unknown id.
-  virtual Result<bool> replace_message_content(const Uuid& id, std::string_view expected_key_id,
-                                               const Bytes& encrypted_content, const Bytes& iv,
-                                               std::string_view key_id) {
-    (void)id, (void)expected_key_id, (void)encrypted_content, (void)iv, (void)key_id;
-    return fail(ErrorCode::unsupported, "this storage cannot replace message content");
-  }
-  // ---- SDK ABI 1.2: backup and restore --------------------------------------
-  // Optional: the defaults answer `unsupported`, and `strata backup` reports
-  // the instance as not backed up.
-
-  /// Writes this instance's data into `dir` (empty, created by the host).
-  virtual Result<BackupReport> backup(const std::filesystem::path& dir) {
-    (void)dir;
-    return fail(ErrorCode::unsupported, "this plugin cannot back up");
-  }
-  /// Replaces this instance's data with what backup() wrote into `dir`.
-  virtual Result<BackupReport> restore(const std::filesystem::path& dir) {
-    (void)dir;
-    return fail(ErrorCode::unsupported, "this plugin cannot restore");
-  }
-  /// Whether the instance holds any data (restore refuses a non-empty target unless forced).
-  virtual Result<bool> has_data() { return fail(ErrorCode::unsupported, "this plugin cannot tell whether it holds data"); }
+  // ---- optional methods, from the table in role_methods.hpp -----------------
+  // Their `unsupported` defaults are generated from STRATA_SDK_STORAGE_METHODS,
+  // where each is documented, after the 1.0 methods above (appended, so
+  // plugins built against an older minor keep their vtable layout; the host
+  // never calls a method on a plugin whose SDK did not have it).
+  // SDK ABI 1.1, cipher key rotation: messages_not_under_key,
+  // count_messages_not_under_key, replace_message_content (compare-and-set).
+  // SDK ABI 1.2: backup, restore, has_data.
+  STRATA_SDK_STORAGE_METHODS(STRATA_SDK_OPTIONAL_DEFAULT)
 };
 
 }  // namespace strata::sdk

@@ -1,0 +1,140 @@
+#pragma once
+// The one list of every role method: X-macro tables from which the SDK and
+// the host expand, per method, the plugin-side guard (guarded.hpp), the
+// `unsupported` defaults of optional methods (the role headers), the host's
+// instrumentation and its ABI gate (core/src/instrumented.hpp), and the test
+// that every call reaches the plugin (tests/host/method_reach_test.cpp).
+//
+// Adding a method: append a row to its role's table (the vtable order is the
+// table order, so rows are only ever appended), document it in the role
+// header, implement it in the plugins that support it. Nothing else.
+//
+// A row is X(KIND, RETURN, NAME, PARAMETERS, ARGUMENTS), with types written
+// `sdk::…` (valid inside namespace strata and strata::sdk). KIND says since
+// which SDK ABI the method exists and whether a plugin must implement it:
+//   REQUIRED        ABI 1.0, pure virtual: every plugin implements it
+//   OPTIONAL_1_0    ABI 1.0, optional: the default answers `unsupported`
+//   OPTIONAL_1_1    added in ABI 1.1, optional; never called on a 1.0 plugin
+//   OPTIONAL_1_2    added in ABI 1.2, optional; never called on a 1.0 or 1.1 plugin
+
+/// The SDK ABI minor version a KIND appeared in.
+#define STRATA_SDK_SINCE_REQUIRED 0
+#define STRATA_SDK_SINCE_OPTIONAL_1_0 0
+#define STRATA_SDK_SINCE_OPTIONAL_1_1 1
+#define STRATA_SDK_SINCE_OPTIONAL_1_2 2
+#define STRATA_SDK_SINCE(KIND) STRATA_SDK_SINCE_##KIND
+
+// Backup and restore (ABI 1.2): the same three optional methods on storage, cache and audit.
+#define STRATA_SDK_BACKUP_METHODS(X)                                                                  \
+  /* Writes this instance's data into `dir` (empty, created by the host). */                          \
+  X(OPTIONAL_1_2, sdk::Result<sdk::BackupReport>, backup, (const std::filesystem::path& dir), (dir))  \
+  /* Replaces this instance's data with what backup() wrote into `dir`. */                            \
+  X(OPTIONAL_1_2, sdk::Result<sdk::BackupReport>, restore, (const std::filesystem::path& dir), (dir)) \
+  /* Whether the instance holds any data (restore refuses a non-empty target unless forced). */       \
+  X(OPTIONAL_1_2, sdk::Result<bool>, has_data, (), ())
+
+#define STRATA_SDK_STORAGE_METHODS(X)                                                                          \
+  X(REQUIRED, sdk::Result<void>, health, (), ())                                                               \
+  X(REQUIRED, sdk::Result<sdk::SchemaStatus>, schema_status, (), ())                                           \
+  X(REQUIRED, sdk::Result<sdk::SchemaStatus>, migrate, (int target), (target))                                 \
+  X(REQUIRED, sdk::Result<void>, create_user, (const sdk::User& user), (user))                                 \
+  X(REQUIRED, sdk::Result<sdk::User>, get_user, (const sdk::Uuid& id), (id))                                   \
+  X(REQUIRED, sdk::Result<sdk::User>, find_user_by_username, (std::string_view username), (username))          \
+  X(REQUIRED, sdk::Result<sdk::User>, find_user_by_email, (std::string_view email), (email))                   \
+  X(REQUIRED, sdk::Result<void>, update_user, (const sdk::User& user), (user))                                 \
+  X(REQUIRED, sdk::Result<void>, record_login, (const sdk::Uuid& id, sdk::Timestamp at), (id, at))             \
+  X(REQUIRED, sdk::Result<void>, set_user_active, (const sdk::Uuid& id, bool active), (id, active))            \
+  X(REQUIRED, sdk::Result<void>, delete_user, (const sdk::Uuid& id), (id))                                     \
+  X(REQUIRED, sdk::Result<void>, insert_message, (const sdk::Message& message), (message))                     \
+  X(REQUIRED, sdk::Result<void>, insert_messages, (std::span<const sdk::Message> messages), (messages))        \
+  X(REQUIRED, sdk::Result<sdk::Message>, get_message, (const sdk::Uuid& id), (id))                             \
+  X(REQUIRED, sdk::Result<sdk::Page<sdk::Message>>, inbox, (const sdk::Uuid& recipient,                        \
+                                                           const sdk::PageRequest& page), (recipient, page))   \
+  X(REQUIRED, sdk::Result<sdk::Page<sdk::Message>>, conversation,                                              \
+    (const sdk::Uuid& a, const sdk::Uuid& b, const sdk::PageRequest& page), (a, b, page))                      \
+  X(REQUIRED, sdk::Result<void>, mark_read, (const sdk::Uuid& id, sdk::Timestamp at), (id, at))                \
+  X(REQUIRED, sdk::Result<void>, soft_delete_message, (const sdk::Uuid& id), (id))                             \
+  X(REQUIRED, sdk::Result<std::uint64_t>, purge_expired, (sdk::Timestamp now), (now))                          \
+  X(REQUIRED, sdk::Result<void>, insert_key, (const sdk::KeyRecord& key), (key))                               \
+  X(REQUIRED, sdk::Result<sdk::KeyRecord>, get_key, (const sdk::Uuid& id), (id))                               \
+  X(REQUIRED, sdk::Result<std::vector<sdk::KeyRecord>>, keys_for_user, (const sdk::Uuid& user_id), (user_id))  \
+  X(REQUIRED, sdk::Result<void>, deactivate_key, (const sdk::Uuid& id), (id))                                  \
+  /* Messages (deleted or not, expired or not) whose key_id differs from `key_id`, newest first by keyset:     \
+     what a cipher key rotation re-seals. */                                                                   \
+  X(OPTIONAL_1_1, sdk::Result<sdk::Page<sdk::Message>>, messages_not_under_key,                                \
+    (std::string_view key_id, const sdk::PageRequest& page), (key_id, page))                                   \
+  /* How many messages messages_not_under_key would list in all. */                                           \
+  X(OPTIONAL_1_1, sdk::Result<std::uint64_t>, count_messages_not_under_key, (std::string_view key_id),        \
+    (key_id))                                                                                                  \
+  /* Replaces a message's encrypted_content, iv and key_id, only if its key_id is still `expected_key_id`      \
+     (compare-and-set: two rewrappers never both win). True when replaced, false when the key id had           \
+     changed; `not_found` for an unknown id. */                                                                \
+  X(OPTIONAL_1_1, sdk::Result<bool>, replace_message_content,                                                  \
+    (const sdk::Uuid& id, std::string_view expected_key_id, const sdk::Bytes& encrypted_content,               \
+     const sdk::Bytes& iv, std::string_view key_id),                                                           \
+    (id, expected_key_id, encrypted_content, iv, key_id))                                                      \
+  STRATA_SDK_BACKUP_METHODS(X)
+
+#define STRATA_SDK_CACHE_METHODS(X)                                                                            \
+  X(REQUIRED, sdk::Result<void>, health, (), ())                                                               \
+  X(REQUIRED, sdk::Result<std::optional<sdk::Bytes>>, get, (std::string_view key), (key))                      \
+  X(REQUIRED, sdk::Result<void>, set, (std::string_view key, sdk::BytesView value, std::optional<sdk::Ttl> ttl), \
+    (key, value, ttl))                                                                                         \
+  X(REQUIRED, sdk::Result<bool>, set_if_absent,                                                                \
+    (std::string_view key, sdk::BytesView value, std::optional<sdk::Ttl> ttl), (key, value, ttl))              \
+  X(REQUIRED, sdk::Result<bool>, remove, (std::string_view key), (key))                                        \
+  X(REQUIRED, sdk::Result<bool>, exists, (std::string_view key), (key))                                        \
+  X(REQUIRED, sdk::Result<bool>, expire, (std::string_view key, sdk::Ttl ttl), (key, ttl))                     \
+  X(REQUIRED, sdk::Result<sdk::KeyTtl>, ttl, (std::string_view key), (key))                                    \
+  X(REQUIRED, sdk::Result<std::vector<std::optional<sdk::Bytes>>>, get_many, (std::span<const std::string> keys), \
+    (keys))                                                                                                    \
+  X(REQUIRED, sdk::Result<void>, set_many,                                                                     \
+    (std::span<const std::pair<std::string, sdk::Bytes>> entries, std::optional<sdk::Ttl> ttl), (entries, ttl)) \
+  X(REQUIRED, sdk::Result<std::int64_t>, increment,                                                            \
+    (std::string_view key, std::int64_t delta, std::optional<sdk::Ttl> ttl), (key, delta, ttl))                \
+  X(REQUIRED, sdk::Result<std::uint64_t>, clear, (), ())                                                       \
+  STRATA_SDK_BACKUP_METHODS(X)
+
+#define STRATA_SDK_AUDIT_METHODS(X)                                                                            \
+  X(REQUIRED, sdk::Result<void>, health, (), ())                                                               \
+  X(REQUIRED, sdk::Result<void>, append, (std::span<const sdk::AuditEvent> events), (events))                  \
+  X(REQUIRED, sdk::Result<void>, append_metrics, (std::span<const sdk::Metric> metrics), (metrics))            \
+  X(REQUIRED, sdk::Result<std::vector<sdk::AuditEvent>>, query, (const sdk::AuditQuery& query), (query))       \
+  X(REQUIRED, sdk::Result<std::uint64_t>, count, (const sdk::AuditQuery& query), (query))                      \
+  X(REQUIRED, sdk::Result<std::vector<sdk::Metric>>, query_metrics, (const sdk::MetricQuery& query), (query))  \
+  STRATA_SDK_BACKUP_METHODS(X)
+
+#define STRATA_SDK_CIPHER_METHODS(X)                                                                           \
+  X(REQUIRED, sdk::Result<void>, health, (), ())                                                               \
+  X(REQUIRED, sdk::Result<std::string>, primary_key_id, (), ())                                                \
+  X(REQUIRED, sdk::Result<std::vector<std::string>>, key_ids, (), ())                                          \
+  X(REQUIRED, sdk::Result<sdk::Sealed>, seal, (sdk::BytesView plaintext, sdk::BytesView associated_data),      \
+    (plaintext, associated_data))                                                                              \
+  X(REQUIRED, sdk::Result<sdk::Bytes>, open, (const sdk::Sealed& sealed, sdk::BytesView associated_data),      \
+    (sealed, associated_data))                                                                                 \
+  X(REQUIRED, sdk::Result<sdk::Sealed>, wrap, (sdk::BytesView key_material), (key_material))                   \
+  X(REQUIRED, sdk::Result<sdk::Bytes>, unwrap, (const sdk::Sealed& wrapped), (wrapped))                        \
+  /* Seals with a caller-chosen nonce, for known-answer tests only: reusing a nonce under one key destroys     \
+     confidentiality. */                                                                                       \
+  X(OPTIONAL_1_0, sdk::Result<sdk::Sealed>, seal_with_iv,                                                      \
+    (std::string_view key_id, sdk::BytesView iv, sdk::BytesView plaintext, sdk::BytesView associated_data),    \
+    (key_id, iv, plaintext, associated_data))
+
+// ---- expansions used by the role headers ------------------------------------
+
+// The `unsupported` default of an optional method; nothing for a required one
+// (the role header declares those, documented, as pure virtuals). Parameters
+// are named in the table, and unused here.
+#define STRATA_SDK_DEFAULT_REQUIRED(RET, NAME, PARAMS, ARGS)
+#define STRATA_SDK_DEFAULT_OPTIONAL_(RET, NAME, PARAMS, ARGS)                                                \
+  _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Wunused-parameter\"") virtual RET NAME \
+      PARAMS {                                                                                              \
+    return ::strata::sdk::fail(::strata::sdk::ErrorCode::unsupported,                                      \
+                               "this plugin does not implement " #NAME " (optional)");                     \
+  }                                                                                                         \
+  _Pragma("GCC diagnostic pop")
+#define STRATA_SDK_DEFAULT_OPTIONAL_1_0(RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_OPTIONAL_(RET, NAME, PARAMS, ARGS)
+#define STRATA_SDK_DEFAULT_OPTIONAL_1_1(RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_OPTIONAL_(RET, NAME, PARAMS, ARGS)
+#define STRATA_SDK_DEFAULT_OPTIONAL_1_2(RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_OPTIONAL_(RET, NAME, PARAMS, ARGS)
+/// Expands a table row to the optional method's default (used inside the role interfaces).
+#define STRATA_SDK_OPTIONAL_DEFAULT(KIND, RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_##KIND(RET, NAME, PARAMS, ARGS)
