@@ -19,11 +19,15 @@ CacheTarget memory_cache(std::int64_t default_ttl_s) {
   auto clock = std::make_shared<sdk::ManualClock>();
   auto toml = "[cache.default]\nplugin = \"memory\"\ndefault_ttl_s = " + std::to_string(default_ttl_s) +
               "\n[cache.other]\nplugin = \"memory\"\n";
-  // Both instances come from one host, as in production: clearing one must not touch the other.
-  auto host = std::shared_ptr<Host>(test::open_host(toml, HostOptions{clock, {}, {}, {}}));
+  // Each fresh() is a new host; its sibling comes from the same host, as in
+  // production: clearing one instance must not touch the other.
+  auto host = std::make_shared<std::shared_ptr<Host>>();
   CacheTarget target;
-  target.fresh = [host] { return host->cache("default"); };
-  target.sibling = [host] { return host->cache("other"); };
+  target.fresh = [host, toml, clock] {
+    *host = test::open_host(toml, HostOptions{clock, {}, {}, {}});
+    return (*host)->cache("default");
+  };
+  target.sibling = [host] { return (*host)->cache("other"); };
   if (default_ttl_s > 0) target.default_ttl = std::chrono::seconds(default_ttl_s);
   target.advance_clock = [clock](sdk::Ttl d) { clock->advance(d); };
   return target;

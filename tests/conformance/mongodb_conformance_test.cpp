@@ -32,12 +32,20 @@ sdk::testing::AuditTarget mongodb_audit() {
 
 sdk::testing::CacheTarget mongodb_cache() {
   test::require_mongodb();
-  auto db = std::make_shared<test::TempMongoDatabase>();
-  auto host = std::shared_ptr<Host>(
-      test::open_host(db->table("[cache.default]") + db->table("[cache.other]", "collection = \"caches_other\"\n")));
+  // Each fresh() is a database of its own; its sibling is another collection of that database.
+  struct Latest {
+    std::shared_ptr<test::TempMongoDatabase> db;
+    std::shared_ptr<Host> host;
+  };
+  auto latest = std::make_shared<Latest>();
   sdk::testing::CacheTarget target;
-  target.fresh = [host, db] { return holding(host->cache("default"), host, db); };
-  target.sibling = [host, db] { return holding(host->cache("other"), host, db); };
+  target.fresh = [latest] {
+    latest->db = std::make_shared<test::TempMongoDatabase>();
+    latest->host = std::shared_ptr<Host>(test::open_host(
+        latest->db->table("[cache.default]") + latest->db->table("[cache.other]", "collection = \"caches_other\"\n")));
+    return holding(latest->host->cache("default"), latest->host, latest->db);
+  };
+  target.sibling = [latest] { return holding(latest->host->cache("other"), latest->host, latest->db); };
   target.default_ttl = std::chrono::seconds(3600);
   // FerretDB 1.24 (the suite's server) loses concurrent $inc updates of one
   // document (4 clients x 250 increments end at ~250); MongoDB does not. The

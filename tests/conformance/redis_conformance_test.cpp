@@ -16,14 +16,17 @@ std::string redis_table(const std::string& instance, int db, const std::string& 
          "\nkey_prefix = \"" + prefix + "\"\nowns_db = " + (owns_db ? "true" : "false") + "\n";
 }
 
+// Each fresh() is a new host with a key prefix of its own; its sibling shares the db under another prefix.
 sdk::testing::CacheTarget redis_target(int db) {
   test::require_redis();
-  std::string run = "strata-test:" + sdk::Uuid::generate().str();
-  auto host = std::shared_ptr<Host>(
-      test::open_host(redis_table("default", db, run + ":main:") + redis_table("other", db, run + ":sibling:")));
+  auto host = std::make_shared<std::shared_ptr<Host>>();
   sdk::testing::CacheTarget target;
-  target.fresh = [host] { return host->cache("default"); };
-  target.sibling = [host] { return host->cache("other"); };
+  target.fresh = [host, db] {
+    std::string run = "strata-test:" + sdk::Uuid::generate().str();
+    *host = test::open_host(redis_table("default", db, run + ":main:") + redis_table("other", db, run + ":sibling:"));
+    return (*host)->cache("default");
+  };
+  target.sibling = [host] { return (*host)->cache("other"); };
   target.default_ttl = std::chrono::seconds(3600);
   return target;
 }
@@ -31,10 +34,13 @@ sdk::testing::CacheTarget redis_target(int db) {
 sdk::testing::CacheTarget redis_owning_db_target() {
   test::require_redis();
   // db 9 is the test suite's scratch db: an instance that owns its db may FLUSHDB it.
+  // The instance is its whole db: fresh() hands it back emptied.
   auto host = std::shared_ptr<Host>(test::open_host(redis_table("default", 9, "", true)));
-  if (!host->cache()->clear()) FAIL("cannot clear Redis db 9");
   sdk::testing::CacheTarget target;
-  target.fresh = [host] { return host->cache("default"); };
+  target.fresh = [host] {
+    if (!host->cache()->clear()) FAIL("cannot clear Redis db 9");
+    return host->cache("default");
+  };
   target.default_ttl = std::chrono::seconds(3600);
   return target;
 }

@@ -26,4 +26,20 @@ void expect_error(const Result<T>& r, ErrorCode code) {
   CHECK_FALSE(r.error().message.empty());
 }
 
+/// A backup() that the target declared (`backup = true`) must work, and an
+/// undeclared one must answer `unsupported`: the capability comes from the
+/// instantiation, never inferred from what the plugin happens to answer.
+/// True when the section should go on to check the backup.
+template <class T>
+bool declared_backup(bool declared, const Result<T>& report) {
+  if (!declared) {
+    INFO((report ? std::string("backup() succeeded") : report.error().describe()));
+    CHECK_FALSE(report.has_value());
+    if (!report) CHECK(report.error().code == ErrorCode::unsupported);
+    return false;
+  }
+  if (!report) FAIL("the target declares the backup capability, but backup() answered: " + report.error().describe());
+  return true;
+}
+
 }  // namespace strata::sdk::testing::detail
