@@ -82,11 +82,15 @@ id=$("$strata" inbox bob | awk 'NR == 3 { print $1 }')
 expect "read as the recipient" 0 "Hello Bob, from another process" -- "$strata" read "$id" --as bob
 expect "read as someone else is not_found" 1 "not_found" -- bash -c "echo 'carol has a long password' | '$strata' user add carol --email c@example.org >/dev/null && '$strata' read '$id' --as carol"
 expect "hostile text is shown escaped" 0 'esc\\x1b\[31m' -- bash -c "'$strata' send --from alice --to bob \$'esc\\x1b[31m' >/dev/null && '$strata' inbox bob"
-expect "user show" 0 "public key +[A-Za-z0-9_-]{43}" -- "$strata" user show alice
+expect "user show: the active key's raw X25519 public key, in hex" 0 "public key +[0-9a-f]{64}" -- "$strata" user show alice
 expect "keys rotate" 0 "older keys are deactivated" -- "$strata" keys rotate alice
 expect "keys rewrap with one key: nothing to do" 0 "0 re-sealed" -- "$strata" keys rewrap
 expect "audit tail" 0 "message.read" -- "$strata" audit tail --limit 50
 expect "metrics from every process so far" 0 'strata_plugin_calls_total\{instance="default",operation="insert_message",outcome="ok",role="storage"\} 3' -- "$strata" metrics
+"$strata" send --from alice --to bob --ttl 1 "gone in a second" >/dev/null
+sleep 1.5
+expect "cleanup purges through the scheduler" 0 "^purged 1 expired message$" -- "$strata" cleanup
+expect "cleanup is audited" 0 "maintenance.purge" -- "$strata" audit tail --limit 50
 if grep -rq "$alice_pw" "$STRATA_DATA_DIR"; then
   echo "FAIL: the password was written to the data directory in clear"; failures=$((failures + 1))
 fi
@@ -97,6 +101,7 @@ hostile="$tmp/backups with 'quotes' \"and\" \$(touch $tmp/pwned); rm -rf x"
 mkdir -p "$hostile"
 expect "backup" 0 "^backup written to " -- "$strata" backup --out "$hostile"
 backup_dir=$(ls -d "$hostile"/strata-backup-*)
+expect "backup is audited" 0 "backup.create" -- "$strata" audit tail --limit 50
 expect "backup verify" 0 "manifest and every file check out" -- "$strata" backup verify "$backup_dir"
 expect "restore refuses a target with data" 1 "already hold.*--force" -- "$strata" restore "$backup_dir"
 fresh=$tmp/fresh

@@ -149,7 +149,7 @@ TEST_CASE("backup: a round trip into empty backends loses nothing", "[backup]") 
   fs::path out = source.dir() / "backups";
   fs::create_directories(out);
   auto started = std::chrono::steady_clock::now();
-  auto made = backup(source.host(), BackupOptions{out, encrypt});
+  auto made = source.services().backup(BackupOptions{out, encrypt});
   auto slack = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
   INFO((made ? std::string() : made.error().describe()));
   REQUIRE(made);
@@ -171,7 +171,7 @@ TEST_CASE("backup: a round trip into empty backends loses nothing", "[backup]") 
 
   test::ServiceEnv target;  // empty backends of the same kind
   started = std::chrono::steady_clock::now();
-  auto restored = restore(target.host(), made->dir, false);
+  auto restored = target.services().restore(made->dir, false);
   slack += std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
   INFO((restored ? std::string() : restored.error().describe()));
   REQUIRE(restored);
@@ -188,12 +188,12 @@ TEST_CASE("backup: a round trip into empty backends loses nothing", "[backup]") 
   target.settle_audit();  // the login's event lands before the forced restore replaces the trail
 
   // A second restore into what now holds data needs --force.
-  auto again = restore(target.host(), made->dir, false);
+  auto again = target.services().restore(made->dir, false);
   REQUIRE_FALSE(again);
   CHECK(again.error().code == sdk::ErrorCode::already_exists);
   CHECK(again.error().message.find("--force") != std::string::npos);
   started = std::chrono::steady_clock::now();
-  REQUIRE(restore(target.host(), made->dir, true));
+  REQUIRE(target.services().restore(made->dir, true));
   auto slack_forced = slack + std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
   // Time has passed since the first restore too: the TTLs have run on since.
   compare(before, read_state(target, populated.users), slack_forced + std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -205,7 +205,7 @@ TEST_CASE("backup: a damaged, incomplete or edited backup is refused before anyt
   auto populated = populate(source);
   fs::path out = source.dir() / "backups";
   fs::create_directories(out);
-  auto made = backup(source.host(), BackupOptions{out, false});
+  auto made = source.services().backup(BackupOptions{out, false});
   REQUIRE(made);
   fs::path storage_file = made->dir / "storage" / made->instances.at(0).files.at(0);
 
@@ -220,7 +220,7 @@ TEST_CASE("backup: a damaged, incomplete or edited backup is refused before anyt
     auto checked = verify_backup(dir);
     REQUIRE_FALSE(checked);
     CHECK(checked.error().message.find(why) != std::string::npos);
-    auto r = restore(target.host(), dir, true);
+    auto r = target.services().restore(dir, true);
     REQUIRE_FALSE(r);
     CHECK(r.error().message.find(why) != std::string::npos);
     CHECK_FALSE(target.host().storage()->has_data().value());  // nothing was written
@@ -266,7 +266,7 @@ TEST_CASE("backup: a restore that fails midway says what was and was not restore
   populate(source);
   fs::path out = source.dir() / "backups";
   fs::create_directories(out);
-  auto made = backup(source.host(), BackupOptions{out, false});
+  auto made = source.services().backup(BackupOptions{out, false});
   REQUIRE(made);
   // A forger's backup: cache.session's file is garbage, and the manifest is made to match it.
   auto manifest = nlohmann::json::parse(test::read_text(made->dir / "manifest.json"));
@@ -285,7 +285,7 @@ TEST_CASE("backup: a restore that fails midway says what was and was not restore
   REQUIRE(verify_backup(made->dir));  // consistent, as far as checksums can tell
 
   test::ServiceEnv target;
-  auto r = restore(target.host(), made->dir, false);
+  auto r = target.services().restore(made->dir, false);
   REQUIRE_FALSE(r);
   INFO(r.error().message);
   CHECK(r.error().message.find("restoring cache.session failed") != std::string::npos);

@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include "open_host.hpp"
 #include "output.hpp"
 #include "strata/services.hpp"
 #include "strata/services/backup.hpp"
@@ -20,17 +21,12 @@ void print_counts(const std::vector<InstanceBackup>& instances) {
   print_table(rows);
 }
 
-// The audit pipeline, when the config allows the services; backups are audited.
-std::unique_ptr<Services> audit_services(const Host& host) {
-  auto services = Services::open(host, ServicesOptions{false});
-  return services ? std::move(*services) : nullptr;
-}
-
 }  // namespace
 
 int backup(const Host& host, const std::string& out_dir, bool encrypt) {
-  auto services = audit_services(host);
-  auto done = strata::backup(host, BackupOptions{out_dir, encrypt}, services ? &services->audit() : nullptr);
+  auto services = open_services(host);
+  if (!services) return 1;
+  auto done = services->backup(BackupOptions{out_dir, encrypt});
   if (!done) return report_error(done.error());
   fmt::print("backup written to {}\n", done->dir.string());
   print_counts(done->instances);
@@ -47,8 +43,9 @@ int backup_verify(const std::string& dir) {
 }
 
 int restore(const Host& host, const std::string& dir, bool force) {
-  auto services = audit_services(host);
-  auto done = strata::restore(host, dir, force, services ? &services->audit() : nullptr);
+  auto services = open_services(host);
+  if (!services) return 1;
+  auto done = services->restore(dir, force);
   if (!done) return report_error(done.error());
   fmt::print("restored {} instance{} from {}\n", done->restored.size(), done->restored.size() == 1 ? "" : "s", dir);
   print_counts(done->restored);

@@ -1,5 +1,6 @@
 #include "commands.hpp"
 
+#include "open_host.hpp"
 #include "output.hpp"
 
 #include <fmt/core.h>
@@ -74,9 +75,10 @@ int migrate(const Host& host, const std::string& direction, std::optional<int> s
 }
 
 int cleanup(const Host& host) {
-  auto storage = require_storage(host);
-  if (!storage) return 1;
-  auto purged = storage->purge_expired(sdk::Timestamp::now());
+  // Through the scheduler's own purge: the host's clock, and an audit event.
+  auto services = open_services(host);
+  if (!services) return 1;
+  auto purged = services->maintenance().purge_expired(Origin{});
   if (!purged) return report_error(purged.error());
   fmt::print("purged {} expired message{}\n", *purged, *purged == 1 ? "" : "s");
   return 0;

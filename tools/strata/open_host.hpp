@@ -6,6 +6,7 @@
 #include <string>
 
 #include "strata/host.hpp"
+#include "strata/services.hpp"
 
 namespace strata::cli {
 
@@ -15,5 +16,9 @@ namespace strata::cli {
 /// health check found, say) to `notes` when given.
 sdk::Result<std::unique_ptr<Host>> open_host(const std::string& config_path,
                                              std::vector<std::string>* notes = nullptr);
+
+/// The services on `host` for a one-shot command (no scheduler thread; metrics
+/// are written when they end); null after printing the error.
+std::unique_ptr<Services> open_services(const Host& host);
 
 }  // namespace strata::cli

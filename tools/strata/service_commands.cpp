@@ -2,22 +2,13 @@
 
 #include <fmt/core.h>
 
+#include "open_host.hpp"
 #include "output.hpp"
 #include "password_input.hpp"
 #include "strata/services.hpp"
 
 namespace strata::cli {
 namespace {
-
-// One-shot commands: no scheduler thread; metrics are written when they end.
-std::unique_ptr<Services> open_services(const Host& host) {
-  auto services = Services::open(host, ServicesOptions{false});
-  if (!services) {
-    report_error(services.error());
-    return nullptr;
-  }
-  return std::move(*services);
-}
 
 std::string when(sdk::Timestamp t) { return t.iso8601(); }
 
@@ -73,9 +64,9 @@ int send(const Host& host, const std::string& from, const std::string& to, std::
   if (!sender) return report_error(sender.error());
   auto recipient = services->users().by_username(to);
   if (!recipient) return report_error(recipient.error());
-  Outgoing out{sender->id, recipient->id, text, std::nullopt};
-  if (ttl_s) out.ttl = std::chrono::seconds(*ttl_s);
-  auto sent = services->messages().send(out, Origin{});
+  std::optional<std::chrono::seconds> ttl;
+  if (ttl_s) ttl = std::chrono::seconds(*ttl_s);
+  auto sent = services->messages().send(*sender, *recipient, text, ttl, Origin{});  // no second lookup
   if (!sent) return report_error(sent.error());
   fmt::print("sent {} from {} to {}{}\n", sent->id.str(), printable(from), printable(to),
              sent->expires_at ? " (expires " + when(*sent->expires_at) + ")" : "");

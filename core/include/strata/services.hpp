@@ -12,6 +12,7 @@
 
 #include "strata/host.hpp"
 #include "strata/services/audit_log.hpp"
+#include "strata/services/backup.hpp"
 #include "strata/services/context.hpp"
 #include "strata/services/keys.hpp"
 #include "strata/services/maintenance.hpp"
@@ -29,7 +30,8 @@ struct ServicesOptions {
 
 class Services {
  public:
-  /// `invalid_argument` when the config lacks [storage] or [cipher].
+  /// `invalid_argument` when the config lacks [storage]. Without a [cipher],
+  /// messages and keys answer `invalid_argument` saying so; the rest works.
   static sdk::Result<std::unique_ptr<Services>> open(const Host& host, ServicesOptions options = {});
   /// Stops the scheduler (writing metrics a last time), then flushes the audit queue.
   ~Services();
@@ -44,9 +46,18 @@ class Services {
   Maintenance& maintenance() { return *maintenance_; }
   const ServiceContext& context() const { return context_; }
 
- private:
-  Services(ServiceContext context, std::shared_ptr<sdk::Audit> sink, ServicesOptions options);
+  /// Backs up every storage, cache and audit instance of the host (see
+  /// strata/services/backup.hpp) and records `backup.create`. When that event
+  /// cannot be recorded, the call fails, naming the backup it wrote.
+  sdk::Result<BackupResult> backup(const BackupOptions& options, const Origin& origin = {});
+  /// Restores a backup into the host's instances (verified first) and records
+  /// `backup.restore`; fails when that event cannot be recorded.
+  sdk::Result<RestoreResult> restore(const std::filesystem::path& dir, bool force, const Origin& origin = {});
 
+ private:
+  Services(const Host& host, ServiceContext context, ServicesOptions options);
+
+  const Host& host_;
   ServiceContext context_;
   Sessions sessions_;
   Users users_;

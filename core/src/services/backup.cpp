@@ -2,11 +2,12 @@
 
 #include "strata/services/backup.hpp"
 
+#include "strata/services.hpp"
+
 #include <fstream>
 #include <sstream>
 
 #include "encoding.hpp"
-#include "strata/services/keys.hpp"
 #include "strata/sdk/version.hpp"
 
 namespace strata {
@@ -85,14 +86,12 @@ sdk::Bytes file_aad(const std::string& relative) { return sdk::to_bytes("strata-
 sdk::Result<sdk::Bytes> open_file(sdk::Cipher& cipher, const fs::path& dir, const std::string& relative) {
   auto data = read_file(dir / relative);
   if (!data) return sdk::fail(data.error());
-  auto sealed = decode_wrapped(*data);
+  auto sealed = detail::decode_sealed(*data);
   if (!sealed) return sdk::fail(sealed.error());
   return cipher.open(*sealed, file_aad(relative));
 }
 
-}  // namespace
-
-sdk::Result<BackupResult> backup(const Host& host, const BackupOptions& options, AuditLog* audit) {
+sdk::Result<BackupResult> write_backup(const Host& host, const BackupOptions& options) {
   sdk::Timestamp started = host.clock()->now();
   auto cipher = host.cipher();
   std::string key_id;
@@ -138,7 +137,7 @@ sdk::Result<BackupResult> backup(const Host& host, const BackupOptions& options,
       if (options.encrypt) {
         auto sealed = cipher->seal(*data, file_aad(b.dir + "/" + name));
         if (!sealed) return sdk::fail(sealed.error());
-        *data = encode_wrapped(*sealed);
+        *data = detail::encode_sealed(*sealed);
         if (auto w = write_file(path, *data); !w) return sdk::fail(w.error());
       }
       files.push_back({{"path", name}, {"size", data->size()}, {"sha256", sha256_hex(*data)}});
@@ -160,15 +159,8 @@ sdk::Result<BackupResult> backup(const Host& host, const BackupOptions& options,
   manifest["manifest_sha256"] = manifest_checksum(manifest);
   std::string text = manifest.dump(2) + "\n";
   if (auto w = write_file(result.dir / manifest_name, sdk::as_bytes(text)); !w) return sdk::fail(w.error());
-  if (audit)
-    (void)audit->record(AuditRecord{std::nullopt, "backup.create", "backup:" + result.dir.filename().string(),
-                                    sdk::AuditStatus::success,
-                                    {{"instances", instances.size()}, {"encrypted", options.encrypt}}},
-                        Origin{});
   return result;
 }
-
-namespace {
 
 struct Manifest {
   nlohmann::json json;
@@ -228,7 +220,9 @@ sdk::Result<std::vector<InstanceBackup>> verify_backup(const fs::path& dir) {
   return m->instances;
 }
 
-sdk::Result<RestoreResult> restore(const Host& host, const fs::path& dir, bool force, AuditLog* audit) {
+namespace {
+
+sdk::Result<RestoreResult> restore_backup(const Host& host, const fs::path& dir, bool force) {
   auto m = read_manifest(dir);
   if (!m) return sdk::fail(m.error());
   if (auto r = check_files(dir, *m); !r) return sdk::fail(r.error());
@@ -303,10 +297,36 @@ sdk::Result<RestoreResult> restore(const Host& host, const fs::path& dir, bool f
     result.restored.push_back(std::move(restored));
   }
   if (!staging.empty()) fs::remove_all(staging, ec);
-  if (audit)
-    (void)audit->record(AuditRecord{std::nullopt, "backup.restore", "backup:" + dir.filename().string(),
-                                    sdk::AuditStatus::success, {{"instances", result.restored.size()}, {"forced", force}}},
-                        Origin{});
+  return result;
+}
+
+}  // namespace
+
+sdk::Result<BackupResult> Services::backup(const BackupOptions& options, const Origin& origin) {
+  auto result = write_backup(host_, options);
+  if (!result) return result;
+  auto recorded = context_.audit->record(
+      AuditRecord{std::nullopt, "backup.create", "backup:" + result->dir.filename().string(), sdk::AuditStatus::success,
+                  {{"instances", result->instances.size()}, {"encrypted", options.encrypt}}},
+      origin);
+  if (!recorded)
+    return fail(recorded.error().code, "the backup " + result->dir.string() +
+                                           " was written, but its audit event could not be recorded: " +
+                                           recorded.error().describe());
+  return result;
+}
+
+sdk::Result<RestoreResult> Services::restore(const fs::path& dir, bool force, const Origin& origin) {
+  auto result = restore_backup(host_, dir, force);
+  if (!result) return result;
+  auto recorded = context_.audit->record(
+      AuditRecord{std::nullopt, "backup.restore", "backup:" + dir.filename().string(), sdk::AuditStatus::success,
+                  {{"instances", result->restored.size()}, {"forced", force}}},
+      origin);
+  if (!recorded)
+    return fail(recorded.error().code, "the backup " + dir.string() +
+                                           " was restored, but its audit event could not be recorded: " +
+                                           recorded.error().describe());
   return result;
 }
 

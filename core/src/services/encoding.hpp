@@ -1,6 +1,7 @@
 #pragma once
-// base64url without padding (RFC 4648 §5), via Crypto++: session tokens,
-// password-hash fields and public keys are written this way; and SHA-256 in hex.
+// The byte encodings the services share, in one place: base64url without
+// padding (RFC 4648 §5, via Crypto++) for session tokens and password-hash
+// fields, SHA-256 in hex, and the envelope of sealed values.
 
 #include <cryptopp/base64.h>
 #include <cryptopp/filters.h>
@@ -11,6 +12,7 @@
 #include <string_view>
 
 #include "strata/sdk/bytes.hpp"
+#include "strata/sdk/cipher.hpp"
 
 namespace strata::detail {
 
@@ -39,6 +41,36 @@ inline std::string sha256_hex(sdk::BytesView data) {
   sdk::Bytes digest(CryptoPP::SHA256::DIGESTSIZE);
   sha.CalculateDigest(digest.data(), data.data(), data.size());
   return sdk::to_hex(digest);
+}
+
+/// A cipher role's sealed value as one byte string (what private_key_encrypted
+/// holds, and what an encrypted backup file is): version 1 | key id length |
+/// key id | iv length | iv | ciphertext with its tag.
+inline sdk::Bytes encode_sealed(const sdk::Sealed& sealed) {
+  constexpr std::uint8_t version = 1;
+  sdk::Bytes out{version, static_cast<std::uint8_t>(sealed.key_id.size())};
+  out.insert(out.end(), sealed.key_id.begin(), sealed.key_id.end());
+  out.push_back(static_cast<std::uint8_t>(sealed.iv.size()));
+  out.insert(out.end(), sealed.iv.begin(), sealed.iv.end());
+  out.insert(out.end(), sealed.ciphertext.begin(), sealed.ciphertext.end());
+  return out;
+}
+
+/// The inverse of encode_sealed; `invalid_argument` for anything else.
+inline sdk::Result<sdk::Sealed> decode_sealed(sdk::BytesView in) {
+  auto bad = [] { return sdk::fail(sdk::ErrorCode::invalid_argument, "not a sealed value in Strata's envelope format"); };
+  if (in.size() < 2 || in[0] != 1) return bad();
+  std::size_t id_len = in[1];
+  if (in.size() < 2 + id_len + 1) return bad();
+  sdk::Sealed s;
+  s.key_id.assign(in.begin() + 2, in.begin() + 2 + static_cast<std::ptrdiff_t>(id_len));
+  std::size_t iv_at = 2 + id_len;
+  std::size_t iv_len = in[iv_at];
+  if (in.size() < iv_at + 1 + iv_len) return bad();
+  auto iv_begin = in.begin() + static_cast<std::ptrdiff_t>(iv_at + 1);
+  s.iv.assign(iv_begin, iv_begin + static_cast<std::ptrdiff_t>(iv_len));
+  s.ciphertext.assign(iv_begin + static_cast<std::ptrdiff_t>(iv_len), in.end());
+  return s;
 }
 
 }  // namespace strata::detail

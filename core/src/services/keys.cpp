@@ -15,38 +15,12 @@ namespace {
 using sdk::ErrorCode;
 using sdk::fail;
 
-constexpr std::uint8_t wrapped_version = 1;
-
 bool usable(const sdk::KeyRecord& key, sdk::Timestamp now) {
   return key.is_active && (!key.expires_at || *key.expires_at > now);
 }
 
 }  // namespace
 
-sdk::Bytes encode_wrapped(const sdk::Sealed& sealed) {
-  sdk::Bytes out{wrapped_version, static_cast<std::uint8_t>(sealed.key_id.size())};
-  out.insert(out.end(), sealed.key_id.begin(), sealed.key_id.end());
-  out.push_back(static_cast<std::uint8_t>(sealed.iv.size()));
-  out.insert(out.end(), sealed.iv.begin(), sealed.iv.end());
-  out.insert(out.end(), sealed.ciphertext.begin(), sealed.ciphertext.end());
-  return out;
-}
-
-sdk::Result<sdk::Sealed> decode_wrapped(sdk::BytesView in) {
-  auto bad = [] { return fail(ErrorCode::invalid_argument, "the stored private key is not in the wrapped-key format"); };
-  if (in.size() < 2 || in[0] != wrapped_version) return bad();
-  std::size_t id_len = in[1];
-  if (in.size() < 2 + id_len + 1) return bad();
-  sdk::Sealed s;
-  s.key_id.assign(in.begin() + 2, in.begin() + 2 + static_cast<std::ptrdiff_t>(id_len));
-  std::size_t iv_at = 2 + id_len;
-  std::size_t iv_len = in[iv_at];
-  if (in.size() < iv_at + 1 + iv_len) return bad();
-  auto iv_begin = in.begin() + static_cast<std::ptrdiff_t>(iv_at + 1);
-  s.iv.assign(iv_begin, iv_begin + static_cast<std::ptrdiff_t>(iv_len));
-  s.ciphertext.assign(iv_begin + static_cast<std::ptrdiff_t>(iv_len), in.end());
-  return s;
-}
 
 Keys::Keys(ServiceContext& context, Users& users) : ctx_(context), users_(users) {}
 
@@ -68,7 +42,7 @@ sdk::Result<sdk::KeyRecord> Keys::rotate(const sdk::Uuid& user_id, const Origin&
   key.id = sdk::Uuid::generate();
   key.user_id = user_id;
   key.public_key = public_half;
-  key.private_key_encrypted = encode_wrapped(*wrapped);
+  key.private_key_encrypted = detail::encode_sealed(*wrapped);
   key.created_at = ctx_.clock->now();
   if (ctx_.settings.keys.lifetime) key.expires_at = key.created_at + *ctx_.settings.keys.lifetime;
   key.is_active = true;
@@ -105,7 +79,7 @@ sdk::Result<std::vector<sdk::KeyRecord>> Keys::all(const sdk::Uuid& user_id) {
 sdk::Result<sdk::Bytes> Keys::private_key(const sdk::KeyRecord& key) {
   if (!usable(key, ctx_.clock->now()))
     return fail(ErrorCode::conflict, "key " + key.id.str() + " is inactive or expired");
-  auto sealed = decode_wrapped(key.private_key_encrypted);
+  auto sealed = detail::decode_sealed(key.private_key_encrypted);
   if (!sealed) return sdk::fail(sealed.error());
   return ctx_.cipher->unwrap(*sealed);
 }

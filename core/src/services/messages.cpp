@@ -55,7 +55,19 @@ sdk::Result<sdk::Message> Messages::seal(const Outgoing& out, std::set<sdk::Uuid
 }
 
 sdk::Result<sdk::Message> Messages::send(const Outgoing& out, const Origin& origin) {
-  auto m = seal(out);
+  return store(out, nullptr, origin);
+}
+
+sdk::Result<sdk::Message> Messages::send(const sdk::User& from, const sdk::User& to, std::string text,
+                                         std::optional<std::chrono::seconds> ttl, const Origin& origin) {
+  for (const auto* user : {&from, &to})
+    if (!user->is_active) return fail(ErrorCode::invalid_argument, "user " + user->username + " is deactivated");
+  std::set<sdk::Uuid> checked{from.id, to.id};
+  return store(Outgoing{from.id, to.id, std::move(text), ttl}, &checked, origin);
+}
+
+sdk::Result<sdk::Message> Messages::store(const Outgoing& out, std::set<sdk::Uuid>* checked, const Origin& origin) {
+  auto m = seal(out, checked);
   if (!m) return m;
   if (auto r = ctx_.storage->insert_message(*m); !r) return sdk::fail(r.error());
   auto recorded = ctx_.audit->record(

@@ -13,7 +13,11 @@
 //
 // Restore checks everything before it writes anything: the manifest, every
 // checksum, that each instance exists in the config with the same plugin,
-// and that the targets are empty unless forced.
+// and that the targets are empty unless forced. A failure midway names what
+// was restored, what failed and what was not attempted.
+//
+// Backup and restore are Services members (Services::backup, ::restore), so
+// they are always audited; verify_backup needs no host.
 
 #include <filesystem>
 #include <optional>
@@ -52,19 +56,9 @@ struct RestoreResult {
   std::vector<InstanceBackup> restored;  ///< with the counts the plugins reported
 };
 
-/// Backs up every storage, cache and audit instance of `host`. `audit`, if
-/// given, records a `backup.create` event.
-sdk::Result<BackupResult> backup(const Host& host, const BackupOptions& options, AuditLog* audit = nullptr);
-
 /// Checks a backup without restoring: manifest checksum, every file's size
 /// and SHA-256, no file missing. Returns what the manifest lists.
 sdk::Result<std::vector<InstanceBackup>> verify_backup(const std::filesystem::path& dir);
 
-/// Restores a backup into `host`'s instances. Refuses before writing
-/// anything when verification fails, an instance is missing or has another
-/// plugin, or a target holds data and `force` is false. A failure midway
-/// names what was restored, what failed and what was not attempted.
-sdk::Result<RestoreResult> restore(const Host& host, const std::filesystem::path& dir, bool force,
-                                   AuditLog* audit = nullptr);
 
 }  // namespace strata

@@ -32,10 +32,4 @@ class Keys {
   Users& users_;
 };
 
-/// The wrapped-key encoding stored in private_key_encrypted:
-/// version 1 | key id length | key id | iv length | iv | ciphertext.
-sdk::Bytes encode_wrapped(const sdk::Sealed& sealed);
-/// The inverse; `invalid_argument` for anything else.
-sdk::Result<sdk::Sealed> decode_wrapped(sdk::BytesView stored);
-
 }  // namespace strata

@@ -57,6 +57,10 @@ class Messages {
 
   /// Seals and stores one message; both users must exist and be active.
   sdk::Result<sdk::Message> send(const Outgoing& message, const Origin& origin);
+  /// The same between users the caller has already looked up (by name, say):
+  /// they are checked active as given, not looked up again.
+  sdk::Result<sdk::Message> send(const sdk::User& from, const sdk::User& to, std::string text,
+                                 std::optional<std::chrono::seconds> ttl, const Origin& origin);
   /// Seals and stores several messages atomically (the storage batch path).
   sdk::Result<std::vector<sdk::Message>> send_batch(std::span<const Outgoing> messages, const Origin& origin);
   /// Opens a message for its sender or recipient (`not_found` for anyone
@@ -87,6 +91,7 @@ class Messages {
  private:
   // `checked`: users already found active in this batch, not looked up again.
   sdk::Result<sdk::Message> seal(const Outgoing& message, std::set<sdk::Uuid>* checked = nullptr);
+  sdk::Result<sdk::Message> store(const Outgoing& message, std::set<sdk::Uuid>* checked, const Origin& origin);
   sdk::Result<std::string> open(const sdk::Message& message, const Origin& origin);
   sdk::Result<sdk::Page<MessageEntry>> open_page(sdk::Result<sdk::Page<sdk::Message>> page, const sdk::Uuid& user,
                                                  const char* action, const Origin& origin);

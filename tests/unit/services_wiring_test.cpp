@@ -1,0 +1,73 @@
+// How the services use the roles: no second lookup of users the caller
+// resolved, and backups that fail loudly when they cannot be audited.
+
+#include <filesystem>
+
+#include "strata/services.hpp"
+#include "test_host.hpp"
+
+namespace strata::test {
+namespace {
+
+// Calls of one operation so far, summed over roles, instances and outcomes.
+std::uint64_t calls(const Host& host, const std::string& operation) {
+  std::uint64_t total = 0;
+  std::istringstream text(host.metrics()->prometheus());
+  for (std::string line; std::getline(text, line);)
+    if (line.starts_with("strata_plugin_calls_total{") && line.find("operation=\"" + operation + "\"") != std::string::npos)
+      total += std::stoull(line.substr(line.rfind(' ') + 1));
+  return total;
+}
+
+const std::string memory_services = "[storage]\nplugin = \"memory\"\n[cache.default]\nplugin = \"memory\"\n"
+                                    "[audit]\nplugin = \"memory\"\n[cipher]\nplugin = \"aes_gcm\"\nkey = \"" +
+                                    std::string(test_key_hex) + "\"\n[users]\nscrypt_log2_n = 10\n";
+
+}  // namespace
+
+TEST_CASE("messages: a send between users the caller resolved looks neither up again", "[services][messages]") {
+  auto host = open_host(memory_services);
+  auto services = std::move(Services::open(*host).value());
+  auto alice = services->users().register_user("alice", "alice@example.org", "alice-password", Origin{}).value();
+  auto bob = services->users().register_user("bob", "bob@example.org", "bob-password", Origin{}).value();
+  auto lookups = [&] { return calls(*host, "get_user") + calls(*host, "get"); };
+
+  auto before = lookups();
+  REQUIRE(services->messages().send(alice, bob, "resolved already", std::nullopt, Origin{}));
+  CHECK(lookups() == before);
+  // By id, the users are looked up (here in the cache): what the resolved form saves.
+  REQUIRE(services->messages().send(Outgoing{alice.id, bob.id, "by id", std::nullopt}, Origin{}));
+  CHECK(lookups() > before);
+
+  auto gone = alice;
+  gone.is_active = false;
+  auto refused = services->messages().send(gone, bob, "no", std::nullopt, Origin{});
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().message.find("deactivated") != std::string::npos);
+}
+
+TEST_CASE("backup: a backup or restore whose audit event cannot be recorded fails, naming what it did",
+          "[services][backup]") {
+  HostOptions options;
+  options.plugin_path = {test_plugin_dir()};
+  auto host = open_host("[storage]\nplugin = \"memory\"\n[audit]\nplugin = \"refusing_audit\"\non_failure = \"block\"\n",
+                        options);
+  auto services = std::move(Services::open(*host, ServicesOptions{false}).value());
+  auto dir = std::filesystem::temp_directory_path() / ("strata-unaudited-" + sdk::Uuid::generate().str());
+  std::filesystem::create_directories(dir);
+  auto made = services->backup(BackupOptions{dir, false});
+  REQUIRE_FALSE(made);
+  INFO(made.error().describe());
+  CHECK(made.error().message.find("was written, but its audit event could not be recorded") != std::string::npos);
+  std::vector<std::filesystem::path> written;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) written.push_back(entry.path());
+  REQUIRE(written.size() == 1);
+  CHECK(made.error().message.find(written[0].string()) != std::string::npos);
+
+  auto restored = services->restore(written[0], true);
+  REQUIRE_FALSE(restored);
+  CHECK(restored.error().message.find("was restored, but its audit event could not be recorded") != std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace strata::test
