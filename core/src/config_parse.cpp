@@ -7,7 +7,9 @@
 #include <sstream>
 #include <toml++/toml.h>
 
-#include "strata/config.hpp"
+#include "config.hpp"
+
+#include "host_tables.hpp"
 
 namespace strata {
 namespace {
@@ -95,8 +97,7 @@ ServiceTable split_pipeline_keys(RoleTable& audit) {
   pipeline.node.pos = audit.node.pos;
   ConfigNode::Entries mine, plugins;
   for (auto& entry : std::get<ConfigNode::Entries>(audit.node.value)) {
-    const auto& keys = audit_pipeline_keys();
-    bool is_pipeline = std::find(keys.begin(), keys.end(), entry.first) != keys.end();
+    bool is_pipeline = detail::is_audit_pipeline_key(entry.first);
     (is_pipeline ? mine : plugins).push_back(std::move(entry));
   }
   pipeline.node.value = std::move(mine);
@@ -162,14 +163,18 @@ sdk::Result<HostConfig> parse_config(std::string_view text, std::string source,
   auto tree = convert(root, source, env);
   if (!tree) return sdk::fail(tree.error());
 
-  static const std::vector<std::string> top_level = {"host",        "storage", "cache",    "audit", "cipher",
-                                                     "maintenance", "users",   "sessions", "keys"};
+  static const std::vector<std::string> top_level = [] {
+    std::vector<std::string> names{"host", "storage", "cache", "audit", "cipher"};
+    for (const auto& table : detail::host_tables())
+      if (detail::is_host_table(table.name)) names.emplace_back(table.name);
+    return names;
+  }();
   std::vector<RoleTable> caches;
   std::optional<RoleTable> storage, audit, cipher;
   for (const auto& [key, node] : *tree->table()) {
     if (key == "host") {
       if (auto r = read_host_table(node, config); !r) return sdk::fail(r.error());
-    } else if (key == "maintenance" || key == "users" || key == "sessions" || key == "keys") {
+    } else if (detail::is_host_table(key)) {
       if (!node.table())
         return fail(ErrorCode::invalid_argument, node.pos.str() + ": [" + key + "] must be a table");
       config.services.push_back(ServiceTable{key, "[" + key + "]", node});

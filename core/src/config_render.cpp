@@ -3,7 +3,7 @@
 #include <sstream>
 #include <toml++/toml.h>
 
-#include "strata/config.hpp"
+#include "config.hpp"
 
 namespace strata {
 namespace {

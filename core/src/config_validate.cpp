@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "strata/config.hpp"
+#include "config.hpp"
 
 namespace strata {
 namespace {

@@ -5,8 +5,9 @@
 #include <cstdio>
 #include <variant>
 
+#include "host_tables.hpp"
 #include "instrumented.hpp"
-#include "strata/loader.hpp"
+#include "loader.hpp"
 
 namespace strata {
 namespace {

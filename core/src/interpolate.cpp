@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "strata/config.hpp"
+#include "config.hpp"
 
 namespace strata {
 namespace {

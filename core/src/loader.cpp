@@ -1,6 +1,6 @@
 // Plugin loading: search, dlopen (RTLD_NOW), and the checks made before any call.
 
-#include "strata/loader.hpp"
+#include "loader.hpp"
 
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <boost/dll/shared_library.hpp>

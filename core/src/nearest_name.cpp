@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "strata/config.hpp"
+#include "config.hpp"
 
 namespace strata {
 namespace {

@@ -9,12 +9,14 @@
 #include <string_view>
 #include <vector>
 
-#include "strata/config.hpp"
+#include "strata/env.hpp"
 #include "strata/metrics.hpp"
 #include "strata/sdk/sdk.hpp"
 #include "strata/settings.hpp"
 
 namespace strata {
+
+struct HostConfig;  // the parsed file (internal)
 
 /// How a host is opened; every field has a sensible default.
 struct HostOptions {

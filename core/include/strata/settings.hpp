@@ -10,7 +10,9 @@
 #include <optional>
 #include <string_view>
 
-#include "strata/config.hpp"
+#include "strata/env.hpp"
+#include "strata/sdk/config.hpp"
+#include "strata/sdk/error.hpp"
 
 namespace strata {
 
@@ -75,11 +77,6 @@ struct ServiceSettings {
   /// ("audit" only when the config has an [audit]: its pipeline keys).
   std::vector<std::pair<std::string, sdk::ConfigView>> tables;
 };
-
-/// Reads and validates the service tables of `config`. The spool path
-/// defaults to $STRATA_DATA_DIR, else $XDG_DATA_HOME/strata, else
-/// ~/.local/share/strata, as the embedded config's data directory.
-sdk::Result<ServiceSettings> read_service_settings(const HostConfig& config, const EnvLookup& env);
 
 /// The default data directory ($STRATA_DATA_DIR, $XDG_DATA_HOME/strata, ~/.local/share/strata).
 std::filesystem::path default_data_dir(const EnvLookup& env);

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "strata/config.hpp"
+#include "config.hpp"
 #include "strata/sdk/plugin.hpp"
 
 namespace boost::dll {

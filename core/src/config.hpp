@@ -1,6 +1,8 @@
 #pragma once
 // The host's configuration file: parsing (toml++), interpolation, secret
-// references, and validation of each role table against its provider's schema.
+// references, and validation of each role table against its provider's
+// schema. Internal to the host: applications pass a file or a string to
+// Host::open_file / open_string and never see these types.
 
 #include <cstdint>
 #include <filesystem>
@@ -13,17 +15,12 @@
 #include <variant>
 #include <vector>
 
+#include "strata/env.hpp"
 #include "strata/sdk/config.hpp"
 #include "strata/sdk/error.hpp"
 #include "strata/sdk/plugin.hpp"
 
 namespace strata {
-
-/// Looks up an environment variable; nullopt when unset.
-using EnvLookup = std::function<std::optional<std::string>(std::string_view name)>;
-
-/// The process environment (getenv).
-EnvLookup process_env();
 
 /// A place in a config file, printed as "file:line:column".
 struct SourcePos {
@@ -64,13 +61,6 @@ struct ServiceTable {
   std::string label;  ///< "[maintenance]", ...
   ConfigNode node;    ///< the table (for "audit": only the pipeline's keys)
 };
-
-/// The keys of [audit] that belong to the host's audit pipeline, not the plugin.
-inline const std::vector<std::string>& audit_pipeline_keys() {
-  static const std::vector<std::string> keys = {"on_failure", "queue_size", "batch_size", "flush_interval_ms",
-                                                "spool_path"};
-  return keys;
-}
 
 /// A parsed configuration file.
 struct HostConfig {

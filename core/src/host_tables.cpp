@@ -1,0 +1,98 @@
+// The host-level tables: schema and reader of each, in one place.
+
+#include "host_tables.hpp"
+
+#include <algorithm>
+
+namespace strata::detail {
+namespace {
+
+using sdk::ConfigType;
+using sdk::ErrorCode;
+using sdk::field;
+
+AuditFailurePolicy parse_policy(const std::string& policy) {
+  if (policy == "block") return AuditFailurePolicy::block;
+  if (policy == "spool") return AuditFailurePolicy::spool;
+  if (policy == "drop") return AuditFailurePolicy::drop;
+  throw sdk::Error{ErrorCode::invalid_argument, "on_failure must be block, spool or drop, got '" + policy + "'", {}, false};
+}
+
+std::vector<HostTable> make_tables() {
+  return {
+      {"audit",
+       {
+           field("on_failure", ConfigType::string, "when the sink fails: block, spool or drop").or_default("spool"),
+           field("queue_size", ConfigType::integer, "events waiting for the flusher").or_default(4096),
+           field("batch_size", ConfigType::integer, "events per append to the sink").or_default(256),
+           field("flush_interval_ms", ConfigType::integer, "longest wait before a partial batch is written")
+               .or_default(200),
+           field("spool_path", ConfigType::string, "the spool file (default: <data dir>/audit-spool.jsonl)"),
+       },
+       [](const sdk::ConfigView& v, ServiceSettings& s, const HostConfig& config, const EnvLookup& env) {
+         s.audit.on_failure = parse_policy(v.get<std::string>("on_failure"));
+         s.audit.queue_size = static_cast<std::size_t>(v.get_in_range("queue_size", 1, 10'000'000));
+         s.audit.batch_size = static_cast<std::size_t>(v.get_in_range("batch_size", 1, 100'000));
+         s.audit.flush_interval = std::chrono::milliseconds(v.get_in_range("flush_interval_ms", 1, 3'600'000));
+         auto spool = v.find<std::string>("spool_path");
+         std::filesystem::path path =
+             spool ? std::filesystem::path(*spool) : default_data_dir(env) / "audit-spool.jsonl";
+         s.audit.spool_path = path.is_absolute() ? path : config.base_dir / path;
+       }},
+      {"users",
+       {
+           field("scrypt_log2_n", ConfigType::integer, "scrypt cost: N = 2^log2_n").or_default(15),
+           field("scrypt_r", ConfigType::integer, "scrypt block size").or_default(8),
+           field("scrypt_p", ConfigType::integer, "scrypt parallelism").or_default(1),
+           field("cache_ttl_s", ConfigType::integer, "how long user lookups stay cached").or_default(300),
+           field("min_password_length", ConfigType::integer, "shortest password accepted").or_default(8),
+       },
+       [](const sdk::ConfigView& v, ServiceSettings& s, const HostConfig&, const EnvLookup&) {
+         s.users.scrypt.log2_n = static_cast<int>(v.get_in_range("scrypt_log2_n", 10, 22));
+         s.users.scrypt.r = static_cast<int>(v.get_in_range("scrypt_r", 1, 32));
+         s.users.scrypt.p = static_cast<int>(v.get_in_range("scrypt_p", 1, 16));
+         s.users.cache_ttl = std::chrono::seconds(v.get_in_range("cache_ttl_s", 1, 86400 * 30));
+         s.users.min_password_length = static_cast<std::size_t>(v.get_in_range("min_password_length", 1, 1024));
+       }},
+      {"sessions",
+       {field("ttl_s", ConfigType::integer, "session lifetime, restarted by every touch").or_default(86400)},
+       [](const sdk::ConfigView& v, ServiceSettings& s, const HostConfig&, const EnvLookup&) {
+         s.sessions.ttl = std::chrono::seconds(v.get_in_range("ttl_s", 1, 86400 * 365));
+       }},
+      {"keys",
+       {field("lifetime_days", ConfigType::integer, "expiry of new user keys; 0: never").or_default(0)},
+       [](const sdk::ConfigView& v, ServiceSettings& s, const HostConfig&, const EnvLookup&) {
+         auto days = v.get_in_range("lifetime_days", 0, 36500);
+         if (days > 0) s.keys.lifetime = std::chrono::hours(24 * days);
+       }},
+      {"maintenance",
+       {
+           field("purge_interval_s", ConfigType::integer, "expired-message purge interval; 0: off").or_default(3600),
+           field("metrics_interval_s", ConfigType::integer, "metrics flush interval; 0: off").or_default(60),
+       },
+       [](const sdk::ConfigView& v, ServiceSettings& s, const HostConfig&, const EnvLookup&) {
+         s.maintenance.purge_interval = std::chrono::seconds(v.get_in_range("purge_interval_s", 0, 86400 * 30));
+         s.maintenance.metrics_interval = std::chrono::seconds(v.get_in_range("metrics_interval_s", 0, 86400));
+       }},
+  };
+}
+
+}  // namespace
+
+const std::vector<HostTable>& host_tables() {
+  static const std::vector<HostTable> tables = make_tables();
+  return tables;
+}
+
+bool is_host_table(std::string_view name) {
+  return name != "audit" && std::ranges::any_of(host_tables(), [&](const HostTable& t) { return t.name == name; });
+}
+
+bool is_audit_pipeline_key(std::string_view key) {
+  for (const auto& table : host_tables())
+    if (table.name == "audit")
+      return std::ranges::any_of(table.schema, [&](const sdk::ConfigField& f) { return f.key == key; });
+  return false;
+}
+
+}  // namespace strata::detail
