@@ -1,6 +1,6 @@
 #include "aes_gcm_cipher.hpp"
 
-#include "iv_generator.hpp"
+#include "aes_gcm_iv_generator.hpp"
 
 namespace strata::aes_gcm {
 namespace {

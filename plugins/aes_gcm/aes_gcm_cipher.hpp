@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "key_ring.hpp"
-#include "object_pool.hpp"
+#include "aes_gcm_settings.hpp"
+#include "aes_gcm_object_pool.hpp"
 #include "strata/sdk/sdk.hpp"
 
 namespace strata::aes_gcm {

@@ -1,5 +1,7 @@
 #include "file_audit.hpp"
 
+#include "file_settings.hpp"
+
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
@@ -72,16 +74,7 @@ FileAudit::FileAudit(const sdk::PluginContext& context, const Settings& s)
   if (!loaded) log_(sdk::LogLevel::warning, loaded.error().message);
 }
 
-sdk::ConfigSchema FileAudit::config_schema() {
-  return {
-      sdk::field("path", ConfigType::string, "events file (JSON lines); created with its directory").require(),
-      sdk::field("metrics_path", ConfigType::string, "metrics file; default: <path stem>.metrics<ext> beside it"),
-      sdk::field("fsync", ConfigType::string, "\"every_batch\" (durable when append returns) or \"never\"")
-          .or_default("every_batch"),
-      sdk::field("rotate_bytes", ConfigType::integer, "rotate the active file past this size").or_default(64LL << 20),
-      sdk::field("keep", ConfigType::integer, "rotated files kept (oldest deleted)").or_default(5),
-  };
-}
+sdk::ConfigSchema FileAudit::config_schema() { return audit_schema(); }
 
 sdk::Result<void> FileAudit::health() {
   std::lock_guard lock(mutex_);

@@ -1,6 +1,6 @@
 #include "memory_audit.hpp"
 
-#include "memory_snapshot.hpp"
+#include "memory_backup.hpp"
 #include <algorithm>
 
 namespace strata::memory {

@@ -1,6 +1,8 @@
 #include "memory_cache.hpp"
 
-#include "memory_snapshot.hpp"
+#include "memory_settings.hpp"
+
+#include "memory_backup.hpp"
 #include <charconv>
 #include <limits>
 
@@ -19,11 +21,7 @@ MemoryCache::MemoryCache(const sdk::PluginContext& context) : clock_(context.clo
   if (seconds > 0) default_ttl_ = std::chrono::seconds(seconds);
 }
 
-sdk::ConfigSchema MemoryCache::config_schema() {
-  return {sdk::field("default_ttl_s", sdk::ConfigType::integer,
-                     "TTL in seconds for values stored without one; 0 = never expire")
-              .or_default(3600)};
-}
+sdk::ConfigSchema MemoryCache::config_schema() { return cache_schema(); }
 
 sdk::Result<void> MemoryCache::health() { return {}; }
 

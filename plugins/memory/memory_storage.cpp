@@ -1,6 +1,6 @@
 #include "memory_storage.hpp"
 
-#include "memory_snapshot.hpp"
+#include "memory_backup.hpp"
 #include <algorithm>
 #include <limits>
 #include <mutex>

@@ -1,7 +1,7 @@
 #pragma once
 // Audit role on MongoDB: the seed's AuditLog and Metric collections.
 
-#include "mongo_client.hpp"
+#include "mongo_connection.hpp"
 
 namespace strata::mongodb {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "mongo_client.hpp"
+#include "mongo_connection.hpp"
 
 namespace strata::mongodb {
 

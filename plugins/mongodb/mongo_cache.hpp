@@ -1,7 +1,7 @@
 #pragma once
 // Cache role on MongoDB: the seed's CacheSchema collection.
 
-#include "mongo_client.hpp"
+#include "mongo_connection.hpp"
 
 namespace strata::mongodb {
 

@@ -1,6 +1,6 @@
 #include "pg_storage.hpp"
 
-#include "pg_tools.hpp"
+#include "pg_backup.hpp"
 
 #include "pg_copy.hpp"
 #include "pg_migrator.hpp"

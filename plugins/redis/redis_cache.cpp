@@ -1,5 +1,7 @@
 #include "redis_cache.hpp"
 
+#include "redis_backup.hpp"
+
 #include <csignal>
 #include <mutex>
 
@@ -274,6 +276,74 @@ sdk::Result<std::uint64_t> RedisCache::clear() {
     auto replies = c.pipeline(std::vector<Command>{{"DBSIZE"}, {"FLUSHDB", "ASYNC"}});
     if (!replies) return sdk::fail(replies.error());
     return static_cast<std::uint64_t>(replies->front()->integer);
+  });
+}
+
+// ---- backup (SDK 1.2): keys.bin, see redis_backup.hpp ---------------------
+
+sdk::Result<sdk::BackupReport> RedisCache::backup(const std::filesystem::path& dir) {
+  const std::string& prefix = pool_.settings().key_prefix;
+  KeysFileWriter file;
+  auto done = pool_.run<void>(Repeatable::yes, [&](Connection& c) -> sdk::Result<void> {
+    file = KeysFileWriter();  // a retried scan starts over
+    return scan_keys(c, [&](const std::vector<std::string>& names) -> sdk::Result<bool> {
+      std::vector<Command> commands;
+      for (const auto& name : names) {
+        commands.push_back({"DUMP", name});
+        commands.push_back({"PTTL", name});
+      }
+      auto replies = c.pipeline(commands);
+      if (!replies) return sdk::fail(replies.error());
+      for (std::size_t i = 0; i < names.size(); ++i) {
+        const redisReply& dump = *(*replies)[2 * i];
+        const redisReply& pttl = *(*replies)[2 * i + 1];
+        if (dump.type == REDIS_REPLY_NIL || pttl.integer == -2) continue;  // expired meanwhile
+        file.add(std::string_view(names[i]).substr(prefix.size()), std::string_view(dump.str, dump.len),
+                 static_cast<std::int64_t>(pttl.integer));
+      }
+      return true;
+    });
+  });
+  if (!done) return sdk::fail(done.error());
+  if (auto written = file.write(dir / backup_file); !written) return sdk::fail(written.error());
+  return sdk::BackupReport{{backup_file}, {{"keys", file.count()}}, ""};
+}
+
+sdk::Result<sdk::BackupReport> RedisCache::restore(const std::filesystem::path& dir) {
+  // Parse everything before changing anything.
+  auto keys = read_keys_file(dir / backup_file);
+  if (!keys) return sdk::fail(keys.error());
+  if (auto cleared = clear(); !cleared) return sdk::fail(cleared.error());
+  const std::string& prefix = pool_.settings().key_prefix;
+  auto done = pool_.run<void>(Repeatable::no, [&](Connection& c) -> sdk::Result<void> {
+    for (std::size_t start = 0; start < keys->size(); start += 500) {
+      std::vector<std::string> names, ttls;
+      std::size_t end = std::min(keys->size(), start + 500);
+      for (std::size_t i = start; i < end; ++i) {
+        names.push_back(prefix + (*keys)[i].name);
+        ttls.push_back(std::to_string((*keys)[i].pttl > 0 ? (*keys)[i].pttl : 0));
+      }
+      std::vector<Command> commands;
+      for (std::size_t i = start; i < end; ++i)
+        commands.push_back({"RESTORE", names[i - start], ttls[i - start], (*keys)[i].payload, "REPLACE"});
+      auto replies = c.pipeline(commands);
+      if (!replies) return sdk::fail(replies.error());
+    }
+    return {};
+  });
+  if (!done) return sdk::fail(done.error());
+  return sdk::BackupReport{{}, {{"keys", keys->size()}}, ""};
+}
+
+sdk::Result<bool> RedisCache::has_data() {
+  return pool_.run<bool>(Repeatable::yes, [&](Connection& c) -> sdk::Result<bool> {
+    bool any = false;
+    auto scanned = scan_keys(c, [&](const std::vector<std::string>&) -> sdk::Result<bool> {
+      any = true;
+      return false;
+    });
+    if (!scanned) return sdk::fail(scanned.error());
+    return any;
   });
 }
 

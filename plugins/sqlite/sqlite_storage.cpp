@@ -1,5 +1,7 @@
 #include "sqlite_storage.hpp"
 
+#include "sqlite_settings.hpp"
+
 #include <limits>
 
 namespace strata::sqlite {
@@ -95,16 +97,7 @@ SqliteStorage::SqliteStorage(const sdk::PluginContext& context) : clock_(context
   }
 }
 
-sdk::ConfigSchema SqliteStorage::config_schema() {
-  return {
-      sdk::field("path", ConfigType::string, "database file; created with its directory if missing").require(),
-      sdk::field("busy_timeout_ms", ConfigType::integer, "how long a writer waits for another process's lock")
-          .or_default(5000),
-      sdk::field("synchronous", ConfigType::string, "\"full\" (durable on power loss) or \"normal\" (on crash)")
-          .or_default("full"),
-      sdk::field("auto_migrate", ConfigType::boolean, "migrate to the newest schema when opened").or_default(true),
-  };
-}
+sdk::ConfigSchema SqliteStorage::config_schema() { return storage_schema(); }
 
 sdk::Result<void> SqliteStorage::health() {
   std::lock_guard lock(mutex_);

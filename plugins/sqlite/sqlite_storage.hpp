@@ -4,7 +4,7 @@
 #include <memory>
 #include <mutex>
 
-#include "sqlite_db.hpp"
+#include "sqlite_connection.hpp"
 
 namespace strata::sqlite {
 

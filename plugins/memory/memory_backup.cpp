@@ -1,4 +1,4 @@
-#include "memory_snapshot.hpp"
+#include "memory_backup.hpp"
 
 #include <fstream>
 

@@ -1,4 +1,4 @@
-#include "key_ring.hpp"
+#include "aes_gcm_settings.hpp"
 
 #include <cryptopp/osrng.h>
 #include <fcntl.h>

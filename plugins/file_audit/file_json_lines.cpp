@@ -1,4 +1,4 @@
-#include "json_lines.hpp"
+#include "file_json_lines.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>

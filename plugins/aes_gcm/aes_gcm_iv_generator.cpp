@@ -1,4 +1,4 @@
-#include "iv_generator.hpp"
+#include "aes_gcm_iv_generator.hpp"
 
 #include <pthread.h>
 

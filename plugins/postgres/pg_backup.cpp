@@ -1,4 +1,4 @@
-#include "pg_tools.hpp"
+#include "pg_backup.hpp"
 
 #include <fcntl.h>
 #include <spawn.h>

@@ -1,6 +1,6 @@
 #pragma once
-// What the audit and cache roles share: settings, the client pool, BSON
-// ownership, error mapping, and index creation from schema/mongodb/indexes.json.
+// One instance's connection to MongoDB: the client pool, the client borrowed
+// for a call, error mapping, and index creation from schema/mongodb/indexes.json.
 
 #include <mongoc/mongoc.h>
 
@@ -11,29 +11,11 @@
 #include <set>
 #include <string>
 
+#include "mongo_bson.hpp"
+#include "mongo_settings.hpp"
 #include "strata/sdk/sdk.hpp"
 
 namespace strata::mongodb {
-
-/// An owned bson_t.
-using Bson = std::unique_ptr<bson_t, decltype(&bson_destroy)>;
-inline Bson owned(bson_t* b) { return Bson(b, &bson_destroy); }
-/// An owned collection handle.
-using Collection = std::unique_ptr<mongoc_collection_t, decltype(&mongoc_collection_destroy)>;
-
-/// Connection settings common to both roles.
-struct Settings {
-  std::string uri;
-  std::string database;
-  std::chrono::milliseconds server_selection_timeout{2000};
-  std::chrono::milliseconds socket_timeout{5000};
-  std::string write_w = "1";  // "majority" or a number
-  bool journal = true;
-};
-
-/// The keys both roles accept (uri, database, timeouts, write concern).
-sdk::ConfigSchema connection_schema();
-Settings read_connection(const sdk::ConfigView& config);
 
 /// A mongoc_client_pool for one instance, and the client borrowed from it for one call.
 class Client {
@@ -90,8 +72,5 @@ class Client {
 sdk::Error classify(const bson_error_t& error, const std::string& what);
 /// The index list embedded from schema/mongodb/indexes.json.
 const char* indexes_json();
-/// A BSON date from a timestamp (milliseconds) and back.
-inline std::int64_t to_ms(sdk::Timestamp t) { return t.micros() / 1000; }
-inline sdk::Timestamp from_ms(std::int64_t ms) { return sdk::Timestamp::from_micros(ms * 1000); }
 
 }  // namespace strata::mongodb

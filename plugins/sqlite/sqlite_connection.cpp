@@ -1,4 +1,4 @@
-#include "sqlite_db.hpp"
+#include "sqlite_connection.hpp"
 
 namespace strata::sqlite {
 namespace {
