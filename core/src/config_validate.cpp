@@ -105,6 +105,8 @@ class TableValidator {
     }
   }
 
+  static constexpr std::size_t max_secret_bytes = 64 * 1024;
+
   sdk::Result<std::string> resolve_reference(const ConfigNode& node, const std::string& label) {
     const auto& [kind, target] = node.table()->front();
     const auto* name = std::get_if<std::string>(&target.value);
@@ -126,9 +128,15 @@ class TableValidator {
       return fail(ErrorCode::invalid_argument, target.pos.str() + ": " + label +
                                                    ": cannot read secret file '" + file.string() +
                                                    "': " + std::strerror(errno));
-    std::ostringstream text;
-    text << in.rdbuf();
-    std::string secret = text.str();
+    // Read at most one byte past the limit: /dev/zero or a wrong path to a
+    // large file is refused instead of growing memory forever.
+    std::string secret(max_secret_bytes + 1, '\0');
+    in.read(secret.data(), static_cast<std::streamsize>(secret.size()));
+    secret.resize(static_cast<std::size_t>(in.gcount()));
+    if (secret.size() > max_secret_bytes)
+      return fail(ErrorCode::invalid_argument, target.pos.str() + ": " + label + ": secret file '" + file.string() +
+                                                   "' is larger than " + std::to_string(max_secret_bytes) +
+                                                   " bytes: not a secret");
     while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
     return secret;
   }
@@ -186,8 +194,13 @@ class TableValidator {
       auto secret = resolve_reference(node, label);
       if (!secret) return sdk::fail(secret.error());
       auto value = coerce_text(field, *secret);
+      // Never echo a secret: say what was wrong, not what it was.
       if (!value)
-        return fail(ErrorCode::invalid_argument, node.pos.str() + ": " + label + ": " + value.error().message);
+        return fail(ErrorCode::invalid_argument, node.pos.str() + ": " + label + ": the secret's value is not " +
+                                                     (field.type == ConfigType::integer ? "an integer"
+                                                      : field.type == ConfigType::number ? "a number"
+                                                      : field.type == ConfigType::boolean ? "true or false"
+                                                                                          : "of the right type"));
       return value;
     }
     switch (field.type) {

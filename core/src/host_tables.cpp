@@ -57,7 +57,7 @@ std::vector<HostTable> make_tables() {
       {"sessions",
        {field("ttl_s", ConfigType::integer, "session lifetime, restarted by every touch").or_default(86400)},
        [](const sdk::ConfigView& v, ServiceSettings& s, const HostConfig&, const EnvLookup&) {
-         s.sessions.ttl = std::chrono::seconds(v.get_in_range("ttl_s", 1, 86400 * 365));
+         s.sessions.ttl = std::chrono::seconds(v.get_in_range("ttl_s", 1, SessionSettings::max_ttl.count()));
        }},
       {"keys",
        {field("lifetime_days", ConfigType::integer, "expiry of new user keys; 0: never").or_default(0)},

@@ -10,6 +10,10 @@ namespace {
 using sdk::ErrorCode;
 using sdk::fail;
 
+// Defaults nest (${A:-${B:-c}}); past this depth the text is refused rather
+// than recursed into, so hostile input cannot exhaust the stack.
+constexpr int max_nesting = 32;
+
 bool valid_name_char(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
 }
@@ -18,8 +22,12 @@ bool valid_name_char(char c) {
 // On return `pos` is at the '}' (nested) or text.size(). With `evaluate`
 // false it only checks the syntax: as in the shell, a default that is not
 // used is not expanded, so its unset variables are no error.
-sdk::Result<std::string> expand(std::string_view text, std::size_t& pos, bool nested,
-                                const EnvLookup& env, bool evaluate = true) {
+sdk::Result<std::string> expand(std::string_view text, std::size_t& pos, int depth, const EnvLookup& env,
+                                bool evaluate = true) {
+  const bool nested = depth > 0;
+  if (depth > max_nesting)
+    return fail(ErrorCode::invalid_argument,
+                "'${…:-…}' defaults nest more than " + std::to_string(max_nesting) + " levels deep");
   std::string out;
   while (pos < text.size()) {
     char c = text[pos];
@@ -62,7 +70,7 @@ sdk::Result<std::string> expand(std::string_view text, std::size_t& pos, bool ne
                   "unexpected character after '${" + name + "': use ${NAME} or ${NAME:-default}");
     pos += 2;
     bool use_fallback = evaluate && (!value || value->empty());
-    auto fallback = expand(text, pos, true, env, use_fallback);
+    auto fallback = expand(text, pos, depth + 1, env, use_fallback);
     if (!fallback) return fallback;
     if (pos >= text.size())
       return fail(ErrorCode::invalid_argument, "unterminated '${" + name + ":-'");
@@ -78,7 +86,7 @@ sdk::Result<std::string> expand(std::string_view text, std::size_t& pos, bool ne
 
 sdk::Result<std::string> interpolate(std::string_view text, const EnvLookup& env) {
   std::size_t pos = 0;
-  return expand(text, pos, false, env);
+  return expand(text, pos, 0, env);
 }
 
 EnvLookup process_env() {

@@ -32,7 +32,7 @@ TEST_CASE("users: register, authenticate, cached lookups invalidated on change",
   auto in_storage = env.host().storage()->get_user(alice.id);
   REQUIRE(in_storage);
   CHECK(in_storage->password_hash.starts_with("$scrypt$ln=11,r=8,p=1$"));
-  CHECK(verify_password("alice-password", in_storage->password_hash).value());
+  CHECK(verify_password("alice-password", in_storage->password_hash, env.host().settings().users.scrypt).value());
 
   auto logged_in = env.users().authenticate("alice", "alice-password", Origin{});
   REQUIRE(logged_in);
@@ -257,6 +257,12 @@ TEST_CASE("sessions: tokens, sliding expiry, revoke and revoke-all", "[services]
   // The cache holds the token's hash, never the token.
   CHECK_FALSE(env.host().cache("session")->exists(s5.token).value());
   CHECK(env.events("session.revoke_all").size() == 1);
+  // The revocation outlives every session it covers, whatever ttl_s this process has:
+  // a token made under a longer ttl_s elsewhere must not come back (it once did).
+  auto mark = env.host().cache("session")->ttl("revoked-before:" + alice.id.str());
+  REQUIRE(mark);
+  REQUIRE(mark->remaining);
+  CHECK(*mark->remaining > std::chrono::hours(24 * 364));
 }
 
 TEST_CASE("keys: private half wrapped before storage, rotation deactivates, agreement works", "[services][keys]") {
@@ -282,6 +288,17 @@ TEST_CASE("keys: private half wrapped before storage, rotation deactivates, agre
   REQUIRE(x.Agree(ab.data(), a_private->data(), b1->public_key.data()));
   REQUIRE(x.Agree(ba.data(), b_private.data(), a1->public_key.data()));
   CHECK(ab == ba);
+
+  // A wrapping copied into another record (bob's into alice's row) is refused, and audited.
+  auto swapped = *a1;
+  swapped.private_key_encrypted = b1->private_key_encrypted;
+  auto stolen = keys.private_key(swapped);
+  REQUIRE_FALSE(stolen);
+  CHECK(stolen.error().code == sdk::ErrorCode::auth_failed);
+  auto moved = *b1;
+  moved.user_id = alice.id;  // bob's key row re-assigned to alice
+  CHECK(keys.private_key(moved).error().code == sdk::ErrorCode::auth_failed);
+  CHECK(env.events("key.open").size() == 2);
 
   auto a2 = keys.rotate(alice.id, Origin{});
   REQUIRE(a2);
@@ -378,4 +395,65 @@ TEST_CASE("metrics: every plugin call counted, printed for Prometheus, written t
   CHECK(inserts == 1);
   // Next time only what changed since: the query and the flush's own append (count and time each).
   CHECK(env.services().maintenance().flush_metrics().value() == 4);
+}
+
+TEST_CASE("security: usernames and emails that are not UTF-8 are refused before anything is written",
+          "[services][security][hardening]") {
+  test::ServiceEnv env;
+  for (const auto& [name, email] : std::vector<std::pair<std::string, std::string>>{
+           {"al\xff" "ice", "alice@example.org"},            // not UTF-8 at all
+           {"bob", "b\xc0\xaf" "b@example.org"},             // an overlong '/'
+           {"carol\xed\xa0\x80", "carol@example.org"},        // a surrogate
+           {"dave\xe2\x82", "dave@example.org"}}) {           // cut short
+    auto refused = env.users().register_user(name, email, "long enough password", Origin{});
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().code == sdk::ErrorCode::invalid_argument);
+    CHECK(refused.error().message.find("valid UTF-8") != std::string::npos);
+    // Nothing stored: not found (PostgreSQL refuses to even look up a name that is not UTF-8).
+    auto found = env.users().by_username(name);
+    REQUIRE_FALSE(found);
+    CHECK((found.error().code == sdk::ErrorCode::not_found || found.error().code == sdk::ErrorCode::invalid_argument));
+  }
+  // Each refusal was audited (the bytes replaced in the event, never a crash).
+  env.services().audit().flush();
+  CHECK(env.events("user.register").size() == 4);
+  CHECK(env.users().register_user("zoë", "zoë@example.org", "long enough password", Origin{}));  // UTF-8 is fine
+}
+
+TEST_CASE("security: a message TTL that would overflow is refused, nothing stored", "[services][security][hardening]") {
+  test::ServiceEnv env;
+  auto alice = env.user("alice"), bob = env.user("bob");
+  for (auto ttl : {std::chrono::seconds(9'223'372'036'854), std::chrono::seconds(std::numeric_limits<std::int64_t>::max()),
+                   Messages::max_ttl + std::chrono::seconds(1)}) {
+    auto refused = env.messages().send({alice.id, bob.id, "forever?", ttl}, Origin{});
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().code == sdk::ErrorCode::invalid_argument);
+  }
+  CHECK(env.messages().inbox(bob.id, sdk::PageRequest{}, Origin{})->items.empty());
+  auto longest = env.messages().send({alice.id, bob.id, "a century", Messages::max_ttl}, Origin{});
+  REQUIRE(longest);
+  CHECK(*longest->expires_at > longest->created_at);
+  CHECK(env.messages().inbox(bob.id, sdk::PageRequest{}, Origin{})->items.size() == 1);
+}
+
+TEST_CASE("security: a stored password hash asking for more than the config allows is refused, not run",
+          "[services][security][hardening]") {
+  test::ServiceEnv env;
+  auto alice = env.user("alice");
+  auto stored = env.host().storage()->get_user(alice.id).value();
+  const std::string salt_and_hash = stored.password_hash.substr(stored.password_hash.find('$', 8));
+  for (const char* params : {"ln=22,r=32,p=16", "ln=16,r=8,p=8", "ln=24,r=64,p=1"}) {
+    INFO(params);
+    stored.password_hash = std::string("$scrypt$") + params + salt_and_hash;
+    REQUIRE(env.host().storage()->update_user(stored));
+    if (auto cache = env.host().cache()) (void)cache->clear();
+    auto login = env.users().authenticate("alice", "alice-password", Origin{});  // returns an error, never throws
+    REQUIRE_FALSE(login);
+    CHECK(login.error().code == sdk::ErrorCode::auth_failed);
+  }
+  env.services().audit().flush();
+  bool reason_recorded = false;
+  for (const auto& e : env.events("user.login"))
+    reason_recorded = reason_recorded || e.metadata.find("unreadable_hash") != std::string::npos;
+  CHECK(reason_recorded);
 }

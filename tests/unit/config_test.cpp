@@ -144,3 +144,16 @@ TEST_CASE("config: the effective config shows the services' tables and opens aga
   // Without an [audit], its pipeline keys are not shown (they would need a plugin to stand in).
   CHECK(open_host("[storage]\nplugin = \"memory\"\n")->effective_config().find("on_failure") == std::string::npos);
 }
+
+TEST_CASE("config: a secret file is bounded, and a secret's value never appears in an error", "[config][hardening]") {
+  // /dev/zero once hung the parser while memory grew.
+  expect_message("[cipher]\nplugin = \"aes_gcm\"\nkey = { file = \"/dev/zero\" }\n",
+                 {"secret file '/dev/zero' is larger than 65536 bytes"});
+  HostOptions secret_env;
+  secret_env.env = fake_env({{"TTL_SECRET", "hunter2-secret"}});
+  auto error = test::open_error("[cache.default]\nplugin = \"memory\"\ndefault_ttl_s = { env = \"TTL_SECRET\" }\n",
+                                secret_env);
+  INFO(error.message);
+  CHECK(error.message.find("the secret's value is not an integer") != std::string::npos);
+  CHECK(error.message.find("hunter2") == std::string::npos);
+}

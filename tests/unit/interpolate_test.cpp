@@ -30,3 +30,17 @@ TEST_CASE("interpolation errors name the problem", "[config][interpolate]") {
   CHECK_FALSE(interpolate("${A:-unterminated", env));
   CHECK_FALSE(interpolate("${A?}", env));
 }
+
+TEST_CASE("interpolation: deeply nested defaults are refused, not recursed into", "[config][interpolate][hardening]") {
+  auto env = fake_env({});
+  std::string deep;
+  for (int i = 0; i < 15000; ++i) deep += "${A:-";
+  deep += "x" + std::string(15000, '}');
+  auto refused = interpolate(deep, env);  // once crashed the parser (stack overflow)
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().message.find("nest more than 32 levels") != std::string::npos);
+  std::string fine;
+  for (int i = 0; i < 32; ++i) fine += "${A:-";
+  fine += "x" + std::string(32, '}');
+  CHECK(interpolate(fine, env).value() == "x");
+}

@@ -52,6 +52,8 @@ struct UserSettings {
 
 /// [sessions].
 struct SessionSettings {
+  /// The longest lifetime [sessions] ttl_s accepts: what a revocation must outlive.
+  static constexpr std::chrono::seconds max_ttl{86400LL * 365};
   std::chrono::seconds ttl{86400};  ///< sliding: every touch restarts it
 };
 

@@ -122,7 +122,8 @@ sdk::Result<void> AuditLog::record(const AuditRecord& record, const Origin& orig
   event.action = record.action;
   event.resource = record.resource;
   event.status = record.status;
-  event.metadata = record.metadata.dump();
+  // Never throws on text that is not UTF-8 (it is replaced, U+FFFD): an event must be recordable whatever a caller passed.
+  event.metadata = record.metadata.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 
   if (!sink_) {
     dropped_.add();
@@ -244,7 +245,7 @@ sdk::Result<void> AuditLog::append_to_spool(const std::vector<sdk::AuditEvent>& 
   auto file = LockedFile::open(settings_.spool_path, O_WRONLY | O_APPEND | O_CREAT);
   if (!file) return sdk::fail(file.error());
   std::string lines;
-  for (const auto& event : batch) lines += detail::event_to_json(event).dump() + "\n";
+  for (const auto& event : batch) lines += detail::event_to_json(event).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   if (auto r = write_all(file->fd(), lines, settings_.spool_path); !r) return r;
   if (::fsync(file->fd()) != 0) return LockedFile::io_failure(settings_.spool_path, "fsync", errno);
   spool_pending_ += batch.size();

@@ -43,6 +43,28 @@ inline std::string sha256_hex(sdk::BytesView data) {
   return sdk::to_hex(digest);
 }
 
+/// Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or code
+/// points past U+10FFFF): text from callers is checked at the service boundary.
+inline bool valid_utf8(std::string_view text) {
+  auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+  for (std::size_t i = 0; i < text.size();) {
+    unsigned char lead = byte(i);
+    // How many continuation bytes follow the lead byte; 4: not a lead byte.
+    std::size_t more = lead < 0x80 ? 0 : (lead >> 5) == 0x6 ? 1 : (lead >> 4) == 0xe ? 2 : (lead >> 3) == 0x1e ? 3 : 4;
+    if (more == 4 || i + more >= text.size()) return false;  // not a lead byte, or cut short
+    std::uint32_t cp = more == 0 ? lead : lead & (0x3fu >> more);
+    for (std::size_t k = 1; k <= more; ++k) {
+      if ((byte(i + k) & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (byte(i + k) & 0x3f);
+    }
+    if ((more == 1 && cp < 0x80) || (more == 2 && cp < 0x800) || (more == 3 && cp < 0x10000) || cp > 0x10ffff ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+      return false;
+    i += more + 1;
+  }
+  return true;
+}
+
 /// A cipher role's sealed value as one byte string (what private_key_encrypted
 /// holds, and what an encrypted backup file is): version 1 | key id length |
 /// key id | iv length | iv | ciphertext with its tag.

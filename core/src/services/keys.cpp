@@ -19,8 +19,18 @@ bool usable(const sdk::KeyRecord& key, sdk::Timestamp now) {
   return key.is_active && (!key.expires_at || *key.expires_at > now);
 }
 
-}  // namespace
+// The associated data a private half is sealed with: it binds the wrapping to
+// its own record, so a private_key_encrypted copied into another user's (or
+// another key's) row fails authentication instead of yielding that key.
+sdk::Bytes wrap_context(const sdk::Uuid& key_id, const sdk::Uuid& user_id) {
+  constexpr std::string_view label = "strata:user-key:v1";
+  sdk::Bytes aad(label.begin(), label.end());
+  aad.insert(aad.end(), key_id.bytes().begin(), key_id.bytes().end());
+  aad.insert(aad.end(), user_id.bytes().begin(), user_id.bytes().end());
+  return aad;
+}
 
+}  // namespace
 
 Keys::Keys(ServiceContext& context, Users& users) : ctx_(context), users_(users) {}
 
@@ -35,12 +45,12 @@ sdk::Result<sdk::KeyRecord> Keys::rotate(const sdk::Uuid& user_id, const Origin&
   CryptoPP::SecByteBlock private_half(CryptoPP::x25519::SECRET_KEYLENGTH);
   sdk::Bytes public_half(CryptoPP::x25519::PUBLIC_KEYLENGTH);
   pair.GenerateKeyPair(rng, private_half, public_half.data());
-  auto wrapped = ctx_.cipher->wrap(sdk::BytesView(private_half.data(), private_half.size()));
-  if (!wrapped) return sdk::fail(wrapped.error());
-
   sdk::KeyRecord key;
   key.id = sdk::Uuid::generate();
   key.user_id = user_id;
+  auto wrapped = ctx_.cipher->seal(sdk::BytesView(private_half.data(), private_half.size()),
+                                   wrap_context(key.id, user_id));
+  if (!wrapped) return sdk::fail(wrapped.error());
   key.public_key = public_half;
   key.private_key_encrypted = detail::encode_sealed(*wrapped);
   key.created_at = ctx_.clock->now();
@@ -76,12 +86,18 @@ sdk::Result<std::vector<sdk::KeyRecord>> Keys::all(const sdk::Uuid& user_id) {
   return ctx_.storage->keys_for_user(user_id);
 }
 
-sdk::Result<sdk::Bytes> Keys::private_key(const sdk::KeyRecord& key) {
+sdk::Result<sdk::Bytes> Keys::private_key(const sdk::KeyRecord& key, const Origin& origin) {
   if (!usable(key, ctx_.clock->now()))
     return fail(ErrorCode::conflict, "key " + key.id.str() + " is inactive or expired");
   auto sealed = detail::decode_sealed(key.private_key_encrypted);
   if (!sealed) return sdk::fail(sealed.error());
-  return ctx_.cipher->unwrap(*sealed);
+  auto opened = ctx_.cipher->open(*sealed, wrap_context(key.id, key.user_id));
+  if (opened || opened.error().code != ErrorCode::auth_failed) return opened;
+  (void)ctx_.audit->record(AuditRecord{key.user_id, "key.open", resource("key", key.id), sdk::AuditStatus::failure,
+                                       {{"reason", "auth_failed"}}},
+                           origin);
+  return fail(ErrorCode::auth_failed, "the private key of key " + key.id.str() +
+                                          " failed authentication: it was altered, or belongs to another key or user");
 }
 
 }  // namespace strata

@@ -29,6 +29,11 @@ sdk::Result<sdk::Message> Messages::seal(const Outgoing& out, std::set<sdk::Uuid
   if (out.text.size() > max_text_bytes)
     return fail(ErrorCode::invalid_argument, "a message may have at most " + std::to_string(max_text_bytes) + " bytes");
   if (out.ttl && out.ttl->count() <= 0) return fail(ErrorCode::invalid_argument, "a message TTL must be positive");
+  // Bounded, so that created_at + ttl cannot overflow into the past (where
+  // the message would be invisible and purged: an acknowledged message lost).
+  if (out.ttl && *out.ttl > max_ttl)
+    return fail(ErrorCode::invalid_argument, "a message TTL may be at most " + std::to_string(max_ttl.count()) +
+                                                 " seconds (100 years), got " + std::to_string(out.ttl->count()));
   for (const auto* id : {&out.from, &out.to}) {
     if (checked && checked->contains(*id)) continue;
     auto user = users_.get(*id);

@@ -6,7 +6,10 @@
 #include <cryptopp/osrng.h>
 #include <cryptopp/scrypt.h>
 
+#include <algorithm>
 #include <charconv>
+#include <cmath>
+#include <new>
 #include <optional>
 
 #include "encoding.hpp"
@@ -60,8 +63,8 @@ std::optional<Parsed> parse(std::string_view encoded) {
   auto ln = number_after(params.substr(0, c1), "ln=");
   auto r = number_after(params.substr(c1 + 1, c2 - c1 - 1), "r=");
   auto p = number_after(params.substr(c2 + 1), "p=");
-  // Bounds keep a hostile stored hash from asking for terabytes of memory.
-  if (!ln || !r || !p || *ln < 1 || *ln > 24 || *r < 1 || *r > 64 || *p < 1 || *p > 64) return std::nullopt;
+  // The ranges [users] accepts: a hostile stored hash cannot ask for more.
+  if (!ln || !r || !p || *ln < 1 || *ln > 22 || *r < 1 || *r > 32 || *p < 1 || *p > 16) return std::nullopt;
   auto salt = detail::from_base64url(parts[1]);
   auto hash = detail::from_base64url(parts[2]);
   if (!salt || !hash || salt->empty() || hash->size() < 16) return std::nullopt;
@@ -79,11 +82,26 @@ std::string hash_password(std::string_view password, const ScryptParams& params)
          ",p=" + std::to_string(params.p) + "$" + detail::base64url(salt) + "$" + detail::base64url(hash);
 }
 
-sdk::Result<bool> verify_password(std::string_view password, std::string_view encoded) {
+double cost(const ScryptParams& p) { return std::ldexp(1.0, p.log2_n) * p.r * p.p; }
+double memory_bytes(const ScryptParams& p) { return 128.0 * p.r * std::ldexp(1.0, p.log2_n); }
+
+sdk::Result<bool> verify_password(std::string_view password, std::string_view encoded, const ScryptParams& configured) {
   auto parsed = parse(encoded);
   if (!parsed) return sdk::fail(sdk::ErrorCode::invalid_argument, "the stored password hash is not in Strata's scrypt format");
-  sdk::Bytes candidate = derive(password, parsed->salt, parsed->params, parsed->hash.size());
-  return CryptoPP::VerifyBufsEqual(candidate.data(), parsed->hash.data(), candidate.size());
+  // A stored hash carries its own cost; bound it, so that a planted or corrupt
+  // hash cannot make each login take seconds or gigabytes. Hashes made before
+  // the configured cost was lowered (by up to max_cost_factor) still verify.
+  if (cost(parsed->params) > cost(configured) * max_cost_factor ||
+      memory_bytes(parsed->params) > std::max(memory_bytes(configured) * max_cost_factor, 256.0 * 1024 * 1024))
+    return sdk::fail(sdk::ErrorCode::invalid_argument,
+                     "the stored password hash asks for more work than [users] allows (" + std::to_string(max_cost_factor) +
+                         "x the configured scrypt cost)");
+  try {
+    sdk::Bytes candidate = derive(password, parsed->salt, parsed->params, parsed->hash.size());
+    return CryptoPP::VerifyBufsEqual(candidate.data(), parsed->hash.data(), candidate.size());
+  } catch (const std::bad_alloc&) {
+    return sdk::fail(sdk::ErrorCode::unavailable, "not enough memory to verify a password hash");
+  }
 }
 
 bool needs_rehash(std::string_view encoded, const ScryptParams& params) {

@@ -107,10 +107,12 @@ sdk::Result<void> Sessions::revoke(std::string_view token, const Origin& origin)
 sdk::Result<void> Sessions::revoke_all(const sdk::Uuid& user_id, const Origin& origin) {
   auto cache = this->cache();
   if (!cache) return sdk::fail(cache.error());
-  // Sessions created up to now are refused. The mark lives one session TTL:
-  // a session it covers cannot be touched meanwhile, so none outlives it.
+  // Sessions created up to now are refused. The mark lives as long as the
+  // longest session lifetime [sessions] accepts, not this process's ttl_s: a
+  // session made by another process (or before ttl_s was lowered) with a
+  // longer lifetime must not come back when the mark expires.
   std::string now = std::to_string(ctx_.clock->now().micros());
-  auto ttl = std::chrono::duration_cast<sdk::Ttl>(ctx_.settings.sessions.ttl);
+  auto ttl = std::chrono::duration_cast<sdk::Ttl>(SessionSettings::max_ttl);
   if (auto r = (*cache)->set(revoked_key(user_id), sdk::as_bytes(now), ttl); !r) return sdk::fail(r.error());
   return ctx_.audit->record(
       AuditRecord{user_id, "session.revoke_all", resource("user", user_id)}, origin);

@@ -2,6 +2,7 @@
 
 #include "strata/services/users.hpp"
 
+#include "encoding.hpp"
 #include "json_codec.hpp"
 #include "strata/services/password_hash.hpp"
 #include "strata/services/sessions.hpp"
@@ -24,12 +25,14 @@ bool has_control_characters(std::string_view text) {
 sdk::Result<void> check_username(std::string_view name) {
   if (name.empty() || name.size() > max_name_bytes)
     return fail(ErrorCode::invalid_argument, "a username must be 1 to 255 bytes long");
+  if (!detail::valid_utf8(name)) return fail(ErrorCode::invalid_argument, "a username must be valid UTF-8");
   if (has_control_characters(name))
     return fail(ErrorCode::invalid_argument, "a username must not contain control characters");
   return {};
 }
 
 sdk::Result<void> check_email(std::string_view email) {
+  if (!detail::valid_utf8(email)) return fail(ErrorCode::invalid_argument, "an email address must be valid UTF-8");
   auto at = email.find('@');
   if (email.size() > max_name_bytes || at == std::string_view::npos || at == 0 || at + 1 == email.size() ||
       has_control_characters(email) || email.find(' ') != std::string_view::npos)
@@ -111,10 +114,10 @@ sdk::Result<sdk::User> Users::authenticate(std::string_view username, std::strin
   auto found = ctx_.storage->find_user_by_username(username);
   if (!found) {
     if (found.error().code != ErrorCode::not_found) return sdk::fail(found.error());
-    (void)verify_password(password, dummy_hash_);  // same work as for a real user
+    (void)verify_password(password, dummy_hash_, ctx_.settings.users.scrypt);  // same work as for a real user
     return refuse(std::nullopt, "unknown_user");
   }
-  auto matches = verify_password(password, found->password_hash);
+  auto matches = verify_password(password, found->password_hash, ctx_.settings.users.scrypt);
   if (!matches) return refuse(found->id, "unreadable_hash");
   if (!*matches) return refuse(found->id, "wrong_password");
   if (!found->is_active) return refuse(found->id, "inactive");
@@ -150,7 +153,7 @@ sdk::Result<sdk::User> Users::lookup(std::string key, const std::function<sdk::R
   if (!loaded) return loaded;
   sdk::User user = without_hash(std::move(*loaded));
   if (ctx_.cache) {
-    std::string text = detail::user_to_json(user).dump();
+    std::string text = detail::user_to_json(user).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     auto ttl = std::chrono::duration_cast<sdk::Ttl>(ctx_.settings.users.cache_ttl);
     if (auto r = ctx_.cache->set(key, sdk::as_bytes(text), ttl); !r)
       ctx_.log(sdk::LogLevel::warning, "user cache write failed: " + r.error().describe());
@@ -187,7 +190,7 @@ sdk::Result<void> Users::change_password(const sdk::Uuid& id, std::string_view c
                                          const Origin& origin) {
   auto user = ctx_.storage->get_user(id);
   if (!user) return sdk::fail(user.error());
-  auto matches = verify_password(current, user->password_hash);
+  auto matches = verify_password(current, user->password_hash, ctx_.settings.users.scrypt);
   if (!matches || !*matches) {
     auto r = ctx_.audit->record(event("user.password_change", id, resource("user", id), sdk::AuditStatus::failure,
                                       {{"reason", "wrong_password"}}),

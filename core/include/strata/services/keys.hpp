@@ -23,9 +23,11 @@ class Keys {
   sdk::Result<sdk::KeyRecord> current(const sdk::Uuid& user_id);
   /// Every key record of the user, newest first.
   sdk::Result<std::vector<sdk::KeyRecord>> all(const sdk::Uuid& user_id);
-  /// The private half of a key, unwrapped (32 bytes). `auth_failed` if the
-  /// stored wrapping was tampered with; `conflict` for an inactive or expired key.
-  sdk::Result<sdk::Bytes> private_key(const sdk::KeyRecord& key);
+  /// The private half of a key, unwrapped (32 bytes). The wrapping is bound
+  /// to the key's id and user: `auth_failed` (audited as key.open) if it was
+  /// tampered with or copied from another record; `conflict` for an inactive
+  /// or expired key.
+  sdk::Result<sdk::Bytes> private_key(const sdk::KeyRecord& key, const Origin& origin = {});
 
  private:
   ServiceContext& ctx_;

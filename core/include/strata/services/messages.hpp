@@ -52,6 +52,8 @@ class Messages {
  public:
   /// The largest message text accepted.
   static constexpr std::size_t max_text_bytes = 1 << 20;
+  /// The longest message TTL accepted (100 years).
+  static constexpr std::chrono::seconds max_ttl{100LL * 365 * 86400};
 
   Messages(ServiceContext& context, Users& users);
 
