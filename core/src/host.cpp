@@ -31,6 +31,42 @@ sdk::Logger stderr_logger() {
   };
 }
 
+// The default spool belongs to one sink: its file name carries the sink's
+// plugin and a hash of its non-secret settings (FNV-1a, stable across
+// builds), so events spooled for one sink are never replayed into another
+// that shares the data directory. `strata config` shows the resulting path.
+void use_spool_of_sink(ServiceSettings& settings, const std::string& plugin, const ValidatedConfig& config,
+                       const EnvLookup& env) {
+  std::uint64_t hash = 1469598103934665603ULL;
+  auto mix = [&](std::string_view text) {
+    for (unsigned char c : text) hash = (hash ^ c) * 1099511628211ULL;
+    hash = (hash ^ 0xff) * 1099511628211ULL;  // separator
+  };
+  mix(plugin);
+  for (const auto& [key, value] : config.view.entries()) {
+    if (config.secret_keys.contains(key)) continue;
+    mix(key);
+    std::visit([&](const auto& v) {
+      using V = std::decay_t<decltype(v)>;
+      if constexpr (std::is_same_v<V, std::string>) mix(v);
+      else if constexpr (std::is_same_v<V, bool> || std::is_same_v<V, std::int64_t> || std::is_same_v<V, double>)
+        mix(std::to_string(v));
+      else if constexpr (std::is_same_v<V, std::vector<std::string>>)
+        for (const auto& item : v) mix(item);
+    }, value.value);
+  }
+  char id[17];
+  std::snprintf(id, sizeof id, "%016llx", static_cast<unsigned long long>(hash));
+  settings.audit.spool_path = default_data_dir(env) / ("audit-spool-" + plugin + "-" + std::string(id, 12) + ".jsonl");
+  for (auto& [name, view] : settings.tables) {
+    if (name != "audit") continue;
+    auto entries = view.entries();
+    for (auto& [key, value] : entries)
+      if (key == "spool_path") value = sdk::ConfigValue(settings.audit.spool_path.string());
+    view = sdk::ConfigView(std::move(entries), "[audit]");
+  }
+}
+
 // Wraps a plugin-created object so that it keeps its library loaded, and so
 // that its destructor (plugin code) runs while the library is still mapped.
 template <class T>
@@ -180,6 +216,8 @@ sdk::Result<std::unique_ptr<Host>> Host::open(sdk::Result<HostConfig> config, Ho
                                              ") failed to start: " + object.error().describe());
     InstanceInfo info{table.role,  table.instance, d.name,       d.version, d.description,
                       d.abi_major, d.abi_minor,    (*library)->path()};
+    if (table.role == Role::audit && !s.settings.audit.spool_path_configured)
+      use_spool_of_sink(s.settings, d.name, *validated, options.env);
     if (options.instrument) *object = instrument(std::move(*object), info, s.metrics);
     s.instances.push_back(Instance{std::move(info), std::move(*object)});
     s.validated.push_back(std::move(*validated));

@@ -27,7 +27,8 @@ std::vector<HostTable> make_tables() {
            field("batch_size", ConfigType::integer, "events per append to the sink").or_default(256),
            field("flush_interval_ms", ConfigType::integer, "longest wait before a partial batch is written")
                .or_default(200),
-           field("spool_path", ConfigType::string, "the spool file (default: <data dir>/audit-spool.jsonl)"),
+           field("spool_path", ConfigType::string,
+                 "the spool file (default: <data dir>/audit-spool-<plugin>-<sink id>.jsonl, one per sink)"),
        },
        [](const sdk::ConfigView& v, ServiceSettings& s, const HostConfig& config, const EnvLookup& env) {
          s.audit.on_failure = parse_policy(v.get<std::string>("on_failure"));
@@ -38,6 +39,7 @@ std::vector<HostTable> make_tables() {
          std::filesystem::path path =
              spool ? std::filesystem::path(*spool) : default_data_dir(env) / "audit-spool.jsonl";
          s.audit.spool_path = path.is_absolute() ? path : config.base_dir / path;
+         s.audit.spool_path_configured = spool.has_value();
        }},
       {"users",
        {

@@ -71,3 +71,42 @@ TEST_CASE("backup: a backup or restore whose audit event cannot be recorded fail
 }
 
 }  // namespace strata::test
+
+namespace strata::test {
+
+TEST_CASE("audit: a spool belongs to its sink and is never replayed into another", "[services][audit][hardening]") {
+  auto dir = std::filesystem::temp_directory_path() / ("strata-spools-" + sdk::Uuid::generate().str());
+  HostOptions options;
+  options.plugin_path = {test_plugin_dir()};
+  options.env = fake_env({{"STRATA_DATA_DIR", dir.string()}});
+  {
+    // A sink that is down: the events go to its spool.
+    auto host = open_host("[storage]\nplugin = \"memory\"\n[audit]\nplugin = \"refusing_audit\"\n"
+                          "on_failure = \"spool\"\nflush_interval_ms = 10\n[users]\nscrypt_log2_n = 10\n",
+                          options);
+    auto services = std::move(Services::open(*host, ServicesOptions{false}).value());
+    REQUIRE(services->users().register_user("alice", "alice@example.org", "alice-password", Origin{}));
+    services->audit().flush();
+    CHECK(services->audit().spooled() > 0);
+  }
+  std::vector<std::filesystem::path> spools;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) spools.push_back(entry.path());
+  REQUIRE(spools.size() == 1);
+  CHECK(spools[0].filename().string().starts_with("audit-spool-refusing_audit-"));
+  {
+    // Another sink on the same data directory neither replays nor touches that spool.
+    auto host = open_host("[storage]\nplugin = \"memory\"\n[audit]\nplugin = \"memory\"\n[users]\nscrypt_log2_n = 10\n",
+                          options);
+    auto services = std::move(Services::open(*host, ServicesOptions{false}).value());
+    REQUIRE(services->users().register_user("bob", "bob@example.org", "bob-password", Origin{}));
+    services->audit().flush();
+    auto events = host->audit()->query(sdk::AuditQuery{}).value();
+    REQUIRE_FALSE(events.empty());
+    for (const auto& e : events) CHECK(e.metadata.find("alice") == std::string::npos);
+    CHECK(host->effective_config().find("audit-spool-memory-") != std::string::npos);
+  }
+  CHECK(std::filesystem::file_size(spools[0]) > 0);  // still there for its own sink
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace strata::test

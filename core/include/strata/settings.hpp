@@ -32,7 +32,11 @@ struct AuditLogSettings {
   std::size_t queue_size = 4096;                   ///< events waiting for the flusher
   std::size_t batch_size = 256;                    ///< events per append
   std::chrono::milliseconds flush_interval{200};   ///< longest wait before a partial batch goes out
-  std::filesystem::path spool_path;                ///< default: <data dir>/audit-spool.jsonl
+  /// Default: <data dir>/audit-spool-<plugin>-<sink id>.jsonl, one per sink
+  /// (the id hashes the sink's plugin and non-secret settings), so a spool is
+  /// only ever replayed into the sink it was written for.
+  std::filesystem::path spool_path;
+  bool spool_path_configured = false;  ///< spool_path was set in [audit]
 };
 
 /// scrypt cost parameters: N = 2^log2_n, block size r, parallelism p.
