@@ -280,6 +280,20 @@ sdk::Result<void> MemoryStorage::insert_key(const sdk::KeyRecord& key) {
   return {};
 }
 
+sdk::Result<void> MemoryStorage::replace_active_key(const sdk::KeyRecord& key) {
+  std::unique_lock lock(mutex_);  // one writer at a time: the swap is atomic
+  if (keys_.contains(key.id))
+    return fail(ErrorCode::already_exists, "a key record with id " + key.id.str() + " exists");
+  if (!users_.contains(key.user_id))
+    return fail(ErrorCode::invalid_argument, "user " + key.user_id.str() + " does not exist");
+  for (auto& [id, other] : keys_)
+    if (other.user_id == key.user_id) other.is_active = false;
+  auto stored = key;
+  stored.is_active = true;
+  keys_.emplace(key.id, std::move(stored));
+  return {};
+}
+
 sdk::Result<sdk::KeyRecord> MemoryStorage::get_key(const Uuid& id) {
   std::shared_lock lock(mutex_);
   auto it = keys_.find(id);

@@ -72,6 +72,11 @@ const Statement key_by_id{"strata_key_by_id", "SELECT " KEY_COLUMNS " FROM encry
 const Statement keys_by_user{"strata_keys_by_user", "SELECT " KEY_COLUMNS
                                                     " FROM encryption_keys WHERE user_id = $1"
                                                     " ORDER BY created_at DESC, id DESC"};
+// Rotation: the user's row is locked first, so two rotations of one user take turns.
+const Statement lock_user_sql{"strata_lock_user", "SELECT 1 FROM users WHERE id = $1 FOR UPDATE"};
+const Statement deactivate_user_keys_sql{"strata_deactivate_user_keys",
+                                         "UPDATE encryption_keys SET is_active = false WHERE user_id = $1"
+                                         " AND is_active IS DISTINCT FROM false"};
 const Statement deactivate_key_sql{"strata_deactivate_key", "UPDATE encryption_keys SET is_active = false WHERE id = $1"};
 
 // Row readers, in the order of the *_COLUMNS lists. NULL booleans (possible
@@ -393,6 +398,23 @@ sdk::Result<void> PostgresStorage::insert_key(const sdk::KeyRecord& k) {
     auto r = c.run(insert_key_sql, params);
     if (!r) return sdk::fail(r.error());
     return {};
+  });
+}
+
+sdk::Result<void> PostgresStorage::replace_active_key(const sdk::KeyRecord& k) {
+  Params params{k.id.str(),           k.user_id.str(),     Param::bytes(k.public_key),
+                Param::bytes(k.private_key_encrypted), text(k.created_at), text(k.expires_at),
+                text(true)};
+  return pool_.run<void>(Repeatable::no, [&](Connection& c) -> sdk::Result<void> {
+    return in_transaction(c, [&]() -> sdk::Result<void> {
+      auto locked = c.run(lock_user_sql, {k.user_id.str()});
+      if (!locked) return sdk::fail(locked.error());
+      if (PQntuples(locked->get()) == 0)
+        return fail(ErrorCode::invalid_argument, "user " + k.user_id.str() + " does not exist");
+      if (auto r = c.run(deactivate_user_keys_sql, {k.user_id.str()}); !r) return sdk::fail(r.error());
+      if (auto r = c.run(insert_key_sql, params); !r) return sdk::fail(r.error());
+      return {};
+    });
   });
 }
 

@@ -56,6 +56,7 @@ constexpr const char* key_by_id = "SELECT " KEY_COLUMNS " FROM encryption_keys W
 constexpr const char* keys_by_user =
     "SELECT " KEY_COLUMNS " FROM encryption_keys WHERE user_id = ?1 ORDER BY created_at DESC, id DESC";
 constexpr const char* deactivate_key_sql = "UPDATE encryption_keys SET is_active = 0 WHERE id = ?1";
+constexpr const char* deactivate_user_keys_sql = "UPDATE encryption_keys SET is_active = 0 WHERE user_id = ?1";
 
 sdk::User user_from(const Row& r) {
   return sdk::User{r.uuid(0), r.text(1), r.text(2), r.text(3), r.time(4), r.time(5), r.optional_time(6), r.boolean(7)};
@@ -291,6 +292,18 @@ sdk::Result<void> SqliteStorage::insert_key(const sdk::KeyRecord& k) {
                                      k.is_active});
   if (!r) return sdk::fail(r.error());
   return {};
+}
+
+sdk::Result<void> SqliteStorage::replace_active_key(const sdk::KeyRecord& k) {
+  std::lock_guard lock(mutex_);
+  // BEGIN IMMEDIATE: the single writer lock, across processes too.
+  return db_->in_transaction([&]() -> sdk::Result<void> {
+    if (auto r = db_->run(deactivate_user_keys_sql, {k.user_id}); !r) return sdk::fail(r.error());
+    auto r = db_->run(insert_key_sql, {k.id, k.user_id, k.public_key, k.private_key_encrypted, k.created_at,
+                                       k.expires_at, true});
+    if (!r) return sdk::fail(r.error());
+    return {};
+  });
 }
 
 sdk::Result<sdk::KeyRecord> SqliteStorage::get_key(const sdk::Uuid& id) {

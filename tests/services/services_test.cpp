@@ -457,3 +457,20 @@ TEST_CASE("security: a stored password hash asking for more than the config allo
     reason_recorded = reason_recorded || e.metadata.find("unreadable_hash") != std::string::npos;
   CHECK(reason_recorded);
 }
+
+TEST_CASE("security: concurrent key rotations leave exactly one active key", "[services][keys][hardening]") {
+  test::ServiceEnv env;
+  auto alice = env.user("alice");
+  for (int round = 0; round < 5; ++round) {
+    std::vector<std::thread> rotators;
+    std::atomic<int> failures{0};
+    for (int t = 0; t < 8; ++t)
+      rotators.emplace_back([&] {
+        if (!env.services().keys().rotate(alice.id, Origin{})) ++failures;
+      });
+    for (auto& r : rotators) r.join();
+    CHECK(failures == 0);
+    auto keys = env.services().keys().all(alice.id).value();
+    CHECK(std::count_if(keys.begin(), keys.end(), [](const sdk::KeyRecord& k) { return k.is_active; }) == 1);
+  }
+}

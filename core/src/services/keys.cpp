@@ -56,14 +56,21 @@ sdk::Result<sdk::KeyRecord> Keys::rotate(const sdk::Uuid& user_id, const Origin&
   key.created_at = ctx_.clock->now();
   if (ctx_.settings.keys.lifetime) key.expires_at = key.created_at + *ctx_.settings.keys.lifetime;
   key.is_active = true;
-  if (auto r = ctx_.storage->insert_key(key); !r) return sdk::fail(r.error());
-
   std::vector<std::string> retired;
   for (const auto& old : *existing)
-    if (old.is_active) {
-      if (auto r = ctx_.storage->deactivate_key(old.id); !r) return sdk::fail(r.error());
-      retired.push_back(old.id.str());
-    }
+    if (old.is_active) retired.push_back(old.id.str());
+  // One atomic swap in the storage (SDK 1.3): concurrent rotations of one user
+  // leave exactly one active key. A storage built against an older SDK gets
+  // the two steps, which are not atomic.
+  auto swapped = ctx_.storage->replace_active_key(key);
+  if (!swapped && swapped.error().code == ErrorCode::unsupported) {
+    if (auto r = ctx_.storage->insert_key(key); !r) return sdk::fail(r.error());
+    for (const auto& old : *existing)
+      if (old.is_active)
+        if (auto r = ctx_.storage->deactivate_key(old.id); !r) return sdk::fail(r.error());
+  } else if (!swapped) {
+    return sdk::fail(swapped.error());
+  }
   bool first = existing->empty();
   auto recorded = ctx_.audit->record(
       AuditRecord{user_id, first ? "key.create" : "key.rotate", resource("key", key.id), sdk::AuditStatus::success,

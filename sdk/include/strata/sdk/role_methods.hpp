@@ -16,12 +16,14 @@
 //   OPTIONAL_1_0    ABI 1.0, optional: the default answers `unsupported`
 //   OPTIONAL_1_1    added in ABI 1.1, optional; never called on a 1.0 plugin
 //   OPTIONAL_1_2    added in ABI 1.2, optional; never called on a 1.0 or 1.1 plugin
+//   OPTIONAL_1_3    added in ABI 1.3, optional; never called on an older plugin
 
 /// The SDK ABI minor version a KIND appeared in.
 #define STRATA_SDK_SINCE_REQUIRED 0
 #define STRATA_SDK_SINCE_OPTIONAL_1_0 0
 #define STRATA_SDK_SINCE_OPTIONAL_1_1 1
 #define STRATA_SDK_SINCE_OPTIONAL_1_2 2
+#define STRATA_SDK_SINCE_OPTIONAL_1_3 3
 #define STRATA_SDK_SINCE(KIND) STRATA_SDK_SINCE_##KIND
 
 // Backup and restore (ABI 1.2): the same three optional methods on storage, cache and audit.
@@ -73,7 +75,11 @@
     (const sdk::Uuid& id, std::string_view expected_key_id, const sdk::Bytes& encrypted_content,               \
      const sdk::Bytes& iv, std::string_view key_id),                                                           \
     (id, expected_key_id, encrypted_content, iv, key_id))                                                      \
-  STRATA_SDK_BACKUP_METHODS(X)
+  STRATA_SDK_BACKUP_METHODS(X)                                                                                 \
+  /* Inserts `key` as its user's one active key and deactivates every other key of that user, atomically     \
+     (one transaction, serialized per user): concurrent rotations leave exactly one active key.               \
+     `invalid_argument` if the user does not exist, `already_exists` if the key id does. */                   \
+  X(OPTIONAL_1_3, sdk::Result<void>, replace_active_key, (const sdk::KeyRecord& key), (key))
 
 #define STRATA_SDK_CACHE_METHODS(X)                                                                            \
   X(REQUIRED, sdk::Result<void>, health, (), ())                                                               \
@@ -136,5 +142,6 @@
 #define STRATA_SDK_DEFAULT_OPTIONAL_1_0(RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_OPTIONAL_(RET, NAME, PARAMS, ARGS)
 #define STRATA_SDK_DEFAULT_OPTIONAL_1_1(RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_OPTIONAL_(RET, NAME, PARAMS, ARGS)
 #define STRATA_SDK_DEFAULT_OPTIONAL_1_2(RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_OPTIONAL_(RET, NAME, PARAMS, ARGS)
+#define STRATA_SDK_DEFAULT_OPTIONAL_1_3(RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_OPTIONAL_(RET, NAME, PARAMS, ARGS)
 /// Expands a table row to the optional method's default (used inside the role interfaces).
 #define STRATA_SDK_OPTIONAL_DEFAULT(KIND, RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_##KIND(RET, NAME, PARAMS, ARGS)

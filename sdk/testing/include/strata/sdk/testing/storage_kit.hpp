@@ -393,6 +393,25 @@ inline void run_storage_conformance(const StorageTarget& target) {
     CHECK(expect_ok(restored->get_key(key.id)) == key);
   }
 
+  SECTION("key records (SDK 1.3): concurrent rotations leave exactly one active key") {
+    User a = make_user("a", t0);
+    expect_ok(s->create_user(a));
+    expect_ok(s->insert_key(make_key(a.id, t0 - std::chrono::hours(1))));
+    std::vector<std::thread> rotators;
+    std::atomic<int> failures{0};
+    for (int t = 0; t < 8; ++t)
+      rotators.emplace_back([&, t] {
+        for (int i = 0; i < 5; ++i)
+          if (!s->replace_active_key(make_key(a.id, t0 + std::chrono::milliseconds(t * 10 + i)))) ++failures;
+      });
+    for (auto& r : rotators) r.join();
+    CHECK(failures == 0);
+    auto keys = expect_ok(s->keys_for_user(a.id));
+    CHECK(keys.size() == 41);
+    CHECK(std::count_if(keys.begin(), keys.end(), [](const KeyRecord& k) { return k.is_active; }) == 1);
+    expect_error(s->replace_active_key(make_key(Uuid::generate(), t0)), ErrorCode::invalid_argument);
+  }
+
   SECTION("key records: stored exactly, newest first, deactivated, user checked") {
     User a = make_user("a", t0);
     expect_ok(s->create_user(a));
