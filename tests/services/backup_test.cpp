@@ -241,6 +241,19 @@ TEST_CASE("backup: a damaged, incomplete or edited backup is refused before anyt
   fs::remove(missing / "storage" / storage_file.filename());
   refused(missing, "missing");
 
+  // A file the manifest does not list is refused, even beside untouched ones
+  // (an unlisted SQLite -wal was once applied by restore).
+  fs::path unlisted = copy("unlisted");
+  std::ofstream(unlisted / "storage" / (storage_file.filename().string() + "-wal")) << "not in the manifest";
+  refused(unlisted, "a file the manifest does not list is in the backup");
+
+  // A restore never writes into the backup directory.
+  auto before = std::distance(fs::recursive_directory_iterator(made->dir), fs::recursive_directory_iterator());
+  test::ServiceEnv clean;
+  REQUIRE(clean.services().restore(made->dir, true));
+  CHECK(std::distance(fs::recursive_directory_iterator(made->dir), fs::recursive_directory_iterator()) == before);
+  REQUIRE(verify_backup(made->dir));
+
   fs::path edited = copy("edited");
   {
     auto manifest = nlohmann::json::parse(test::read_text(edited / "manifest.json"));

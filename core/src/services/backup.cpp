@@ -5,6 +5,7 @@
 #include "strata/services.hpp"
 
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "encoding.hpp"
@@ -199,6 +200,22 @@ sdk::Result<Manifest> read_manifest(const fs::path& dir) {
 }
 
 sdk::Result<void> check_files(const fs::path& dir, const Manifest& m) {
+  // Only what the manifest lists may be in the backup: a file slipped in
+  // beside the listed ones (a SQLite -wal beside strata.db) would be used by
+  // a restore without any checksum covering it.
+  std::set<fs::path> listed{dir / manifest_name};
+  for (const auto& i : m.json.at("instances")) {
+    if (i.at("files").empty())
+      return fail(ErrorCode::invalid_argument, "the manifest lists no files for " + i.at("dir").get<std::string>() +
+                                                   ": nothing to restore it from");
+    for (const auto& f : i.at("files"))
+      listed.insert(dir / i.at("dir").get<std::string>() / f.at("path").get<std::string>());
+  }
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+    if (!it->is_directory() && !listed.contains(it->path()))
+      return fail(ErrorCode::invalid_argument, "a file the manifest does not list is in the backup: " +
+                                                   it->path().string() + " (remove it, or take a new backup)");
   for (const auto& i : m.json.at("instances"))
     for (const auto& f : i.at("files")) {
       fs::path path = dir / i.at("dir").get<std::string>() / f.at("path").get<std::string>();
@@ -255,26 +272,31 @@ sdk::Result<RestoreResult> restore_backup(const Host& host, const fs::path& dir,
     }
   }
 
-  // Encrypted backups are opened into a private staging copy first.
-  fs::path source = dir;
-  fs::path staging;
-  std::error_code ec;
+  // Plugins restore from a private staging copy of the listed files (opened
+  // first when encrypted): nothing is ever written into the backup itself
+  // (SQLite would leave -wal and -shm files beside its database there).
+  std::shared_ptr<sdk::Cipher> cipher;
   if (m->json.value("encrypted", false)) {
-    auto cipher = host.cipher();
+    cipher = host.cipher();
     if (!cipher) return fail(ErrorCode::invalid_argument, "the backup is encrypted; the config has no [cipher]");
-    staging = fs::temp_directory_path() / ("strata-restore-" + sdk::Uuid::generate().str());
-    fs::create_directories(staging, ec);
-    fs::permissions(staging, fs::perms::owner_all, ec);
-    source = staging;
-    for (const auto& b : m->instances) {
-      fs::create_directories(staging / b.dir, ec);
-      for (const auto& name : b.files) {
-        auto plain = open_file(*cipher, dir, b.dir + "/" + name);
-        if (!plain) {
-          fs::remove_all(staging, ec);
-          return fail(plain.error().code, "cannot decrypt " + b.dir + "/" + name + ": " + plain.error().describe());
-        }
-        if (auto w = write_file(staging / b.dir / name, *plain); !w) return sdk::fail(w.error());
+  }
+  std::error_code ec;
+  fs::path staging = fs::temp_directory_path() / ("strata-restore-" + sdk::Uuid::generate().str());
+  fs::create_directories(staging, ec);
+  fs::permissions(staging, fs::perms::owner_all, ec);
+  const fs::path source = staging;
+  for (const auto& b : m->instances) {
+    fs::create_directories(staging / b.dir, ec);
+    for (const auto& name : b.files) {
+      auto data = cipher ? open_file(*cipher, dir, b.dir + "/" + name) : read_file(dir / b.dir / name);
+      if (!data) {
+        fs::remove_all(staging, ec);
+        return fail(data.error().code, "cannot read " + b.dir + "/" + name + ": " + data.error().describe());
+      }
+      fs::create_directories((staging / b.dir / name).parent_path(), ec);
+      if (auto w = write_file(staging / b.dir / name, *data); !w) {
+        fs::remove_all(staging, ec);
+        return sdk::fail(w.error());
       }
     }
   }
@@ -287,7 +309,7 @@ sdk::Result<RestoreResult> restore_backup(const Host& host, const fs::path& dir,
       std::string done, pending;
       for (const auto& r : result.restored) done += " " + r.dir;
       for (std::size_t j = i + 1; j < plan.size(); ++j) pending += " " + plan[j].first->dir;
-      if (!staging.empty()) fs::remove_all(staging, ec);
+      fs::remove_all(staging, ec);
       return fail(report.error().code, "restoring " + b->dir + " failed: " + report.error().describe() +
                                            ". Restored:" + (done.empty() ? " none" : done) +
                                            ". Not attempted:" + (pending.empty() ? " none" : pending) + ".");
@@ -296,7 +318,7 @@ sdk::Result<RestoreResult> restore_backup(const Host& host, const fs::path& dir,
     restored.counts = report->counts;
     result.restored.push_back(std::move(restored));
   }
-  if (!staging.empty()) fs::remove_all(staging, ec);
+  fs::remove_all(staging, ec);
   return result;
 }
 
