@@ -1,5 +1,8 @@
 #include "sqlite_connection.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 namespace strata::sqlite {
 namespace {
 
@@ -21,6 +24,10 @@ Database::Database(const std::filesystem::path& path, std::chrono::milliseconds 
   std::error_code ec;
   if (path.has_parent_path() && std::filesystem::create_directories(path.parent_path(), ec))
     std::filesystem::permissions(path.parent_path(), std::filesystem::perms::owner_all, ec);
+  // The file holds password hashes and ciphertexts: create it owner-only
+  // whatever the directory's mode (SQLite would use 0644), and SQLite gives
+  // its -wal and -shm files the database's mode.
+  if (int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600); fd >= 0) ::close(fd);
   // The plugin locks around every call, so SQLite's own mutex is not needed.
   int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {

@@ -91,6 +91,8 @@ expect "metrics from every process so far" 0 'strata_plugin_calls_total\{instanc
 sleep 1.5
 expect "cleanup purges through the scheduler" 0 "^purged 1 expired message$" -- "$strata" cleanup
 expect "cleanup is audited" 0 "maintenance.purge" -- "$strata" audit tail --limit 50
+expect "send a message longer than argv allows, from stdin" 0 "^sent [0-9a-f-]{36} from alice to bob" -- bash -c "head -c 300000 /dev/zero | tr '\\0' 'x' | '$strata' send --from alice --to bob -"
+expect "send with no text and nothing on stdin is refused" 1 "no message text" -- bash -c "'$strata' send --from alice --to bob </dev/null"
 if grep -rq "$alice_pw" "$STRATA_DATA_DIR"; then
   echo "FAIL: the password was written to the data directory in clear"; failures=$((failures + 1))
 fi

@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
   send->add_option("--from", from, "sender's username")->required();
   send->add_option("--to", to, "recipient's username")->required();
   send->add_option("--ttl", ttl, "seconds until the message expires")->check(CLI::PositiveNumber);
-  send->add_option("text", text, "the message")->required();
+  send->add_option("text", text, "the message; '-' or none: read it from stdin (for text longer than argv allows)");
 
   std::size_t limit = 20;
   auto* inbox = app.add_subcommand("inbox", "Show a user's decrypted inbox, newest first");

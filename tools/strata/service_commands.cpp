@@ -2,6 +2,8 @@
 
 #include <fmt/core.h>
 
+#include <iostream>
+
 #include "open_host.hpp"
 #include "output.hpp"
 #include "password_input.hpp"
@@ -57,7 +59,15 @@ int user_show(const Host& host, const std::string& name) {
 }
 
 int send(const Host& host, const std::string& from, const std::string& to, std::optional<long> ttl_s,
-         const std::string& text) {
+         std::string text) {
+  if (text.empty() || text == "-") {
+    // Read at most one byte past the limit, so a huge stdin is refused rather than held.
+    text.assign(Messages::max_text_bytes + 1, '\0');
+    std::cin.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<std::size_t>(std::cin.gcount()));
+    if (text.empty())
+      return report_error(sdk::Error{sdk::ErrorCode::invalid_argument, "no message text: give TEXT, or pipe it on stdin", {}, false});
+  }
   auto services = open_services(host);
   if (!services) return 1;
   auto sender = services->users().by_username(from);

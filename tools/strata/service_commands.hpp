@@ -15,7 +15,7 @@ int user_add(const Host& host, const std::string& name, const std::string& email
 int user_show(const Host& host, const std::string& name);
 /// `strata send --from A --to B [--ttl S] TEXT`.
 int send(const Host& host, const std::string& from, const std::string& to, std::optional<long> ttl_s,
-         const std::string& text);
+         std::string text);
 /// `strata inbox NAME [--limit N]`.
 int inbox(const Host& host, const std::string& name, std::size_t limit);
 /// `strata read ID --as NAME`.

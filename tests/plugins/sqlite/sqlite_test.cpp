@@ -73,3 +73,20 @@ TEST_CASE("sqlite: an unusable path is refused with the path named", "[sqlite]")
   auto bad = test::open_error(dir.table("synchronous = \"sometimes\"\n"));
   CHECK(bad.message.find("synchronous must be \"full\" or \"normal\"") != std::string::npos);
 }
+
+TEST_CASE("sqlite: the database and its WAL are owner-only even in an open directory", "[sqlite][hardening]") {
+  TempDir dir;
+  std::filesystem::create_directories(dir.path / "data");
+  std::filesystem::permissions(dir.path / "data", std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                                                      std::filesystem::perms::group_exec |
+                                                      std::filesystem::perms::others_read |
+                                                      std::filesystem::perms::others_exec);  // 0755, as it once was
+  auto host = test::open_host(dir.table());
+  REQUIRE(host->storage()->create_user(make_user("a")));
+  for (const char* file : {"strata.db", "strata.db-wal"}) {
+    INFO(file);
+    auto mode = std::filesystem::status(dir.path / "data" / file).permissions();
+    CHECK((mode & (std::filesystem::perms::group_all | std::filesystem::perms::others_all)) ==
+          std::filesystem::perms::none);
+  }
+}
