@@ -61,6 +61,16 @@ std::string read_key_file(const std::string& path) {
 void create_key_file(const std::string& path, const sdk::Logger& log) {
   std::error_code ec;
   std::filesystem::path p(path);
+  // A key is only generated for a directory that holds nothing yet: a missing
+  // key file beside existing data means the key that data was sealed with is
+  // gone, and a new key under the same id would silently orphan it.
+  if (p.has_parent_path() && std::filesystem::is_directory(p.parent_path(), ec))
+    for (const auto& entry : std::filesystem::directory_iterator(p.parent_path(), ec))
+      if (entry.path() != p)
+        refuse("key file " + path + " is missing, but its directory already holds data (" +
+               entry.path().filename().string() +
+               "), sealed with the key that was in it: restore the key file from where you keep it (or set "
+               "STRATA_KEY / DB_ENCRYPTION_KEY); to start afresh instead, move the directory away");
   if (p.has_parent_path() && std::filesystem::create_directories(p.parent_path(), ec))
     std::filesystem::permissions(p.parent_path(), std::filesystem::perms::owner_all, ec);
   CryptoPP::AutoSeededRandomPool random;

@@ -1,5 +1,6 @@
 // The cipher conformance kit on the aes_gcm plugin, loaded through the host.
 
+#include <fstream>
 #include <strata/sdk/testing/conformance.hpp>
 
 #include "test_host.hpp"
@@ -97,5 +98,14 @@ TEST_CASE("aes_gcm: a key file is generated once (mode 0600), reused, and refuse
 
   auto missing = test::open_error("[cipher]\nplugin = \"aes_gcm\"\nkey_file = \"" + (dir / "none.key").string() + "\"\n");
   CHECK(missing.message.find("does not exist (set create_key_file = true") != std::string::npos);
+
+  // A key file gone from a directory that holds data is not silently replaced by a new key.
+  std::filesystem::remove(file);
+  std::ofstream(dir / "strata.db") << "sealed under the lost key";
+  auto lost = test::open_error(table);
+  INFO(lost.message);
+  CHECK(lost.message.find("key file " + file.string() + " is missing, but its directory already holds data") !=
+        std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(file));
   std::filesystem::remove_all(dir);
 }
