@@ -247,6 +247,20 @@ TEST_CASE("backup: a damaged, incomplete or edited backup is refused before anyt
   std::ofstream(unlisted / "storage" / (storage_file.filename().string() + "-wal")) << "not in the manifest";
   refused(unlisted, "a file the manifest does not list is in the backup");
 
+  // A target whose cipher does not hold the backup's keys is refused before anything is written
+  // (such a restore once reported success, and every message was then unreadable).
+  {
+    auto other = test::open_host("[storage]\nplugin = \"memory\"\n[cipher]\nplugin = \"aes_gcm\"\nkey = \"" +
+                                 std::string(64, 'f') + "\"\n");
+    auto services = std::move(Services::open(*other, ServicesOptions{false}).value());
+    auto r = services->restore(made->dir, true);
+    REQUIRE_FALSE(r);
+    INFO(r.error().describe());
+    CHECK(r.error().code == sdk::ErrorCode::auth_failed);
+    CHECK(r.error().message.find("nothing restored") != std::string::npos);
+    CHECK_FALSE(other->storage()->has_data().value());
+  }
+
   // A restore never writes into the backup directory.
   auto before = std::distance(fs::recursive_directory_iterator(made->dir), fs::recursive_directory_iterator());
   test::ServiceEnv clean;

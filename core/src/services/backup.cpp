@@ -4,6 +4,7 @@
 
 #include "strata/services.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -13,6 +14,10 @@
 
 namespace strata {
 namespace {
+
+// The text sealed as the backup's key probe (also its associated data).
+constexpr std::string_view key_check_text = "strata:backup:key-check:v1";
+
 
 using sdk::ErrorCode;
 using sdk::fail;
@@ -102,6 +107,16 @@ sdk::Result<BackupResult> write_backup(const Host& host, const BackupOptions& op
     if (!primary) return sdk::fail(primary.error());
     key_id = *primary;
   }
+  // What the data was sealed with: every key id of the ring, and a probe
+  // sealed under the primary key, so a restore can tell before writing
+  // anything whether the target's cipher will open it.
+  nlohmann::json key_check;
+  if (cipher) {
+    auto ids = cipher->key_ids();
+    auto probe = cipher->seal(sdk::as_bytes(key_check_text), sdk::as_bytes(key_check_text));
+    if (!ids || !probe) return sdk::fail(ids ? probe.error() : ids.error());
+    key_check = {{"key_ids", *ids}, {"probe", sdk::to_hex(detail::encode_sealed(*probe))}};
+  }
   BackupResult result;
   result.dir = options.out_dir / ("strata-backup-" + utc_stamp(started));
   std::error_code ec;
@@ -155,6 +170,7 @@ sdk::Result<BackupResult> write_backup(const Host& host, const BackupOptions& op
                           {"finished_at", host.clock()->now().iso8601()},
                           {"encrypted", options.encrypt},
                           {"key_id", options.encrypt ? nlohmann::json(key_id) : nlohmann::json()},
+                          {"key_check", key_check},
                           {"instances", instances},
                           {"skipped", result.skipped}};
   manifest["manifest_sha256"] = manifest_checksum(manifest);
@@ -239,10 +255,39 @@ sdk::Result<std::vector<InstanceBackup>> verify_backup(const fs::path& dir) {
 
 namespace {
 
+// Whether `host`'s cipher opens what the backup's data was sealed with: every
+// key id of the backup's ring, and the probe under its primary key.
+sdk::Result<void> check_keys(const Host& host, const Manifest& m) {
+  auto check = m.json.find("key_check");
+  if (check == m.json.end() || check->is_null()) return {};
+  auto cipher = host.cipher();
+  auto ids = check->at("key_ids").get<std::vector<std::string>>();
+  std::string named;
+  for (const auto& id : ids) named += (named.empty() ? "'" : ", '") + id + "'";
+  if (!cipher)
+    return fail(ErrorCode::invalid_argument, "the backup's data is sealed under cipher key " + named +
+                                                 " and the config has no [cipher]: nothing restored");
+  auto have = cipher->key_ids();
+  if (!have) return sdk::fail(have.error());
+  for (const auto& id : ids)
+    if (std::find(have->begin(), have->end(), id) == have->end())
+      return fail(ErrorCode::auth_failed, "the backup's data is sealed under cipher key '" + id +
+                                              "', which this config's key ring does not hold: nothing restored");
+  auto probe = sdk::from_hex(check->at("probe").get<std::string>());
+  auto sealed = probe ? detail::decode_sealed(*probe) : sdk::Result<sdk::Sealed>(sdk::fail(ErrorCode::invalid_argument, "bad probe"));
+  auto opened = sealed ? cipher->open(*sealed, sdk::as_bytes(key_check_text)) : sdk::Result<sdk::Bytes>(sdk::fail(sealed.error()));
+  if (!opened)
+    return fail(ErrorCode::auth_failed, "the config's cipher key '" + (sealed ? sealed->key_id : std::string("?")) +
+                                            "' is not the key the backup's data was sealed with (" +
+                                            opened.error().message + "): nothing restored");
+  return {};
+}
+
 sdk::Result<RestoreResult> restore_backup(const Host& host, const fs::path& dir, bool force) {
   auto m = read_manifest(dir);
   if (!m) return sdk::fail(m.error());
   if (auto r = check_files(dir, *m); !r) return sdk::fail(r.error());
+  if (auto r = check_keys(host, *m); !r) return sdk::fail(r.error());
 
   // Match every backed-up instance to one in the config, same plugin.
   auto all = targets(host);
