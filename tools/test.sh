@@ -20,5 +20,10 @@ ctest --preset release
 if [[ "${STRATA_SKIP_ASAN:-0}" != 1 ]]; then
   cmake --preset asan >/dev/null
   cmake --build --preset asan
-  ctest --preset asan
+  # LeakSanitizer's exit-time scan itself occasionally crashes ("Tracer caught
+  # signal 11 … LeakSanitizer has encountered a fatal error") after every
+  # assertion passed; seen twice in one CI run, never in 100 reruns of the same
+  # tests. A test that fails here runs once more; a real failure fails twice,
+  # and the Release pass above runs everything without a retry.
+  ctest --preset asan --repeat until-pass:2
 fi
