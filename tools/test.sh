@@ -20,10 +20,12 @@ ctest --preset release
 if [[ "${STRATA_SKIP_ASAN:-0}" != 1 ]]; then
   cmake --preset asan >/dev/null
   cmake --build --preset asan
-  # LeakSanitizer's exit-time scan itself occasionally crashes ("Tracer caught
-  # signal 11 … LeakSanitizer has encountered a fatal error") after every
-  # assertion passed; seen twice in one CI run, never in 100 reruns of the same
-  # tests. A test that fails here runs once more; a real failure fails twice,
-  # and the Release pass above runs everything without a retry.
-  ctest --preset asan --repeat until-pass:2
+  # LeakSanitizer (GCC 12) crashes in its own exit-time scan of two tests
+  # ("Tracer caught signal 11" on a stale dynamic-TLS slot, "LeakSanitizer has
+  # encountered a fatal error") after every assertion passed, under ctest only.
+  # Until that is understood they run here with leak detection off (ASan's
+  # memory checks stay on); the Release pass runs them as usual.
+  lsan_crashers='testing/backup: a round trip|testing/backup: a restore that fails midway'
+  ctest --preset asan -E "$lsan_crashers"
+  ASAN_OPTIONS=detect_leaks=0 ctest --preset asan -R "$lsan_crashers"
 fi
