@@ -77,6 +77,14 @@ const Statement lock_user_sql{"strata_lock_user", "SELECT 1 FROM users WHERE id 
 const Statement deactivate_user_keys_sql{"strata_deactivate_user_keys",
                                          "UPDATE encryption_keys SET is_active = false WHERE user_id = $1"
                                          " AND is_active IS DISTINCT FROM false"};
+// Re-wrapping walks every key record by keyset, like not_under_key_sql.
+const Statement all_keys_sql{"strata_all_keys", "SELECT " KEY_COLUMNS " FROM encryption_keys"
+                                                " WHERE (created_at, id) < ($1::timestamptz, $2::uuid)"
+                                                " ORDER BY created_at DESC, id DESC LIMIT $3"};
+const Statement replace_wrapping_sql{"strata_replace_wrapping",
+                                     "UPDATE encryption_keys SET private_key_encrypted = $3"
+                                     " WHERE id = $1 AND private_key_encrypted = $2"};
+const Statement key_exists_sql{"strata_key_exists", "SELECT 1 FROM encryption_keys WHERE id = $1"};
 const Statement deactivate_key_sql{"strata_deactivate_key", "UPDATE encryption_keys SET is_active = false WHERE id = $1"};
 
 // Row readers, in the order of the *_COLUMNS lists. NULL booleans (possible
@@ -440,6 +448,39 @@ sdk::Result<std::vector<sdk::KeyRecord>> PostgresStorage::keys_for_user(const sd
 
 sdk::Result<void> PostgresStorage::deactivate_key(const sdk::Uuid& id) {
   return update_one(deactivate_key_sql, {id.str()}, "key record", id);
+}
+
+sdk::Result<sdk::Page<sdk::KeyRecord>> PostgresStorage::all_keys(const sdk::PageRequest& request) {
+  if (request.limit == 0 || request.limit > sdk::max_page_limit)
+    return fail(ErrorCode::invalid_argument, "page limit must be between 1 and " + std::to_string(sdk::max_page_limit));
+  Params params{request.after ? text(request.after->created_at) : std::string("infinity"),
+                request.after ? request.after->id.str() : std::string("ffffffff-ffff-ffff-ffff-ffffffffffff"),
+                std::to_string(request.limit + 1)};
+  return pool_.run<sdk::Page<sdk::KeyRecord>>(Repeatable::yes,
+                                              [&](Connection& c) -> sdk::Result<sdk::Page<sdk::KeyRecord>> {
+    auto r = c.run(all_keys_sql, params);
+    if (!r) return sdk::fail(r.error());
+    sdk::Page<sdk::KeyRecord> out;
+    int rows = PQntuples(r->get());
+    for (int i = 0; i < rows && out.items.size() < request.limit; ++i) out.items.push_back(key_from(Row(r->get(), i)));
+    if (static_cast<std::size_t>(rows) > request.limit)
+      out.next = sdk::Cursor{out.items.back().created_at, out.items.back().id};
+    return out;
+  });
+}
+
+sdk::Result<bool> PostgresStorage::replace_key_wrapping(const sdk::Uuid& id, const sdk::Bytes& expected,
+                                                        const sdk::Bytes& replacement) {
+  Params params{id.str(), Param::bytes(expected), Param::bytes(replacement)};
+  return pool_.run<bool>(Repeatable::no, [&](Connection& c) -> sdk::Result<bool> {
+    auto r = c.run(replace_wrapping_sql, params);
+    if (!r) return sdk::fail(r.error());
+    if (affected(*r) == 1) return true;
+    auto exists = c.run(key_exists_sql, {id.str()});
+    if (!exists) return sdk::fail(exists.error());
+    if (PQntuples(exists->get()) == 0) return fail(ErrorCode::not_found, "no key record with id " + id.str());
+    return false;
+  });
 }
 
 // ---- backup (SDK 1.2): pg_dump and pg_restore ----------------------------------

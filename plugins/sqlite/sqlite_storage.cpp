@@ -55,6 +55,11 @@ constexpr const char* insert_key_sql = "INSERT INTO encryption_keys (" KEY_COLUM
 constexpr const char* key_by_id = "SELECT " KEY_COLUMNS " FROM encryption_keys WHERE id = ?1";
 constexpr const char* keys_by_user =
     "SELECT " KEY_COLUMNS " FROM encryption_keys WHERE user_id = ?1 ORDER BY created_at DESC, id DESC";
+// Re-wrapping walks every key record by keyset, like not_under_key_sql.
+constexpr const char* all_keys_sql = "SELECT " KEY_COLUMNS " FROM encryption_keys WHERE (created_at, id) < (?1, ?2)"
+                                     " ORDER BY created_at DESC, id DESC LIMIT ?3";
+constexpr const char* replace_wrapping_sql =
+    "UPDATE encryption_keys SET private_key_encrypted = ?3 WHERE id = ?1 AND private_key_encrypted = ?2";
 constexpr const char* deactivate_key_sql = "UPDATE encryption_keys SET is_active = 0 WHERE id = ?1";
 constexpr const char* deactivate_user_keys_sql = "UPDATE encryption_keys SET is_active = 0 WHERE user_id = ?1";
 
@@ -321,6 +326,38 @@ sdk::Result<std::vector<sdk::KeyRecord>> SqliteStorage::keys_for_user(const sdk:
   auto r = db_->run(keys_by_user, {user_id}, [&](const Row& row) { out.push_back(key_from(row)); });
   if (!r) return sdk::fail(r.error());
   return out;
+}
+
+sdk::Result<sdk::Page<sdk::KeyRecord>> SqliteStorage::all_keys(const sdk::PageRequest& request) {
+  if (request.limit == 0 || request.limit > sdk::max_page_limit)
+    return fail(ErrorCode::invalid_argument, "page limit must be between 1 and " + std::to_string(sdk::max_page_limit));
+  std::vector<Value> params{
+      request.after ? request.after->created_at.micros() : std::numeric_limits<std::int64_t>::max(),
+      request.after ? request.after->id.str() : std::string("ffffffff-ffff-ffff-ffff-ffffffffffff"),
+      static_cast<std::int64_t>(request.limit + 1)};
+  std::lock_guard lock(mutex_);
+  sdk::Page<sdk::KeyRecord> out;
+  bool more = false;
+  auto r = db_->run(all_keys_sql, params, [&](const Row& row) {
+    if (out.items.size() < request.limit) out.items.push_back(key_from(row));
+    else more = true;
+  });
+  if (!r) return sdk::fail(r.error());
+  if (more) out.next = sdk::Cursor{out.items.back().created_at, out.items.back().id};
+  return out;
+}
+
+sdk::Result<bool> SqliteStorage::replace_key_wrapping(const sdk::Uuid& id, const sdk::Bytes& expected,
+                                                      const sdk::Bytes& replacement) {
+  std::lock_guard lock(mutex_);
+  auto changed = db_->run(replace_wrapping_sql, {id, expected, replacement});
+  if (!changed) return sdk::fail(changed.error());
+  if (*changed == 1) return true;
+  std::optional<bool> exists;
+  auto r = db_->run(key_by_id, {id}, [&](const Row&) { exists = true; });
+  if (!r) return sdk::fail(r.error());
+  if (!exists) return fail(ErrorCode::not_found, "no key record with id " + id.str());
+  return false;
 }
 
 sdk::Result<void> SqliteStorage::deactivate_key(const sdk::Uuid& id) {

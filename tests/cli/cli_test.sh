@@ -84,7 +84,7 @@ expect "read as someone else is not_found" 1 "not_found" -- bash -c "echo 'carol
 expect "hostile text is shown escaped" 0 'esc\\x1b\[31m' -- bash -c "'$strata' send --from alice --to bob \$'esc\\x1b[31m' >/dev/null && '$strata' inbox bob"
 expect "user show: the active key's raw X25519 public key, in hex" 0 "public key +[0-9a-f]{64}" -- "$strata" user show alice
 expect "keys rotate" 0 "older keys are deactivated" -- "$strata" keys rotate alice
-expect "keys rewrap with one key: nothing to do" 0 "0 re-sealed" -- "$strata" keys rewrap
+expect "keys rewrap with one key: nothing to do" 0 "0 messages re-sealed" -- "$strata" keys rewrap
 expect "audit tail" 0 "message.read" -- "$strata" audit tail --limit 50
 expect "metrics from every process so far" 0 'strata_plugin_calls_total\{instance="default",operation="insert_message",outcome="ok",role="storage"\} 3' -- "$strata" metrics
 "$strata" send --from alice --to bob --ttl 1 "gone in a second" >/dev/null

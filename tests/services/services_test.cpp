@@ -9,6 +9,7 @@
 
 #include <thread>
 
+#include "encoding.hpp"
 #include "service_env.hpp"
 #include "strata/services/password_hash.hpp"
 
@@ -368,6 +369,66 @@ TEST_CASE("keys: rewrap re-seals messages under the new primary key, and resumes
   }
   CHECK(opened == 25);
   CHECK(env.messages().rewrap(10, nullptr, Origin{})->total == 0);  // nothing left
+}
+
+TEST_CASE("keys: rewrap re-wraps private keys under the new primary key, so the old key can leave the ring",
+          "[services][keys][hardening]") {
+  test::ServiceEnv env("", /*rotated=*/true);
+  auto cipher = env.host().cipher();
+  auto storage = env.host().storage();
+  std::string primary = cipher->primary_key_id().value();
+  std::string old_key;
+  auto ids = cipher->key_ids().value();
+  for (const auto& id : ids)
+    if (id != primary) old_key = id;
+  REQUIRE_FALSE(old_key.empty());
+
+  // Five users whose private keys are wrapped under the old key, as before the rotation.
+  CryptoPP::AutoSeededRandomPool rng;
+  auto wrap_under_old = [&](const sdk::KeyRecord& key, const sdk::Bytes& private_half) {
+    sdk::Bytes iv(12);
+    rng.GenerateBlock(iv.data(), iv.size());
+    auto old = cipher->seal_with_iv(old_key, iv, private_half, Keys::associated_data(key.id, key.user_id));
+    REQUIRE(old);
+    auto wrapping = detail::encode_sealed(*old);
+    REQUIRE(storage->replace_key_wrapping(key.id, key.private_key_encrypted, wrapping).value());
+    return wrapping;
+  };
+  std::vector<sdk::KeyRecord> keys;
+  std::vector<sdk::Bytes> privates;
+  for (int i = 0; i < 5; ++i) {
+    auto user = env.user("user" + std::to_string(i));
+    auto key = env.services().keys().rotate(user.id, Origin{}).value();
+    privates.push_back(env.services().keys().private_key(key).value());
+    key.private_key_encrypted = wrap_under_old(key, privates.back());
+    keys.push_back(key);
+  }
+  // One more whose old wrapping was tampered with: counted, audited, left alone.
+  auto mallory = env.user("mallory");
+  auto bad = env.services().keys().rotate(mallory.id, Origin{}).value();
+  auto old_wrapping = wrap_under_old(bad, env.services().keys().private_key(bad).value());
+  auto broken = old_wrapping;
+  broken.back() ^= 1;
+  REQUIRE(storage->replace_key_wrapping(bad.id, old_wrapping, broken).value());
+
+  struct Crash {};
+  CHECK_THROWS_AS(env.services().keys().rewrap(2, [](const RewrapProgress&) { throw Crash{}; }, Origin{}), Crash);
+  auto done = env.services().keys().rewrap(2, nullptr, Origin{});
+  REQUIRE(done);
+  CHECK(done->target_key_id == primary);
+  CHECK(done->rewrapped + done->skipped <= 5);
+  CHECK(done->failed == 1);
+  CHECK(env.events("key.rewrap").size() >= 2);  // mallory's, and the run's summary
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    auto now = storage->get_key(keys[i].id).value();
+    CHECK(detail::decode_sealed(now.private_key_encrypted).value().key_id == primary);
+    CHECK(env.services().keys().private_key(now).value() == privates[i]);
+  }
+  CHECK(storage->get_key(bad.id).value().private_key_encrypted == broken);
+  auto again = env.services().keys().rewrap(2, nullptr, Origin{});
+  CHECK(again->rewrapped == 0);  // resumed: only the broken one is left
+  CHECK(again->failed == 1);
+
 }
 
 TEST_CASE("metrics: every plugin call counted, printed for Prometheus, written through the audit role", "[services][metrics]") {

@@ -67,9 +67,9 @@ int main(int argc, char** argv) {
   keys->require_subcommand(1);
   auto* keys_rotate = keys->add_subcommand("rotate", "Give a user a new key pair; older ones are deactivated");
   keys_rotate->add_option("user", name, "username")->required();
-  auto* keys_rewrap = keys->add_subcommand("rewrap", "Re-seal messages under the cipher's primary key (resumable)");
+  auto* keys_rewrap = keys->add_subcommand("rewrap", "Re-seal messages and re-wrap private keys under the cipher's primary key (resumable)");
   std::size_t batch = 500;
-  keys_rewrap->add_option("--batch", batch, "messages per batch")->check(CLI::Range(1, 1000));
+  keys_rewrap->add_option("--batch", batch, "rows per batch")->check(CLI::Range(1, 1000));
 
   auto* demo = app.add_subcommand("demo", "Run the whole main job once, explaining each step");
 

@@ -164,18 +164,30 @@ int keys_rotate(const Host& host, const std::string& name) {
 int keys_rewrap(const Host& host, std::size_t batch) {
   auto services = open_services(host);
   if (!services) return 1;
-  auto done = services->messages().rewrap(
+  // Messages first, then users' private keys; both resume where a crash left them.
+  auto messages = services->messages().rewrap(
       batch,
       [](const RewrapProgress& p) {
-        fmt::print(stderr, "\rrewrap: {}/{} re-sealed under {}, {} skipped, {} failed", p.rewrapped, p.total,
+        fmt::print(stderr, "\rrewrap: {}/{} messages re-sealed under {}, {} skipped, {} failed", p.rewrapped, p.total,
                    p.target_key_id, p.skipped, p.failed);
       },
       Origin{});
   fmt::print(stderr, "\n");
-  if (!done) return report_error(done.error());
-  fmt::print("rewrap finished: {} re-sealed under {}, {} skipped, {} could not be opened\n", done->rewrapped,
-             done->target_key_id, done->skipped, done->failed);
-  return done->failed ? 1 : 0;
+  if (!messages) return report_error(messages.error());
+  auto keys = services->keys().rewrap(
+      batch,
+      [](const RewrapProgress& p) {
+        fmt::print(stderr, "\rrewrap: {} private keys re-wrapped under {}, {} skipped, {} failed", p.rewrapped,
+                   p.target_key_id, p.skipped, p.failed);
+      },
+      Origin{});
+  fmt::print(stderr, "\n");
+  if (!keys) return report_error(keys.error());
+  fmt::print("rewrap finished under {}: {} messages re-sealed ({} skipped, {} could not be opened), "
+             "{} private keys re-wrapped ({} skipped, {} could not be opened)\n",
+             messages->target_key_id, messages->rewrapped, messages->skipped, messages->failed, keys->rewrapped,
+             keys->skipped, keys->failed);
+  return messages->failed || keys->failed ? 1 : 0;
 }
 
 }  // namespace strata::cli

@@ -19,18 +19,15 @@ bool usable(const sdk::KeyRecord& key, sdk::Timestamp now) {
   return key.is_active && (!key.expires_at || *key.expires_at > now);
 }
 
-// The associated data a private half is sealed with: it binds the wrapping to
-// its own record, so a private_key_encrypted copied into another user's (or
-// another key's) row fails authentication instead of yielding that key.
-sdk::Bytes wrap_context(const sdk::Uuid& key_id, const sdk::Uuid& user_id) {
+}  // namespace
+
+sdk::Bytes Keys::associated_data(const sdk::Uuid& key_id, const sdk::Uuid& user_id) {
   constexpr std::string_view label = "strata:user-key:v1";
   sdk::Bytes aad(label.begin(), label.end());
   aad.insert(aad.end(), key_id.bytes().begin(), key_id.bytes().end());
   aad.insert(aad.end(), user_id.bytes().begin(), user_id.bytes().end());
   return aad;
 }
-
-}  // namespace
 
 Keys::Keys(ServiceContext& context, Users& users) : ctx_(context), users_(users) {}
 
@@ -49,7 +46,7 @@ sdk::Result<sdk::KeyRecord> Keys::rotate(const sdk::Uuid& user_id, const Origin&
   key.id = sdk::Uuid::generate();
   key.user_id = user_id;
   auto wrapped = ctx_.cipher->seal(sdk::BytesView(private_half.data(), private_half.size()),
-                                   wrap_context(key.id, user_id));
+                                   associated_data(key.id, user_id));
   if (!wrapped) return sdk::fail(wrapped.error());
   key.public_key = public_half;
   key.private_key_encrypted = detail::encode_sealed(*wrapped);
@@ -98,13 +95,68 @@ sdk::Result<sdk::Bytes> Keys::private_key(const sdk::KeyRecord& key, const Origi
     return fail(ErrorCode::conflict, "key " + key.id.str() + " is inactive or expired");
   auto sealed = detail::decode_sealed(key.private_key_encrypted);
   if (!sealed) return sdk::fail(sealed.error());
-  auto opened = ctx_.cipher->open(*sealed, wrap_context(key.id, key.user_id));
+  auto opened = ctx_.cipher->open(*sealed, associated_data(key.id, key.user_id));
   if (opened || opened.error().code != ErrorCode::auth_failed) return opened;
   (void)ctx_.audit->record(AuditRecord{key.user_id, "key.open", resource("key", key.id), sdk::AuditStatus::failure,
                                        {{"reason", "auth_failed"}}},
                            origin);
   return fail(ErrorCode::auth_failed, "the private key of key " + key.id.str() +
                                           " failed authentication: it was altered, or belongs to another key or user");
+}
+
+sdk::Result<RewrapProgress> Keys::rewrap(std::size_t batch_size,
+                                         const std::function<void(const RewrapProgress&)>& progress,
+                                         const Origin& origin) {
+  if (batch_size == 0 || batch_size > sdk::max_page_limit)
+    return fail(ErrorCode::invalid_argument, "the rewrap batch size must be between 1 and " +
+                                                 std::to_string(sdk::max_page_limit));
+  auto primary = ctx_.cipher->primary_key_id();
+  if (!primary) return sdk::fail(primary.error());
+  RewrapProgress p;
+  p.target_key_id = *primary;
+  sdk::PageRequest request{batch_size, std::nullopt};
+  for (;;) {
+    auto page = ctx_.storage->all_keys(request);
+    if (!page) return sdk::fail(page.error());
+    for (const auto& key : page->items) {
+      auto sealed = detail::decode_sealed(key.private_key_encrypted);
+      if (sealed && sealed->key_id == *primary) continue;  // already there
+      ++p.total;
+      sdk::Bytes aad = associated_data(key.id, key.user_id);
+      auto plain = sealed ? ctx_.cipher->open(*sealed, aad) : sdk::Result<sdk::Bytes>(sdk::fail(sealed.error()));
+      if (!plain) {
+        ++p.failed;
+        (void)ctx_.audit->record(AuditRecord{key.user_id, "key.rewrap", resource("key", key.id),
+                                             sdk::AuditStatus::failure,
+                                             {{"reason", std::string(sdk::to_string(plain.error().code))},
+                                              {"cipher_key_id", sealed ? sealed->key_id : std::string()}}},
+                                 origin);
+        continue;
+      }
+      auto wrapped = ctx_.cipher->seal(*plain, aad);
+      if (!wrapped) return sdk::fail(wrapped.error());
+      auto replaced =
+          ctx_.storage->replace_key_wrapping(key.id, key.private_key_encrypted, detail::encode_sealed(*wrapped));
+      if (!replaced) {
+        if (replaced.error().code == ErrorCode::not_found) {  // its user was deleted meanwhile
+          ++p.skipped;
+          continue;
+        }
+        return sdk::fail(replaced.error());
+      }
+      ++(*replaced ? p.rewrapped : p.skipped);
+    }
+    if (progress) progress(p);
+    if (!page->next) break;
+    request.after = page->next;
+  }
+  auto recorded = ctx_.audit->record(
+      AuditRecord{std::nullopt, "key.rewrap", "cipher:" + p.target_key_id,
+                  p.failed ? sdk::AuditStatus::failure : sdk::AuditStatus::success,
+                  {{"what", "private_keys"}, {"rewrapped", p.rewrapped}, {"skipped", p.skipped}, {"failed", p.failed}}},
+      origin);
+  if (!recorded) return sdk::fail(recorded.error());
+  return p;
 }
 
 }  // namespace strata

@@ -252,7 +252,7 @@ sdk::Result<RewrapProgress> Messages::rewrap(std::size_t batch_size,
   auto recorded = ctx_.audit->record(
       AuditRecord{std::nullopt, "key.rewrap", "cipher:" + p.target_key_id,
                   p.failed ? sdk::AuditStatus::failure : sdk::AuditStatus::success,
-                  {{"rewrapped", p.rewrapped}, {"skipped", p.skipped}, {"failed", p.failed}}},
+                  {{"what", "messages"}, {"rewrapped", p.rewrapped}, {"skipped", p.skipped}, {"failed", p.failed}}},
       origin);
   if (!recorded) return sdk::fail(recorded.error());
   return p;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "strata/services/context.hpp"
+#include "strata/services/rewrap_progress.hpp"
 
 namespace strata {
 
@@ -37,15 +38,6 @@ struct ReadMessage {
 struct MessageEntry {
   sdk::Message envelope;
   sdk::Result<std::string> text;
-};
-
-/// Where a cipher key rotation stands.
-struct RewrapProgress {
-  std::string target_key_id;  ///< the primary key messages are re-sealed under
-  std::uint64_t total = 0;    ///< messages under other keys when the run started
-  std::uint64_t rewrapped = 0;
-  std::uint64_t skipped = 0;  ///< changed by someone else meanwhile
-  std::uint64_t failed = 0;   ///< could not be opened (tampered, or their key left the ring)
 };
 
 class Messages {

@@ -17,6 +17,7 @@
 //   OPTIONAL_1_1    added in ABI 1.1, optional; never called on a 1.0 plugin
 //   OPTIONAL_1_2    added in ABI 1.2, optional; never called on a 1.0 or 1.1 plugin
 //   OPTIONAL_1_3    added in ABI 1.3, optional; never called on an older plugin
+//   OPTIONAL_1_4    added in ABI 1.4, optional; never called on an older plugin
 
 /// The SDK ABI minor version a KIND appeared in.
 #define STRATA_SDK_SINCE_REQUIRED 0
@@ -24,6 +25,7 @@
 #define STRATA_SDK_SINCE_OPTIONAL_1_1 1
 #define STRATA_SDK_SINCE_OPTIONAL_1_2 2
 #define STRATA_SDK_SINCE_OPTIONAL_1_3 3
+#define STRATA_SDK_SINCE_OPTIONAL_1_4 4
 #define STRATA_SDK_SINCE(KIND) STRATA_SDK_SINCE_##KIND
 
 // Backup and restore (ABI 1.2): the same three optional methods on storage, cache and audit.
@@ -79,7 +81,15 @@
   /* Inserts `key` as its user's one active key and deactivates every other key of that user, atomically     \
      (one transaction, serialized per user): concurrent rotations leave exactly one active key.               \
      `invalid_argument` if the user does not exist, `already_exists` if the key id does. */                   \
-  X(OPTIONAL_1_3, sdk::Result<void>, replace_active_key, (const sdk::KeyRecord& key), (key))
+  X(OPTIONAL_1_3, sdk::Result<void>, replace_active_key, (const sdk::KeyRecord& key), (key))                   \
+  /* Every key record of every user (active or not), newest first by keyset (created_at, id): what a cipher  \
+     key rotation re-wraps. */                                                                                 \
+  X(OPTIONAL_1_4, sdk::Result<sdk::Page<sdk::KeyRecord>>, all_keys, (const sdk::PageRequest& page), (page))    \
+  /* Replaces a key's private_key_encrypted, only if it is still `expected` (compare-and-set: two rewrappers   \
+     never both win). True when replaced, false when it had changed; `not_found` for an unknown id. */        \
+  X(OPTIONAL_1_4, sdk::Result<bool>, replace_key_wrapping,                                                     \
+    (const sdk::Uuid& id, const sdk::Bytes& expected, const sdk::Bytes& replacement),                         \
+    (id, expected, replacement))
 
 #define STRATA_SDK_CACHE_METHODS(X)                                                                            \
   X(REQUIRED, sdk::Result<void>, health, (), ())                                                               \
@@ -143,5 +153,6 @@
 #define STRATA_SDK_DEFAULT_OPTIONAL_1_1(RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_OPTIONAL_(RET, NAME, PARAMS, ARGS)
 #define STRATA_SDK_DEFAULT_OPTIONAL_1_2(RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_OPTIONAL_(RET, NAME, PARAMS, ARGS)
 #define STRATA_SDK_DEFAULT_OPTIONAL_1_3(RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_OPTIONAL_(RET, NAME, PARAMS, ARGS)
+#define STRATA_SDK_DEFAULT_OPTIONAL_1_4(RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_OPTIONAL_(RET, NAME, PARAMS, ARGS)
 /// Expands a table row to the optional method's default (used inside the role interfaces).
 #define STRATA_SDK_OPTIONAL_DEFAULT(KIND, RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_##KIND(RET, NAME, PARAMS, ARGS)

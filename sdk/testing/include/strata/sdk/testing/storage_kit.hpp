@@ -412,6 +412,41 @@ inline void run_storage_conformance(const StorageTarget& target) {
     expect_error(s->replace_active_key(make_key(Uuid::generate(), t0)), ErrorCode::invalid_argument);
   }
 
+  SECTION("key records (SDK 1.4): every key listed by keyset, wrapping replaced by compare-and-set") {
+    User a = make_user("a", t0), b = make_user("b", t0);
+    expect_ok(s->create_user(a));
+    expect_ok(s->create_user(b));
+    std::vector<KeyRecord> keys;
+    for (int i = 0; i < 5; ++i) {
+      keys.push_back(make_key(i % 2 ? a.id : b.id, t0 - std::chrono::minutes(i)));
+      if (i == 3) keys.back().is_active = false;  // inactive keys are re-wrapped too
+      expect_ok(s->insert_key(keys.back()));
+    }
+    std::vector<Uuid> listed;
+    PageRequest request{2, std::nullopt};
+    for (int guard = 0; guard < 10; ++guard) {
+      auto page = expect_ok(s->all_keys(request));
+      for (const auto& k : page.items) listed.push_back(k.id);
+      if (!page.next) break;
+      request.after = page.next;
+    }
+    std::vector<Uuid> expected;
+    for (const auto& k : keys) expected.push_back(k.id);  // made newest first
+    CHECK(listed == expected);
+
+    const Bytes rewrapped{7, 7, 7};
+    CHECK(expect_ok(s->replace_key_wrapping(keys[3].id, keys[3].private_key_encrypted, rewrapped)));
+    KeyRecord replaced = expect_ok(s->get_key(keys[3].id));
+    CHECK(replaced.private_key_encrypted == rewrapped);
+    replaced.private_key_encrypted = keys[3].private_key_encrypted;
+    CHECK(replaced == keys[3]);  // nothing else changed
+    // Someone else already re-wrapped it: the second writer loses, nothing changes.
+    CHECK_FALSE(expect_ok(s->replace_key_wrapping(keys[3].id, keys[3].private_key_encrypted, Bytes{9})));
+    CHECK(expect_ok(s->get_key(keys[3].id)).private_key_encrypted == rewrapped);
+    expect_error(s->replace_key_wrapping(Uuid::generate(), rewrapped, Bytes{9}), ErrorCode::not_found);
+    expect_error(s->all_keys(PageRequest{0, std::nullopt}), ErrorCode::invalid_argument);
+  }
+
   SECTION("key records: stored exactly, newest first, deactivated, user checked") {
     User a = make_user("a", t0);
     expect_ok(s->create_user(a));
