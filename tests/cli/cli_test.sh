@@ -104,7 +104,7 @@ mkdir -p "$hostile"
 expect "backup" 0 "^backup written to " -- "$strata" backup --out "$hostile"
 backup_dir=$(ls -d "$hostile"/strata-backup-*)
 expect "backup is audited" 0 "backup.create" -- "$strata" audit tail --limit 50
-expect "backup verify" 0 "manifest and every file check out" -- "$strata" backup verify "$backup_dir"
+expect "backup verify" 0 "manifest authenticated, every file checks out" -- "$strata" backup verify "$backup_dir"
 expect "restore refuses a target with data" 1 "already hold.*--force" -- "$strata" restore "$backup_dir"
 fresh=$tmp/fresh
 expect "restore into a fresh data directory" 0 "restored 4 instances" -- env STRATA_DATA_DIR=$fresh STRATA_KEY=$(cat "$STRATA_DATA_DIR/cipher.key" 2>/dev/null || echo none) "$strata" restore "$backup_dir"

@@ -6,8 +6,11 @@
 #include <cryptopp/sha.h>
 
 #include <fstream>
+#include <functional>
 #include <set>
+#include <thread>
 
+#include "backup_authentication.hpp"
 #include "service_env.hpp"
 #include "strata/services/backup.hpp"
 
@@ -288,6 +291,91 @@ TEST_CASE("backup: a damaged, incomplete or edited backup is refused before anyt
   (void)populated;
 }
 
+TEST_CASE("backup: a forged manifest is refused, however well its checksums are recomputed", "[backup][hardening]") {
+  test::ServiceEnv source;
+  populate(source);
+  fs::path out = source.dir() / "backups";
+  fs::create_directories(out);
+  auto plain = source.services().backup(BackupOptions{out, false});
+  REQUIRE(plain);
+  std::this_thread::sleep_for(1s);  // backup directories are named by the second
+  auto sealed = source.services().backup(BackupOptions{out, true});
+  REQUIRE(sealed);
+  auto cipher = source.host().cipher();
+  auto checked = verify_backup(sealed->dir, cipher.get());
+  REQUIRE(checked);
+  CHECK(checked->authenticated);
+
+  test::ServiceEnv target;
+  auto copy = [&](const fs::path& from, const std::string& name) {
+    fs::path to = source.dir() / name;
+    fs::copy(from, to, fs::copy_options::recursive);
+    return to;
+  };
+  auto rewrite = [](const fs::path& dir, const std::function<void(nlohmann::json&)>& edit) {
+    auto manifest = nlohmann::json::parse(test::read_text(dir / "manifest.json"));
+    edit(manifest);
+    reseal(manifest);
+    std::ofstream(dir / "manifest.json", std::ios::trunc) << manifest.dump(2);
+  };
+  auto refused = [&](const fs::path& dir, const std::string& why) {
+    INFO(why);
+    REQUIRE(verify_backup(dir));  // the checksums were recomputed: integrity alone cannot tell
+    auto checked = verify_backup(dir, cipher.get());
+    REQUIRE_FALSE(checked);
+    CHECK(checked.error().code == sdk::ErrorCode::auth_failed);
+    CHECK(checked.error().message.find(why) != std::string::npos);
+    auto r = target.services().restore(dir, true);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == sdk::ErrorCode::auth_failed);
+    CHECK(r.error().message.find(why) != std::string::npos);
+    CHECK_FALSE(target.host().storage()->has_data().value());  // nothing was written
+  };
+
+  // An edited count, with the manifest's SHA-256 recomputed.
+  fs::path edited = copy(plain->dir, "edited");
+  rewrite(edited, [](nlohmann::json& m) { m["instances"][0]["counts"]["users"] = 1000; });
+  refused(edited, "does not match its content");
+
+  // The MAC removed altogether.
+  fs::path stripped = copy(plain->dir, "stripped");
+  rewrite(stripped, [](nlohmann::json& m) {
+    m.erase("manifest_hmac");
+    m.erase("authentication");
+  });
+  refused(stripped, "not authenticated");
+
+  // An encrypted backup turned into a plain one: the plain backup's files
+  // (a stand-in for the forger's own rows) in place of the sealed ones, and
+  // every checksum made to match.
+  fs::path downgraded = copy(sealed->dir, "downgraded");
+  rewrite(downgraded, [&](nlohmann::json& m) {
+    m["encrypted"] = false;
+    m["key_id"] = nullptr;
+    for (auto& instance : m["instances"])
+      for (auto& file : instance["files"]) {
+        fs::path relative = fs::path(instance["dir"].get<std::string>()) / file["path"].get<std::string>();
+        fs::copy_file(plain->dir / relative, downgraded / relative, fs::copy_options::overwrite_existing);
+        std::string data = test::read_text(downgraded / relative);
+        file["size"] = data.size();
+        file["sha256"] = sha256_hex(data);
+      }
+  });
+  refused(downgraded, "does not match its content");
+
+  // A MAC key taken from another backup of the same key does not help: the MAC is over this manifest.
+  fs::path transplanted = copy(plain->dir, "transplanted");
+  auto other = nlohmann::json::parse(test::read_text(sealed->dir / "manifest.json"));
+  rewrite(transplanted, [&](nlohmann::json& m) {
+    m["authentication"] = other["authentication"];
+    m["manifest_hmac"] = other["manifest_hmac"];
+  });
+  refused(transplanted, "does not match its content");
+
+  // The untouched backups still restore.
+  REQUIRE(target.services().restore(sealed->dir, true));
+}
+
 TEST_CASE("backup: a restore that fails midway says what was and was not restored", "[backup]") {
   test::ServiceEnv source;
   populate(source);
@@ -307,9 +395,13 @@ TEST_CASE("backup: a restore that fails midway says what was and was not restore
     forged = true;
   }
   REQUIRE(forged);
+  // Signed again with the source's key: what a faulty plugin, not a forger, could leave behind.
+  manifest.erase("manifest_hmac");
+  manifest.erase("authentication");
+  REQUIRE(detail::authenticate_manifest(manifest, *source.host().cipher()));
   reseal(manifest);
   std::ofstream(made->dir / "manifest.json", std::ios::trunc) << manifest.dump(2);
-  REQUIRE(verify_backup(made->dir));  // consistent, as far as checksums can tell
+  REQUIRE(verify_backup(made->dir, source.host().cipher().get()));  // consistent, and authenticated
 
   test::ServiceEnv target;
   auto r = target.services().restore(made->dir, false);

@@ -34,11 +34,21 @@ int backup(const Host& host, const std::string& out_dir, bool encrypt) {
   return 0;
 }
 
-int backup_verify(const std::string& dir) {
-  auto listed = verify_backup(dir);
-  if (!listed) return report_error(listed.error());
-  fmt::print("{}: manifest and every file check out\n", dir);
-  print_counts(*listed);
+int backup_verify(const Host& host, const std::string& dir) {
+  auto cipher = host.cipher();
+  auto checked = verify_backup(dir, cipher.get());
+  if (!checked) return report_error(checked.error());
+  print_counts(checked->instances);
+  if (checked->authenticated) {
+    fmt::print("{}: manifest authenticated, every file checks out\n", dir);
+    return 0;
+  }
+  if (checked->authenticable) {  // only without a cipher: verify_backup checked it otherwise
+    fmt::print(stderr, "strata: error: {}: every file matches the manifest, but the manifest is NOT authenticated: "
+                       "the config has no [cipher] to check its MAC with\n", dir);
+    return 1;
+  }
+  fmt::print("{}: every file checks out; the manifest carries no MAC (taken without a cipher)\n", dir);
   return 0;
 }
 

@@ -8,7 +8,8 @@
 namespace strata::cli {
 
 int backup(const Host& host, const std::string& out_dir, bool encrypt);
-int backup_verify(const std::string& dir);
+/// Checks integrity, and authenticity with the config's cipher.
+int backup_verify(const Host& host, const std::string& dir);
 int restore(const Host& host, const std::string& dir, bool force);
 
 }  // namespace strata::cli

@@ -79,7 +79,7 @@ int main(int argc, char** argv) {
   bool encrypt = false, force = false;
   backup->add_option("--out", out_dir, "where the backup directory is created (default: here)");
   backup->add_flag("--encrypt", encrypt, "seal every file with the cipher role; the manifest names the key");
-  auto* backup_verify = backup->add_subcommand("verify", "Check a backup's manifest and every file's SHA-256");
+  auto* backup_verify = backup->add_subcommand("verify", "Check a backup: the manifest's MAC (with the config's cipher), every file's SHA-256");
   backup_verify->add_option("dir", backup_dir, "the backup directory")->required();
   auto* restore = app.add_subcommand("restore", "Restore a backup (verified first; a non-empty target needs --force)");
   restore->add_option("dir", backup_dir, "the backup directory")->required();
@@ -87,7 +87,6 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   try {
-    if (*backup_verify) return strata::cli::backup_verify(backup_dir);  // needs no config
     std::vector<std::string> notes;  // outlives the host, whose logger fills it
     auto host = strata::cli::open_host(config_path, &notes);
     if (!host) {
@@ -110,6 +109,7 @@ int main(int argc, char** argv) {
     if (*keys_rotate) return cli::keys_rotate(**host, name);
     if (*keys_rewrap) return cli::keys_rewrap(**host, batch);
     if (*demo) return cli::demo(**host);
+    if (*backup_verify) return cli::backup_verify(**host, backup_dir);
     if (*backup) return cli::backup(**host, out_dir, encrypt);
     if (*restore) return cli::restore(**host, backup_dir, force);
   } catch (const std::exception& e) {

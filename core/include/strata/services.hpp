@@ -51,7 +51,10 @@ class Services {
   /// cannot be recorded, the call fails, naming the backup it wrote.
   sdk::Result<BackupResult> backup(const BackupOptions& options, const Origin& origin = {});
   /// Restores a backup into the host's instances (verified first) and records
-  /// `backup.restore`; fails when that event cannot be recorded.
+  /// `backup.restore`; fails when that event cannot be recorded. A host with
+  /// a cipher restores only a manifest it authenticates (`auth_failed`
+  /// otherwise: forged, edited, stripped of its MAC, or taken without a
+  /// cipher); a host without one restores only unauthenticated backups.
   sdk::Result<RestoreResult> restore(const std::filesystem::path& dir, bool force, const Origin& origin = {});
 
  private:

@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "backup_authentication.hpp"
 #include "encoding.hpp"
 #include "strata/sdk/version.hpp"
 
@@ -173,6 +174,8 @@ sdk::Result<BackupResult> write_backup(const Host& host, const BackupOptions& op
                           {"key_check", key_check},
                           {"instances", instances},
                           {"skipped", result.skipped}};
+  if (cipher)
+    if (auto r = detail::authenticate_manifest(manifest, *cipher); !r) return sdk::fail(r.error());
   manifest["manifest_sha256"] = manifest_checksum(manifest);
   std::string text = manifest.dump(2) + "\n";
   if (auto w = write_file(result.dir / manifest_name, sdk::as_bytes(text)); !w) return sdk::fail(w.error());
@@ -246,11 +249,15 @@ sdk::Result<void> check_files(const fs::path& dir, const Manifest& m) {
 
 }  // namespace
 
-sdk::Result<std::vector<InstanceBackup>> verify_backup(const fs::path& dir) {
+sdk::Result<VerifiedBackup> verify_backup(const fs::path& dir, sdk::Cipher* cipher) {
   auto m = read_manifest(dir);
   if (!m) return sdk::fail(m.error());
+  if (cipher)
+    if (auto r = detail::check_manifest_authentication(m->json, cipher); !r) return sdk::fail(r.error());
   if (auto r = check_files(dir, *m); !r) return sdk::fail(r.error());
-  return m->instances;
+  VerifiedBackup verified{m->instances, cipher && detail::manifest_is_authenticated(m->json),
+                          detail::manifest_is_authenticated(m->json)};
+  return verified;
 }
 
 namespace {
@@ -286,8 +293,10 @@ sdk::Result<void> check_keys(const Host& host, const Manifest& m) {
 sdk::Result<RestoreResult> restore_backup(const Host& host, const fs::path& dir, bool force) {
   auto m = read_manifest(dir);
   if (!m) return sdk::fail(m.error());
-  if (auto r = check_files(dir, *m); !r) return sdk::fail(r.error());
+  // The keys first: a cipher that lacks the backup's key is named as such.
   if (auto r = check_keys(host, *m); !r) return sdk::fail(r.error());
+  if (auto r = detail::check_manifest_authentication(m->json, host.cipher().get()); !r) return sdk::fail(r.error());
+  if (auto r = check_files(dir, *m); !r) return sdk::fail(r.error());
 
   // Match every backed-up instance to one in the config, same plugin.
   auto all = targets(host);

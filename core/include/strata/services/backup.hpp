@@ -7,7 +7,10 @@
 // plugin, and manifest.json: Strata's version, a fingerprint of the config
 // (secrets redacted before hashing), each plugin's name, version and schema
 // version, start and end times, and the size and SHA-256 of every file. The
-// manifest carries a checksum of itself, so an edited manifest is refused.
+// manifest carries a checksum of itself, so a damaged manifest is refused,
+// and, when the host has a cipher, an HMAC under a key only the cipher opens
+// (backup_authentication.hpp), so a forged one is too: a host with a cipher
+// restores only manifests it can authenticate.
 // With encryption, every file is sealed by the cipher role (associated data:
 // its path in the backup) and the manifest names the key.
 //
@@ -56,9 +59,18 @@ struct RestoreResult {
   std::vector<InstanceBackup> restored;  ///< with the counts the plugins reported
 };
 
+/// What verify_backup found.
+struct VerifiedBackup {
+  std::vector<InstanceBackup> instances;  ///< what the manifest lists
+  bool authenticated = false;             ///< the manifest's MAC was checked with the cipher, and matched
+  bool authenticable = false;             ///< the manifest carries a MAC (it was taken with a cipher)
+};
+
 /// Checks a backup without restoring: manifest checksum, every file's size
-/// and SHA-256, no file missing. Returns what the manifest lists.
-sdk::Result<std::vector<InstanceBackup>> verify_backup(const std::filesystem::path& dir);
+/// and SHA-256, no file missing or unlisted; with `cipher`, also the
+/// manifest's authentication (see Services::restore for the rule). Without
+/// one only integrity is checked: a forger can recompute checksums.
+sdk::Result<VerifiedBackup> verify_backup(const std::filesystem::path& dir, sdk::Cipher* cipher = nullptr);
 
 
 }  // namespace strata
