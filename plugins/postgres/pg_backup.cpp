@@ -1,13 +1,17 @@
 #include "pg_backup.hpp"
 
 #include <fcntl.h>
+#include <libpq-fe.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <map>
+#include <memory>
+
+#include "strata/sdk/uuid.hpp"
 
 extern char** environ;
 
@@ -16,12 +20,6 @@ namespace {
 
 using sdk::ErrorCode;
 using sdk::fail;
-
-// libpq keywords and the environment variables that carry them.
-const std::map<std::string, std::string> keyword_variables = {
-    {"host", "PGHOST"},         {"hostaddr", "PGHOSTADDR"}, {"port", "PGPORT"},
-    {"user", "PGUSER"},         {"password", "PGPASSWORD"}, {"sslmode", "PGSSLMODE"},
-    {"options", "PGOPTIONS"},   {"application_name", "PGAPPNAME"}, {"connect_timeout", "PGCONNECT_TIMEOUT"}};
 
 std::string quote_conninfo_value(const std::string& value) {
   std::string out = "'";
@@ -32,30 +30,119 @@ std::string quote_conninfo_value(const std::string& value) {
   return out + "'";
 }
 
+// A passfile line's fields escape ':' and '\' with a backslash.
+std::string passfile_field(const std::string& value) {
+  std::string out;
+  for (char c : value) {
+    if (c == ':' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+// A private passfile holding one password, removed with the object.
+class Passfile {
+ public:
+  static sdk::Result<std::unique_ptr<Passfile>> write(const std::string& password) {
+    auto path = std::filesystem::temp_directory_path() / ("strata-pgpass-" + sdk::Uuid::generate().str());
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) return fail(ErrorCode::unavailable, "cannot create a passfile in " + path.parent_path().string() +
+                                                        ": " + std::strerror(errno));
+    auto file = std::unique_ptr<Passfile>(new Passfile(path));
+    std::string line = "*:*:*:*:" + passfile_field(password) + "\n";
+    bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+    ::close(fd);
+    if (!written) return fail(ErrorCode::unavailable, "cannot write the passfile " + path.string());
+    return file;
+  }
+  ~Passfile() {
+    std::error_code ec;
+    std::filesystem::remove(path_, ec);
+  }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  explicit Passfile(std::filesystem::path path) : path_(std::move(path)) {}
+  std::filesystem::path path_;
+};
+
+bool inherited(const std::string& name) {
+  static const char* const exact[] = {"PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR"};
+  for (const char* e : exact)
+    if (name == e) return true;
+  return name.starts_with("LC_") || name.starts_with("PG");
+}
+
 }  // namespace
 
-std::string dbname_argument(const Settings& settings) {
-  for (const auto& [keyword, value] : settings.keywords)
-    if (keyword == "dbname") return settings.expand_conninfo ? value : "dbname=" + quote_conninfo_value(value);
-  return "dbname=postgres";
+sdk::Result<std::vector<std::pair<std::string, std::string>>> child_keywords(const Settings& settings) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [keyword, value] : settings.keywords) {
+    if (!(settings.expand_conninfo && keyword == "dbname")) {
+      out.emplace_back(keyword, value);
+      continue;
+    }
+    char* error = nullptr;
+    PQconninfoOption* options = PQconninfoParse(value.c_str(), &error);
+    if (!options) {
+      std::string why = error ? error : "out of memory";
+      PQfreemem(error);
+      return fail(ErrorCode::invalid_argument, "conninfo: " + why);
+    }
+    for (PQconninfoOption* o = options; o->keyword; ++o)
+      if (o->val && *o->val) out.emplace_back(o->keyword, o->val);
+    PQconninfoFree(options);
+  }
+  // A keyword given twice: the later value wins, as with PQconnectdbParams' expand_dbname.
+  std::vector<std::pair<std::string, std::string>> unique;
+  for (const auto& [keyword, value] : out) {
+    auto same = std::find_if(unique.begin(), unique.end(), [&](const auto& kv) { return kv.first == keyword; });
+    if (same != unique.end()) same->second = value;
+    else unique.emplace_back(keyword, value);
+  }
+  return unique;
+}
+
+std::string conninfo_string(const std::vector<std::pair<std::string, std::string>>& keywords) {
+  std::string out;
+  for (const auto& [keyword, value] : keywords)
+    out += (out.empty() ? "" : " ") + keyword + "=" + quote_conninfo_value(value);
+  return out;
+}
+
+std::vector<std::string> child_environment(char** parent) {
+  std::vector<std::string> env;
+  for (char** e = parent; *e; ++e) {
+    std::string entry(*e);
+    if (inherited(entry.substr(0, entry.find('=')))) env.push_back(entry);
+  }
+  return env;
 }
 
 sdk::Result<void> run_pg_tool(const std::string& tool, const std::vector<std::string>& args, const Settings& settings) {
-  // The environment: ours, minus any PG* variable we set, plus the connection's.
-  std::vector<std::string> env;
-  std::map<std::string, std::string> ours;
-  if (!settings.expand_conninfo)
-    for (const auto& [keyword, value] : settings.keywords)
-      if (auto it = keyword_variables.find(keyword); it != keyword_variables.end()) ours[it->second] = value;
-  for (char** e = environ; *e; ++e) {
-    std::string entry(*e);
-    std::string name = entry.substr(0, entry.find('='));
-    if (!ours.contains(name)) env.push_back(entry);
+  auto keywords = child_keywords(settings);
+  if (!keywords) return sdk::fail(keywords.error());
+  std::optional<std::string> password;
+  std::erase_if(*keywords, [&](const auto& kv) {
+    if (kv.first != "password") return false;
+    password = kv.second;
+    return true;
+  });
+  std::vector<std::string> env = child_environment(environ);
+  std::unique_ptr<Passfile> passfile;
+  if (password) {
+    auto written = Passfile::write(*password);
+    if (!written) return sdk::fail(written.error());
+    passfile = std::move(*written);
+    // The configured password wins, as it does on the plugin's own connections.
+    std::erase_if(env, [](const std::string& e) { return e.starts_with("PGPASSWORD=") || e.starts_with("PGPASSFILE="); });
+    env.push_back("PGPASSFILE=" + passfile->path().string());
   }
-  for (const auto& [name, value] : ours) env.push_back(name + "=" + value);
 
+  std::vector<std::string> full_args = args;
+  full_args.push_back("--dbname=" + conninfo_string(*keywords));
   std::vector<char*> argv{const_cast<char*>(tool.c_str())};
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  for (auto& a : full_args) argv.push_back(a.data());
   argv.push_back(nullptr);
   std::vector<char*> envp;
   for (auto& e : env) envp.push_back(e.data());

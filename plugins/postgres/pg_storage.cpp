@@ -486,39 +486,56 @@ sdk::Result<bool> PostgresStorage::replace_key_wrapping(const sdk::Uuid& id, con
 // ---- backup (SDK 1.2): pg_dump and pg_restore ----------------------------------
 
 namespace {
+
 constexpr const char* dump_file = "postgres.dump";
+
+// Rows per table as the connection's transaction sees them. to_regclass: a
+// database not migrated yet has no tables, and counts zero.
+sdk::Result<std::map<std::string, std::uint64_t>> count_tables(Connection& c) {
+  auto r = c.exec(
+      "SELECT t, CASE WHEN to_regclass(t) IS NULL THEN 0 ELSE "
+      "(xpath('/row/c/text()', query_to_xml('SELECT count(*) AS c FROM ' || t, false, true, '')))[1]::text::bigint END "
+      "FROM unnest(ARRAY['users', 'messages', 'encryption_keys']) AS t");
+  if (!r) return sdk::fail(r.error());
+  std::map<std::string, std::uint64_t> counts;
+  for (int i = 0; i < PQntuples(r->get()); ++i)
+    counts[PQgetvalue(r->get(), i, 0)] = std::stoull(PQgetvalue(r->get(), i, 1));
+  return counts;
 }
 
+}  // namespace
+
 sdk::Result<std::map<std::string, std::uint64_t>> PostgresStorage::table_counts() {
-  return pool_.run<std::map<std::string, std::uint64_t>>(
-      Repeatable::yes, [&](Connection& c) -> sdk::Result<std::map<std::string, std::uint64_t>> {
-        // to_regclass: a database not migrated yet has no tables, and counts zero.
-        auto r = c.exec(
-            "SELECT t, CASE WHEN to_regclass(t) IS NULL THEN 0 ELSE "
-            "(xpath('/row/c/text()', query_to_xml('SELECT count(*) AS c FROM ' || t, false, true, '')))[1]::text::bigint END "
-            "FROM unnest(ARRAY['users', 'messages', 'encryption_keys']) AS t");
-        if (!r) return sdk::fail(r.error());
-        std::map<std::string, std::uint64_t> counts;
-        for (int i = 0; i < PQntuples(r->get()); ++i)
-          counts[PQgetvalue(r->get(), i, 0)] = std::stoull(PQgetvalue(r->get(), i, 1));
-        return counts;
-      });
+  return pool_.run<std::map<std::string, std::uint64_t>>(Repeatable::yes, count_tables);
 }
 
 sdk::Result<sdk::BackupReport> PostgresStorage::backup(const std::filesystem::path& dir) {
   auto status = schema_status();
   if (!status) return sdk::fail(status.error());
   const auto& s = pool_.settings();
-  if (auto r = run_pg_tool(s.pg_dump,
-                           {"--format=custom", "--no-password", "--file=" + (dir / dump_file).string(),
-                            "--dbname=" + dbname_argument(s)},
-                           s);
-      !r)
-    return sdk::fail(r.error());
-  // pg_dump works on its own snapshot; the counts come from a moment later and are informational.
-  auto counts = table_counts();
-  if (!counts) return sdk::fail(counts.error());
-  return sdk::BackupReport{{dump_file}, std::move(*counts), std::to_string(status->current)};
+  // One snapshot for the dump and the counts: this transaction exports it,
+  // counts in it, and pg_dump --snapshot reads exactly the same rows, so the
+  // manifest says what is in the file even while others write.
+  return pool_.run<sdk::BackupReport>(Repeatable::no, [&](Connection& c) -> sdk::Result<sdk::BackupReport> {
+    auto in_snapshot = [&]() -> sdk::Result<sdk::BackupReport> {
+      if (auto r = c.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); !r) return sdk::fail(r.error());
+      auto snapshot = c.exec("SELECT pg_export_snapshot()");
+      if (!snapshot) return sdk::fail(snapshot.error());
+      auto counts = count_tables(c);
+      if (!counts) return sdk::fail(counts.error());
+      if (auto r = run_pg_tool(s.pg_dump,
+                               {"--format=custom", "--no-password", "--file=" + (dir / dump_file).string(),
+                                std::string("--snapshot=") + PQgetvalue(snapshot->get(), 0, 0)},
+                               s);
+          !r)
+        return sdk::fail(r.error());
+      return sdk::BackupReport{{dump_file}, std::move(*counts), std::to_string(status->current)};
+    };
+    auto report = in_snapshot();
+    auto ended = c.exec(report ? "COMMIT" : "ROLLBACK");
+    if (report && !ended) return sdk::fail(ended.error());
+    return report;
+  });
 }
 
 sdk::Result<sdk::BackupReport> PostgresStorage::restore(const std::filesystem::path& dir) {
@@ -527,7 +544,7 @@ sdk::Result<sdk::BackupReport> PostgresStorage::restore(const std::filesystem::p
   // One transaction: a failure leaves the database as it was.
   if (auto r = run_pg_tool(s.pg_restore,
                            {"--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error",
-                            "--no-password", "--dbname=" + dbname_argument(s), (dir / dump_file).string()},
+                            "--no-password", (dir / dump_file).string()},
                            s);
       !r)
     return sdk::fail(r.error());

@@ -384,9 +384,14 @@ sdk::Result<sdk::BackupReport> SqliteStorage::backup(const std::filesystem::path
   std::lock_guard lock(mutex_);
   auto status = db_->schema_status();
   if (!status) return sdk::fail(status.error());
+  // One read transaction for the counts and the copy: the backup API reads
+  // in the transaction it finds open, so other processes' writes meanwhile
+  // are in neither, and the manifest counts what is in the file.
+  if (auto r = db_->exec("BEGIN DEFERRED"); !r) return sdk::fail(r.error());
   auto counts = table_counts();
-  if (!counts) return sdk::fail(counts.error());
-  if (auto r = db_->backup_to(dir / backup_file); !r) return sdk::fail(r.error());
+  auto copied = counts ? db_->backup_to(dir / backup_file) : sdk::Result<void>(sdk::fail(counts.error()));
+  (void)db_->exec(copied ? "COMMIT" : "ROLLBACK");
+  if (!copied) return sdk::fail(copied.error());
   return sdk::BackupReport{{backup_file}, std::move(*counts), std::to_string(status->current)};
 }
 

@@ -422,6 +422,80 @@ TEST_CASE("postgres: pg_dump and pg_restore take a hostile database name, passwo
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("postgres: a backup's counts are the rows in its dump, while others write", "[postgres][backup][hardening]") {
+  test::TempDatabase db, copy;
+  auto host = test::open_host(db.storage_table());
+  auto storage = migrated(*host);
+  auto t0 = sdk::testing::now_ms();
+  auto a = make_user("a", t0), b = make_user("b", t0);
+  REQUIRE(storage->create_user(a));
+  REQUIRE(storage->create_user(b));
+  std::atomic<bool> stop{false};
+  std::atomic<int> written{0};
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 4; ++t)
+    writers.emplace_back([&] {
+      while (!stop)
+        if (storage->insert_message(make_message(a.id, b.id, sdk::testing::now_ms()))) ++written;
+    });
+  while (written < 200) std::this_thread::sleep_for(5ms);
+  auto dir = std::filesystem::temp_directory_path() / ("strata-pg-" + sdk::Uuid::generate().str());
+  std::filesystem::create_directories(dir);
+  auto backup = storage->backup(dir);
+  stop = true;
+  for (auto& w : writers) w.join();
+  INFO((backup ? std::string() : backup.error().describe()));
+  REQUIRE(backup);
+  // The dump restored elsewhere holds exactly what the report counted.
+  auto other = test::open_host(copy.storage_table());
+  auto restored = other->storage()->restore(dir);
+  INFO((restored ? std::string() : restored.error().describe()));
+  REQUIRE(restored);
+  CHECK(restored->counts == backup->counts);
+  CHECK(copy.sql("SELECT count(*) FROM messages") == std::to_string(backup->counts.at("messages")));
+  CHECK(backup->counts.at("messages") < static_cast<std::uint64_t>(written.load()));  // writes went on after it
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("postgres: pg_dump sees no password in its argv and none of the host's secrets in its environment",
+          "[postgres][backup][hardening]") {
+  test::TempDatabase db;
+  auto scratch = std::filesystem::temp_directory_path() / ("strata-pg-" + sdk::Uuid::generate().str());
+  std::filesystem::create_directories(scratch);
+  // A pg_dump that writes down what it was given, then runs the real one.
+  auto wrapper = scratch / "pg_dump";
+  std::ofstream(wrapper) << "#!/bin/sh\n"
+                            "printf '%s\\n' \"$@\" > '" << (scratch / "argv").string() << "'\n"
+                            "env > '" << (scratch / "env").string() << "'\n"
+                            "stat -c %a \"$PGPASSFILE\" > '" << (scratch / "passfile-mode").string() << "'\n"
+                            "cat \"$PGPASSFILE\" > '" << (scratch / "passfile").string() << "'\n"
+                            "exec pg_dump \"$@\"\n";
+  std::filesystem::permissions(wrapper, std::filesystem::perms::owner_all);
+  ::setenv("DB_ENCRYPTION_KEY", "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", 1);
+  // A conninfo URI with the password in it (trust auth ignores it, but it still travels).
+  auto host = test::open_host("[storage]\nplugin = \"postgres\"\nconninfo = \"postgresql://postgres:hunter2-secret@127.0.0.1:" +
+                              std::to_string(test::postgres_port()) + "/" + db.name() +
+                              "\"\nbackup.pg_dump = \"" + wrapper.string() + "\"\n");
+  REQUIRE(host->storage()->migrate(latest_version));
+  auto backup = host->storage()->backup(scratch);
+  ::unsetenv("DB_ENCRYPTION_KEY");
+  INFO((backup ? std::string() : backup.error().describe()));
+  REQUIRE(backup);
+  std::string argv = test::read_file(scratch / "argv"), env = test::read_file(scratch / "env");
+  INFO(argv);
+  CHECK(argv.find("hunter2") == std::string::npos);
+  CHECK(argv.find("dbname='" + db.name() + "'") != std::string::npos);
+  CHECK(env.find("hunter2") == std::string::npos);
+  CHECK(env.find("DB_ENCRYPTION_KEY") == std::string::npos);
+  CHECK(env.find("PGPASSFILE=") != std::string::npos);
+  CHECK(test::read_file(scratch / "passfile-mode") == "600\n");
+  CHECK(test::read_file(scratch / "passfile") == "*:*:*:*:hunter2-secret\n");
+  // The passfile is gone once pg_dump is done.
+  auto at = env.find("PGPASSFILE=") + std::string("PGPASSFILE=").size();
+  CHECK_FALSE(std::filesystem::exists(env.substr(at, env.find('\n', at) - at)));
+  std::filesystem::remove_all(scratch);
+}
+
 TEST_CASE("postgres: a missing pg_dump is a clear error", "[postgres][backup]") {
   test::TempDatabase db;
   auto host = test::open_host(db.storage_table("backup.pg_dump = \"/nonexistent/pg_dump\"\n"));
