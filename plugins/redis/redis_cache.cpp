@@ -271,7 +271,15 @@ sdk::Result<std::uint64_t> RedisCache::unlink_matching() {
 }
 
 sdk::Result<std::uint64_t> RedisCache::clear() {
-  if (!pool_.settings().owns_db) return unlink_matching();
+  const auto& s = pool_.settings();
+  if (!s.key_prefix.empty()) return unlink_matching();
+  // No prefix: the namespace is the whole db, other applications' keys included.
+  if (!s.owns_db)
+    return fail(ErrorCode::invalid_argument,
+                "this instance has no key_prefix, so its namespace is all of db " + std::to_string(s.db) + " on " +
+                    s.address() + ": clearing or restoring it would delete every key there, other applications' "
+                    "too. Set owns_db = true if this instance owns db " + std::to_string(s.db) +
+                    ", or give it a key_prefix");
   return pool_.run<std::uint64_t>(Repeatable::yes, [&](Connection& c) -> sdk::Result<std::uint64_t> {
     auto replies = c.pipeline(std::vector<Command>{{"DBSIZE"}, {"FLUSHDB", "ASYNC"}});
     if (!replies) return sdk::fail(replies.error());

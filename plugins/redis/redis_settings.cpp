@@ -26,8 +26,12 @@ sdk::ConfigSchema settings_schema() {
       field("db", ConfigType::integer, "database index (the seed: sessions 1, cache 2)").or_default(0).from_env("REDIS_DB"),
       field("default_ttl_s", ConfigType::integer, "TTL in seconds for values stored without one; 0 = never expire")
           .or_default(3600),
-      field("key_prefix", ConfigType::string, "prefix of every key of this instance; its namespace").or_default(""),
-      field("owns_db", ConfigType::boolean, "this instance owns the whole db: clear() may FLUSHDB").or_default(false),
+      field("key_prefix", ConfigType::string,
+            "prefix of every key of this instance, its namespace; ends with ':' (empty: the whole db)")
+          .or_default(""),
+      field("owns_db", ConfigType::boolean,
+            "this instance owns its db: with no key_prefix, clear() and restore may empty it (FLUSHDB)")
+          .or_default(false),
       field("pool.size", ConfigType::integer, "connections kept open at most").or_default(8),
       field("connect_timeout_ms", ConfigType::integer, "time allowed to connect").or_default(2000),
       field("command_timeout_ms", ConfigType::integer, "time allowed for one call, retries included").or_default(2000),
@@ -48,6 +52,12 @@ Settings read_settings(const sdk::ConfigView& config) {
   if (auto ttl = config.get_in_range("default_ttl_s", 0, 10LL * 365 * 86400); ttl > 0)
     s.default_ttl = std::chrono::seconds(ttl);
   s.key_prefix = config.get<std::string>("key_prefix");
+  // Namespaces end with the delimiter, so one never covers another's keys
+  // ("app" would cover "app2…"; "app:" does not cover "app2:").
+  if (!s.key_prefix.empty() && s.key_prefix.back() != ':')
+    refuse("key_prefix '" + s.key_prefix + "' must end with ':' (say '" + s.key_prefix +
+           ":'), so that this namespace never covers another's keys ('" + s.key_prefix + "' would cover '" +
+           s.key_prefix + "2…')");
   s.owns_db = config.get<bool>("owns_db");
   s.pool_size = static_cast<int>(config.get_in_range("pool.size", 1, 1024));
   s.connect_timeout = std::chrono::milliseconds(config.get_in_range("connect_timeout_ms", 1, 600'000));

@@ -174,3 +174,44 @@ TEST_CASE("redis: out-of-range settings are refused when the host opens", "[redi
   auto error = test::open_error("[cache.default]\nplugin = \"redis\"\nport = 70000\n");
   CHECK(error.message.find("port must be between 1 and 65535, got 70000") != std::string::npos);
 }
+
+TEST_CASE("redis: namespaces never overlap: a prefix ends with ':', and a whole db is cleared only by its owner",
+          "[redis][config][hardening]") {
+  auto error = test::open_error("[cache.default]\nplugin = \"redis\"\nkey_prefix = \"app\"\n");
+  CHECK(error.message.find("key_prefix 'app' must end with ':'") != std::string::npos);
+
+  OwnRedis redis;
+  auto table = [&](const std::string& instance, const std::string& prefix, bool owns_db) {
+    return "[cache." + instance + "]\nplugin = \"redis\"\nport = " + std::to_string(redis.port()) +
+           "\nkey_prefix = \"" + prefix + "\"\nowns_db = " + (owns_db ? "true" : "false") + "\n";
+  };
+  // Two deployments on one db, "app:" and "app2:" (once "app" and "app2", which overlapped).
+  auto host = test::open_host(table("default", "app:", false) + table("neighbour", "app2:", false) +
+                              table("whole", "", false) + table("owner", "", true));
+  auto app = host->cache("default"), app2 = host->cache("neighbour");
+  REQUIRE(app->set("k", sdk::as_bytes("mine"), 60s));
+  REQUIRE(app2->set("k", sdk::as_bytes("theirs"), 60s));
+  auto dir = std::filesystem::temp_directory_path() / ("strata-redis-" + sdk::Uuid::generate().str());
+  std::filesystem::create_directories(dir);
+  auto backup = app->backup(dir);
+  REQUIRE(backup);
+  CHECK(backup->counts.at("keys") == 1);  // app2:'s key is not in app:'s backup
+  REQUIRE(app->restore(dir));             // and restoring app: leaves app2:'s keys alone
+  CHECK(sdk::to_string(app2->get("k").value().value()) == "theirs");
+  CHECK(app->clear().value() == 1);
+  CHECK(sdk::to_string(app2->get("k").value().value()) == "theirs");
+
+  // No prefix: the namespace is the whole db, so clearing or restoring it needs owns_db.
+  auto whole = host->cache("whole");
+  auto refused = whole->clear();
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == sdk::ErrorCode::invalid_argument);
+  CHECK(refused.error().message.find("Set owns_db = true") != std::string::npos);
+  std::filesystem::create_directories(dir / "whole");
+  REQUIRE(whole->backup(dir / "whole"));  // reading is harmless
+  CHECK_FALSE(whole->restore(dir / "whole"));
+  CHECK(sdk::to_string(app2->get("k").value().value()) == "theirs");  // nothing was deleted
+  CHECK(host->cache("owner")->clear().value() >= 1);
+  CHECK_FALSE(app2->get("k").value());
+  std::filesystem::remove_all(dir);
+}
