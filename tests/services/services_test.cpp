@@ -458,6 +458,23 @@ TEST_CASE("metrics: every plugin call counted, printed for Prometheus, written t
   CHECK(env.services().maintenance().flush_metrics().value() == 4);
 }
 
+TEST_CASE("metrics: a process that ends stores its audit event counts too", "[services][metrics][hardening]") {
+  test::ServiceEnv env;
+  {
+    // A short-lived process, as the CLI is: one call, then the end.
+    auto services = Services::open(env.host(), ServicesOptions{false}).value();
+    REQUIRE(services->users().register_user("alice", "alice@example.org", "alice-password", Origin{}));
+  }
+  env.settle_audit();
+  sdk::MetricQuery q;
+  q.name = "strata_audit_events_total";
+  q.limit = 1000;
+  double written = 0;
+  for (const auto& m : env.host().audit()->query_metrics(q).value())
+    if (m.labels.at("outcome") == "written") written += m.value;
+  CHECK(written >= 1);
+}
+
 TEST_CASE("security: usernames and emails that are not UTF-8 are refused before anything is written",
           "[services][security][hardening]") {
   test::ServiceEnv env;

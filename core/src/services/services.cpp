@@ -33,8 +33,11 @@ Services::Services(const Host& host, ServiceContext context, ServicesOptions opt
       maintenance_(std::make_unique<Maintenance>(context_, host.audit(), options.background)) {}
 
 Services::~Services() {
-  maintenance_.reset();
+  // Audit first: writing the last events moves strata_audit_events_total,
+  // which the maintenance's final metrics flush then stores (a CLI process
+  // once ended with those counts never written).
   context_.audit->flush();
+  maintenance_.reset();
 }
 
 }  // namespace strata
