@@ -64,14 +64,17 @@ FileAudit::FileAudit(const sdk::PluginContext& context) : FileAudit(context, rea
 FileAudit::FileAudit(const sdk::PluginContext& context, const Settings& s)
     : log_(context.log),
       events_(s.path, s.rotate_bytes, s.keep, s.fsync_every_batch),
-      metrics_(s.metrics_path, s.rotate_bytes, s.keep, s.fsync_every_batch) {
+      metrics_(s.metrics_path, s.rotate_bytes, s.keep, s.fsync_every_batch) {}
+
+sdk::Result<void> FileAudit::load_ids_on_disk() {
   auto loaded = events_.scan(
       [&](std::string_view line) {
         if (auto e = event_from(line)) ids_.insert(e->id);
       },
       [](const std::filesystem::path&) {});
-  // Start anyway: `strata check` and the first append report the file's problem with its path.
-  if (!loaded) log_(sdk::LogLevel::warning, loaded.error().message);
+  if (!loaded) return loaded;
+  all_ids_loaded_ = true;
+  return {};
 }
 
 sdk::ConfigSchema FileAudit::config_schema() { return audit_schema(); }
@@ -85,6 +88,11 @@ sdk::Result<void> FileAudit::append(std::span<const sdk::AuditEvent> events) {
   std::string lines;
   std::vector<sdk::Uuid> fresh;
   std::lock_guard lock(mutex_);
+  // Only an event from before this instance opened can already be on disk
+  // without being in ids_: then, once, every id on disk is read.
+  if (!all_ids_loaded_ &&
+      std::any_of(events.begin(), events.end(), [&](const auto& e) { return e.timestamp <= opened_at_; }))
+    if (auto loaded = load_ids_on_disk(); !loaded) return loaded;
   for (const auto& e : events) {  // validate the whole batch before writing any of it
     if (auto ok = sdk::validate(e); !ok) return ok;
     auto metadata = json::parse(e.metadata, nullptr, false);
@@ -210,12 +218,7 @@ sdk::Result<sdk::BackupReport> FileAudit::restore(const std::filesystem::path& d
   if (auto r = events_.replace_from(dir, "events.jsonl"); !r) return sdk::fail(r.error());
   if (auto r = metrics_.replace_from(dir, "metrics.jsonl"); !r) return sdk::fail(r.error());
   ids_.clear();
-  auto loaded = events_.scan(
-      [&](std::string_view line) {
-        if (auto e = event_from(line)) ids_.insert(e->id);
-      },
-      [](const std::filesystem::path&) {});
-  if (!loaded) return sdk::fail(loaded.error());
+  if (auto loaded = load_ids_on_disk(); !loaded) return sdk::fail(loaded.error());
   auto counts = line_counts();
   if (!counts) return sdk::fail(counts.error());
   return sdk::BackupReport{{}, std::move(*counts), ""};

@@ -13,7 +13,7 @@ namespace strata::file_audit {
 /// ip, action, resource, status, metadata), metrics in a second file. Each
 /// batch is one write, fsync'd before append returns (fsync = "every_batch").
 /// Queries scan every file, newest first: fine at embedded scale, documented
-/// as such. A torn or corrupt line (a crash mid-write) is skipped with a
+/// as such; appends and opening do not. A torn or corrupt line (a crash mid-write) is skipped with a
 /// warning, never fatal.
 class FileAudit : public sdk::Audit {
  public:
@@ -47,7 +47,14 @@ class FileAudit : public sdk::Audit {
   std::mutex mutex_;
   JsonLines events_;
   JsonLines metrics_;
-  std::unordered_set<sdk::Uuid> ids_;  // every event id on disk: a retried batch never duplicates
+  // Ids this instance wrote, and once an event older than the instance comes
+  // (a spool replay, a batch retried by another process), every id on disk:
+  // a retried batch never duplicates, and opening never reads the history
+  // (every CLI command once paid a scan of the whole log).
+  sdk::Result<void> load_ids_on_disk();
+  std::unordered_set<sdk::Uuid> ids_;
+  sdk::Timestamp opened_at_ = sdk::Timestamp::now();
+  bool all_ids_loaded_ = false;
 };
 
 }  // namespace strata::file_audit

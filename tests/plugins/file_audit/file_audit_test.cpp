@@ -87,3 +87,29 @@ TEST_CASE("file_audit: events survive a reopen and a retried batch is not double
   for (const char* field : {"\"_id\"", "\"timestamp\"", "\"userId\"", "\"ip\"", "\"action\"", "\"resource\"", "\"status\"", "\"metadata\""})
     CHECK(first.find(field) != std::string::npos);
 }
+
+TEST_CASE("file_audit: opening and appending new events never read the history", "[file_audit][hardening]") {
+  TempDir dir;
+  std::vector<sdk::AuditEvent> old{make_event(now_ms(), "old", "u")};
+  { REQUIRE(test::open_host(dir.table())->audit()->append(old)); }
+  // History that cannot be read: a rotated "file" that is a directory. Every
+  // command once scanned the whole log when it opened the sink (1.9 s per
+  // `strata send` at 58 MB); now nothing reads it until a query, or a replay
+  // of events older than the sink's opening, needs it.
+  std::filesystem::create_directories(dir.path / "audit.jsonl.1");
+  std::vector<std::string> warnings;
+  HostOptions options;
+  options.log = [&](sdk::LogLevel level, std::string_view line) {
+    if (level >= sdk::LogLevel::warning) warnings.emplace_back(line);
+  };
+  auto host = test::open_host(dir.table(), options);
+  REQUIRE(host->audit()->append(std::vector{make_event(sdk::Timestamp::now() + std::chrono::seconds(1), "new", "u")}));
+  CHECK(warnings.empty());
+  // A replayed batch (older than the opening) does look at what is on disk, to stay exactly-once.
+  auto replayed = host->audit()->append(old);
+  REQUIRE_FALSE(replayed);
+  CHECK(replayed.error().message.find("audit.jsonl.1") != std::string::npos);
+  std::filesystem::remove_all(dir.path / "audit.jsonl.1");
+  REQUIRE(host->audit()->append(old));
+  CHECK(host->audit()->count(sdk::AuditQuery{}).value() == 2);
+}
