@@ -36,10 +36,13 @@ Client::Client(const Settings& settings, sdk::Logger log) : settings_(settings),
     log_handler_guard.installed = true;
     mongoc_init();  // never cleaned up: other users may share the driver
     // FerretDB has no endSessions; the driver warns about it on every client
-    // it closes. That one warning is noise; everything else still shows.
+    // it closes. That one warning is noise, and so are the driver's debug
+    // and info lines (its monitor's "network error" on every command while
+    // the server is down: the call's own error says so once); warnings and
+    // errors still show.
     mongoc_log_set_handler(
         [](mongoc_log_level_t level, const char* domain, const char* message, void* data) {
-          if (std::strstr(message, "endSessions")) return;
+          if (level > MONGOC_LOG_LEVEL_WARNING || std::strstr(message, "endSessions")) return;
           mongoc_log_default_handler(level, domain, message, data);
         },
         nullptr);

@@ -3,7 +3,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <fstream>
+#include <sstream>
 #include <set>
 
 #include "json_codec.hpp"
@@ -147,5 +149,39 @@ TEST_CASE("audit pipeline: a spool left by a crashed process is replayed once, e
   sdk::AuditQuery q;
   q.action = "test.event";
   CHECK(host->audit()->count(q).value() == 10);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("audit pipeline: while the sink is down, processes after the first do not wait for it", "[audit][fault][hardening]") {
+  auto dir = std::filesystem::temp_directory_path() / ("strata-pipeline-" + sdk::Uuid::generate().str());
+  std::filesystem::create_directories(dir);
+  std::string config = "[storage]\nplugin = \"memory\"\n[cipher]\nplugin = \"aes_gcm\"\nkey = \"" + test::test_key_hex +
+                       "\"\n[audit]\nplugin = \"refusing_audit\"\nflush_interval_ms = 20\nspool_path = \"" +
+                       (dir / "spool.jsonl").string() + "\"\n[users]\nscrypt_log2_n = 10\n";
+  // How often a process asked the sink (every outcome of audit.append and append_metrics).
+  auto sink_calls = [](Host& host) {
+    std::istringstream text(host.metrics()->prometheus());
+    double calls = 0;
+    for (std::string line; std::getline(text, line);)
+      if (line.starts_with("strata_plugin_calls_total{") && line.find("role=\"audit\"") != std::string::npos &&
+          line.find("operation=\"append") != std::string::npos)
+        calls += std::stod(line.substr(line.rfind(' ') + 1));
+    return calls;
+  };
+  // One short-lived process after another, as CLI commands are.
+  HostOptions options;
+  options.plugin_path = {test::test_plugin_dir()};
+  auto process = [&](const std::string& name) {
+    auto host = test::open_host(config, options);
+    {
+      auto services = std::move(Services::open(*host, ServicesOptions{false}).value());
+      REQUIRE(services->users().register_user(name, name + "@example.org", name + "-password", Origin{}));
+    }
+    return sink_calls(*host);
+  };
+  CHECK(process("alice") == 1);  // finds the sink down: once, not again for the replay at exit
+  CHECK(process("bob") == 0);    // knows: spools at once
+  std::ifstream spool(dir / "spool.jsonl");
+  CHECK(std::count(std::istreambuf_iterator<char>(spool), {}, '\n') == 2);  // nothing lost
   std::filesystem::remove_all(dir);
 }

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 
 #include "json_codec.hpp"
 
@@ -18,7 +19,15 @@ namespace {
 using sdk::ErrorCode;
 using sdk::fail;
 
+// How long a failed sink is left alone: by this process, and by the
+// processes that start meanwhile (they cannot see when it comes back).
 constexpr auto retry_pause = std::chrono::seconds(1);
+constexpr auto shared_pause = std::chrono::seconds(10);
+
+std::int64_t wall_micros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 // An open file descriptor holding an exclusive flock, closed on scope exit.
 class LockedFile {
@@ -101,6 +110,13 @@ AuditLog::AuditLog(std::shared_ptr<sdk::Audit> sink, AuditLogSettings settings,
     // Events a crashed or cut-off process left behind go out first.
     spool_pending_ = count_lines(settings_.spool_path);
   }
+  if (sink_) {
+    // A sink another process found down moments ago is not asked again yet.
+    std::ifstream marker(pause_marker());
+    std::int64_t until = 0;
+    auto longest = wall_micros() + std::chrono::duration_cast<std::chrono::microseconds>(shared_pause).count();
+    if (marker >> until && until > wall_micros()) retry_after_ = std::min(until, longest);
+  }
   flusher_ = std::thread([this] { run(); });
 }
 
@@ -163,12 +179,23 @@ void AuditLog::flush() {
 
 std::size_t AuditLog::spooled() const { return spool_pending_; }
 
-bool AuditLog::sink_may_answer() const {
-  return std::chrono::steady_clock::now().time_since_epoch().count() >= retry_after_.load();
+std::filesystem::path AuditLog::pause_marker() const {
+  auto marker = settings_.spool_path;
+  return marker += ".paused";
 }
 
+bool AuditLog::sink_may_answer() const { return wall_micros() >= retry_after_.load(); }
+
 void AuditLog::pause_sink() {
-  retry_after_ = (std::chrono::steady_clock::now() + retry_pause).time_since_epoch().count();
+  using std::chrono::microseconds;
+  retry_after_ = wall_micros() + std::chrono::duration_cast<microseconds>(retry_pause).count();
+  std::ofstream marker(pause_marker(), std::ios::trunc);
+  marker << wall_micros() + std::chrono::duration_cast<microseconds>(shared_pause).count() << "\n";
+}
+
+void AuditLog::sink_answered() {
+  std::error_code ec;
+  std::filesystem::remove(pause_marker(), ec);  // the next processes ask the sink again
 }
 
 void AuditLog::run() {
@@ -202,15 +229,21 @@ void AuditLog::run() {
     idle_.notify_all();
   }
   lock.unlock();
-  // Last chance for what an outage left in the spool; what stays is replayed by the next process.
-  if (spool_pending_ > 0) (void)replay_spool();
+  // Last chance for what an outage left in the spool, unless the sink is
+  // known down; what stays is replayed by the next process.
+  if (spool_pending_ > 0 && sink_may_answer()) (void)replay_spool();
 }
 
 void AuditLog::deliver(std::vector<sdk::AuditEvent>& batch) {
   if (settings_.on_failure == AuditFailurePolicy::drop) {
+    if (!sink_may_answer()) {
+      dropped_.add(batch.size());
+      return;
+    }
     if (auto r = sink_->append(batch); r) {
       written_.add(batch.size());
     } else {
+      pause_sink();
       dropped_.add(batch.size());
       log_(sdk::LogLevel::warning, "audit sink failed; dropped " + std::to_string(batch.size()) +
                                        " events ([audit] on_failure = \"drop\"): " + r.error().describe());
@@ -293,6 +326,7 @@ sdk::Result<std::size_t> AuditLog::replay_locked() {
   if (::ftruncate(file->fd(), 0) != 0) return LockedFile::io_failure(settings_.spool_path, "truncate", errno);
   if (::fsync(file->fd()) != 0) return LockedFile::io_failure(settings_.spool_path, "fsync", errno);
   spool_pending_ = 0;
+  sink_answered();
   replayed_.add(events.size());
   if (!events.empty())
     log_(sdk::LogLevel::info, "audit sink is back: replayed " + std::to_string(events.size()) + " spooled events");

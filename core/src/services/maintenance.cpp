@@ -4,6 +4,8 @@
 
 namespace strata {
 
+using sdk::ErrorCode;
+
 Maintenance::Maintenance(ServiceContext& context, std::shared_ptr<sdk::Audit> audit_sink, bool background)
     : ctx_(context),
       sink_(std::move(audit_sink)),
@@ -41,6 +43,9 @@ sdk::Result<std::uint64_t> Maintenance::purge_expired(const Origin& origin) {
 
 sdk::Result<std::size_t> Maintenance::flush_metrics() {
   if (!sink_) return std::size_t{0};
+  // A sink that just failed is not waited on (at a CLI command's exit, that was seconds).
+  if (ctx_.audit->sink_paused())
+    return sdk::fail(ErrorCode::unavailable, "the audit sink failed moments ago; not waiting on it (the metrics stay for a later flush in this process)");
   auto records = ctx_.metrics->drain(ctx_.clock->now());
   if (records.empty()) return std::size_t{0};
   if (auto r = sink_->append_metrics(records); !r) {

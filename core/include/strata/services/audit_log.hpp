@@ -63,6 +63,10 @@ class AuditLog {
   sdk::Result<std::size_t> replay_spool();
   /// Events waiting in the spool file.
   std::size_t spooled() const;
+  /// Whether the sink failed recently, in this process or another using the
+  /// same spool: until the pause ends, nothing waits on it (events are
+  /// spooled or dropped at once, metrics kept).
+  bool sink_paused() const { return !sink_may_answer(); }
   const AuditLogSettings& settings() const { return settings_; }
 
  private:
@@ -88,10 +92,16 @@ class AuditLog {
   mutable std::mutex spool_mutex_;  // one spool writer/replayer in this process (flock across processes)
   std::atomic<std::size_t> spool_pending_{0};  // events in the spool file, as last seen
   // After a sink failure the flusher spools without asking the sink until
-  // this time (steady-clock ticks), so a dead sink costs one timeout a second, not one per batch.
+  // this time (system-clock microseconds), so a dead sink costs one timeout
+  // a second, not one per batch. The pause is also written beside the spool
+  // (<spool>.paused) for the processes that start meanwhile: a CLI command
+  // during an outage then spools at once instead of waiting for the sink's
+  // timeout (each once paid it twice, some 4 s with MongoDB down).
   std::atomic<std::int64_t> retry_after_{0};
+  std::filesystem::path pause_marker() const;
   bool sink_may_answer() const;
   void pause_sink();
+  void sink_answered();
   std::thread flusher_;
 };
 
