@@ -498,6 +498,36 @@ TEST_CASE("security: usernames and emails that are not UTF-8 are refused before 
   CHECK(env.users().register_user("zoë", "zoë@example.org", "long enough password", Origin{}));  // UTF-8 is fine
 }
 
+TEST_CASE("security: usernames that could pass for another are refused (Unicode TR #39)",
+          "[services][security][hardening]") {
+  test::ServiceEnv env;
+  env.user("alice");
+  for (const auto& [name, why] : std::vector<std::pair<std::string, std::string>>{
+           {"alice ", "whitespace"},                     // a trailing space
+           {" alice", "whitespace"},
+           {"al\u00a0ice", "whitespace"},                // a no-break space
+           {"al\u200bice", "invisible"},                 // a zero-width space
+           {"\u0430lice", "mixes scripts"},              // a Cyrillic 'а' among Latin letters
+           {"pa\u0443pal", "mixes scripts"},             // a Cyrillic 'у'
+           {"zoe\u0308", "normal form C"},               // 'zoë' decomposed
+           {"user1\u0661", "numbering systems"}}) {      // a Latin and an Arabic-Indic digit
+    INFO(name);
+    auto refused = env.users().register_user(name, "x@example.org", "long enough password", Origin{});
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().code == sdk::ErrorCode::invalid_argument);
+    CHECK(refused.error().message.find(why) != std::string::npos);
+    CHECK_FALSE(env.users().by_username(name));
+  }
+  // One script at a time is welcome, and Latin may mix with the CJK scripts.
+  for (std::string name : {"zo\u00eb", "\u0412\u043b\u0430\u0434\u0438\u043c\u0438\u0440", "\u592a\u90ce",
+                           "tanaka\u592a\u90ce", "o'brien-2.0_x"}) {
+    INFO(name);
+    auto accepted = env.users().register_user(name, name + "@example.org", "long enough password", Origin{});
+    INFO((accepted ? std::string() : accepted.error().describe()));
+    CHECK(accepted);
+  }
+}
+
 TEST_CASE("security: a message TTL that would overflow is refused, nothing stored", "[services][security][hardening]") {
   test::ServiceEnv env;
   auto alice = env.user("alice"), bob = env.user("bob");

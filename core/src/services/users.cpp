@@ -3,6 +3,7 @@
 #include "strata/services/users.hpp"
 
 #include "encoding.hpp"
+#include "username_policy.hpp"
 #include "json_codec.hpp"
 #include "strata/services/password_hash.hpp"
 #include "strata/services/sessions.hpp"
@@ -28,7 +29,7 @@ sdk::Result<void> check_username(std::string_view name) {
   if (!detail::valid_utf8(name)) return fail(ErrorCode::invalid_argument, "a username must be valid UTF-8");
   if (has_control_characters(name))
     return fail(ErrorCode::invalid_argument, "a username must not contain control characters");
-  return {};
+  return detail::check_username_lookalikes(name);
 }
 
 sdk::Result<void> check_email(std::string_view email) {
