@@ -3,7 +3,8 @@
 # everything is there it changes nothing and asks no server.
 #
 # Usage: tools/install-deps.sh build   # what building the CLI and plugins needs
-#        tools/install-deps.sh test    # plus the test suite, benchmarks and backends
+#        tools/install-deps.sh test    # plus the test suite, benchmarks, backends and fuzzing
+#        tools/install-deps.sh fuzz    # what tools/fuzz.sh needs
 set -euo pipefail
 
 build_packages=(
@@ -18,11 +19,15 @@ test_packages=(
   redis-server redis-tools postgresql postgresql-client postgresql-15-cron
 )
 
+# The fuzz targets are built with AFL++ (tools/fuzz.sh).
+fuzz_packages=(afl++)
+
 set -- "${1:-build}"
 case "$1" in
   build) wanted=("${build_packages[@]}") ;;
-  test) wanted=("${build_packages[@]}" "${test_packages[@]}") ;;
-  *) echo "usage: $0 build|test" >&2; exit 2 ;;
+  test) wanted=("${build_packages[@]}" "${test_packages[@]}" "${fuzz_packages[@]}") ;;
+  fuzz) wanted=("${build_packages[@]}" "${fuzz_packages[@]}") ;;
+  *) echo "usage: $0 build|test|fuzz" >&2; exit 2 ;;
 esac
 
 missing=()

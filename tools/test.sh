@@ -3,9 +3,10 @@
 # suite needs (tools/services.sh: its own PostgreSQL, Redis and FerretDB on
 # ports of their own; stopped again at the end), builds Release with tests and
 # benchmarks, runs the whole suite with ctest, then builds and runs it again
-# under ASan + UBSan.
+# under ASan + UBSan, and fuzzes each fuzz target for 30 s with AFL++.
 #
-# STRATA_SKIP_ASAN=1 skips the sanitizer pass (quicker local runs).
+# STRATA_SKIP_ASAN=1 skips the sanitizer pass, STRATA_SKIP_FUZZ=1 the fuzzing
+# (quicker local runs); STRATA_FUZZ_SECONDS sets the time per fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,4 +29,9 @@ if [[ "${STRATA_SKIP_ASAN:-0}" != 1 ]]; then
   lsan_crashers='testing/backup: a round trip|testing/backup: a restore that fails midway'
   ctest --preset asan -E "$lsan_crashers"
   ASAN_OPTIONS=detect_leaks=0 ctest --preset asan -R "$lsan_crashers"
+fi
+
+# The fuzz targets under AFL++, a fixed time each (tests/fuzz/README.md).
+if [[ "${STRATA_SKIP_FUZZ:-0}" != 1 ]]; then
+  tools/fuzz.sh "${STRATA_FUZZ_SECONDS:-30}"
 fi
