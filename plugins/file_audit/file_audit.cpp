@@ -3,6 +3,9 @@
 #include "file_settings.hpp"
 
 #include <algorithm>
+#include <fstream>
+#include <iterator>
+#include <tuple>
 #include <nlohmann/json.hpp>
 
 namespace strata::file_audit {
@@ -201,13 +204,19 @@ sdk::Result<std::map<std::string, std::uint64_t>> FileAudit::line_counts() {
 }
 
 sdk::Result<sdk::BackupReport> FileAudit::backup(const std::filesystem::path& dir) {
-  std::lock_guard lock(mutex_);  // no append while the files are copied
-  auto counts = line_counts();
-  if (!counts) return sdk::fail(counts.error());
-  sdk::BackupReport report{{}, std::move(*counts), ""};
-  for (auto [lines, name] : {std::pair{&events_, "events.jsonl"}, std::pair{&metrics_, "metrics.jsonl"}}) {
+  std::lock_guard lock(mutex_);  // no append from this process while the files are copied
+  sdk::BackupReport report{{}, {}, ""};
+  for (auto [lines, name, what] : {std::tuple{&events_, "events.jsonl", "events"},
+                                   std::tuple{&metrics_, "metrics.jsonl", "metrics"}}) {
     auto written = lines->copy_to(dir, name);
     if (!written) return sdk::fail(written.error());
+    // Counted in the copies: another process may append to the originals meanwhile.
+    std::uint64_t complete = 0;  // lines with their newline; a torn last one is not a record
+    for (const auto& file : *written) {
+      std::ifstream in(dir / file, std::ios::binary);
+      complete += static_cast<std::uint64_t>(std::count(std::istreambuf_iterator<char>(in), {}, '\n'));
+    }
+    report.counts[what] = complete;
     report.files.insert(report.files.end(), written->begin(), written->end());
   }
   return report;

@@ -2,5 +2,5 @@
 
 #include "file_audit.hpp"
 
-STRATA_PLUGIN("file_audit", "1.0.0", "Audit events and metrics appended to JSON-lines files (embedded scale)",
+STRATA_PLUGIN("file_audit", STRATA_VERSION, "Audit events and metrics appended to JSON-lines files (embedded scale)",
               strata::sdk::provide<strata::file_audit::FileAudit>())
