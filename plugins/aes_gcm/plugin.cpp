@@ -2,6 +2,6 @@
 
 #include "aes_gcm_cipher.hpp"
 
-STRATA_PLUGIN("aes_gcm", "1.0.0",
+STRATA_PLUGIN("aes_gcm", STRATA_VERSION,
               "AES-256-GCM with 96-bit random IVs and 128-bit tags under a key ring (Crypto++)",
               strata::sdk::provide<strata::aes_gcm::AesGcmCipher>())

@@ -4,7 +4,7 @@
 #include "memory_cache.hpp"
 #include "memory_storage.hpp"
 
-STRATA_PLUGIN("memory", "1.0.0",
+STRATA_PLUGIN("memory", STRATA_VERSION,
               "In-memory storage, cache and audit with the real backends' semantics, for tests",
               strata::sdk::provide<strata::memory::MemoryStorage>(),
               strata::sdk::provide<strata::memory::MemoryCache>(),

@@ -3,6 +3,6 @@
 #include "mongo_audit.hpp"
 #include "mongo_cache.hpp"
 
-STRATA_PLUGIN("mongodb", "1.0.0",
+STRATA_PLUGIN("mongodb", STRATA_VERSION,
               "Audit log, metrics and cache in MongoDB, in the seed's mongoose document shapes (mongo-c-driver)",
               strata::sdk::provide<strata::mongodb::MongoAudit>(), strata::sdk::provide<strata::mongodb::MongoCache>())

@@ -2,6 +2,6 @@
 
 #include "pg_storage.hpp"
 
-STRATA_PLUGIN("postgres", "1.0.0",
+STRATA_PLUGIN("postgres", STRATA_VERSION,
               "Storage on PostgreSQL: the seed's schema, migrations, pooled prepared statements, COPY batches",
               strata::sdk::provide<strata::postgres::PostgresStorage>())

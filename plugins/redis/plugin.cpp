@@ -2,5 +2,5 @@
 
 #include "redis_cache.hpp"
 
-STRATA_PLUGIN("redis", "1.0.0", "Cache on Redis: TTLs, pipelined multi-get/set, retries (hiredis)",
+STRATA_PLUGIN("redis", STRATA_VERSION, "Cache on Redis: TTLs, pipelined multi-get/set, retries (hiredis)",
               strata::sdk::provide<strata::redis::RedisCache>())

@@ -2,5 +2,5 @@
 
 #include "sqlite_storage.hpp"
 
-STRATA_PLUGIN("sqlite", "1.0.0", "Storage in a local SQLite file (WAL): the embedded default's persistence",
+STRATA_PLUGIN("sqlite", STRATA_VERSION, "Storage in a local SQLite file (WAL): the embedded default's persistence",
               strata::sdk::provide<strata::sqlite::SqliteStorage>())

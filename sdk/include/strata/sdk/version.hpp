@@ -1,6 +1,8 @@
 #pragma once
 // Versions and the build fingerprint a plugin and its host must share.
 
+#include "strata/sdk/release.hpp"
+
 /// Major ABI version: a host refuses plugins built against another major.
 #define STRATA_SDK_ABI_MAJOR 1
 /// Minor ABI version: a host accepts plugins built against its own or an older minor.
@@ -11,8 +13,8 @@
 /// fingerprint, so a plugin built against another revision is refused at load
 /// instead of misreading the records. After a release, such a change is a new major.
 #define STRATA_SDK_RECORDS_REVISION 2
-/// Human-readable SDK release.
-#define STRATA_SDK_VERSION "0.2.0"
+/// Human-readable SDK release: Strata's (release.hpp, generated from CMake's project version).
+#define STRATA_SDK_VERSION STRATA_VERSION
 
 #define STRATA_SDK_STR_(x) #x
 #define STRATA_SDK_STR(x) STRATA_SDK_STR_(x)
