@@ -4,6 +4,9 @@
 // schema. Internal to the host: applications pass a file or a string to
 // Host::open_file / open_string and never see these types.
 
+// STRATA_API on an internal function: exported for the project's own unit
+// tests and fuzz targets; not in the installed headers.
+#include "strata/export.hpp"
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -73,7 +76,7 @@ struct HostConfig {
 
 /// Parses TOML text. Errors name file:line:column: malformed TOML, unknown
 /// tables or keys (with the nearest valid name), unset variables.
-sdk::Result<HostConfig> parse_config(std::string_view text, std::string source,
+STRATA_API sdk::Result<HostConfig> parse_config(std::string_view text, std::string source,
                                      std::filesystem::path base_dir, const EnvLookup& env);
 
 /// Reads and parses a file; an unreadable file is an error naming it.
@@ -108,7 +111,7 @@ std::string render_config(const HostConfig& config, const std::vector<ValidatedC
 
 /// Replaces ${VAR}, ${VAR:-default} (the default may nest) and $$ in `text`.
 /// An unset variable without a default is an error naming it.
-sdk::Result<std::string> interpolate(std::string_view text, const EnvLookup& env);
+STRATA_API sdk::Result<std::string> interpolate(std::string_view text, const EnvLookup& env);
 
 /// "file:l:c: unknown key 'x' in [where]; did you mean 'y'?" (or the list of valid keys).
 sdk::Unexpected unknown_key_error(const std::string& key, const SourcePos& pos, const std::string& where,

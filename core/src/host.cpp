@@ -1,5 +1,6 @@
 // Host: config -> loaded, checked plugins -> running instances.
 
+#include "embedded_config.hpp"
 #include "strata/host.hpp"
 
 #include <cstdio>
@@ -159,6 +160,10 @@ sdk::Result<std::unique_ptr<Host>> Host::open_string(std::string_view toml, Host
   if (base_dir.empty()) base_dir = std::filesystem::current_path();
   auto config = parse_config(toml, std::move(source), std::move(base_dir), options.env);
   return open(std::move(config), std::move(options));
+}
+
+sdk::Result<std::unique_ptr<Host>> Host::open_embedded(HostOptions options) {
+  return open_string(detail::embedded_config, std::move(options), "<built-in embedded.toml>");
 }
 
 sdk::Result<std::unique_ptr<Host>> Host::open(sdk::Result<HostConfig> config, HostOptions options) {

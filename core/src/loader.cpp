@@ -2,6 +2,8 @@
 
 #include "loader.hpp"
 
+#include <algorithm>
+
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <boost/dll/shared_library.hpp>
 #include <cstring>
@@ -122,7 +124,18 @@ std::vector<std::filesystem::path> PluginLoader::search_path(std::vector<std::fi
   auto exe = boost::dll::program_location(ec);
   if (!ec)
     dirs.push_back(std::filesystem::path(exe.parent_path().string()) / ".." / "lib" / "strata" / "plugins");
-  return dirs;
+  // strata/plugins beside libstrata.so itself: where an application that
+  // embeds the installed library finds the bundled plugins, wherever its own
+  // executable is (prefix/lib/libstrata.so -> prefix/lib/strata/plugins).
+  auto library = boost::dll::this_line_location(ec);
+  if (!ec) dirs.push_back(std::filesystem::path(library.parent_path().string()) / "strata" / "plugins");
+  // The last two are one directory in the build tree and in a plain install: list it once.
+  std::vector<std::filesystem::path> unique;
+  for (const auto& dir : dirs) {
+    auto normal = dir.lexically_normal();
+    if (std::find(unique.begin(), unique.end(), normal) == unique.end()) unique.push_back(normal);
+  }
+  return unique;
 }
 
 sdk::Result<std::shared_ptr<const PluginLibrary>> PluginLoader::load(std::string_view name_or_path) {

@@ -3,7 +3,6 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "embedded_config.hpp"
 #include "output.hpp"
 
 namespace strata::cli {
@@ -18,7 +17,7 @@ sdk::Result<std::unique_ptr<Host>> open_host(const std::string& config_path, std
   };
   if (!config_path.empty()) return Host::open_file(config_path, options);
   if (const char* env = std::getenv("STRATA_CONFIG"); env && *env) return Host::open_file(env, options);
-  return Host::open_string(embedded_config, options, "<built-in embedded.toml>");
+  return Host::open_embedded(options);
 }
 
 std::unique_ptr<Services> open_services(const Host& host) {

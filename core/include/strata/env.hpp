@@ -2,6 +2,7 @@
 // Where the host reads environment variables (config interpolation, the
 // seed's variables, the data directory): an application may pass its own.
 
+#include "strata/export.hpp"
 #include <functional>
 #include <optional>
 #include <string>
@@ -13,6 +14,6 @@ namespace strata {
 using EnvLookup = std::function<std::optional<std::string>(std::string_view name)>;
 
 /// The process environment (getenv).
-EnvLookup process_env();
+STRATA_API EnvLookup process_env();
 
 }  // namespace strata

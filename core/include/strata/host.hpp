@@ -2,6 +2,7 @@
 // strata::Host: opens a config, loads the plugins it names, and hands out
 // typed role instances. What an embedding application starts from.
 
+#include "strata/export.hpp"
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -50,7 +51,7 @@ struct HealthReport {
 /// A running set of plugin instances. Instances start in the order cipher,
 /// storage, caches, audit, and stop in reverse when the host is destroyed;
 /// plugin libraries stay loaded while the host or any instance lives.
-class Host {
+class STRATA_API Host {
  public:
   /// Opens a config file.
   static sdk::Result<std::unique_ptr<Host>> open_file(const std::filesystem::path& path,
@@ -60,6 +61,10 @@ class Host {
                                                         HostOptions options = {},
                                                         std::string source = "<string>",
                                                         std::filesystem::path base_dir = {});
+  /// Opens the built-in default config (config/embedded.toml, compiled in):
+  /// SQLite storage, memory caches, file audit and AES-256-GCM, all in the
+  /// data directory (STRATA_DATA_DIR, else ~/.local/share/strata). No server needed.
+  static sdk::Result<std::unique_ptr<Host>> open_embedded(HostOptions options = {});
   ~Host();
   Host(const Host&) = delete;
   Host& operator=(const Host&) = delete;

@@ -4,6 +4,7 @@
 // text format, and drained as the seed's Metric records (deltas since the
 // last drain) so that they can be written through the audit role.
 
+#include "strata/export.hpp"
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -27,7 +28,7 @@ inline constexpr std::size_t outcome_count = 10;  // ok + the nine ErrorCodes
 
 /// Counters and a latency histogram of one (role, instance, operation).
 /// Lock-free: recording is a handful of relaxed atomic adds.
-class OperationStats {
+class STRATA_API OperationStats {
  public:
   /// Upper bounds of the latency buckets, in seconds (Prometheus `le`).
   static constexpr std::array<double, 14> bucket_bounds = {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
@@ -55,7 +56,7 @@ class OperationStats {
 };
 
 /// A monotonically increasing counter with fixed labels.
-class Counter {
+class STRATA_API Counter {
  public:
   void add(std::uint64_t n = 1) noexcept { value_.fetch_add(n, std::memory_order_relaxed); }
   std::uint64_t value() const noexcept { return value_.load(std::memory_order_relaxed); }
@@ -68,7 +69,7 @@ class Counter {
 
 /// The registry. Operations and counters are created once and live as long
 /// as the registry; callers keep references to them.
-class Metrics {
+class STRATA_API Metrics {
  public:
   /// The stats of one plugin operation (created on first use).
   OperationStats& operation(std::string_view role, std::string_view instance, std::string_view operation);
@@ -101,6 +102,6 @@ class Metrics {
 
 /// Sums stored Metric records by name and labels and prints them as
 /// Prometheus counters: what `strata metrics` shows from the audit sink.
-std::string prometheus_from_records(const std::vector<sdk::Metric>& records);
+STRATA_API std::string prometheus_from_records(const std::vector<sdk::Metric>& records);
 
 }  // namespace strata

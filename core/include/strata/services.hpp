@@ -8,6 +8,7 @@
 //
 // The Host must outlive the Services.
 
+#include "strata/export.hpp"
 #include <memory>
 
 #include "strata/host.hpp"
@@ -28,7 +29,7 @@ struct ServicesOptions {
   bool background = true;
 };
 
-class Services {
+class STRATA_API Services {
  public:
   /// `invalid_argument` when the config lacks [storage]. Without a [cipher],
   /// messages and keys answer `invalid_argument` saying so; the rest works.

@@ -4,6 +4,7 @@
 // Every key has a default; unknown keys and wrong types are errors like any
 // other config error.
 
+#include "strata/export.hpp"
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
@@ -24,7 +25,7 @@ enum class AuditFailurePolicy {
 };
 
 /// "block", "spool" or "drop".
-std::string_view to_string(AuditFailurePolicy policy) noexcept;
+STRATA_API std::string_view to_string(AuditFailurePolicy policy) noexcept;
 
 /// [audit] pipeline keys.
 struct AuditLogSettings {
@@ -85,6 +86,6 @@ struct ServiceSettings {
 };
 
 /// The default data directory ($STRATA_DATA_DIR, $XDG_DATA_HOME/strata, ~/.local/share/strata).
-std::filesystem::path default_data_dir(const EnvLookup& env);
+STRATA_API std::filesystem::path default_data_dir(const EnvLookup& env);
 
 }  // namespace strata

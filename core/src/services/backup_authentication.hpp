@@ -10,13 +10,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "strata/export.hpp"  // STRATA_API here: exported for the project's tests only
 #include "strata/sdk/cipher.hpp"
 
 namespace strata::detail {
 
 /// Adds "authentication" (the sealed MAC key) and "manifest_hmac" (over
 /// everything else but "manifest_sha256") to `manifest`.
-sdk::Result<void> authenticate_manifest(nlohmann::json& manifest, sdk::Cipher& cipher);
+STRATA_API sdk::Result<void> authenticate_manifest(nlohmann::json& manifest, sdk::Cipher& cipher);
 
 /// Checks what authenticate_manifest added, with `cipher` (which must hold
 /// the key it was sealed under): `auth_failed` if the MAC does not match or

@@ -10,6 +10,7 @@
 //   drop   the batch is dropped and counted.
 // Destruction flushes what is queued.
 
+#include "strata/export.hpp"
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -44,7 +45,7 @@ struct AuditRecord {
   nlohmann::json metadata = nlohmann::json::object();  ///< never secrets: no passwords, tokens or plaintext
 };
 
-class AuditLog {
+class STRATA_API AuditLog {
  public:
   /// `sink` may be null (no [audit] in the config): events are then counted as dropped.
   AuditLog(std::shared_ptr<sdk::Audit> sink, AuditLogSettings settings, std::shared_ptr<const sdk::Clock> clock,

@@ -22,6 +22,7 @@
 // Backup and restore are Services members (Services::backup, ::restore), so
 // they are always audited; verify_backup needs no host.
 
+#include "strata/export.hpp"
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -70,7 +71,7 @@ struct VerifiedBackup {
 /// and SHA-256, no file missing or unlisted; with `cipher`, also the
 /// manifest's authentication (see Services::restore for the rule). Without
 /// one only integrity is checked: a forger can recompute checksums.
-sdk::Result<VerifiedBackup> verify_backup(const std::filesystem::path& dir, sdk::Cipher* cipher = nullptr);
+STRATA_API sdk::Result<VerifiedBackup> verify_backup(const std::filesystem::path& dir, sdk::Cipher* cipher = nullptr);
 
 
 }  // namespace strata

@@ -4,6 +4,7 @@
 // private_key_encrypted); the public half is stored in the key record and on
 // the user. Rotation makes a new pair and deactivates the old ones.
 
+#include "strata/export.hpp"
 #include <cstddef>
 #include <functional>
 #include <vector>
@@ -15,7 +16,7 @@ namespace strata {
 
 class Users;
 
-class Keys {
+class STRATA_API Keys {
  public:
   Keys(ServiceContext& context, Users& users);
 

@@ -4,6 +4,7 @@
 // pg_cron; this works on any storage) and writes the metrics gathered since
 // the last time as the seed's Metric records through the audit role.
 
+#include "strata/export.hpp"
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -12,7 +13,7 @@
 
 namespace strata {
 
-class Maintenance {
+class STRATA_API Maintenance {
  public:
   /// `audit_sink` receives the metrics; null: metrics are only kept in memory.
   /// With `background`, a thread runs both tasks on their intervals.

@@ -5,6 +5,7 @@
 // into another row, or a flipped byte, fails to open with `auth_failed` and
 // an audit event — never garbage text.
 
+#include "strata/export.hpp"
 #include <chrono>
 #include <functional>
 #include <optional>
@@ -40,7 +41,7 @@ struct MessageEntry {
   sdk::Result<std::string> text;
 };
 
-class Messages {
+class STRATA_API Messages {
  public:
   /// The largest message text accepted.
   static constexpr std::size_t max_text_bytes = 1 << 20;

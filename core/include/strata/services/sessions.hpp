@@ -4,6 +4,7 @@
 // dump of the cache cannot be replayed. Revoking all of a user's sessions
 // writes one "revoked before" mark, which outlives every session it covers.
 
+#include "strata/export.hpp"
 #include <string>
 #include <string_view>
 
@@ -20,7 +21,7 @@ struct Session {
   std::string ip;            ///< where it was created
 };
 
-class Sessions {
+class STRATA_API Sessions {
  public:
   explicit Sessions(ServiceContext& context);
 

@@ -6,6 +6,7 @@
 // Users returned by this service never carry the password hash: it stays in
 // storage, and never reaches the cache, a log line or an audit event.
 
+#include "strata/export.hpp"
 #include <string_view>
 
 #include "strata/services/context.hpp"
@@ -14,7 +15,7 @@ namespace strata {
 
 class Sessions;
 
-class Users {
+class STRATA_API Users {
  public:
   explicit Users(ServiceContext& context, Sessions* sessions = nullptr);
 
