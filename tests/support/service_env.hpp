@@ -14,8 +14,13 @@
 #include <thread>
 
 #include "backends.hpp"
+// The production config needs the postgres, redis and mongodb plugins, and
+// their drivers for the throwaway databases: built only when all are
+// (tests/CMakeLists.txt defines STRATA_TEST_PRODUCTION).
+#if STRATA_TEST_PRODUCTION
 #include "mongo_db.hpp"
 #include "postgres_db.hpp"
+#endif
 #include "strata/services.hpp"
 #include "test_host.hpp"
 
@@ -45,6 +50,7 @@ class ServiceEnv {
     // Cheaper password hashing than the default: the tests hash many passwords.
     std::string tables = "[users]\nscrypt_log2_n = 11\n" + extra;
     if (production_) {
+#if STRATA_TEST_PRODUCTION
       // The local server trusts loopback; without this libpq first tries GSS
       // encryption, and Kerberos' per-thread data then trips LeakSanitizer's
       // TLS scan at exit (a crash in the sanitizer, not in Strata).
@@ -52,9 +58,11 @@ class ServiceEnv {
       require_postgres();
       require_redis();
       require_mongodb();
-      pg_ = std::make_unique<TempDatabase>();
-      mongo_ = std::make_unique<TempMongoDatabase>();
-      env.insert({{"DB_NAME", pg_->name()},
+      auto pg = std::make_shared<TempDatabase>();
+      auto mongo = std::make_shared<TempMongoDatabase>();
+      pg_ = pg;
+      mongo_ = mongo;
+      env.insert({{"DB_NAME", pg->name()},
                   {"DB_HOST", "127.0.0.1"},
                   {"DB_PORT", std::to_string(postgres_port())},
                   {"REDIS_HOST", "127.0.0.1"},
@@ -63,11 +71,14 @@ class ServiceEnv {
                   {"DB_ENCRYPTION_KEY", test_key_hex},
                   {"STRATA_KEY_2026_11", rotated_key_hex},
                   {"REDIS_KEY_PREFIX", "test-" + sdk::Uuid::generate().str() + ":"},
-                  {"MONGODB_URI", mongo_->uri()}});
+                  {"MONGODB_URI", mongo->uri()}});
       text = read_text(std::string(STRATA_SOURCE_DIR) + "/config/production.toml");
       if (rotated) replace(text, "\nkey = { env = \"DB_ENCRYPTION_KEY\" }",
                            "\nkeys = [ { id = \"2026-11\", key = { env = \"STRATA_KEY_2026_11\" }, primary = true },\n"
                            "         { id = \"default\", key = { env = \"DB_ENCRYPTION_KEY\" } } ]");
+#else
+      FAIL("this build has no production config (the postgres, redis or mongodb plugin was skipped)");
+#endif
     } else if (which && std::string(which) == "embedded") {
       // The CLI's built-in default, in this test's own data directory.
       env.insert({{"STRATA_KEY", test_key_hex}, {"STRATA_KEY_2026_11", rotated_key_hex}});
@@ -152,8 +163,7 @@ class ServiceEnv {
 
   std::filesystem::path dir_;
   bool production_ = false;
-  std::unique_ptr<TempDatabase> pg_;
-  std::unique_ptr<TempMongoDatabase> mongo_;
+  std::shared_ptr<void> pg_, mongo_;  // the production config's throwaway databases
   std::unique_ptr<Host> host_;
   std::unique_ptr<Services> services_;
 };
