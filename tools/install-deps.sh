@@ -14,8 +14,9 @@ build_packages=(
 )
 # The suite's servers run as throwaway instances (tools/services.sh): these
 # packages only provide the binaries; pg_cron is preloaded into that instance.
+# dpkg-dev: dpkg-shlibdeps, which computes the Debian packages' dependencies.
 test_packages=(
-  catch2 libbenchmark-dev libssl-dev
+  catch2 libbenchmark-dev libssl-dev dpkg-dev
   redis-server redis-tools postgresql postgresql-client postgresql-15-cron
 )
 

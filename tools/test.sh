@@ -27,8 +27,8 @@ if [[ "${STRATA_SKIP_ASAN:-0}" != 1 ]]; then
   # Until that is understood they run here with leak detection off (ASan's
   # memory checks stay on); the Release pass runs them as usual.
   lsan_crashers='testing/backup: a round trip|testing/backup: a restore that fails midway'
-  # optional_plugins (a configure and build of its own) ran in the Release pass.
-  ctest --preset asan -E "$lsan_crashers|^optional_plugins$"
+  # optional_plugins and deb_package (builds of their own) ran in the Release pass.
+  ctest --preset asan -E "$lsan_crashers|^optional_plugins$|^deb_package$"
   ASAN_OPTIONS=detect_leaks=0 ctest --preset asan -R "$lsan_crashers"
 fi
 
