@@ -3,7 +3,7 @@
 # suite needs (tools/services.sh: its own PostgreSQL, Redis and FerretDB on
 # ports of their own; stopped again at the end), builds Release with tests and
 # benchmarks, runs the whole suite with ctest, then builds and runs it again
-# under ASan + UBSan, and fuzzes each fuzz target for 30 s with AFL++.
+# under ASan + UBSan, and fuzzes each fuzz target for 20 s with AFL++.
 #
 # STRATA_SKIP_ASAN=1 skips the sanitizer pass, STRATA_SKIP_FUZZ=1 the fuzzing
 # (quicker local runs); STRATA_FUZZ_SECONDS sets the time per fuzz target.
@@ -34,5 +34,5 @@ fi
 
 # The fuzz targets under AFL++, a fixed time each (tests/fuzz/README.md).
 if [[ "${STRATA_SKIP_FUZZ:-0}" != 1 ]]; then
-  tools/fuzz.sh "${STRATA_FUZZ_SECONDS:-30}"
+  tools/fuzz.sh "${STRATA_FUZZ_SECONDS:-20}"
 fi
