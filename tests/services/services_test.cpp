@@ -470,7 +470,8 @@ TEST_CASE("metrics: a process that ends stores its audit event counts too", "[se
   q.name = "strata_audit_events_total";
   q.limit = 1000;
   double written = 0;
-  for (const auto& m : env.host().audit()->query_metrics(q).value())
+  auto metrics = env.host().audit()->query_metrics(q).value();  // held: a loop over value() of a temporary dangles
+  for (const auto& m : metrics)
     if (m.labels.at("outcome") == "written") written += m.value;
   CHECK(written >= 1);
 }
