@@ -3,10 +3,12 @@
 # suite needs (tools/services.sh: its own PostgreSQL, Redis and FerretDB on
 # ports of their own; stopped again at the end), builds Release with tests and
 # benchmarks, runs the whole suite with ctest, then builds and runs it again
-# under ASan + UBSan, and fuzzes each fuzz target for 20 s with AFL++.
+# under ASan + UBSan, runs the concurrency tests under TSan, and fuzzes each
+# fuzz target for 20 s with AFL++.
 #
-# STRATA_SKIP_ASAN=1 skips the sanitizer pass, STRATA_SKIP_FUZZ=1 the fuzzing
-# (quicker local runs); STRATA_FUZZ_SECONDS sets the time per fuzz target.
+# STRATA_SKIP_ASAN=1 skips the ASan pass, STRATA_SKIP_TSAN=1 the TSan pass,
+# STRATA_SKIP_FUZZ=1 the fuzzing (quicker local runs); STRATA_FUZZ_SECONDS
+# sets the time per fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,9 +29,20 @@ if [[ "${STRATA_SKIP_ASAN:-0}" != 1 ]]; then
   # Until that is understood they run here with leak detection off (ASan's
   # memory checks stay on); the Release pass runs them as usual.
   lsan_crashers='testing/backup: a round trip|testing/backup: a restore that fails midway'
-  # optional_plugins and deb_package (builds of their own) ran in the Release pass.
-  ctest --preset asan -E "$lsan_crashers|^optional_plugins$|^deb_package$"
+  # The packaging tests (builds and installs of their own) ran in the Release pass.
+  packaging='^(optional_plugins|deb_package|sdk_package|host_package)$'
+  # Two at a time: many tests wait on servers (pg_cron's minute, failovers), and
+  # every test has databases, prefixes, ports and directories of its own.
+  ctest --preset asan -j2 -E "$lsan_crashers|$packaging"
   ASAN_OPTIONS=detect_leaks=0 ctest --preset asan -R "$lsan_crashers"
+fi
+
+# The concurrency tests (group commit, the audit outbox, send_async) under
+# ThreadSanitizer: only their executables and the plugins are built.
+if [[ "${STRATA_SKIP_TSAN:-0}" != 1 ]]; then
+  cmake --preset tsan >/dev/null
+  cmake --build --preset tsan --target concurrency_tests_testing concurrency_tests_embedded
+  ctest --preset tsan -R '^(testing|embedded)/(group commit|send_async):'
 fi
 
 # The fuzz targets under AFL++, a fixed time each (tests/fuzz/README.md).

@@ -27,6 +27,10 @@ std::vector<HostTable> make_tables() {
            field("batch_size", ConfigType::integer, "events per append to the sink").or_default(256),
            field("flush_interval_ms", ConfigType::integer, "longest wait before a partial batch is written")
                .or_default(200),
+           field("outbox", ConfigType::boolean,
+                 "commit events to the storage's transactional outbox, with the rows they describe, when it has "
+                 "one (SDK 1.5): durable before the operation returns")
+               .or_default(true),
            field("spool_path", ConfigType::string,
                  "the spool file (default: <data dir>/audit-spool-<plugin>-<sink id>.jsonl, one per sink)"),
        },
@@ -35,11 +39,25 @@ std::vector<HostTable> make_tables() {
          s.audit.queue_size = static_cast<std::size_t>(v.get_in_range("queue_size", 1, 10'000'000));
          s.audit.batch_size = static_cast<std::size_t>(v.get_in_range("batch_size", 1, 100'000));
          s.audit.flush_interval = std::chrono::milliseconds(v.get_in_range("flush_interval_ms", 1, 3'600'000));
+         s.audit.outbox = v.get<bool>("outbox");
          auto spool = v.find<std::string>("spool_path");
          std::filesystem::path path =
              spool ? std::filesystem::path(*spool) : default_data_dir(env) / "audit-spool.jsonl";
          s.audit.spool_path = path.is_absolute() ? path : config.base_dir / path;
          s.audit.spool_path_configured = spool.has_value();
+       }},
+      {"group_commit",
+       {
+           field("max_batch", ConfigType::integer, "writes coalesced into one transaction at most").or_default(256),
+           field("linger_us", ConfigType::integer,
+                 "how long a writer waits for more writes before committing; 0: only what is already queued")
+               .or_default(0),
+           field("writers", ConfigType::integer, "transactions in flight at once").or_default(2),
+       },
+       [](const sdk::ConfigView& v, ServiceSettings& s, const HostConfig&, const EnvLookup&) {
+         s.group_commit.max_batch = static_cast<std::size_t>(v.get_in_range("max_batch", 1, 100'000));
+         s.group_commit.linger = std::chrono::microseconds(v.get_in_range("linger_us", 0, 1'000'000));
+         s.group_commit.writers = static_cast<std::size_t>(v.get_in_range("writers", 1, 64));
        }},
       {"users",
        {

@@ -175,6 +175,10 @@ sdk::Result<void> MemoryStorage::insert_message(const sdk::Message& message) {
 
 sdk::Result<void> MemoryStorage::insert_messages(std::span<const sdk::Message> messages) {
   std::unique_lock lock(mutex_);
+  return insert_messages_locked(messages);
+}
+
+sdk::Result<void> MemoryStorage::insert_messages_locked(std::span<const sdk::Message> messages) {
   // All or nothing: check the whole batch (ids unique within it too) before inserting.
   std::unordered_map<Uuid, bool> batch_ids;
   for (const auto& m : messages) {

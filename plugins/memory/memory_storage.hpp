@@ -2,6 +2,7 @@
 // Storage role in memory: the relational model with its constraints and indexes.
 
 #include <memory>
+#include <map>
 #include <set>
 #include <shared_mutex>
 #include <tuple>
@@ -58,8 +59,14 @@ class MemoryStorage : public sdk::Storage {
   sdk::Result<sdk::BackupReport> backup(const std::filesystem::path& dir) override;
   sdk::Result<sdk::BackupReport> restore(const std::filesystem::path& dir) override;
   sdk::Result<bool> has_data() override;
+  // The audit outbox (SDK 1.5), in memory_outbox.cpp.
+  sdk::Result<void> insert_with_outbox(std::span<const sdk::Message> messages,
+                                       std::span<const sdk::AuditEvent> events) override;
+  sdk::Result<std::size_t> drain_outbox(std::size_t limit, const sdk::OutboxDelivery& deliver) override;
+  sdk::Result<std::uint64_t> outbox_size() override;
 
  private:
+  sdk::Result<void> insert_messages_locked(std::span<const sdk::Message> messages);
   // Ascending (owner, created_at, id); pages walk it backwards (newest first).
   // For conversations the owner is the ordered pair of participants.
   using InboxKey = std::tuple<sdk::Uuid, sdk::Timestamp, sdk::Uuid>;
@@ -83,6 +90,11 @@ class MemoryStorage : public sdk::Storage {
   std::set<InboxKey> inbox_index_;
   std::set<ConversationKey> conversation_index_;
   std::unordered_map<sdk::Uuid, sdk::KeyRecord> keys_;
+  // The outbox by insertion sequence; `outbox_delivering_` holds the
+  // sequences a drain has handed out and not yet settled (skipped by others).
+  std::map<std::uint64_t, sdk::AuditEvent> outbox_;
+  std::set<std::uint64_t> outbox_delivering_;
+  std::uint64_t outbox_next_ = 0;
 };
 
 }  // namespace strata::memory

@@ -29,14 +29,21 @@ void timestamp(std::string& out, const std::optional<sdk::Timestamp>& t) {
   put64(out, binary::timestamp_value(*t));
 }
 
+void header(std::string& out) {
+  out.assign("PGCOPY\n\377\r\n\0", 11);
+  put32(out, 0);  // flags
+  put32(out, 0);  // header extension length
+}
+
+bool has_nul(std::string_view text) { return text.find('\0') != std::string_view::npos; }
+
 }  // namespace
 
 sdk::Result<std::string> encode_messages(std::span<const sdk::Message> messages) {
-  std::string out("PGCOPY\n\377\r\n\0", 11);
-  put32(out, 0);  // flags
-  put32(out, 0);  // header extension length
+  std::string out;
+  header(out);
   for (const auto& m : messages) {
-    if (m.key_id.find('\0') != std::string::npos)
+    if (has_nul(m.key_id))
       return sdk::fail(sdk::ErrorCode::invalid_argument, "a key id contains a NUL byte");
     put16(out, 11);  // the columns of copy_messages_sql, in its order
     uuid(out, m.id);
@@ -50,6 +57,31 @@ sdk::Result<std::string> encode_messages(std::span<const sdk::Message> messages)
     boolean(out, m.is_deleted);
     field(out, std::string_view(m.key_id));
     timestamp(out, m.read_at);
+  }
+  put16(out, 0xffff);  // trailer
+  return out;
+}
+
+sdk::Result<std::string> encode_outbox_events(std::span<const sdk::AuditEvent> events) {
+  std::string out;
+  header(out);
+  for (const auto& e : events) {
+    auto status = sdk::to_string(e.status);
+    const std::string user = e.user_id.value_or("");  // named: a temporary would die before the loop reads it
+    for (std::string_view text : {std::string_view(user), std::string_view(e.ip),
+                                  std::string_view(e.action), std::string_view(e.resource), std::string_view(e.metadata)})
+      if (has_nul(text))
+        return sdk::fail(sdk::ErrorCode::invalid_argument, "audit event " + e.id.str() + " contains a NUL byte");
+    put16(out, 8);  // the columns of copy_outbox_sql, in its order
+    uuid(out, e.id);
+    timestamp(out, e.timestamp);
+    if (e.user_id) field(out, std::string_view(*e.user_id));
+    else null_field(out);
+    field(out, std::string_view(e.ip));
+    field(out, std::string_view(e.action));
+    field(out, std::string_view(e.resource));
+    field(out, status);
+    field(out, std::string_view(e.metadata));
   }
   put16(out, 0xffff);  // trailer
   return out;

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "pg_binary.hpp"
+#include "pg_connection.hpp"
 #include "strata/sdk/sdk.hpp"
 
 namespace strata::postgres {
@@ -21,6 +22,16 @@ inline std::optional<std::string> text(const std::optional<sdk::Timestamp>& t) {
   return t ? std::optional<std::string>(t->iso8601()) : std::nullopt;
 }
 inline std::string text(bool b) { return b ? "true" : "false"; }
+
+/// A message's parameters, in the order of the message columns ("id,
+/// sender_id, recipient_id, encrypted_content, iv, created_at, expires_at,
+/// is_read, is_deleted, key_id, read_at").
+inline std::vector<Param> message_params(const sdk::Message& m) {
+  return {m.id.str(),          m.sender_id.str(),     m.recipient_id.str(),
+          Param::bytes(m.encrypted_content), Param::bytes(m.iv), text(m.created_at),
+          text(m.expires_at),  text(m.is_read),       text(m.is_deleted),
+          m.key_id,            text(m.read_at)};
+}
 
 /// Typed access to one row of a binary-format result. The seed's columns are
 /// mostly nullable (rows its clients write may leave them NULL): NULL reads

@@ -115,13 +115,6 @@ sdk::KeyRecord key_from(const Row& r) {
                         r.boolean(6, true)};
 }
 
-Params message_params(const sdk::Message& m) {
-  return {m.id.str(),          m.sender_id.str(),     m.recipient_id.str(),
-          Param::bytes(m.encrypted_content), Param::bytes(m.iv), text(m.created_at),
-          text(m.expires_at),  text(m.is_read),       text(m.is_deleted),
-          m.key_id,            text(m.read_at)};
-}
-
 std::uint64_t affected(const PgResult& result) {
   const char* count = PQcmdTuples(result.get());
   return count && *count ? std::stoull(count) : 0;

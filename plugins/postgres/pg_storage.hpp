@@ -53,6 +53,11 @@ class PostgresStorage : public sdk::Storage {
   sdk::Result<sdk::BackupReport> backup(const std::filesystem::path& dir) override;
   sdk::Result<sdk::BackupReport> restore(const std::filesystem::path& dir) override;
   sdk::Result<bool> has_data() override;
+  // The audit outbox (SDK 1.5), in pg_outbox.cpp.
+  sdk::Result<void> insert_with_outbox(std::span<const sdk::Message> messages,
+                                       std::span<const sdk::AuditEvent> events) override;
+  sdk::Result<std::size_t> drain_outbox(std::size_t limit, const sdk::OutboxDelivery& deliver) override;
+  sdk::Result<std::uint64_t> outbox_size() override;
 
  private:
   sdk::Result<std::map<std::string, std::uint64_t>> table_counts();

@@ -197,11 +197,13 @@ sdk::Result<void> SqliteStorage::insert_message(const sdk::Message& m) {
 sdk::Result<void> SqliteStorage::insert_messages(std::span<const sdk::Message> messages) {
   if (messages.empty()) return {};
   std::lock_guard lock(mutex_);
-  return db_->in_transaction([&]() -> sdk::Result<void> {
-    for (const auto& m : messages)
-      if (auto r = db_->run(insert_message_sql, message_values(m)); !r) return sdk::fail(r.error());
-    return {};
-  });
+  return db_->in_transaction([&] { return insert_messages_locked(messages); });
+}
+
+sdk::Result<void> SqliteStorage::insert_messages_locked(std::span<const sdk::Message> messages) {
+  for (const auto& m : messages)
+    if (auto r = db_->run(insert_message_sql, message_values(m)); !r) return sdk::fail(r.error());
+  return {};
 }
 
 sdk::Result<sdk::Message> SqliteStorage::get_message(const sdk::Uuid& id) {

@@ -58,8 +58,16 @@ class SqliteStorage : public sdk::Storage {
   sdk::Result<sdk::BackupReport> restore(const std::filesystem::path& dir) override;
   sdk::Result<bool> has_data() override;
 
+  // The audit outbox (SDK 1.5), in sqlite_outbox.cpp.
+  sdk::Result<void> insert_with_outbox(std::span<const sdk::Message> messages,
+                                       std::span<const sdk::AuditEvent> events) override;
+  sdk::Result<std::size_t> drain_outbox(std::size_t limit, const sdk::OutboxDelivery& deliver) override;
+  sdk::Result<std::uint64_t> outbox_size() override;
+
  private:
   sdk::Result<std::map<std::string, std::uint64_t>> table_counts();
+  // Inserts each message; the caller holds mutex_ inside a transaction.
+  sdk::Result<void> insert_messages_locked(std::span<const sdk::Message> messages);
   sdk::Result<sdk::User> one_user(const char* sql, Value key, const std::string& what);
   sdk::Result<void> change_one(const char* sql, std::vector<Value> params, const char* what, const sdk::Uuid& id);
   sdk::Result<sdk::Page<sdk::Message>> page(const char* sql, Value owner_a, Value owner_b, const sdk::PageRequest& request);

@@ -88,7 +88,7 @@ expect "user show: the active key's raw X25519 public key, in hex" 0 "public key
 expect "keys rotate" 0 "older keys are deactivated" -- "$strata" keys rotate alice
 expect "keys rewrap with one key: nothing to do" 0 "0 messages re-sealed" -- "$strata" keys rewrap
 expect "audit tail" 0 "message.read" -- "$strata" audit tail --limit 50
-expect "metrics from every process so far" 0 'strata_plugin_calls_total\{instance="default",operation="insert_message",outcome="ok",role="storage"\} 3' -- "$strata" metrics
+expect "metrics from every process so far" 0 'strata_plugin_calls_total\{instance="default",operation="seal",outcome="ok",role="cipher"\} 7' -- "$strata" metrics
 "$strata" send --from alice --to bob --ttl 1 "gone in a second" >/dev/null
 sleep 1.5
 expect "cleanup purges through the scheduler" 0 "^purged 1 expired message$" -- "$strata" cleanup

@@ -20,14 +20,16 @@ using namespace strata;
 namespace {
 
 struct Pipeline {
-  Pipeline(test::OwnFerretDb& server, const std::string& policy)
+  // `outbox`: events through the storage's transactional outbox (memory
+  // storage here); otherwise the in-memory queue and the spool file.
+  Pipeline(test::OwnFerretDb& server, const std::string& policy, bool outbox = false)
       : dir(std::filesystem::temp_directory_path() / ("strata-pipeline-" + sdk::Uuid::generate().str())),
         db(server.port()) {
     std::filesystem::create_directories(dir);
     std::string config = "[storage]\nplugin = \"memory\"\n[cache.default]\nplugin = \"memory\"\n"
                          "[cipher]\nplugin = \"aes_gcm\"\nkey = \"" + test::test_key_hex + "\"\n" +
                          db.table("[audit]", "server_selection_timeout_ms = 500\non_failure = \"" + policy +
-                                                 "\"\nbatch_size = 8\nflush_interval_ms = 20\nspool_path = \"" +
+                                                 "\"\noutbox = " + (outbox ? "true" : "false") + "\nbatch_size = 8\nflush_interval_ms = 20\nspool_path = \"" +
                                                  (dir / "spool.jsonl").string() + "\"\n") +
                          "[users]\nscrypt_log2_n = 10\n";
     host = test::open_host(config);
@@ -88,6 +90,38 @@ TEST_CASE("audit pipeline: spool while the sink is down, replay in order exactly
   CHECK(resources.size() == 32);
   for (std::size_t i = 1; i < events.size(); ++i) CHECK(events[i - 1].timestamp >= events[i].timestamp);
   CHECK(std::filesystem::file_size(p.dir / "spool.jsonl") == 0);
+}
+
+TEST_CASE("audit pipeline: with the outbox, events wait in the storage while the sink is down, relayed in order exactly "
+          "once when it returns", "[audit][fault][outbox]") {
+  test::OwnFerretDb server;
+  Pipeline p(server, "spool", true);
+  REQUIRE(p.services->audit().uses_outbox());
+  REQUIRE(p.send(0));
+  p.services->audit().flush();
+  CHECK(p.host->storage()->outbox_size().value() == 0);
+
+  server.stop();
+  for (int i = 1; i <= 30; ++i) REQUIRE(p.send(i));  // nothing fails: each event is committed to the outbox
+  p.services->audit().flush();
+  CHECK(p.host->storage()->outbox_size().value() == 30);
+  CHECK_FALSE((std::filesystem::exists(p.dir / "spool.jsonl") && std::filesystem::file_size(p.dir / "spool.jsonl") > 0));
+
+  server.start();
+  REQUIRE(test::wait_until([&] { return p.host->storage()->outbox_size().value() == 0; }, 30s));
+  REQUIRE(p.send(31));
+  p.services->audit().flush();
+  auto events = p.sends();
+  std::set<sdk::Uuid> ids;
+  std::set<std::string> resources;
+  for (const auto& e : events) {
+    ids.insert(e.id);
+    resources.insert(e.resource);
+  }
+  CHECK(events.size() == 32);  // every send exactly once
+  CHECK(ids.size() == 32);
+  CHECK(resources.size() == 32);
+  for (std::size_t i = 1; i < events.size(); ++i) CHECK(events[i - 1].timestamp >= events[i].timestamp);
 }
 
 TEST_CASE("audit pipeline: block fails the operation closed while the sink is down", "[audit][fault]") {
@@ -156,7 +190,7 @@ TEST_CASE("audit pipeline: while the sink is down, processes after the first do 
   auto dir = std::filesystem::temp_directory_path() / ("strata-pipeline-" + sdk::Uuid::generate().str());
   std::filesystem::create_directories(dir);
   std::string config = "[storage]\nplugin = \"memory\"\n[cipher]\nplugin = \"aes_gcm\"\nkey = \"" + test::test_key_hex +
-                       "\"\n[audit]\nplugin = \"refusing_audit\"\nflush_interval_ms = 20\nspool_path = \"" +
+                       "\"\n[audit]\nplugin = \"refusing_audit\"\noutbox = false\nflush_interval_ms = 20\nspool_path = \"" +
                        (dir / "spool.jsonl").string() + "\"\n[users]\nscrypt_log2_n = 10\n";
   // How often a process asked the sink (every outcome of audit.append and append_metrics).
   auto sink_calls = [](Host& host) {

@@ -99,9 +99,22 @@ class ServiceEnv {
         replace(text, "0f0e0d0c0b0a09080706050403020100\" }", "0f0e0d0c0b0a09080706050403020100\", primary = true }");
       }
     }
+    text_ = text + "\n" + tables;
+    env_ = std::move(env);
+    reopen();
+  }
+
+  /// Closes the services and the host (as a process exiting would).
+  void close() {
+    services_.reset();
+    host_.reset();
+  }
+  /// Opens them again on the same data (as a process restarting would).
+  void reopen() {
+    close();
     HostOptions options;
-    options.env = fake_env(env);
-    auto host = Host::open_string(text + "\n" + tables, options, production_ ? "production.toml" : "testing.toml");
+    options.env = fake_env(env_);
+    auto host = Host::open_string(text_, options, production_ ? "production.toml" : "testing.toml");
     INFO((host ? std::string("opened") : host.error().describe()));
     REQUIRE(host);
     host_ = std::move(*host);
@@ -110,6 +123,10 @@ class ServiceEnv {
     REQUIRE(services);
     services_ = std::move(*services);
   }
+  /// The config text and the environment it reads, for another process.
+  const std::string& config_text() const { return text_; }
+  const std::map<std::string, std::string>& env_vars() const { return env_; }
+
   ~ServiceEnv() {
     services_.reset();
     host_.reset();
@@ -135,12 +152,24 @@ class ServiceEnv {
 
   /// Waits until every event recorded so far is in the sink: flushed, and
   /// nothing left in the spool (a sink that stumbled under load is replayed).
+  /// Also relays the storage's audit outbox until it is empty.
   void settle_audit() {
     services_->audit().flush();
+    auto waiting = [&] { return services_->audit().spooled() + outbox_size(); };
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (services_->audit().spooled() > 0 && std::chrono::steady_clock::now() < deadline)
+    while (waiting() > 0 && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    REQUIRE(services_->audit().spooled() == 0);
+      services_->audit().flush();
+    }
+    REQUIRE(waiting() == 0);
+  }
+
+  /// Events waiting in the storage's audit outbox (0 without one).
+  std::uint64_t outbox_size() {
+    if (!services_->audit().uses_outbox()) return 0;
+    auto n = host_->storage()->outbox_size();
+    REQUIRE(n);
+    return *n;
   }
 
   /// Every audit event with `action`, once settled.
@@ -162,6 +191,8 @@ class ServiceEnv {
   }
 
   std::filesystem::path dir_;
+  std::string text_;
+  std::map<std::string, std::string> env_;
   bool production_ = false;
   std::shared_ptr<void> pg_, mongo_;  // the production config's throwaway databases
   std::unique_ptr<Host> host_;

@@ -80,9 +80,10 @@ TEST_CASE("audit: a spool belongs to its sink and is never replayed into another
   options.plugin_path = {test_plugin_dir()};
   options.env = fake_env({{"STRATA_DATA_DIR", dir.string()}});
   {
-    // A sink that is down: the events go to its spool.
+    // A sink that is down: the events go to its spool (the file spool, not
+    // the storage's outbox, which would keep them itself).
     auto host = open_host("[storage]\nplugin = \"memory\"\n[audit]\nplugin = \"refusing_audit\"\n"
-                          "on_failure = \"spool\"\nflush_interval_ms = 10\n[users]\nscrypt_log2_n = 10\n",
+                          "on_failure = \"spool\"\noutbox = false\nflush_interval_ms = 10\n[users]\nscrypt_log2_n = 10\n",
                           options);
     auto services = std::move(Services::open(*host, ServicesOptions{false}).value());
     REQUIRE(services->users().register_user("alice", "alice@example.org", "alice-password", Origin{}));

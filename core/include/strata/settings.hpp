@@ -33,6 +33,7 @@ struct AuditLogSettings {
   std::size_t queue_size = 4096;                   ///< events waiting for the flusher
   std::size_t batch_size = 256;                    ///< events per append
   std::chrono::milliseconds flush_interval{200};   ///< longest wait before a partial batch goes out
+  bool outbox = true;  ///< events go through the storage's transactional outbox when it has one
   /// Default: <data dir>/audit-spool-<plugin>-<sink id>.jsonl, one per sink
   /// (the id hashes the sink's plugin and non-secret settings), so a spool is
   /// only ever replayed into the sink it was written for.
@@ -73,9 +74,17 @@ struct MaintenanceSettings {
   std::chrono::seconds metrics_interval{60};   ///< metrics written through the audit role; 0: off
 };
 
+/// [group_commit]: how concurrent writes coalesce into one transaction.
+struct GroupCommitSettings {
+  std::size_t max_batch = 256;              ///< writes per transaction at most
+  std::chrono::microseconds linger{0};      ///< how long a writer waits for more; 0: take what is queued
+  std::size_t writers = 2;                  ///< transactions in flight at once
+};
+
 /// All service settings.
 struct ServiceSettings {
   AuditLogSettings audit;
+  GroupCommitSettings group_commit;
   UserSettings users;
   SessionSettings sessions;
   KeySettings keys;

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "group_commit.hpp"
 #include "json_codec.hpp"
 
 namespace strata {
@@ -93,7 +94,8 @@ std::size_t count_lines(const std::filesystem::path& path) {
 }  // namespace
 
 AuditLog::AuditLog(std::shared_ptr<sdk::Audit> sink, AuditLogSettings settings,
-                   std::shared_ptr<const sdk::Clock> clock, std::shared_ptr<Metrics> metrics, sdk::Logger log)
+                   std::shared_ptr<const sdk::Clock> clock, std::shared_ptr<Metrics> metrics, sdk::Logger log,
+                   AuditOutbox outbox)
     : sink_(std::move(sink)),
       settings_(std::move(settings)),
       clock_(std::move(clock)),
@@ -104,7 +106,8 @@ AuditLog::AuditLog(std::shared_ptr<sdk::Audit> sink, AuditLogSettings settings,
       spooled_(metrics_->counter("strata_audit_events_total", "", {{"outcome", "spooled"}})),
       replayed_(metrics_->counter("strata_audit_events_total", "", {{"outcome", "replayed"}})),
       dropped_(metrics_->counter("strata_audit_events_total", "", {{"outcome", "dropped"}})),
-      failed_(metrics_->counter("strata_audit_events_total", "", {{"outcome", "failed"}})) {
+      failed_(metrics_->counter("strata_audit_events_total", "", {{"outcome", "failed"}})),
+      outbox_(std::move(outbox)) {
   if (!sink_) log_(sdk::LogLevel::warning, "no [audit] in the config: audit events are counted, not kept");
   if (sink_ && settings_.on_failure == AuditFailurePolicy::spool) {
     // Events a crashed or cut-off process left behind go out first.
@@ -129,7 +132,7 @@ AuditLog::~AuditLog() {
   flusher_.join();
 }
 
-sdk::Result<void> AuditLog::record(const AuditRecord& record, const Origin& origin) {
+sdk::AuditEvent AuditLog::event(const AuditRecord& record, const Origin& origin) const {
   sdk::AuditEvent event;
   event.id = sdk::Uuid::generate();
   event.timestamp = clock_->now();
@@ -140,10 +143,22 @@ sdk::Result<void> AuditLog::record(const AuditRecord& record, const Origin& orig
   event.status = record.status;
   // Never throws on text that is not UTF-8 (it is replaced, U+FFFD): an event must be recordable whatever a caller passed.
   event.metadata = record.metadata.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return event;
+}
 
+sdk::Result<void> AuditLog::record(const AuditRecord& record, const Origin& origin) {
+  auto event = this->event(record, origin);
   if (!sink_) {
     dropped_.add();
     return {};
+  }
+  if (outbox_.writes) {
+    // Durable before the operation returns; if the storage cannot take it,
+    // the event goes the in-memory way below instead of being lost.
+    if (outbox_.writes->write({}, {event})) {
+      outbox_written(1);
+      return {};
+    }
   }
   if (settings_.on_failure == AuditFailurePolicy::block) {
     auto stored = sink_->append(std::span(&event, 1));
@@ -170,11 +185,14 @@ sdk::Result<void> AuditLog::record(const AuditRecord& record, const Origin& orig
 }
 
 void AuditLog::flush() {
-  std::unique_lock lock(mutex_);
-  ++flush_waiters_;
-  wake_.notify_one();
-  idle_.wait(lock, [&] { return queue_.empty() && in_flight_ == 0; });
-  --flush_waiters_;
+  {
+    std::unique_lock lock(mutex_);
+    ++flush_waiters_;
+    wake_.notify_one();
+    idle_.wait(lock, [&] { return queue_.empty() && in_flight_ == 0; });
+    --flush_waiters_;
+  }
+  if (outbox_.storage) relay_outbox(true);
 }
 
 std::size_t AuditLog::spooled() const { return spool_pending_; }
@@ -204,16 +222,17 @@ void AuditLog::run() {
     wake_.wait_for(lock, settings_.flush_interval,
                    [&] {
                      return stopping_ || queue_.size() >= settings_.batch_size ||
-                            (flush_waiters_ > 0 && !queue_.empty());
+                            (flush_waiters_ > 0 && !queue_.empty()) || outbox_hint_ >= settings_.batch_size;
                    });
     if (queue_.empty()) {
       if (stopping_) break;
-      bool retry = spool_pending_ > 0 && sink_may_answer();
-      if (retry) {
-        lock.unlock();
-        (void)replay_spool();
-        lock.lock();
-      }
+      lock.unlock();
+      // The outbox goes once events were written (every flush interval, or
+      // as soon as a batch waits), and while a backlog is left (at start:
+      // what a crashed process left; after a sink failure: what waited).
+      if (outbox_.storage) relay_outbox(false);
+      if (spool_pending_ > 0 && sink_may_answer()) (void)replay_spool();
+      lock.lock();
       continue;
     }
     std::size_t n = std::min(queue_.size(), settings_.batch_size);
@@ -229,6 +248,7 @@ void AuditLog::run() {
     idle_.notify_all();
   }
   lock.unlock();
+  if (outbox_.storage) relay_outbox(true);
   // Last chance for what an outage left in the spool, unless the sink is
   // known down; what stays is replayed by the next process.
   if (spool_pending_ > 0 && sink_may_answer()) (void)replay_spool();

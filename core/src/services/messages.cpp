@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "group_commit.hpp"
 #include "strata/services/users.hpp"
 
 namespace strata {
@@ -60,7 +61,18 @@ sdk::Result<sdk::Message> Messages::seal(const Outgoing& out, std::set<sdk::Uuid
 }
 
 sdk::Result<sdk::Message> Messages::send(const Outgoing& out, const Origin& origin) {
-  return store(out, nullptr, origin);
+  return send_async(out, origin).get();
+}
+
+std::future<sdk::Result<sdk::Message>> Messages::send_async(const Outgoing& out, const Origin& origin) {
+  auto outcome = std::make_shared<std::promise<sdk::Result<sdk::Message>>>();
+  auto future = outcome->get_future();
+  store(out, nullptr, origin, [outcome](sdk::Result<sdk::Message> r) { outcome->set_value(std::move(r)); });
+  return future;
+}
+
+void Messages::send_async(const Outgoing& out, const Origin& origin, SendDone done) {
+  store(out, nullptr, origin, std::move(done));
 }
 
 sdk::Result<sdk::Message> Messages::send(const sdk::User& from, const sdk::User& to, std::string text,
@@ -68,22 +80,46 @@ sdk::Result<sdk::Message> Messages::send(const sdk::User& from, const sdk::User&
   for (const auto* user : {&from, &to})
     if (!user->is_active) return fail(ErrorCode::invalid_argument, "user " + user->username + " is deactivated");
   std::set<sdk::Uuid> checked{from.id, to.id};
-  return store(Outgoing{from.id, to.id, std::move(text), ttl}, &checked, origin);
+  std::promise<sdk::Result<sdk::Message>> outcome;
+  store(Outgoing{from.id, to.id, std::move(text), ttl}, &checked, origin,
+        [&outcome](sdk::Result<sdk::Message> r) { outcome.set_value(std::move(r)); });
+  return outcome.get_future().get();
 }
 
-sdk::Result<sdk::Message> Messages::store(const Outgoing& out, std::set<sdk::Uuid>* checked, const Origin& origin) {
+namespace {
+
+AuditRecord send_event(const Outgoing& out, const sdk::Message& m) {
+  return AuditRecord{out.from, "message.send", resource("message", m.id), sdk::AuditStatus::success,
+                     {{"recipient_id", out.to.str()}, {"bytes", out.text.size()}, {"key_id", m.key_id}}};
+}
+
+}  // namespace
+
+void Messages::store(const Outgoing& out, std::set<sdk::Uuid>* checked, const Origin& origin, SendDone done) {
   auto m = seal(out, checked);
-  if (!m) return m;
-  if (auto r = ctx_.storage->insert_message(*m); !r) return sdk::fail(r.error());
-  auto recorded = ctx_.audit->record(
-      AuditRecord{out.from, "message.send", resource("message", m->id), sdk::AuditStatus::success,
-                  {{"recipient_id", out.to.str()}, {"bytes", out.text.size()}, {"key_id", m->key_id}}},
-      origin);
-  if (!recorded) {
-    (void)ctx_.storage->soft_delete_message(m->id);  // fail closed: no unaudited message stays visible
-    return sdk::fail(recorded.error());
+  if (!m) return done(std::move(m));
+  auto record = send_event(out, *m);
+  if (ctx_.audit->uses_outbox()) {
+    // The message and its event in one transaction: both durable, or neither.
+    auto event = ctx_.audit->event(record, origin);
+    ctx_.writes->submit({*m}, {std::move(event)},
+                        [this, m = *m, done = std::move(done)](sdk::Result<void> written) mutable {
+                          if (!written) return done(sdk::fail(written.error()));
+                          ctx_.audit->outbox_written(1);
+                          done(std::move(m));
+                        });
+    return;
   }
-  return m;
+  ctx_.writes->submit({*m}, {},
+                      [this, m = *m, record = std::move(record), origin, done = std::move(done)](
+                          sdk::Result<void> written) mutable {
+                        if (!written) return done(sdk::fail(written.error()));
+                        if (auto recorded = ctx_.audit->record(record, origin); !recorded) {
+                          (void)ctx_.storage->soft_delete_message(m.id);  // fail closed: no unaudited message stays visible
+                          return done(sdk::fail(recorded.error()));
+                        }
+                        done(std::move(m));
+                      });
 }
 
 sdk::Result<std::vector<sdk::Message>> Messages::send_batch(std::span<const Outgoing> batch, const Origin& origin) {
@@ -95,14 +131,23 @@ sdk::Result<std::vector<sdk::Message>> Messages::send_batch(std::span<const Outg
     if (!m) return sdk::fail(m.error());
     sealed.push_back(std::move(*m));
   }
-  if (auto r = ctx_.storage->insert_messages(sealed); !r) return sdk::fail(r.error());
+  std::vector<AuditRecord> records;
+  records.reserve(sealed.size());
   for (std::size_t i = 0; i < sealed.size(); ++i) {
-    auto recorded = ctx_.audit->record(
-        AuditRecord{batch[i].from, "message.send", resource("message", sealed[i].id), sdk::AuditStatus::success,
-                    {{"recipient_id", batch[i].to.str()}, {"bytes", batch[i].text.size()}, {"key_id", sealed[i].key_id},
-                     {"batch", sealed.size()}}},
-        origin);
-    if (!recorded) {
+    records.push_back(send_event(batch[i], sealed[i]));
+    records.back().metadata["batch"] = sealed.size();
+  }
+  if (ctx_.audit->uses_outbox()) {
+    std::vector<sdk::AuditEvent> events;
+    for (const auto& record : records) events.push_back(ctx_.audit->event(record, origin));
+    // One write: the whole batch and its events are atomic.
+    if (auto r = ctx_.writes->write(sealed, std::move(events)); !r) return sdk::fail(r.error());
+    ctx_.audit->outbox_written(sealed.size());
+    return sealed;
+  }
+  if (auto r = ctx_.writes->write(sealed, {}); !r) return sdk::fail(r.error());
+  for (const auto& record : records) {
+    if (auto recorded = ctx_.audit->record(record, origin); !recorded) {
       for (const auto& m : sealed) (void)ctx_.storage->soft_delete_message(m.id);
       return sdk::fail(recorded.error());
     }

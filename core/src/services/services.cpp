@@ -2,6 +2,7 @@
 
 #include "strata/services.hpp"
 
+#include "group_commit.hpp"
 #include "missing_cipher.hpp"
 
 namespace strata {
@@ -19,7 +20,15 @@ sdk::Result<std::unique_ptr<Services>> Services::open(const Host& host, Services
   c.clock = host.clock();
   c.log = host.log();
   c.settings = host.settings();
-  c.audit = std::make_shared<AuditLog>(host.audit(), c.settings.audit, c.clock, c.metrics, c.log);
+  // The transactional outbox: when the storage has one (SDK 1.5, migrated),
+  // there is a sink to relay to, and the policy lets an event wait for it.
+  bool outbox = host.audit() && c.settings.audit.outbox && c.settings.audit.on_failure != AuditFailurePolicy::block &&
+                c.storage->outbox_size().has_value();
+  c.writes = std::make_shared<GroupCommit>(c.storage, c.settings.group_commit, outbox, *c.metrics);
+  AuditOutbox audit_outbox;
+  if (outbox) audit_outbox = AuditOutbox{c.storage, c.writes};
+  c.audit = std::make_shared<AuditLog>(host.audit(), c.settings.audit, c.clock, c.metrics, c.log,
+                                       std::move(audit_outbox));
   return std::unique_ptr<Services>(new Services(host, std::move(c), options));
 }
 
@@ -36,6 +45,7 @@ Services::~Services() {
   // Audit first: writing the last events moves strata_audit_events_total,
   // which the maintenance's final metrics flush then stores (a CLI process
   // once ended with those counts never written).
+  context_.writes->flush();  // asynchronous sends finish (and record their events) first
   context_.audit->flush();
   maintenance_.reset();
 }

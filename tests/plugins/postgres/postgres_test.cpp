@@ -18,7 +18,7 @@ using sdk::testing::make_user;
 
 namespace {
 
-constexpr int latest_version = 3;
+constexpr int latest_version = 4;
 
 std::shared_ptr<sdk::Storage> migrated(Host& host) {
   auto storage = host.storage();
@@ -44,9 +44,9 @@ TEST_CASE("postgres: migrations up, down and up, and health says when to migrate
 
   CHECK(storage->migrate(latest_version)->current == latest_version);
   CHECK(storage->health());
-  for (const char* table : {"users", "messages", "encryption_keys", "strata_schema_migrations"})
+  for (const char* table : {"users", "messages", "encryption_keys", "strata_audit_outbox", "strata_schema_migrations"})
     CHECK(table_exists(db, table));
-  CHECK(db.sql("SELECT count(*) FROM strata_schema_migrations") == "3");
+  CHECK(db.sql("SELECT count(*) FROM strata_schema_migrations") == std::to_string(latest_version));
 
   CHECK(storage->migrate(1)->current == 1);
   CHECK(db.sql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'messages' AND column_name = 'key_id'") == "0");
@@ -72,7 +72,7 @@ TEST_CASE("postgres: four processes migrating at once take turns", "[postgres][m
     });
   for (auto& t : migrators) t.join();
   CHECK(failures == 0);
-  CHECK(db.sql("SELECT count(*) FROM strata_schema_migrations") == "3");
+  CHECK(db.sql("SELECT count(*) FROM strata_schema_migrations") == std::to_string(latest_version));
   CHECK(hosts[0]->storage()->health());
 }
 
@@ -365,7 +365,7 @@ TEST_CASE("postgres: config/production.toml's storage, migrated and checked with
   CHECK(test::run({STRATA_CLI, "--config", config, "migrate", "up"}) == 0);
   CHECK(test::run({STRATA_CLI, "--config", config, "check"}) == 0);
   CHECK(test::run({STRATA_CLI, "--config", config, "migrate", "down", "1"}) == 0);
-  CHECK(db.sql("SELECT max(version) FROM strata_schema_migrations") == "2");
+  CHECK(db.sql("SELECT max(version) FROM strata_schema_migrations") == std::to_string(latest_version - 1));
   CHECK(test::run({STRATA_CLI, "--config", config, "migrate", "up"}) == 0);
   CHECK(test::run({STRATA_CLI, "--config", config, "cleanup"}) == 0);
   std::filesystem::remove_all(dir);

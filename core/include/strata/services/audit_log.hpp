@@ -9,6 +9,17 @@
 //          answers again; event ids make a replay after a crash idempotent;
 //   drop   the batch is dropped and counted.
 // Destruction flushes what is queued.
+//
+// With a transactional outbox (a storage implementing SDK 1.5, and a policy
+// other than block) events do not wait in memory at all: each is committed
+// to the storage's outbox — in the same transaction as the row it describes,
+// when the service writes one (GroupCommit) — before the operation returns,
+// so it survives a crash at any instant. The flusher thread then relays the
+// outbox to the sink in batches, deleting what the sink took; event ids make
+// a hand-over repeated after a crash idempotent. While the sink is down,
+// `spool` leaves the events in the outbox (it is the spool), `drop` drops and
+// counts them. An event whose outbox write fails (the storage is down) takes
+// the in-memory path above.
 
 #include "strata/export.hpp"
 #include <atomic>
@@ -27,9 +38,18 @@
 #include "strata/sdk/audit.hpp"
 #include "strata/sdk/clock.hpp"
 #include "strata/sdk/log.hpp"
+#include "strata/sdk/storage.hpp"
 #include "strata/settings.hpp"
 
 namespace strata {
+
+class GroupCommit;
+
+/// The outbox the pipeline writes events to and relays from (see above).
+struct AuditOutbox {
+  std::shared_ptr<sdk::Storage> storage;  ///< implements the SDK 1.5 outbox methods
+  std::shared_ptr<GroupCommit> writes;    ///< commits events (with their rows) to it
+};
 
 /// Where a request came from, for the audit trail.
 struct Origin {
@@ -48,8 +68,9 @@ struct AuditRecord {
 class STRATA_API AuditLog {
  public:
   /// `sink` may be null (no [audit] in the config): events are then counted as dropped.
+  /// `outbox`: empty for none (no storage with one, no sink, or `block`).
   AuditLog(std::shared_ptr<sdk::Audit> sink, AuditLogSettings settings, std::shared_ptr<const sdk::Clock> clock,
-           std::shared_ptr<Metrics> metrics, sdk::Logger log);
+           std::shared_ptr<Metrics> metrics, sdk::Logger log, AuditOutbox outbox = {});
   ~AuditLog();
   AuditLog(const AuditLog&) = delete;
   AuditLog& operator=(const AuditLog&) = delete;
@@ -58,7 +79,16 @@ class STRATA_API AuditLog {
   /// stored it, or the sink's error; otherwise returns at once (waiting only
   /// while the queue is full, under `spool`).
   sdk::Result<void> record(const AuditRecord& record, const Origin& origin);
-  /// Waits until every event recorded so far was written, spooled or dropped.
+  /// The event record() would write: a fresh id, the time, the origin's address.
+  sdk::AuditEvent event(const AuditRecord& record, const Origin& origin) const;
+  /// Whether events go through the transactional outbox; then a service
+  /// writing a row commits the row's event with it (GroupCommit) and calls
+  /// outbox_written() afterwards.
+  bool uses_outbox() const { return outbox_.writes != nullptr; }
+  /// Tells the relay that `n` events were committed to the outbox.
+  void outbox_written(std::size_t n);
+  /// Waits until every event recorded so far was written, spooled or
+  /// dropped, and relays what the outbox holds (unless the sink is down).
   void flush();
   /// Tries to replay the spool now; the number of events replayed.
   sdk::Result<std::size_t> replay_spool();
@@ -75,6 +105,10 @@ class STRATA_API AuditLog {
   void deliver(std::vector<sdk::AuditEvent>& batch);
   sdk::Result<void> append_to_spool(const std::vector<sdk::AuditEvent>& batch);
   sdk::Result<std::size_t> replay_locked();
+  // Hands the outbox to the sink batch by batch until it is empty or the sink
+  // fails (audit_outbox_relay.cpp). Unless `always`, only when events were
+  // written since the last relay or a backlog was left.
+  void relay_outbox(bool always);
 
   std::shared_ptr<sdk::Audit> sink_;
   AuditLogSettings settings_;
@@ -103,6 +137,10 @@ class STRATA_API AuditLog {
   bool sink_may_answer() const;
   void pause_sink();
   void sink_answered();
+  AuditOutbox outbox_;
+  std::mutex relay_mutex_;                   // one relay at a time in this process
+  std::atomic<std::size_t> outbox_hint_{0};  // events committed since the last relay
+  std::atomic<bool> outbox_backlog_{true};  // events may wait there: at start, and after a failed relay
   std::thread flusher_;
 };
 

@@ -11,12 +11,15 @@
 
 namespace strata {
 
+class GroupCommit;
+
 struct ServiceContext {
   std::shared_ptr<sdk::Storage> storage;  ///< required
   std::shared_ptr<sdk::Cipher> cipher;    ///< required
   std::shared_ptr<sdk::Cache> cache;      ///< [cache.default]; null: user lookups go to storage
   std::shared_ptr<sdk::Cache> sessions;   ///< [cache.session], else [cache.default]; null: no sessions
   std::shared_ptr<AuditLog> audit;        ///< required
+  std::shared_ptr<GroupCommit> writes;    ///< required: message inserts coalesce here
   std::shared_ptr<Metrics> metrics;       ///< required
   std::shared_ptr<const sdk::Clock> clock;
   sdk::Logger log;

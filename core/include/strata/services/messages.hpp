@@ -8,6 +8,7 @@
 #include "strata/export.hpp"
 #include <chrono>
 #include <functional>
+#include <future>
 #include <optional>
 #include <set>
 #include <span>
@@ -50,8 +51,23 @@ class STRATA_API Messages {
 
   Messages(ServiceContext& context, Users& users);
 
+  /// Called once when an asynchronous send is durable, or failed.
+  using SendDone = std::function<void(sdk::Result<sdk::Message>)>;
+
   /// Seals and stores one message; both users must exist and be active.
+  /// Returns once the message and its `message.send` audit event are durable
+  /// (committed in one transaction when the storage has an audit outbox).
+  /// Concurrent sends share transactions ([group_commit]). `unavailable` or
+  /// `timeout` means the outcome is unknown: the message may be stored.
   sdk::Result<sdk::Message> send(const Outgoing& message, const Origin& origin);
+  /// The same without waiting for the commit, for applications with an event
+  /// loop: the users are checked and the text sealed on the calling thread
+  /// (errors there come back at once, through `done` too); `done` then runs
+  /// on a group-commit writer thread once the message is durable or failed.
+  /// It must be quick and must not throw; hand work back to your loop.
+  void send_async(const Outgoing& message, const Origin& origin, SendDone done);
+  /// send_async with a future instead of a callback.
+  std::future<sdk::Result<sdk::Message>> send_async(const Outgoing& message, const Origin& origin);
   /// The same between users the caller has already looked up (by name, say):
   /// they are checked active as given, not looked up again.
   sdk::Result<sdk::Message> send(const sdk::User& from, const sdk::User& to, std::string text,
@@ -86,7 +102,8 @@ class STRATA_API Messages {
  private:
   // `checked`: users already found active in this batch, not looked up again.
   sdk::Result<sdk::Message> seal(const Outgoing& message, std::set<sdk::Uuid>* checked = nullptr);
-  sdk::Result<sdk::Message> store(const Outgoing& message, std::set<sdk::Uuid>* checked, const Origin& origin);
+  // Seals `message` and hands it to the group commit; `done` gets the outcome.
+  void store(const Outgoing& message, std::set<sdk::Uuid>* checked, const Origin& origin, SendDone done);
   sdk::Result<std::string> open(const sdk::Message& message, const Origin& origin);
   sdk::Result<sdk::Page<MessageEntry>> open_page(sdk::Result<sdk::Page<sdk::Message>> page, const sdk::Uuid& user,
                                                  const char* action, const Origin& origin);

@@ -18,6 +18,7 @@
 //   OPTIONAL_1_2    added in ABI 1.2, optional; never called on a 1.0 or 1.1 plugin
 //   OPTIONAL_1_3    added in ABI 1.3, optional; never called on an older plugin
 //   OPTIONAL_1_4    added in ABI 1.4, optional; never called on an older plugin
+//   OPTIONAL_1_5    added in ABI 1.5, optional; never called on an older plugin
 
 /// The SDK ABI minor version a KIND appeared in.
 #define STRATA_SDK_SINCE_REQUIRED 0
@@ -26,6 +27,7 @@
 #define STRATA_SDK_SINCE_OPTIONAL_1_2 2
 #define STRATA_SDK_SINCE_OPTIONAL_1_3 3
 #define STRATA_SDK_SINCE_OPTIONAL_1_4 4
+#define STRATA_SDK_SINCE_OPTIONAL_1_5 5
 #define STRATA_SDK_SINCE(KIND) STRATA_SDK_SINCE_##KIND
 
 // Backup and restore (ABI 1.2): the same three optional methods on storage, cache and audit.
@@ -89,7 +91,19 @@
      never both win). True when replaced, false when it had changed; `not_found` for an unknown id. */        \
   X(OPTIONAL_1_4, sdk::Result<bool>, replace_key_wrapping,                                                     \
     (const sdk::Uuid& id, const sdk::Bytes& expected, const sdk::Bytes& replacement),                         \
-    (id, expected, replacement))
+    (id, expected, replacement))                                                                               \
+  /* The transactional audit outbox (group commit, audit durable before an operation returns). Inserts        \
+     `messages` (as insert_messages) and appends `events` to the outbox, in one transaction: both or neither. \
+     Either span may be empty. */                                                                              \
+  X(OPTIONAL_1_5, sdk::Result<void>, insert_with_outbox,                                                       \
+    (std::span<const sdk::Message> messages, std::span<const sdk::AuditEvent> events), (messages, events))     \
+  /* Hands up to `limit` outbox events, oldest first, to `deliver`; if it succeeds they leave the outbox in   \
+     the same transaction, otherwise they stay. Events another process is delivering at that moment are       \
+     skipped, so two relays never hand over the same event at once. The number delivered. */                 \
+  X(OPTIONAL_1_5, sdk::Result<std::size_t>, drain_outbox, (std::size_t limit, const sdk::OutboxDelivery& deliver), \
+    (limit, deliver))                                                                                          \
+  /* How many events wait in the outbox. */                                                                    \
+  X(OPTIONAL_1_5, sdk::Result<std::uint64_t>, outbox_size, (), ())
 
 #define STRATA_SDK_CACHE_METHODS(X)                                                                            \
   X(REQUIRED, sdk::Result<void>, health, (), ())                                                               \
@@ -154,5 +168,6 @@
 #define STRATA_SDK_DEFAULT_OPTIONAL_1_2(RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_OPTIONAL_(RET, NAME, PARAMS, ARGS)
 #define STRATA_SDK_DEFAULT_OPTIONAL_1_3(RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_OPTIONAL_(RET, NAME, PARAMS, ARGS)
 #define STRATA_SDK_DEFAULT_OPTIONAL_1_4(RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_OPTIONAL_(RET, NAME, PARAMS, ARGS)
+#define STRATA_SDK_DEFAULT_OPTIONAL_1_5(RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_OPTIONAL_(RET, NAME, PARAMS, ARGS)
 /// Expands a table row to the optional method's default (used inside the role interfaces).
 #define STRATA_SDK_OPTIONAL_DEFAULT(KIND, RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_##KIND(RET, NAME, PARAMS, ARGS)

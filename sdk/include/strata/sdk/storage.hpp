@@ -4,12 +4,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "strata/sdk/audit.hpp"
 #include "strata/sdk/bytes.hpp"
 #include "strata/sdk/backup.hpp"
 #include "strata/sdk/error.hpp"
@@ -97,6 +99,10 @@ struct SchemaStatus {
 
 /// Storage role. Implementations must be safe to call from several threads.
 ///
+/// What drain_outbox hands a batch of outbox events to (the host's relay to
+/// the audit sink); on success the events leave the outbox.
+using OutboxDelivery = std::function<Result<void>(std::span<const AuditEvent> events)>;
+
 /// Ordering: pages are newest first by (created_at, id), both descending,
 /// and must be computed by keyset (never OFFSET) so that rows inserted while
 /// a reader pages never cause gaps or repeats.
@@ -169,6 +175,9 @@ class Storage {
   // SDK ABI 1.1, cipher key rotation: messages_not_under_key,
   // count_messages_not_under_key, replace_message_content (compare-and-set).
   // SDK ABI 1.2: backup, restore, has_data.
+  // SDK ABI 1.3: replace_active_key. 1.4: all_keys, replace_key_wrapping.
+  // SDK ABI 1.5, the transactional audit outbox: insert_with_outbox,
+  // drain_outbox, outbox_size.
   STRATA_SDK_STORAGE_METHODS(STRATA_SDK_OPTIONAL_DEFAULT)
 };
 

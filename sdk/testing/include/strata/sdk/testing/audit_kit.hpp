@@ -27,21 +27,6 @@ struct AuditTarget {
   bool backup = true;
 };
 
-/// An event at `at` with the given action, user and status.
-inline AuditEvent make_event(Timestamp at, std::string action, std::optional<std::string> user,
-                             AuditStatus status = AuditStatus::success) {
-  AuditEvent e;
-  e.id = Uuid::generate();
-  e.timestamp = at;
-  e.user_id = std::move(user);
-  e.ip = "127.0.0.1";
-  e.action = std::move(action);
-  e.resource = "message:" + e.id.str();
-  e.status = status;
-  e.metadata = R"({"client":"kit","attempt":1})";
-  return e;
-}
-
 /// Runs every audit check; each SECTION gets a fresh sink.
 inline void run_audit_conformance(const AuditTarget& target) {
   using detail::expect_error;

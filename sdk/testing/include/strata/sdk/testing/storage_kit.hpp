@@ -9,6 +9,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <thread>
 #include <vector>
@@ -29,6 +30,9 @@ struct StorageTarget {
   /// Capability: backup(), restore() and has_data() (SDK 1.2). Declared false,
   /// the kit checks that they answer `unsupported`.
   bool backup = true;
+  /// Capability: the transactional audit outbox (SDK 1.5): insert_with_outbox,
+  /// drain_outbox, outbox_size. Declared false, the kit checks `unsupported`.
+  bool outbox = true;
 };
 
 namespace detail {
@@ -445,6 +449,93 @@ inline void run_storage_conformance(const StorageTarget& target) {
     CHECK(expect_ok(s->get_key(keys[3].id)).private_key_encrypted == rewrapped);
     expect_error(s->replace_key_wrapping(Uuid::generate(), rewrapped, Bytes{9}), ErrorCode::not_found);
     expect_error(s->all_keys(PageRequest{0, std::nullopt}), ErrorCode::invalid_argument);
+  }
+
+  SECTION("audit outbox (SDK 1.5): rows and events commit together, drain in order, stay when delivery fails") {
+    if (!target.outbox) {
+      expect_error(s->outbox_size(), ErrorCode::unsupported);
+      expect_error(s->insert_with_outbox({}, {}), ErrorCode::unsupported);
+      return;
+    }
+    User a = make_user("a", t0), b = make_user("b", t0);
+    expect_ok(s->create_user(a));
+    expect_ok(s->create_user(b));
+    CHECK(expect_ok(s->outbox_size()) == 0);
+    // One message with its event (the common single send), then a batch,
+    // then events alone (a failed login has no row of its own).
+    Message lone = make_message(a.id, b.id, t0);
+    std::vector<AuditEvent> events;
+    for (int i = 0; i < 7; ++i)
+      events.push_back(make_event(t0 + std::chrono::milliseconds(i), "message.send", i % 2 ? std::optional<std::string>("u")
+                                                                                           : std::nullopt));
+    events[3].status = AuditStatus::failure;
+    events[4].metadata = R"({"text":"\u00e9 \"quoted\" \\ \u0000"})";  // escapes survive the round trip
+    expect_ok(s->insert_with_outbox(std::span(&lone, 1), std::span(events).subspan(0, 1)));
+    std::vector<Message> batch{make_message(a.id, b.id, t0 - std::chrono::seconds(1)),
+                               make_message(b.id, a.id, t0 - std::chrono::seconds(2))};
+    expect_ok(s->insert_with_outbox(batch, std::span(events).subspan(1, 2)));
+    expect_ok(s->insert_with_outbox({}, std::span(events).subspan(3, 1)));
+    expect_ok(s->insert_with_outbox({}, std::span(events).subspan(4, 3)));
+    expect_ok(s->get_message(lone.id));
+    expect_ok(s->get_message(batch[1].id));
+    CHECK(expect_ok(s->outbox_size()) == 7);
+
+    // Both or neither: a bad message (no such recipient) leaves no event behind.
+    std::vector<Message> broken{make_message(a.id, b.id, t0), make_message(a.id, Uuid::generate(), t0)};
+    std::vector<AuditEvent> orphan{make_event(t0, "message.send", "u")};
+    CHECK_FALSE(s->insert_with_outbox(broken, orphan).has_value());
+    CHECK_FALSE(s->insert_with_outbox(std::span(broken).subspan(1, 1), orphan).has_value());
+    expect_error(s->get_message(broken[0].id), ErrorCode::not_found);
+    CHECK(expect_ok(s->outbox_size()) == 7);
+
+    // A failed delivery leaves everything; a good one hands over in order and removes.
+    auto refused = s->drain_outbox(100, [](std::span<const AuditEvent>) -> Result<void> {
+      return fail(ErrorCode::unavailable, "the sink is down");
+    });
+    CHECK_FALSE(refused.has_value());
+    CHECK(expect_ok(s->outbox_size()) == 7);
+    std::vector<AuditEvent> delivered;
+    auto take = [&](std::span<const AuditEvent> got) -> Result<void> {
+      delivered.insert(delivered.end(), got.begin(), got.end());
+      return {};
+    };
+    CHECK(expect_ok(s->drain_outbox(4, take)) == 4);
+    CHECK(expect_ok(s->outbox_size()) == 3);
+    CHECK(expect_ok(s->drain_outbox(4, take)) == 3);
+    CHECK(expect_ok(s->drain_outbox(4, take)) == 0);
+    CHECK(delivered == events);  // exactly, in commit order
+    CHECK(expect_ok(s->outbox_size()) == 0);
+
+    // Two relays at once never hand over the same event.
+    std::vector<AuditEvent> many;
+    for (int i = 0; i < 200; ++i) many.push_back(make_event(t0, "user.login", "u"));
+    for (std::size_t i = 0; i < many.size(); i += 10)
+      expect_ok(s->insert_with_outbox({}, std::span(many).subspan(i, 10)));
+    std::mutex seen_mutex;
+    std::vector<Uuid> seen;
+    std::atomic<int> errors{0};
+    std::vector<std::thread> relays;
+    for (int r = 0; r < 2; ++r)
+      relays.emplace_back([&] {
+        for (int guard = 0; guard < 1000; ++guard) {
+          auto n = s->drain_outbox(16, [&](std::span<const AuditEvent> got) -> Result<void> {
+            std::lock_guard lock(seen_mutex);
+            for (const auto& e : got) seen.push_back(e.id);
+            return {};
+          });
+          if (!n) ++errors;
+          if (!n || *n == 0) break;
+        }
+      });
+    for (auto& r : relays) r.join();
+    // A relay that found nothing free may stop early; the rest is still there.
+    expect_ok(s->drain_outbox(1000, [&](std::span<const AuditEvent> got) -> Result<void> {
+      for (const auto& e : got) seen.push_back(e.id);
+      return {};
+    }));
+    CHECK(errors == 0);
+    CHECK(seen.size() == many.size());
+    CHECK(std::set<Uuid>(seen.begin(), seen.end()).size() == many.size());
   }
 
   SECTION("key records: stored exactly, newest first, deactivated, user checked") {

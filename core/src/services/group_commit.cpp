@@ -1,0 +1,117 @@
+// GroupCommit: the writer threads and the one-batch-one-transaction rule.
+
+#include "group_commit.hpp"
+
+#include <future>
+
+namespace strata {
+
+GroupCommit::GroupCommit(std::shared_ptr<sdk::Storage> storage, GroupCommitSettings settings, bool outbox,
+                         Metrics& metrics)
+    : storage_(std::move(storage)),
+      settings_(settings),
+      outbox_(outbox),
+      batches_(metrics.counter("strata_group_commit_batches_total", "Transactions the group commit wrote.")),
+      writes_(metrics.counter("strata_group_commit_writes_total", "Writes the group commit coalesced into them.")),
+      retried_one_by_one_(metrics.counter("strata_group_commit_split_batches_total",
+                                          "Batches that failed and were retried one write at a time.")) {
+  for (std::size_t i = 0; i < settings_.writers; ++i) writers_.emplace_back([this] { run(); });
+}
+
+GroupCommit::~GroupCommit() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  queued_.notify_all();
+  for (auto& writer : writers_) writer.join();
+}
+
+void GroupCommit::submit(std::vector<sdk::Message> messages, std::vector<sdk::AuditEvent> events, Done done) {
+  if (!outbox_ && !events.empty()) {
+    done(sdk::fail(sdk::ErrorCode::internal, "group commit: events given to a storage without an audit outbox"));
+    return;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(Write{std::move(messages), std::move(events), std::move(done)});
+  }
+  queued_.notify_one();
+}
+
+sdk::Result<void> GroupCommit::write(std::vector<sdk::Message> messages, std::vector<sdk::AuditEvent> events) {
+  std::promise<sdk::Result<void>> outcome;
+  auto future = outcome.get_future();
+  submit(std::move(messages), std::move(events), [&outcome](sdk::Result<void> r) { outcome.set_value(std::move(r)); });
+  return future.get();
+}
+
+void GroupCommit::flush() {
+  std::unique_lock lock(mutex_);
+  finished_.wait(lock, [&] { return queue_.empty() && in_flight_ == 0; });
+}
+
+void GroupCommit::run() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    queued_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stopping, and nothing left to write
+    // Optional linger: a little latency traded for larger batches.
+    if (settings_.linger.count() > 0 && queue_.size() < settings_.max_batch && !stopping_)
+      queued_.wait_for(lock, settings_.linger, [&] { return stopping_ || queue_.size() >= settings_.max_batch; });
+    std::size_t n = std::min(queue_.size(), settings_.max_batch);
+    std::vector<Write> batch(std::make_move_iterator(queue_.begin()),
+                             std::make_move_iterator(queue_.begin() + static_cast<std::ptrdiff_t>(n)));
+    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+    // What is left is another writer's next batch, gathering while this one commits.
+    if (!queue_.empty()) queued_.notify_one();
+    in_flight_ += n;
+    lock.unlock();
+    commit(batch);
+    lock.lock();
+    in_flight_ -= n;
+    finished_.notify_all();
+  }
+}
+
+sdk::Result<void> GroupCommit::store(std::span<const sdk::Message> messages, std::span<const sdk::AuditEvent> events) {
+  if (outbox_) return storage_->insert_with_outbox(messages, events);
+  if (messages.size() == 1) return storage_->insert_message(messages.front());
+  return storage_->insert_messages(messages);
+}
+
+void GroupCommit::commit(std::vector<Write>& batch) {
+  auto finish = [](Write& w, sdk::Result<void> r) {
+    try {
+      w.done(std::move(r));
+    } catch (...) {  // a caller's callback must not take a writer thread down
+    }
+  };
+  batches_.add();
+  writes_.add(batch.size());
+  if (batch.size() == 1) return finish(batch.front(), store(batch.front().messages, batch.front().events));
+
+  std::vector<sdk::Message> messages;
+  std::vector<sdk::AuditEvent> events;
+  for (auto& w : batch) {
+    messages.insert(messages.end(), w.messages.begin(), w.messages.end());
+    events.insert(events.end(), w.events.begin(), w.events.end());
+  }
+  auto stored = store(messages, events);
+  auto code = stored ? sdk::ErrorCode{} : stored.error().code;
+  // Success, or the backend away (each write would fail alike, and the
+  // batch may have committed: its outcome is unknown), goes to every write.
+  if (stored || code == sdk::ErrorCode::unavailable || code == sdk::ErrorCode::timeout) {
+    for (auto& w : batch) finish(w, stored);
+    return;
+  }
+  // A bad row (a duplicate id, a vanished user) failed the transaction:
+  // nothing of it was written, so each write goes again on its own.
+  retried_one_by_one_.add();
+  for (auto& w : batch) {
+    batches_.add();
+    finish(w, store(w.messages, w.events));
+  }
+}
+
+}  // namespace strata

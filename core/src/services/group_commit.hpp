@@ -1,0 +1,77 @@
+#pragma once
+// GroupCommit: concurrent writes coalesce into one storage transaction.
+//
+// Callers queue writes (messages, and the audit events that describe them);
+// a few writer threads each take everything queued (up to max_batch) and
+// commit it as one batch — one COPY or multi-row statement, one fsync — while
+// the next batch gathers behind it. A lone writer waits for nobody (no
+// linger unless configured). With an outbox (storage SDK 1.5) a write's
+// events are committed in the same transaction as its rows; without one
+// only messages are batched and the caller records the events itself.
+//
+// One bad row never fails its neighbours: a batch that fails for a reason
+// other than the backend being away is retried one write at a time, so only
+// the bad write gets its error. A batch cut off by a lost connection is
+// reported to each of its writers as `unavailable` with "outcome unknown":
+// it may have committed (ids are client-generated, so a reader can tell).
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "strata/metrics.hpp"
+#include "strata/sdk/sdk.hpp"
+#include "strata/settings.hpp"
+
+namespace strata {
+
+class GroupCommit {
+ public:
+  /// Called once per write, on a writer thread, when it is durable or failed.
+  using Done = std::function<void(sdk::Result<void>)>;
+
+  /// `outbox`: write events with insert_with_outbox; otherwise only messages
+  /// (insert_messages), and a write carrying events is refused.
+  GroupCommit(std::shared_ptr<sdk::Storage> storage, GroupCommitSettings settings, bool outbox, Metrics& metrics);
+  /// Commits what is queued, then stops the writers.
+  ~GroupCommit();
+  GroupCommit(const GroupCommit&) = delete;
+  GroupCommit& operator=(const GroupCommit&) = delete;
+
+  /// Queues one write; `done` runs once it is committed or failed.
+  void submit(std::vector<sdk::Message> messages, std::vector<sdk::AuditEvent> events, Done done);
+  /// The same, waiting for the outcome.
+  sdk::Result<void> write(std::vector<sdk::Message> messages, std::vector<sdk::AuditEvent> events);
+  /// Waits until every write queued so far has finished (its `done` returned).
+  void flush();
+  /// Whether events are committed with the rows (the storage has an outbox).
+  bool outbox() const { return outbox_; }
+
+ private:
+  struct Write {
+    std::vector<sdk::Message> messages;
+    std::vector<sdk::AuditEvent> events;
+    Done done;
+  };
+  void run();
+  void commit(std::vector<Write>& batch);
+  sdk::Result<void> store(std::span<const sdk::Message> messages, std::span<const sdk::AuditEvent> events);
+
+  std::shared_ptr<sdk::Storage> storage_;
+  GroupCommitSettings settings_;
+  bool outbox_;
+  Counter &batches_, &writes_, &retried_one_by_one_;
+
+  std::mutex mutex_;
+  std::condition_variable queued_, finished_;
+  std::deque<Write> queue_;
+  std::size_t in_flight_ = 0;  // writes taken by a writer, not yet finished
+  bool stopping_ = false;
+  std::vector<std::thread> writers_;
+};
+
+}  // namespace strata

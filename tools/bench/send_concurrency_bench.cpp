@@ -1,0 +1,192 @@
+// Messages::send under concurrency (group commit + the audit outbox) against
+// pgbench and raw binary COPY, in the same run, on the same database:
+//
+//   N in flight (1, 4, 20, 64)   Strata send from N threads vs `pgbench -M prepared -c N` running the
+//                                same one-row INSERT (same row size, same durability: synchronous_commit on)
+//   ceiling                      raw binary COPY of the same rows, 1000 per transaction, one connection
+//
+// Goals (issue 13): 1 in flight >= 0.9x pgbench c1; 20 >= 3x pgbench c20; 64 >= 5x pgbench c64 and >= 0.5x
+// raw COPY; p99 at 20 <= 3x the p50 of a lone send; with the MongoDB audit sink, 20 in flight >= 0.9x
+// the same run with the memory sink. Prints msg/s, p50/p99 latency and peak RSS.
+//
+// Config: PostgreSQL storage, Redis cache, memory (or MongoDB) audit, 256-byte messages.
+// Needs the test servers (tools/services.sh). Usage: bench_send_concurrency [--quick]
+
+#include <libpq-fe.h>
+#include <sys/resource.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <regex>
+#include <stdexcept>
+#include <thread>
+
+#include "bench_host.hpp"
+#include "libpq_scratch.hpp"
+#include "percentile.hpp"
+#include "pg_copy.hpp"
+#include "run_tool.hpp"
+#include "strata/services.hpp"
+
+namespace {
+
+using namespace strata;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::size_t text_bytes = 256;
+constexpr std::size_t sealed_bytes = text_bytes + 16;  // AES-GCM tag
+
+std::string config(const std::string& db, const std::string& prefix, const std::string& audit) {
+  return "[storage]\nplugin = \"postgres\"\nhost = \"127.0.0.1\"\nport = " + std::to_string(test::postgres_port()) +
+         "\nuser = \"postgres\"\ndbname = \"" + db + "\"\n" +
+         "[cache.default]\nplugin = \"redis\"\nport = " + std::to_string(test::redis_port()) +
+         "\ndb = 2\nkey_prefix = \"" + prefix + "\"\n[cipher]\nplugin = \"aes_gcm\"\nkey = \"" +
+         std::string(bench::bench_key) + "\"\n[users]\nscrypt_log2_n = 10\n" + audit;
+}
+
+struct Run {
+  double per_second = 0;
+  double p50_us = 0, p99_us = 0;
+  std::size_t sent = 0;
+};
+
+// N threads sending for `seconds`, each send timed.
+Run strata_sends(Services& services, const sdk::User& from, const sdk::User& to, int threads, double seconds) {
+  std::vector<std::vector<double>> latencies(static_cast<std::size_t>(threads));
+  std::atomic<bool> stop{false};
+  std::atomic<int> failures{0};
+  const std::string text(text_bytes, 'x');
+  auto start = Clock::now();
+  {
+    std::vector<std::jthread> senders;
+    for (int t = 0; t < threads; ++t)
+      senders.emplace_back([&, t] {
+        auto& mine = latencies[static_cast<std::size_t>(t)];
+        while (!stop.load(std::memory_order_relaxed)) {
+          auto begin = Clock::now();
+          if (!services.messages().send(from, to, text, std::nullopt, Origin{})) ++failures;
+          mine.push_back(std::chrono::duration<double, std::micro>(Clock::now() - begin).count());
+        }
+      });
+    std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+    stop = true;
+  }
+  double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  if (failures > 0) throw std::runtime_error(std::to_string(failures.load()) + " sends failed");
+  std::vector<double> all;
+  for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
+  return Run{static_cast<double>(all.size()) / elapsed, bench::percentile(all, 50), bench::percentile(all, 99),
+             all.size()};
+}
+
+double pgbench_tps(const std::string& db, const std::string& script, int clients, double seconds) {
+  std::string out = bench::capture({"pgbench", "-h", "127.0.0.1", "-p", std::to_string(test::postgres_port()), "-U",
+                                    "postgres", "-n", "-M", "prepared", "-c", std::to_string(clients), "-j",
+                                    std::to_string(std::min(clients, 4)), "-T",
+                                    std::to_string(static_cast<int>(seconds)), "-f", script, db});
+  std::smatch tps;
+  if (!std::regex_search(out, tps, std::regex(R"(tps = ([0-9.]+))"))) throw std::runtime_error("pgbench: " + out);
+  return std::stod(tps[1]);
+}
+
+double raw_copy_rows_per_second(const std::string& db, const sdk::Uuid& from, const sdk::Uuid& to, double seconds) {
+  PGconn* c = bench::pg_connect(db);
+  std::size_t rows = 0;
+  auto start = Clock::now();
+  while (std::chrono::duration<double>(Clock::now() - start).count() < seconds) {
+    std::vector<sdk::Message> batch(1000);
+    for (auto& m : batch) {
+      m.id = sdk::Uuid::generate();
+      m.sender_id = from;
+      m.recipient_id = to;
+      m.encrypted_content = sdk::Bytes(sealed_bytes, 0x5a);
+      m.iv = sdk::Bytes(12, 1);
+      m.created_at = sdk::Timestamp::now();
+      m.key_id = "default";
+    }
+    auto data = postgres::encode_messages(batch);
+    bench::pg_exec(c, "BEGIN");
+    bench::pg_exec(c, postgres::copy_messages_sql);
+    PQputCopyData(c, data->data(), static_cast<int>(data->size()));
+    PQputCopyEnd(c, nullptr);
+    PQclear(PQgetResult(c));
+    bench::pg_exec(c, "COMMIT");
+    rows += batch.size();
+  }
+  double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  PQfinish(c);
+  return static_cast<double>(rows) / elapsed;
+}
+
+double peak_rss_mib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
+  const double seconds = quick ? 2 : 5;
+  const std::string db = "strata_bench_send_concurrency";
+  try {
+    bench::ScratchDatabase scratch(db);
+    std::string prefix = "bench-" + sdk::Uuid::generate().str() + ":";
+    auto host = bench::open_or_die(config(db, prefix, "[audit]\nplugin = \"memory\"\n"));
+    if (!host->storage()->migrate(host->storage()->schema_status()->latest)) throw std::runtime_error("migrate");
+    auto mongo_host = bench::open_or_die(
+        config(db, prefix, "[audit]\nplugin = \"mongodb\"\nuri = \"" + test::mongodb_uri() + "/" + db + "\"\n"));
+    auto services = std::move(Services::open(*host).value());
+    auto mongo_services = std::move(Services::open(*mongo_host).value());
+    auto alice = services->users().register_user("alice", "alice@example.org", "alice-password", Origin{}).value();
+    auto bob = services->users().register_user("bob", "bob@example.org", "bob-password", Origin{}).value();
+
+    std::string script = "/tmp/strata_bench_send_concurrency.sql";
+    if (FILE* f = std::fopen(script.c_str(), "w")) {
+      std::fprintf(f,
+                   "INSERT INTO messages (id, sender_id, recipient_id, encrypted_content, iv, key_id, created_at) "
+                   "VALUES (gen_random_uuid(), '%s', '%s', decode(repeat('5a', %zu), 'hex'), "
+                   "decode(repeat('01', 12), 'hex'), 'default', now());\n",
+                   alice.id.str().c_str(), bob.id.str().c_str(), sealed_bytes);
+      std::fclose(f);
+    }
+    std::printf("send under concurrency: %zu-byte messages, %.0f s per run, PostgreSQL + Redis, memory audit sink\n",
+                text_bytes, seconds);
+    std::printf("%-9s %12s %12s %8s %10s %10s %10s\n", "in flight", "strata/s", "pgbench/s", "ratio", "p50 us",
+                "p99 us", "RSS MiB");
+    std::map<int, Run> runs;
+    std::map<int, double> pgbench;
+    for (int n : {1, 4, 20, 64}) {
+      pgbench[n] = pgbench_tps(db, script, n, seconds);
+      runs[n] = strata_sends(*services, alice, bob, n, seconds);
+      std::printf("%-9d %12.0f %12.0f %7.2fx %10.0f %10.0f %10.1f\n", n, runs[n].per_second, pgbench[n],
+                  runs[n].per_second / pgbench[n], runs[n].p50_us, runs[n].p99_us, peak_rss_mib());
+    }
+    services->audit().flush();
+    double copy = raw_copy_rows_per_second(db, alice.id, bob.id, seconds);
+    auto mongo20 = strata_sends(*mongo_services, alice, bob, 20, seconds);
+    mongo_services->audit().flush();
+    auto memory20 = strata_sends(*services, alice, bob, 20, seconds);
+    services->audit().flush();
+
+    std::printf("\nraw binary COPY, 1000 rows per transaction: %.0f rows/s\n", copy);
+    std::printf("20 in flight, MongoDB audit sink: %.0f/s vs memory sink %.0f/s (same run)\n\n", mongo20.per_second,
+                memory20.per_second);
+    auto goal = [](const char* what, double ratio, double target) {
+      std::printf("%-58s %6.2fx  (goal >= %.1fx) %s\n", what, ratio, target, ratio >= target ? "met" : "MISSED");
+    };
+    goal("1 in flight vs pgbench -c 1", runs[1].per_second / pgbench[1], 0.9);
+    goal("20 in flight vs pgbench -c 20", runs[20].per_second / pgbench[20], 3);
+    goal("64 in flight vs pgbench -c 64", runs[64].per_second / pgbench[64], 5);
+    goal("64 in flight vs raw binary COPY", runs[64].per_second / copy, 0.5);
+    std::printf("%-58s %6.2fx  (goal <= 3.0x) %s\n", "p99 at 20 in flight / p50 of a lone send",
+                runs[20].p99_us / runs[1].p50_us, runs[20].p99_us / runs[1].p50_us <= 3 ? "met" : "MISSED");
+    goal("20 in flight, MongoDB sink vs memory sink", mongo20.per_second / memory20.per_second, 0.9);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_send_concurrency: %s\n", e.what());
+    return 1;
+  }
+}
