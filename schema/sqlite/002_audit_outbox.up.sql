@@ -3,7 +3,7 @@
 -- relay moves the rows to the audit sink in seq order.
 CREATE TABLE strata_audit_outbox (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    event_id TEXT NOT NULL UNIQUE,
+    event_id TEXT NOT NULL,
     occurred_at INTEGER NOT NULL,
     user_id TEXT,
     ip TEXT NOT NULL,

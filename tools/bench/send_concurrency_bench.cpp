@@ -77,7 +77,7 @@ Run strata_sends(Services& services, const sdk::User& from, const sdk::User& to,
   if (failures > 0) throw std::runtime_error(std::to_string(failures.load()) + " sends failed");
   std::vector<double> all;
   for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
-  return Run{static_cast<double>(all.size()) / elapsed, bench::percentile(all, 50), bench::percentile(all, 99),
+  return Run{static_cast<double>(all.size()) / elapsed, bench::percentile(all, 0.5), bench::percentile(all, 0.99),
              all.size()};
 }
 

@@ -3,6 +3,7 @@
 #include "group_commit.hpp"
 
 #include <future>
+#include <optional>
 
 namespace strata {
 
@@ -41,9 +42,32 @@ void GroupCommit::submit(std::vector<sdk::Message> messages, std::vector<sdk::Au
 
 sdk::Result<void> GroupCommit::write(std::vector<sdk::Message> messages, std::vector<sdk::AuditEvent> events) {
   std::promise<sdk::Result<void>> outcome;
-  auto future = outcome.get_future();
-  submit(std::move(messages), std::move(events), [&outcome](sdk::Result<void> r) { outcome.set_value(std::move(r)); });
-  return future.get();
+  submit_and_wait(std::move(messages), std::move(events), [&](sdk::Result<void> r) {
+    outcome.set_value(std::move(r));
+  });
+  return outcome.get_future().get();
+}
+
+void GroupCommit::submit_and_wait(std::vector<sdk::Message> messages, std::vector<sdk::AuditEvent> events, Done done) {
+  {
+    std::unique_lock lock(mutex_);
+    if (!queue_.empty() || committing_ >= settings_.writers || (!outbox_ && !events.empty())) {
+      lock.unlock();
+      return submit(std::move(messages), std::move(events), std::move(done));
+    }
+    ++committing_;
+    ++in_flight_;
+  }
+  std::vector<Write> batch;
+  batch.push_back(Write{std::move(messages), std::move(events), std::move(done)});
+  commit(batch);
+  {
+    std::lock_guard lock(mutex_);
+    --committing_;
+    --in_flight_;
+    finished_.notify_all();
+  }
+  queued_.notify_one();  // what queued meanwhile may now take the freed slot
 }
 
 void GroupCommit::flush() {
@@ -54,7 +78,7 @@ void GroupCommit::flush() {
 void GroupCommit::run() {
   std::unique_lock lock(mutex_);
   for (;;) {
-    queued_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    queued_.wait(lock, [&] { return (stopping_ || !queue_.empty()) && committing_ < settings_.writers; });
     if (queue_.empty()) return;  // stopping, and nothing left to write
     // Optional linger: a little latency traded for larger batches.
     if (settings_.linger.count() > 0 && queue_.size() < settings_.max_batch && !stopping_)
@@ -66,11 +90,14 @@ void GroupCommit::run() {
     // What is left is another writer's next batch, gathering while this one commits.
     if (!queue_.empty()) queued_.notify_one();
     in_flight_ += n;
+    ++committing_;
     lock.unlock();
     commit(batch);
     lock.lock();
     in_flight_ -= n;
+    --committing_;
     finished_.notify_all();
+    queued_.notify_one();
   }
 }
 

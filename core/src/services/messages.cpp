@@ -61,18 +61,20 @@ sdk::Result<sdk::Message> Messages::seal(const Outgoing& out, std::set<sdk::Uuid
 }
 
 sdk::Result<sdk::Message> Messages::send(const Outgoing& out, const Origin& origin) {
-  return send_async(out, origin).get();
+  std::promise<sdk::Result<sdk::Message>> outcome;
+  store(out, nullptr, origin, [&outcome](sdk::Result<sdk::Message> r) { outcome.set_value(std::move(r)); }, true);
+  return outcome.get_future().get();
 }
 
 std::future<sdk::Result<sdk::Message>> Messages::send_async(const Outgoing& out, const Origin& origin) {
   auto outcome = std::make_shared<std::promise<sdk::Result<sdk::Message>>>();
   auto future = outcome->get_future();
-  store(out, nullptr, origin, [outcome](sdk::Result<sdk::Message> r) { outcome->set_value(std::move(r)); });
+  store(out, nullptr, origin, [outcome](sdk::Result<sdk::Message> r) { outcome->set_value(std::move(r)); }, false);
   return future;
 }
 
 void Messages::send_async(const Outgoing& out, const Origin& origin, SendDone done) {
-  store(out, nullptr, origin, std::move(done));
+  store(out, nullptr, origin, std::move(done), false);
 }
 
 sdk::Result<sdk::Message> Messages::send(const sdk::User& from, const sdk::User& to, std::string text,
@@ -82,7 +84,7 @@ sdk::Result<sdk::Message> Messages::send(const sdk::User& from, const sdk::User&
   std::set<sdk::Uuid> checked{from.id, to.id};
   std::promise<sdk::Result<sdk::Message>> outcome;
   store(Outgoing{from.id, to.id, std::move(text), ttl}, &checked, origin,
-        [&outcome](sdk::Result<sdk::Message> r) { outcome.set_value(std::move(r)); });
+        [&outcome](sdk::Result<sdk::Message> r) { outcome.set_value(std::move(r)); }, true);
   return outcome.get_future().get();
 }
 
@@ -95,14 +97,20 @@ AuditRecord send_event(const Outgoing& out, const sdk::Message& m) {
 
 }  // namespace
 
-void Messages::store(const Outgoing& out, std::set<sdk::Uuid>* checked, const Origin& origin, SendDone done) {
+void Messages::store(const Outgoing& out, std::set<sdk::Uuid>* checked, const Origin& origin, SendDone done,
+                     bool caller_waits) {
   auto m = seal(out, checked);
   if (!m) return done(std::move(m));
   auto record = send_event(out, *m);
+  // A caller that waits anyway may commit on its own thread when the group commit is idle.
+  auto submit = [&](std::vector<sdk::Message> rows, std::vector<sdk::AuditEvent> events, GroupCommit::Done written) {
+    if (caller_waits) ctx_.writes->submit_and_wait(std::move(rows), std::move(events), std::move(written));
+    else ctx_.writes->submit(std::move(rows), std::move(events), std::move(written));
+  };
   if (ctx_.audit->uses_outbox()) {
     // The message and its event in one transaction: both durable, or neither.
     auto event = ctx_.audit->event(record, origin);
-    ctx_.writes->submit({*m}, {std::move(event)},
+    submit({*m}, {std::move(event)},
                         [this, m = *m, done = std::move(done)](sdk::Result<void> written) mutable {
                           if (!written) return done(sdk::fail(written.error()));
                           ctx_.audit->outbox_written(1);
@@ -110,7 +118,7 @@ void Messages::store(const Outgoing& out, std::set<sdk::Uuid>* checked, const Or
                         });
     return;
   }
-  ctx_.writes->submit({*m}, {},
+  submit({*m}, {},
                       [this, m = *m, record = std::move(record), origin, done = std::move(done)](
                           sdk::Result<void> written) mutable {
                         if (!written) return done(sdk::fail(written.error()));

@@ -103,7 +103,9 @@ class STRATA_API Messages {
   // `checked`: users already found active in this batch, not looked up again.
   sdk::Result<sdk::Message> seal(const Outgoing& message, std::set<sdk::Uuid>* checked = nullptr);
   // Seals `message` and hands it to the group commit; `done` gets the outcome.
-  void store(const Outgoing& message, std::set<sdk::Uuid>* checked, const Origin& origin, SendDone done);
+  // `caller_waits`: the caller blocks on it anyway, so it may commit itself.
+  void store(const Outgoing& message, std::set<sdk::Uuid>* checked, const Origin& origin, SendDone done,
+             bool caller_waits);
   sdk::Result<std::string> open(const sdk::Message& message, const Origin& origin);
   sdk::Result<sdk::Page<MessageEntry>> open_page(sdk::Result<sdk::Page<sdk::Message>> page, const sdk::Uuid& user,
                                                  const char* action, const Origin& origin);
