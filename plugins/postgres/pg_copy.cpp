@@ -62,29 +62,4 @@ sdk::Result<std::string> encode_messages(std::span<const sdk::Message> messages)
   return out;
 }
 
-sdk::Result<std::string> encode_outbox_events(std::span<const sdk::AuditEvent> events) {
-  std::string out;
-  header(out);
-  for (const auto& e : events) {
-    auto status = sdk::to_string(e.status);
-    const std::string user = e.user_id.value_or("");  // named: a temporary would die before the loop reads it
-    for (std::string_view text : {std::string_view(user), std::string_view(e.ip),
-                                  std::string_view(e.action), std::string_view(e.resource), std::string_view(e.metadata)})
-      if (has_nul(text))
-        return sdk::fail(sdk::ErrorCode::invalid_argument, "audit event " + e.id.str() + " contains a NUL byte");
-    put16(out, 8);  // the columns of copy_outbox_sql, in its order
-    uuid(out, e.id);
-    timestamp(out, e.timestamp);
-    if (e.user_id) field(out, std::string_view(*e.user_id));
-    else null_field(out);
-    field(out, std::string_view(e.ip));
-    field(out, std::string_view(e.action));
-    field(out, std::string_view(e.resource));
-    field(out, status);
-    field(out, std::string_view(e.metadata));
-  }
-  put16(out, 0xffff);  // trailer
-  return out;
-}
-
 }  // namespace strata::postgres

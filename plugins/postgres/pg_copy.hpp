@@ -1,5 +1,5 @@
 #pragma once
-// PostgreSQL's binary COPY format for message and audit outbox rows (the batch insert path).
+// PostgreSQL's binary COPY format for message rows (the batch insert path).
 
 #include <span>
 #include <string>
@@ -16,13 +16,5 @@ inline constexpr const char* copy_messages_sql =
 /// Header, one tuple per message, trailer. Fails (invalid_argument) on a key
 /// id containing NUL, which PostgreSQL text cannot hold.
 sdk::Result<std::string> encode_messages(std::span<const sdk::Message> messages);
-
-/// The COPY statement matching encode_outbox_events().
-inline constexpr const char* copy_outbox_sql =
-    "COPY strata_audit_outbox (event_id, occurred_at, user_id, ip, action, resource, status, metadata) "
-    "FROM STDIN (FORMAT binary)";
-
-/// Audit events as outbox rows. Fails (invalid_argument) on text containing NUL.
-sdk::Result<std::string> encode_outbox_events(std::span<const sdk::AuditEvent> events);
 
 }  // namespace strata::postgres

@@ -3,7 +3,7 @@
 // drain_outbox hands them to the relay under FOR UPDATE SKIP LOCKED, so two
 // processes relaying at once never hand over the same row.
 
-#include "pg_copy.hpp"
+#include "pg_array.hpp"
 #include "pg_rows.hpp"
 #include "pg_storage.hpp"
 
@@ -14,24 +14,61 @@ using Params = std::vector<Param>;
 
 #define OUTBOX_COLUMNS "event_id, occurred_at, user_id, ip, action, resource, status, metadata"
 
-// The common lone write (one message and its event, as a single send makes
-// it) is one statement: one round trip and one commit, like a plain INSERT.
-const Statement insert_message_and_event{
-    "strata_insert_message_and_event",
+// Any batch of messages and events is one statement: one round trip and one
+// commit, like a plain INSERT (BEGIN + two COPYs + COMMIT would be six).
+const Statement insert_with_outbox_sql{
+    "strata_insert_with_outbox",
     "WITH inserted AS (INSERT INTO messages (id, sender_id, recipient_id, encrypted_content, iv, created_at, "
-    "expires_at, is_read, is_deleted, key_id, read_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)) "
-    "INSERT INTO strata_audit_outbox (" OUTBOX_COLUMNS ") VALUES ($12, $13, $14, $15, $16, $17, $18, $19)"};
-const Statement insert_event{"strata_insert_outbox_event", "INSERT INTO strata_audit_outbox (" OUTBOX_COLUMNS
-                                                           ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"};
+    "expires_at, is_read, is_deleted, key_id, read_at) SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], "
+    "$4::bytea[], $5::bytea[], $6::timestamptz[], $7::timestamptz[], $8::boolean[], $9::boolean[], $10::text[], "
+    "$11::timestamptz[])) "
+    "INSERT INTO strata_audit_outbox (" OUTBOX_COLUMNS ") SELECT * FROM unnest($12::uuid[], $13::timestamptz[], "
+    "$14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[])"};
 const Statement take_events{"strata_take_outbox",
                             "SELECT seq, " OUTBOX_COLUMNS " FROM strata_audit_outbox ORDER BY seq LIMIT $1"
                             " FOR UPDATE SKIP LOCKED"};
 const Statement remove_events{"strata_remove_outbox", "DELETE FROM strata_audit_outbox WHERE seq = ANY($1::bigint[])"};
 const Statement count_events{"strata_count_outbox", "SELECT count(*) FROM strata_audit_outbox"};
 
-void append_event_params(Params& params, const sdk::AuditEvent& e) {
-  params.insert(params.end(), {e.id.str(), text(e.timestamp), e.user_id, e.ip, e.action, e.resource,
-                               std::string(sdk::to_string(e.status)), e.metadata});
+bool has_nul(std::string_view text) { return text.find('\0') != std::string_view::npos; }
+
+// The 19 array parameters of insert_with_outbox_sql, column by column.
+sdk::Result<Params> batch_params(std::span<const sdk::Message> messages, std::span<const sdk::AuditEvent> events) {
+  auto column = [](std::uint32_t type, auto&& rows, auto&& value) {
+    ArrayParam array(type, rows.size());
+    for (const auto& row : rows) array.add(value(row));
+    return std::move(array).param();
+  };
+  using M = sdk::Message;
+  using E = sdk::AuditEvent;
+  for (const auto& m : messages)
+    if (has_nul(m.key_id)) return sdk::fail(sdk::ErrorCode::invalid_argument, "a key id contains a NUL byte");
+  for (const auto& e : events)
+    for (std::string_view text : {std::string_view(e.ip), std::string_view(e.action), std::string_view(e.resource),
+                                  std::string_view(e.metadata)})
+      if (has_nul(text) || (e.user_id && has_nul(*e.user_id)))
+        return sdk::fail(sdk::ErrorCode::invalid_argument, "audit event " + e.id.str() + " contains a NUL byte");
+  return Params{
+      column(oid::uuid, messages, [](const M& m) -> const sdk::Uuid& { return m.id; }),
+      column(oid::uuid, messages, [](const M& m) -> const sdk::Uuid& { return m.sender_id; }),
+      column(oid::uuid, messages, [](const M& m) -> const sdk::Uuid& { return m.recipient_id; }),
+      column(oid::bytea, messages, [](const M& m) { return sdk::BytesView(m.encrypted_content); }),
+      column(oid::bytea, messages, [](const M& m) { return sdk::BytesView(m.iv); }),
+      column(oid::timestamptz, messages, [](const M& m) { return m.created_at; }),
+      column(oid::timestamptz, messages, [](const M& m) { return m.expires_at; }),
+      column(oid::boolean, messages, [](const M& m) { return m.is_read; }),
+      column(oid::boolean, messages, [](const M& m) { return m.is_deleted; }),
+      column(oid::text, messages, [](const M& m) { return std::string_view(m.key_id); }),
+      column(oid::timestamptz, messages, [](const M& m) { return m.read_at; }),
+      column(oid::uuid, events, [](const E& e) -> const sdk::Uuid& { return e.id; }),
+      column(oid::timestamptz, events, [](const E& e) { return e.timestamp; }),
+      column(oid::text, events, [](const E& e) -> const std::optional<std::string>& { return e.user_id; }),
+      column(oid::text, events, [](const E& e) { return std::string_view(e.ip); }),
+      column(oid::text, events, [](const E& e) { return std::string_view(e.action); }),
+      column(oid::text, events, [](const E& e) { return std::string_view(e.resource); }),
+      column(oid::text, events, [](const E& e) { return sdk::to_string(e.status); }),
+      column(oid::text, events, [](const E& e) { return std::string_view(e.metadata); }),
+  };
 }
 
 sdk::AuditEvent event_from(const Row& r) {
@@ -54,26 +91,11 @@ sdk::Result<void> PostgresStorage::insert_with_outbox(std::span<const sdk::Messa
   for (const auto& e : events)
     if (auto ok = sdk::validate(e); !ok) return ok;
   if (messages.size() + events.size() == 0) return {};
-  if (messages.size() <= 1 && events.size() == 1) {
-    Params params = messages.empty() ? Params{} : message_params(messages.front());
-    append_event_params(params, events.front());
-    const auto& statement = messages.empty() ? insert_event : insert_message_and_event;
-    return pool_.run<void>(Repeatable::no, [&](Connection& c) -> sdk::Result<void> {
-      if (auto r = c.run(statement, params); !r) return sdk::fail(r.error());
-      return {};
-    });
-  }
-  auto rows = encode_messages(messages);
-  if (!rows) return sdk::fail(rows.error());
-  auto outbox = encode_outbox_events(events);
-  if (!outbox) return sdk::fail(outbox.error());
+  auto params = batch_params(messages, events);
+  if (!params) return sdk::fail(params.error());
   return pool_.run<void>(Repeatable::no, [&](Connection& c) -> sdk::Result<void> {
-    return in_transaction(c, [&]() -> sdk::Result<void> {
-      if (!messages.empty())
-        if (auto r = c.copy_in(copy_messages_sql, *rows); !r) return r;
-      if (!events.empty()) return c.copy_in(copy_outbox_sql, *outbox);
-      return {};
-    });
+    if (auto r = c.run(insert_with_outbox_sql, *params); !r) return sdk::fail(r.error());
+    return {};
   });
 }
 

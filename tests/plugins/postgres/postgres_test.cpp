@@ -296,7 +296,7 @@ TEST_CASE("postgres: pg_cron runs the seed's cleanup job, installed once by proc
   auto sql = [&](const std::string& statement) { return test::admin_sql(statement, cron_db); };
   auto reset = [&] {
     sql("DROP EXTENSION IF EXISTS pg_cron");
-    sql("DROP TABLE IF EXISTS encryption_keys, messages, users, strata_schema_migrations");
+    sql("DROP TABLE IF EXISTS encryption_keys, messages, users, strata_audit_outbox, strata_schema_migrations");
     sql("DROP FUNCTION IF EXISTS cleanup_old_messages()");
   };
   reset();
