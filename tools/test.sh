@@ -41,8 +41,8 @@ fi
 # ThreadSanitizer: only their executables and the plugins are built.
 if [[ "${STRATA_SKIP_TSAN:-0}" != 1 ]]; then
   cmake --preset tsan >/dev/null
-  cmake --build --preset tsan --target concurrency_tests_testing concurrency_tests_embedded
-  ctest --preset tsan -R '^(testing|embedded)/(group commit|send_async):'
+  cmake --build --preset tsan --target concurrency_tests_testing concurrency_tests_embedded concurrency_tests_production
+  ctest --preset tsan -j2 -R '^(testing|embedded|production)/(group commit|send_async):'
 fi
 
 # The fuzz targets under AFL++, a fixed time each (tests/fuzz/README.md).

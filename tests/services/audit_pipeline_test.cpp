@@ -52,6 +52,20 @@ struct Pipeline {
     q.limit = 10000;
     return host->audit()->query(q).value();
   }
+  // The sink holds `n` message.send events, one per message, newest first.
+  void check_sends_once_in_order(std::size_t n) {
+    auto events = sends();
+    std::set<sdk::Uuid> ids;
+    std::set<std::string> resources;
+    for (const auto& e : events) {
+      ids.insert(e.id);
+      resources.insert(e.resource);
+    }
+    CHECK(events.size() == n);  // every send exactly once
+    CHECK(ids.size() == n);
+    CHECK(resources.size() == n);
+    for (std::size_t i = 1; i < events.size(); ++i) CHECK(events[i - 1].timestamp >= events[i].timestamp);
+  }
 
   std::filesystem::path dir;
   test::TempMongoDatabase db;
@@ -78,17 +92,7 @@ TEST_CASE("audit pipeline: spool while the sink is down, replay in order exactly
   REQUIRE(test::wait_until([&] { return p.services->audit().spooled() == 0; }, 30s));
   REQUIRE(p.send(31));
   p.services->audit().flush();
-  auto events = p.sends();
-  std::set<sdk::Uuid> ids;
-  std::set<std::string> resources;
-  for (const auto& e : events) {
-    ids.insert(e.id);
-    resources.insert(e.resource);
-  }
-  CHECK(events.size() == 32);  // every send exactly once
-  CHECK(ids.size() == 32);
-  CHECK(resources.size() == 32);
-  for (std::size_t i = 1; i < events.size(); ++i) CHECK(events[i - 1].timestamp >= events[i].timestamp);
+  p.check_sends_once_in_order(32);
   CHECK(std::filesystem::file_size(p.dir / "spool.jsonl") == 0);
 }
 
@@ -111,17 +115,7 @@ TEST_CASE("audit pipeline: with the outbox, events wait in the storage while the
   REQUIRE(test::wait_until([&] { return p.host->storage()->outbox_size().value() == 0; }, 30s));
   REQUIRE(p.send(31));
   p.services->audit().flush();
-  auto events = p.sends();
-  std::set<sdk::Uuid> ids;
-  std::set<std::string> resources;
-  for (const auto& e : events) {
-    ids.insert(e.id);
-    resources.insert(e.resource);
-  }
-  CHECK(events.size() == 32);  // every send exactly once
-  CHECK(ids.size() == 32);
-  CHECK(resources.size() == 32);
-  for (std::size_t i = 1; i < events.size(); ++i) CHECK(events[i - 1].timestamp >= events[i].timestamp);
+  p.check_sends_once_in_order(32);
 }
 
 TEST_CASE("audit pipeline: block fails the operation closed while the sink is down", "[audit][fault]") {
