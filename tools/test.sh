@@ -18,7 +18,7 @@ tools/services.sh start
 
 cmake --preset release -DSTRATA_BUILD_TESTS=ON -DSTRATA_BUILD_BENCHMARKS=ON >/dev/null
 cmake --build --preset release
-ctest --preset release
+ctest --preset release -j2
 
 if [[ "${STRATA_SKIP_ASAN:-0}" != 1 ]]; then
   cmake --preset asan >/dev/null

@@ -73,6 +73,11 @@ class ServiceEnv {
                   {"REDIS_KEY_PREFIX", "test-" + sdk::Uuid::generate().str() + ":"},
                   {"MONGODB_URI", mongo->uri()}});
       text = read_text(std::string(STRATA_SOURCE_DIR) + "/config/production.toml");
+      // FerretDB under ASan on a loaded 2-core machine answers a query over
+      // tens of thousands of events (the concurrency test reads back 32,000)
+      // slower than the plugin's default 5 s reply timeout.
+      const std::string audit_uri = "uri = \"${MONGODB_URI:-mongodb://127.0.0.1:27017/strata}\"";
+      replace(text, audit_uri, audit_uri + "\nsocket_timeout_ms = 120000");
       if (rotated) replace(text, "\nkey = { env = \"DB_ENCRYPTION_KEY\" }",
                            "\nkeys = [ { id = \"2026-11\", key = { env = \"STRATA_KEY_2026_11\" }, primary = true },\n"
                            "         { id = \"default\", key = { env = \"DB_ENCRYPTION_KEY\" } } ]");

@@ -26,7 +26,7 @@ inline std::vector<sdk::Uuid> inbox_ids(sdk::Storage& storage, const sdk::Uuid& 
 
 /// How many `message.send` events the sink holds per message id, once every
 /// event recorded so far (the outbox included) reached it. Read newest first
-/// in windows of 2000 (a sink answers one huge query slowly, or not at all):
+/// in windows of 5000 (a sink answers one huge query slowly, or not at all):
 /// each next window ends a millisecond after the oldest event of the last
 /// (MongoDB keeps milliseconds), and the overlap is told apart by event id.
 inline std::map<sdk::Uuid, int> send_events_by_message(ServiceEnv& env, std::size_t at_most) {
@@ -34,8 +34,8 @@ inline std::map<sdk::Uuid, int> send_events_by_message(ServiceEnv& env, std::siz
   std::map<sdk::Uuid, std::string> resource_by_event;
   sdk::AuditQuery q;
   q.action = "message.send";
-  q.limit = 2000;
-  for (std::size_t guard = 0; guard <= at_most / 1000 + 1; ++guard) {
+  q.limit = 5000;
+  for (std::size_t guard = 0; guard <= at_most / 2500 + 1; ++guard) {
     auto events = env.host().audit()->query(q);
     INFO((events ? std::string() : events.error().describe()));
     REQUIRE(events);
