@@ -135,3 +135,22 @@ TEST_CASE("send_async: completes once durable, with a future or a callback", "[s
   REQUIRE_FALSE(refused);
   CHECK(refused.error().code == sdk::ErrorCode::invalid_argument);
 }
+
+TEST_CASE("group commit: with a linger, writers wait for more and every send still completes once",
+          "[services][concurrency]") {
+  test::ServiceEnv env("[group_commit]\nlinger_us = 2000\nmax_batch = 16\n");
+  auto alice = env.user("alice");
+  auto bob = env.user("bob");
+  std::atomic<int> failed{0};
+  {
+    std::vector<std::jthread> senders;
+    for (int t = 0; t < 8; ++t)
+      senders.emplace_back([&] {
+        for (int i = 0; i < 50; ++i)
+          if (!env.messages().send(alice, bob, "lingered", std::nullopt, Origin{})) ++failed;
+      });
+  }
+  CHECK(failed == 0);
+  CHECK(test::inbox_ids(*env.host().storage(), bob.id).size() == 400);
+  CHECK(test::send_events_by_message(env, 1000).size() == 400);
+}

@@ -3,7 +3,6 @@
 #include "group_commit.hpp"
 
 #include <future>
-#include <optional>
 
 namespace strata {
 
@@ -83,6 +82,7 @@ void GroupCommit::run() {
     // Optional linger: a little latency traded for larger batches.
     if (settings_.linger.count() > 0 && queue_.size() < settings_.max_batch && !stopping_)
       queued_.wait_for(lock, settings_.linger, [&] { return stopping_ || queue_.size() >= settings_.max_batch; });
+    if (queue_.empty()) continue;  // another writer took it while this one lingered
     std::size_t n = std::min(queue_.size(), settings_.max_batch);
     std::vector<Write> batch(std::make_move_iterator(queue_.begin()),
                              std::make_move_iterator(queue_.begin() + static_cast<std::ptrdiff_t>(n)));
