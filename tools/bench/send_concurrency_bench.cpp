@@ -135,10 +135,12 @@ int main(int argc, char** argv) {
   try {
     bench::ScratchDatabase scratch(db);
     std::string prefix = "bench-" + sdk::Uuid::generate().str() + ":";
-    auto host = bench::open_or_die(config(db, prefix, "[audit]\nplugin = \"memory\"\n"));
+    // Spool files in /tmp, not in the user's data directory.
+    const std::string spool = "spool_path = \"/tmp/" + db + "-spool.jsonl\"\n";
+    auto host = bench::open_or_die(config(db, prefix, "[audit]\nplugin = \"memory\"\n" + spool));
     if (!host->storage()->migrate(host->storage()->schema_status()->latest)) throw std::runtime_error("migrate");
     auto mongo_host = bench::open_or_die(
-        config(db, prefix, "[audit]\nplugin = \"mongodb\"\nuri = \"" + test::mongodb_uri() + "/" + db + "\"\n"));
+        config(db, prefix, "[audit]\nplugin = \"mongodb\"\nuri = \"" + test::mongodb_uri() + "/" + db + "\"\n" + spool));
     auto services = std::move(Services::open(*host).value());
     auto mongo_services = std::move(Services::open(*mongo_host).value());
     auto alice = services->users().register_user("alice", "alice@example.org", "alice-password", Origin{}).value();
