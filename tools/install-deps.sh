@@ -13,11 +13,13 @@ build_packages=(
   nlohmann-json3-dev libhiredis-dev libpq-dev libmongoc-dev libsqlite3-dev libicu-dev
 )
 # The suite's servers run as throwaway instances (tools/services.sh): these
-# packages only provide the binaries; pg_cron is preloaded into that instance.
+# packages only provide the binaries; pg_cron is preloaded into that instance;
+# pg_auto_failover runs the HA tests' formation (tools/pg-formation.sh).
 # dpkg-dev: dpkg-shlibdeps, which computes the Debian packages' dependencies.
 test_packages=(
   catch2 libbenchmark-dev libssl-dev dpkg-dev
   redis-server redis-tools postgresql postgresql-client postgresql-15-cron
+  postgresql-15-auto-failover pg-auto-failover-cli
 )
 
 # The fuzz targets are built with AFL++ (tools/fuzz.sh).

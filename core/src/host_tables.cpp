@@ -53,11 +53,16 @@ std::vector<HostTable> make_tables() {
                  "how long a writer waits for more writes before committing; 0: only what is already queued")
                .or_default(0),
            field("writers", ConfigType::integer, "transactions in flight at once").or_default(2),
+           field("retry_ms", ConfigType::integer,
+                 "how long a write cut off by a lost connection (a failover) is retried under the same ids, "
+                 "its rows found stored with the same content counting as success; 0: fail at once")
+               .or_default(5000),
        },
        [](const sdk::ConfigView& v, ServiceSettings& s, const HostConfig&, const EnvLookup&) {
          s.group_commit.max_batch = static_cast<std::size_t>(v.get_in_range("max_batch", 1, 100'000));
          s.group_commit.linger = std::chrono::microseconds(v.get_in_range("linger_us", 0, 1'000'000));
          s.group_commit.writers = static_cast<std::size_t>(v.get_in_range("writers", 1, 64));
+         s.group_commit.retry = std::chrono::milliseconds(v.get_in_range("retry_ms", 0, 600'000));
        }},
       {"users",
        {

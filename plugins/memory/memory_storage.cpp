@@ -272,6 +272,13 @@ sdk::Result<std::uint64_t> MemoryStorage::purge_expired(sdk::Timestamp now) {
   return static_cast<std::uint64_t>(doomed.size());
 }
 
+sdk::Result<std::uint64_t> MemoryStorage::count_expired(sdk::Timestamp now) {
+  std::shared_lock lock(mutex_);
+  return static_cast<std::uint64_t>(std::count_if(messages_.begin(), messages_.end(), [&](const auto& entry) {
+    return entry.second.expires_at && *entry.second.expires_at <= now;
+  }));
+}
+
 // ---- key records ---------------------------------------------------------
 
 sdk::Result<void> MemoryStorage::insert_key(const sdk::KeyRecord& key) {

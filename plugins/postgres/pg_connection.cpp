@@ -55,6 +55,11 @@ sdk::Error classify(PGconn* conn, const PGresult* result, const std::string& dis
   if (PQstatus(conn) != CONNECTION_OK || sqlstate.starts_with("08") || sqlstate == "57P01" || sqlstate == "57P02" ||
       sqlstate == "57P03")
     return sdk::Error{ErrorCode::unavailable, "lost the connection to PostgreSQL at " + display + ": " + message, {}, true};
+  if (sqlstate == "25006")
+    return sdk::Error{ErrorCode::unavailable,
+                      "PostgreSQL at " + display + " is read-only (a standby, or a primary demoted by a failover): " +
+                          message,
+                      {}, true};
   if (sqlstate == "23505") return sdk::Error{ErrorCode::already_exists, message, {}, false};
   if (sqlstate == "23503") return sdk::Error{ErrorCode::invalid_argument, message, {}, false};
   if (sqlstate == "57014") return sdk::Error{ErrorCode::timeout, "statement timed out: " + message, {}, true};
@@ -125,6 +130,11 @@ sdk::Result<PgResult> Connection::check(PGresult* raw, std::string_view what) {
   ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_COPY_IN) return result;
   sdk::Error error = classify(conn_, result.get(), display_);
+  // 25006: a write reached a server in recovery, i.e. the primary this
+  // connection was opened to has been demoted by a failover.
+  if (const char* state = result ? PQresultErrorField(result.get(), PG_DIAG_SQLSTATE) : nullptr;
+      state && std::string_view(state) == "25006")
+    demoted_ = true;
   if (error.code == ErrorCode::internal) error.message = std::string(what) + ": " + error.message;
   return sdk::fail(std::move(error));
 }

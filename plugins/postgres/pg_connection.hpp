@@ -63,8 +63,9 @@ class Connection {
   /// Copies rows in PostgreSQL's binary COPY format; `copy_sql` is "COPY t (cols) FROM STDIN (FORMAT binary)".
   sdk::Result<void> copy_in(std::string_view copy_sql, const std::string& data);
 
-  /// False once the connection is unusable (lost, or killed by the server).
-  bool healthy() const noexcept { return PQstatus(conn_) == CONNECTION_OK; }
+  /// False once the connection is unusable: lost, killed by the server, or
+  /// on a server that is no longer a primary (demoted in a failover).
+  bool healthy() const noexcept { return !demoted_ && PQstatus(conn_) == CONNECTION_OK; }
   /// False when the server closed the connection while it sat idle (restart,
   /// pg_terminate_backend): checked before reuse, so no call fails for it.
   bool idle_and_alive();
@@ -79,11 +80,13 @@ class Connection {
   PGconn* conn_;
   std::string display_;
   std::set<std::string> prepared_;
+  bool demoted_ = false;  // a write met a read-only server: reconnect (libpq's target_session_attrs finds the primary)
 };
 
 /// The SDK error for a failed result or connection: unique violation is
 /// `already_exists`, foreign key `invalid_argument`, a cancelled statement
-/// `timeout`, a lost connection `unavailable`.
+/// `timeout`, a lost connection or a read-only server (a demoted primary
+/// mid-failover) `unavailable`.
 sdk::Error classify(PGconn* conn, const PGresult* result, const std::string& display);
 
 }  // namespace strata::postgres

@@ -93,7 +93,7 @@ sdk::Result<void> PostgresStorage::insert_with_outbox(std::span<const sdk::Messa
   if (messages.size() + events.size() == 0) return {};
   auto params = batch_params(messages, events);
   if (!params) return sdk::fail(params.error());
-  return pool_.run<void>(Repeatable::no, [&](Connection& c) -> sdk::Result<void> {
+  return write<void>([&](Connection& c) -> sdk::Result<void> {
     if (auto r = c.run(insert_with_outbox_sql, *params); !r) return sdk::fail(r.error());
     return {};
   });

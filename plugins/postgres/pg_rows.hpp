@@ -23,6 +23,12 @@ inline std::optional<std::string> text(const std::optional<sdk::Timestamp>& t) {
 }
 inline std::string text(bool b) { return b ? "true" : "false"; }
 
+/// How many rows an INSERT, UPDATE or DELETE touched.
+inline std::uint64_t affected(const PgResult& result) {
+  const char* count = PQcmdTuples(result.get());
+  return count && *count ? std::stoull(count) : 0;
+}
+
 /// A message's parameters, in the order of the message columns ("id,
 /// sender_id, recipient_id, encrypted_content, iv, created_at, expires_at,
 /// is_read, is_deleted, key_id, read_at").

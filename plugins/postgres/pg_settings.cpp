@@ -28,6 +28,15 @@ sdk::ConfigSchema settings_schema() {
       field("statement_timeout_ms", ConfigType::integer, "server-side statement timeout; 0 = none").or_default(0),
       field("cleanup.schedule", ConfigType::string,
             "cron schedule (e.g. \"0 0 * * *\") to purge expired messages with pg_cron; needs the extension"),
+      field("replicas", ConfigType::string_list,
+            "conninfos of standbys that reads may go to (read-your-writes by WAL position; see README)"),
+      field("replica_retry_ms", ConfigType::integer, "a replica that failed is probed again after this")
+          .or_default(5000),
+      field("purge.batch_size", ConfigType::integer,
+            "expired messages deleted per transaction by purge_expired (each batch commits on its own)")
+          .or_default(1000),
+      field("purge.pause_ms", ConfigType::integer, "pause between purge batches, so concurrent writes get their turn")
+          .or_default(10),
       field("backup.pg_dump", ConfigType::string, "pg_dump used by `strata backup` (a name in PATH, or a path)")
           .or_default("pg_dump"),
       field("backup.pg_restore", ConfigType::string, "pg_restore used by `strata restore` (a name in PATH, or a path)")
@@ -59,6 +68,10 @@ Settings read_settings(const sdk::ConfigView& config) {
   s.connect_timeout = std::chrono::milliseconds(config.get_in_range("pool.connect_timeout_ms", 1, 600'000));
   s.statement_timeout = std::chrono::milliseconds(config.get_in_range("statement_timeout_ms", 0, 86'400'000));
   s.cleanup_schedule = config.find<std::string>("cleanup.schedule");
+  if (auto replicas = config.find<std::vector<std::string>>("replicas")) s.replicas = std::move(*replicas);
+  s.replica_retry = std::chrono::milliseconds(config.get_in_range("replica_retry_ms", 1, 3'600'000));
+  s.purge_batch = config.get_in_range("purge.batch_size", 1, 1'000'000);
+  s.purge_pause = std::chrono::milliseconds(config.get_in_range("purge.pause_ms", 0, 60'000));
   s.pg_dump = config.get<std::string>("backup.pg_dump");
   s.pg_restore = config.get<std::string>("backup.pg_restore");
   return s;

@@ -2,6 +2,7 @@
 // The PostgreSQL plugin's configuration: schema, parsed values, libpq keywords.
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -22,6 +23,10 @@ struct Settings {
   std::chrono::milliseconds connect_timeout{2'000};
   std::chrono::milliseconds statement_timeout{0};  // 0: none
   std::optional<std::string> cleanup_schedule;     // pg_cron schedule for cleanup_old_messages()
+  std::vector<std::string> replicas;               // standbys' conninfos reads may go to
+  std::chrono::milliseconds replica_retry{5000};   // a failed replica is probed again after this
+  std::int64_t purge_batch = 1000;                 // rows per purge transaction
+  std::chrono::milliseconds purge_pause{10};       // between purge batches
   std::string pg_dump = "pg_dump";                 // backup tool: a name looked up in PATH, or a path
   std::string pg_restore = "pg_restore";
 };

@@ -64,8 +64,6 @@ const Statement replace_content_sql{"strata_replace_content",
 const Statement message_exists_sql{"strata_message_exists", "SELECT 1 FROM messages WHERE id = $1"};
 const Statement mark_read_sql{"strata_mark_read", "UPDATE messages SET is_read = true, read_at = COALESCE(read_at, $2) WHERE id = $1"};
 const Statement soft_delete_sql{"strata_soft_delete", "UPDATE messages SET is_deleted = true WHERE id = $1"};
-const Statement purge_sql{"strata_purge_expired",
-                          "DELETE FROM messages WHERE expires_at IS NOT NULL AND expires_at <= $1"};
 const Statement insert_key_sql{"strata_insert_key", "INSERT INTO encryption_keys (" KEY_COLUMNS
                                                     ") VALUES ($1, $2, $3, $4, $5, $6, $7)"};
 const Statement key_by_id{"strata_key_by_id", "SELECT " KEY_COLUMNS " FROM encryption_keys WHERE id = $1"};
@@ -115,11 +113,6 @@ sdk::KeyRecord key_from(const Row& r) {
                         r.boolean(6, true)};
 }
 
-std::uint64_t affected(const PgResult& result) {
-  const char* count = PQcmdTuples(result.get());
-  return count && *count ? std::stoull(count) : 0;
-}
-
 // A unique violation names its constraint; say which value was taken.
 sdk::Error explain_duplicate(sdk::Error e) {
   if (e.code != ErrorCode::already_exists) return e;
@@ -131,7 +124,10 @@ sdk::Error explain_duplicate(sdk::Error e) {
 }  // namespace
 
 PostgresStorage::PostgresStorage(const sdk::PluginContext& context)
-    : clock_(context.clock), log_(context.log), pool_(read_settings(context.config)) {}
+    : clock_(context.clock),
+      log_(context.log),
+      pool_(read_settings(context.config)),
+      replicas_(pool_, pool_.settings().replicas, pool_.settings().replica_retry, log_) {}
 
 sdk::ConfigSchema PostgresStorage::config_schema() { return settings_schema(); }
 
@@ -219,7 +215,7 @@ sdk::Result<sdk::SchemaStatus> PostgresStorage::migrate(int target) {
 sdk::Result<void> PostgresStorage::create_user(const sdk::User& u) {
   Params params{u.id.str(),         u.username,         u.email,              u.password_hash,
                 text(u.created_at), text(u.updated_at), text(u.last_login), text(u.is_active)};
-  return pool_.run<void>(Repeatable::no, [&](Connection& c) -> sdk::Result<void> {
+  return write<void>([&](Connection& c) -> sdk::Result<void> {
     auto r = c.run(insert_user, params);
     if (!r) return sdk::fail(explain_duplicate(r.error()));
     return {};
@@ -227,7 +223,7 @@ sdk::Result<void> PostgresStorage::create_user(const sdk::User& u) {
 }
 
 sdk::Result<sdk::User> PostgresStorage::one_user(const Statement& statement, const std::string& value, std::string what) {
-  return pool_.run<sdk::User>(Repeatable::yes, [&](Connection& c) -> sdk::Result<sdk::User> {
+  return read<sdk::User>([&](Connection& c) -> sdk::Result<sdk::User> {
     auto r = c.run(statement, {value});
     if (!r) return sdk::fail(r.error());
     if (PQntuples(r->get()) == 0) return fail(ErrorCode::not_found, "no user with " + what);
@@ -247,7 +243,7 @@ sdk::Result<sdk::User> PostgresStorage::find_user_by_email(std::string_view emai
 
 sdk::Result<void> PostgresStorage::update_one(const Statement& statement, Params params, std::string_view what,
                                               const sdk::Uuid& id) {
-  return pool_.run<void>(Repeatable::no, [&](Connection& c) -> sdk::Result<void> {
+  return write<void>([&](Connection& c) -> sdk::Result<void> {
     auto r = c.run(statement, params);
     if (!r) return sdk::fail(explain_duplicate(r.error()));
     if (affected(*r) == 0) return fail(ErrorCode::not_found, "no " + std::string(what) + " with id " + id.str());
@@ -269,7 +265,7 @@ sdk::Result<void> PostgresStorage::set_user_active(const sdk::Uuid& id, bool act
 
 sdk::Result<void> PostgresStorage::delete_user(const sdk::Uuid& id) {
   // The seed's foreign keys do not cascade: remove what references the user first, atomically.
-  return pool_.run<void>(Repeatable::no, [&](Connection& c) -> sdk::Result<void> {
+  return write<void>([&](Connection& c) -> sdk::Result<void> {
     return in_transaction(c, [&]() -> sdk::Result<void> {
       for (const auto* statement : {&delete_user_messages, &delete_user_keys})
         if (auto r = c.run(*statement, {id.str()}); !r) return sdk::fail(r.error());
@@ -285,7 +281,7 @@ sdk::Result<void> PostgresStorage::delete_user(const sdk::Uuid& id) {
 
 sdk::Result<void> PostgresStorage::insert_message(const sdk::Message& message) {
   auto params = message_params(message);
-  return pool_.run<void>(Repeatable::no, [&](Connection& c) -> sdk::Result<void> {
+  return write<void>([&](Connection& c) -> sdk::Result<void> {
     auto r = c.run(insert_message_sql, params);
     if (!r) return sdk::fail(r.error());
     return {};
@@ -296,13 +292,13 @@ sdk::Result<void> PostgresStorage::insert_messages(std::span<const sdk::Message>
   if (messages.empty()) return {};
   auto data = encode_messages(messages);
   if (!data) return sdk::fail(data.error());
-  return pool_.run<void>(Repeatable::no, [&](Connection& c) -> sdk::Result<void> {
+  return write<void>([&](Connection& c) -> sdk::Result<void> {
     return in_transaction(c, [&] { return c.copy_in(copy_messages_sql, *data); });
   });
 }
 
 sdk::Result<sdk::Message> PostgresStorage::get_message(const sdk::Uuid& id) {
-  return pool_.run<sdk::Message>(Repeatable::yes, [&](Connection& c) -> sdk::Result<sdk::Message> {
+  return read<sdk::Message>([&](Connection& c) -> sdk::Result<sdk::Message> {
     auto r = c.run(message_by_id, {id.str()});
     if (!r) return sdk::fail(r.error());
     if (PQntuples(r->get()) == 0) return fail(ErrorCode::not_found, "no message with id " + id.str());
@@ -312,7 +308,7 @@ sdk::Result<sdk::Message> PostgresStorage::get_message(const sdk::Uuid& id) {
 
 sdk::Result<sdk::Page<sdk::Message>> PostgresStorage::page(const Statement& statement, std::string owner_a,
                                                            std::optional<std::string> owner_b,
-                                                           const sdk::PageRequest& request) {
+                                                           const sdk::PageRequest& request, bool on_replica) {
   if (request.limit == 0 || request.limit > sdk::max_page_limit)
     return fail(ErrorCode::invalid_argument, "page limit must be between 1 and " + std::to_string(sdk::max_page_limit));
   Params params{std::move(owner_a),
@@ -321,7 +317,8 @@ sdk::Result<sdk::Page<sdk::Message>> PostgresStorage::page(const Statement& stat
                 request.after ? text(request.after->created_at) : std::string("infinity"),
                 request.after ? request.after->id.str() : std::string("ffffffff-ffff-ffff-ffff-ffffffffffff"),
                 std::to_string(request.limit + 1)};
-  return pool_.run<sdk::Page<sdk::Message>>(Repeatable::yes, [&](Connection& c) -> sdk::Result<sdk::Page<sdk::Message>> {
+  std::function<sdk::Result<sdk::Page<sdk::Message>>(Connection&)> query =
+      [&](Connection& c) -> sdk::Result<sdk::Page<sdk::Message>> {
     auto r = c.run(statement, params);
     if (!r) return sdk::fail(r.error());
     sdk::Page<sdk::Message> out;
@@ -330,17 +327,20 @@ sdk::Result<sdk::Page<sdk::Message>> PostgresStorage::page(const Statement& stat
     if (static_cast<std::size_t>(rows) > request.limit)
       out.next = sdk::Cursor{out.items.back().created_at, out.items.back().id};
     return out;
-  });
+  };
+  // Key rotation reads its pages from the primary: it compares-and-sets what it read.
+  if (on_replica) return read(query);
+  return pool_.run(Repeatable::yes, query);
 }
 
 sdk::Result<sdk::Page<sdk::Message>> PostgresStorage::inbox(const sdk::Uuid& recipient, const sdk::PageRequest& request) {
-  return page(inbox_sql, recipient.str(), std::nullopt, request);
+  return page(inbox_sql, recipient.str(), std::nullopt, request, true);
 }
 
 sdk::Result<sdk::Page<sdk::Message>> PostgresStorage::conversation(const sdk::Uuid& a, const sdk::Uuid& b,
                                                                    const sdk::PageRequest& request) {
   auto [low, high] = std::minmax(a, b);  // byte order, as PostgreSQL orders uuid
-  return page(conversation_sql, low.str(), high.str(), request);
+  return page(conversation_sql, low.str(), high.str(), request, true);
 }
 
 sdk::Result<void> PostgresStorage::mark_read(const sdk::Uuid& id, sdk::Timestamp at) {
@@ -350,19 +350,16 @@ sdk::Result<void> PostgresStorage::soft_delete_message(const sdk::Uuid& id) {
   return update_one(soft_delete_sql, {id.str()}, "message", id);
 }
 
-sdk::Result<std::uint64_t> PostgresStorage::purge_expired(sdk::Timestamp now) {
-  return pool_.run<std::uint64_t>(Repeatable::yes, [&](Connection& c) -> sdk::Result<std::uint64_t> {
-    auto r = c.run(purge_sql, {text(now)});
-    if (!r) return sdk::fail(r.error());
-    return affected(*r);
-  });
-}
-
 // ---- cipher key rotation (SDK 1.1) -----------------------------------------
 
 sdk::Result<sdk::Page<sdk::Message>> PostgresStorage::messages_not_under_key(std::string_view key_id,
                                                                             const sdk::PageRequest& request) {
-  return page(not_under_key_sql, std::string(key_id), std::nullopt, request);
+  return page(not_under_key_sql, std::string(key_id), std::nullopt, request, false);
+}
+
+sdk::Result<std::vector<sdk::Metric>> PostgresStorage::gauges() {
+  if (replicas_.empty()) return std::vector<sdk::Metric>{};
+  return replicas_.gauges();
 }
 
 sdk::Result<std::uint64_t> PostgresStorage::count_messages_not_under_key(std::string_view key_id) {
@@ -378,7 +375,7 @@ sdk::Result<bool> PostgresStorage::replace_message_content(const sdk::Uuid& id, 
                                                            std::string_view key_id) {
   Params params{id.str(), std::string(expected_key_id), Param::bytes(encrypted_content), Param::bytes(iv),
                 std::string(key_id)};
-  return pool_.run<bool>(Repeatable::no, [&](Connection& c) -> sdk::Result<bool> {
+  return write<bool>([&](Connection& c) -> sdk::Result<bool> {
     auto r = c.run(replace_content_sql, params);
     if (!r) return sdk::fail(r.error());
     if (affected(*r) == 1) return true;
@@ -395,7 +392,7 @@ sdk::Result<void> PostgresStorage::insert_key(const sdk::KeyRecord& k) {
   Params params{k.id.str(),           k.user_id.str(),     Param::bytes(k.public_key),
                 Param::bytes(k.private_key_encrypted), text(k.created_at), text(k.expires_at),
                 text(k.is_active)};
-  return pool_.run<void>(Repeatable::no, [&](Connection& c) -> sdk::Result<void> {
+  return write<void>([&](Connection& c) -> sdk::Result<void> {
     auto r = c.run(insert_key_sql, params);
     if (!r) return sdk::fail(r.error());
     return {};
@@ -406,7 +403,7 @@ sdk::Result<void> PostgresStorage::replace_active_key(const sdk::KeyRecord& k) {
   Params params{k.id.str(),           k.user_id.str(),     Param::bytes(k.public_key),
                 Param::bytes(k.private_key_encrypted), text(k.created_at), text(k.expires_at),
                 text(true)};
-  return pool_.run<void>(Repeatable::no, [&](Connection& c) -> sdk::Result<void> {
+  return write<void>([&](Connection& c) -> sdk::Result<void> {
     return in_transaction(c, [&]() -> sdk::Result<void> {
       auto locked = c.run(lock_user_sql, {k.user_id.str()});
       if (!locked) return sdk::fail(locked.error());
@@ -420,7 +417,7 @@ sdk::Result<void> PostgresStorage::replace_active_key(const sdk::KeyRecord& k) {
 }
 
 sdk::Result<sdk::KeyRecord> PostgresStorage::get_key(const sdk::Uuid& id) {
-  return pool_.run<sdk::KeyRecord>(Repeatable::yes, [&](Connection& c) -> sdk::Result<sdk::KeyRecord> {
+  return read<sdk::KeyRecord>([&](Connection& c) -> sdk::Result<sdk::KeyRecord> {
     auto r = c.run(key_by_id, {id.str()});
     if (!r) return sdk::fail(r.error());
     if (PQntuples(r->get()) == 0) return fail(ErrorCode::not_found, "no key record with id " + id.str());
@@ -429,8 +426,7 @@ sdk::Result<sdk::KeyRecord> PostgresStorage::get_key(const sdk::Uuid& id) {
 }
 
 sdk::Result<std::vector<sdk::KeyRecord>> PostgresStorage::keys_for_user(const sdk::Uuid& user_id) {
-  return pool_.run<std::vector<sdk::KeyRecord>>(Repeatable::yes,
-                                                [&](Connection& c) -> sdk::Result<std::vector<sdk::KeyRecord>> {
+  return read<std::vector<sdk::KeyRecord>>([&](Connection& c) -> sdk::Result<std::vector<sdk::KeyRecord>> {
     auto r = c.run(keys_by_user, {user_id.str()});
     if (!r) return sdk::fail(r.error());
     std::vector<sdk::KeyRecord> out;
@@ -465,7 +461,7 @@ sdk::Result<sdk::Page<sdk::KeyRecord>> PostgresStorage::all_keys(const sdk::Page
 sdk::Result<bool> PostgresStorage::replace_key_wrapping(const sdk::Uuid& id, const sdk::Bytes& expected,
                                                         const sdk::Bytes& replacement) {
   Params params{id.str(), Param::bytes(expected), Param::bytes(replacement)};
-  return pool_.run<bool>(Repeatable::no, [&](Connection& c) -> sdk::Result<bool> {
+  return write<bool>([&](Connection& c) -> sdk::Result<bool> {
     auto r = c.run(replace_wrapping_sql, params);
     if (!r) return sdk::fail(r.error());
     if (affected(*r) == 1) return true;

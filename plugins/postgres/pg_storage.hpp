@@ -2,6 +2,7 @@
 // Storage role on PostgreSQL (libpq).
 
 #include "pg_pool.hpp"
+#include "pg_replicas.hpp"
 #include "strata/sdk/sdk.hpp"
 
 namespace strata::postgres {
@@ -35,7 +36,10 @@ class PostgresStorage : public sdk::Storage {
                                                     const sdk::PageRequest& page) override;
   sdk::Result<void> mark_read(const sdk::Uuid& id, sdk::Timestamp at) override;
   sdk::Result<void> soft_delete_message(const sdk::Uuid& id) override;
-  sdk::Result<std::uint64_t> purge_expired(sdk::Timestamp now) override;
+  sdk::Result<std::uint64_t> purge_expired(sdk::Timestamp now) override;  // pg_purge.cpp
+  sdk::Result<std::uint64_t> count_expired(sdk::Timestamp now) override;
+  /// The read replicas' lag and state (empty without replicas).
+  sdk::Result<std::vector<sdk::Metric>> gauges() override;
   sdk::Result<void> insert_key(const sdk::KeyRecord& key) override;
   sdk::Result<sdk::KeyRecord> get_key(const sdk::Uuid& id) override;
   sdk::Result<std::vector<sdk::KeyRecord>> keys_for_user(const sdk::Uuid& user_id) override;
@@ -66,12 +70,42 @@ class PostgresStorage : public sdk::Storage {
                                std::string_view what, const sdk::Uuid& id);
   sdk::Result<sdk::User> one_user(const struct Statement& statement, const std::string& value, std::string what);
   sdk::Result<sdk::Page<sdk::Message>> page(const struct Statement& statement, std::string owner_a,
-                                            std::optional<std::string> owner_b, const sdk::PageRequest& request);
+                                            std::optional<std::string> owner_b, const sdk::PageRequest& request,
+                                            bool on_replica);
   sdk::Result<void> ensure_cleanup_job(Connection& c);
+
+  // A write on the primary; with replicas, its WAL position is noted after
+  // it commits (read-your-writes). `repeatable`: as Pool::run.
+  template <class T>
+  sdk::Result<T> write(const std::function<sdk::Result<T>(Connection&)>& op, Repeatable repeatable = Repeatable::no) {
+    if (replicas_.empty()) return pool_.run<T>(repeatable, op);
+    return pool_.run<T>(repeatable, [&](Connection& c) -> sdk::Result<T> {
+      auto r = op(c);
+      if (r) replicas_.note_write(c);
+      return r;
+    });
+  }
+  // A read a replica may serve: one that has replayed this process's
+  // writes; else, or if the replica fails, the primary.
+  template <class T>
+  sdk::Result<T> read(const std::function<sdk::Result<T>(Connection&)>& op) {
+    if (!replicas_.empty()) {
+      if (Replica* replica = replicas_.pick()) {
+        auto r = replica->pool.run<T>(Repeatable::yes, op);
+        if (r || !r.error().retryable) {
+          replica->reads.fetch_add(1, std::memory_order_relaxed);
+          return r;
+        }
+        replicas_.failed(*replica, r.error());
+      }
+    }
+    return pool_.run<T>(Repeatable::yes, op);
+  }
 
   std::shared_ptr<const sdk::Clock> clock_;
   sdk::Logger log_;
   Pool pool_;
+  ReplicaSet replicas_;
 };
 
 }  // namespace strata::postgres

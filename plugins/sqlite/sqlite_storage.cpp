@@ -50,7 +50,13 @@ constexpr const char* replace_content_sql =
     "UPDATE messages SET encrypted_content = ?3, iv = ?4, key_id = ?5 WHERE id = ?1 AND key_id = ?2";
 constexpr const char* mark_read_sql = "UPDATE messages SET is_read = 1, read_at = COALESCE(read_at, ?2) WHERE id = ?1";
 constexpr const char* soft_delete_sql = "UPDATE messages SET is_deleted = 1 WHERE id = ?1";
-constexpr const char* purge_sql = "DELETE FROM messages WHERE expires_at IS NOT NULL AND expires_at <= ?1";
+// In batches of ?2: SQLite has one write lock, and every send waits for it.
+constexpr const char* purge_sql =
+    "DELETE FROM messages WHERE id IN"
+    " (SELECT id FROM messages WHERE expires_at IS NOT NULL AND expires_at <= ?1 LIMIT ?2)";
+constexpr const char* count_expired_sql =
+    "SELECT count(*) FROM messages WHERE expires_at IS NOT NULL AND expires_at <= ?1";
+constexpr std::int64_t purge_batch = 1000;
 constexpr const char* insert_key_sql = "INSERT INTO encryption_keys (" KEY_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 constexpr const char* key_by_id = "SELECT " KEY_COLUMNS " FROM encryption_keys WHERE id = ?1";
 constexpr const char* keys_by_user =
@@ -255,10 +261,22 @@ sdk::Result<void> SqliteStorage::soft_delete_message(const sdk::Uuid& id) {
 }
 
 sdk::Result<std::uint64_t> SqliteStorage::purge_expired(sdk::Timestamp now) {
+  std::uint64_t total = 0;
+  for (;;) {  // the lock is let go between batches, so writers get their turn
+    std::lock_guard lock(mutex_);
+    auto removed = db_->run(purge_sql, {now, purge_batch});
+    if (!removed) return sdk::fail(removed.error());
+    total += static_cast<std::uint64_t>(*removed);
+    if (*removed < purge_batch) return total;
+  }
+}
+
+sdk::Result<std::uint64_t> SqliteStorage::count_expired(sdk::Timestamp now) {
   std::lock_guard lock(mutex_);
-  auto removed = db_->run(purge_sql, {now});
-  if (!removed) return sdk::fail(removed.error());
-  return static_cast<std::uint64_t>(*removed);
+  std::int64_t count = 0;
+  auto r = db_->run(count_expired_sql, {now}, [&](const Row& row) { count = row.integer(0); });
+  if (!r) return sdk::fail(r.error());
+  return static_cast<std::uint64_t>(count);
 }
 
 // ---- cipher key rotation (SDK 1.1) -----------------------------------------

@@ -39,6 +39,7 @@ class SqliteStorage : public sdk::Storage {
   sdk::Result<void> mark_read(const sdk::Uuid& id, sdk::Timestamp at) override;
   sdk::Result<void> soft_delete_message(const sdk::Uuid& id) override;
   sdk::Result<std::uint64_t> purge_expired(sdk::Timestamp now) override;
+  sdk::Result<std::uint64_t> count_expired(sdk::Timestamp now) override;
   sdk::Result<void> insert_key(const sdk::KeyRecord& key) override;
   sdk::Result<sdk::KeyRecord> get_key(const sdk::Uuid& id) override;
   sdk::Result<std::vector<sdk::KeyRecord>> keys_for_user(const sdk::Uuid& user_id) override;

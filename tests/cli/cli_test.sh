@@ -91,6 +91,7 @@ expect "audit tail" 0 "message.read" -- "$strata" audit tail --limit 50
 expect "metrics from every process so far" 0 'strata_plugin_calls_total\{instance="default",operation="seal",outcome="ok",role="cipher"\} 7' -- "$strata" metrics
 "$strata" send --from alice --to bob --ttl 1 "gone in a second" >/dev/null
 sleep 1.5
+expect "cleanup --dry-run counts without deleting" 0 "^would purge 1 expired message \\(dry run: nothing deleted\\)$" -- "$strata" cleanup --dry-run
 expect "cleanup purges through the scheduler" 0 "^purged 1 expired message$" -- "$strata" cleanup
 expect "cleanup is audited" 0 "maintenance.purge" -- "$strata" audit tail --limit 50
 expect "send a message longer than argv allows, from stdin" 0 "^sent [0-9a-f-]{36} from alice to bob" -- bash -c "head -c 300000 /dev/zero | tr '\\0' 'x' | '$strata' send --from alice --to bob -"

@@ -7,22 +7,10 @@
 #include <map>
 #include <vector>
 
+#include "inbox_ids.hpp"
 #include "service_env.hpp"
 
 namespace strata::test {
-
-/// Every live message in `user`'s inbox, newest first, by keyset pages.
-inline std::vector<sdk::Uuid> inbox_ids(sdk::Storage& storage, const sdk::Uuid& user) {
-  std::vector<sdk::Uuid> ids;
-  sdk::PageRequest request{sdk::max_page_limit, std::nullopt};
-  for (;;) {
-    auto page = storage.inbox(user, request);
-    REQUIRE(page);
-    for (const auto& m : page->items) ids.push_back(m.id);
-    if (!page->next) return ids;
-    request.after = page->next;
-  }
-}
 
 /// How many `message.send` events the sink holds per message id, once every
 /// event recorded so far (the outbox included) reached it. Read newest first

@@ -17,6 +17,8 @@ inline int server_port(const char* variable, int built_in) {
 inline int postgres_port() { return server_port("STRATA_TEST_POSTGRES_PORT", STRATA_TEST_POSTGRES_PORT); }
 inline int redis_port() { return server_port("STRATA_TEST_REDIS_PORT", STRATA_TEST_REDIS_PORT); }
 inline int mongodb_port() { return server_port("STRATA_TEST_MONGODB_PORT", STRATA_TEST_MONGODB_PORT); }
+/// The pg_auto_failover formation's monitor (tools/pg-formation.sh); its data nodes use the next two ports.
+inline int formation_port() { return server_port("STRATA_TEST_FORMATION_PORT", STRATA_TEST_FORMATION_PORT); }
 /// The MongoDB test server's URI, without a database.
 inline std::string mongodb_uri() { return "mongodb://127.0.0.1:" + std::to_string(mongodb_port()); }
 

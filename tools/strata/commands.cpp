@@ -74,10 +74,16 @@ int migrate(const Host& host, const std::string& direction, std::optional<int> s
   return 0;
 }
 
-int cleanup(const Host& host) {
+int cleanup(const Host& host, bool dry_run) {
   // Through the scheduler's own purge: the host's clock, and an audit event.
   auto services = open_services(host);
   if (!services) return 1;
+  if (dry_run) {
+    auto expired = services->maintenance().count_expired();
+    if (!expired) return report_error(expired.error());
+    fmt::print("would purge {} expired message{} (dry run: nothing deleted)\n", *expired, *expired == 1 ? "" : "s");
+    return 0;
+  }
   auto purged = services->maintenance().purge_expired(Origin{});
   if (!purged) return report_error(purged.error());
   fmt::print("purged {} expired message{}\n", *purged, *purged == 1 ? "" : "s");

@@ -17,7 +17,8 @@ int check(const Host& host, const std::vector<std::string>& notes);
 int print_config(const Host& host);
 /// `strata migrate up|down|status [N]`: moves the storage schema N steps (up: all by default, down: 1).
 int migrate(const Host& host, const std::string& direction, std::optional<int> steps);
-/// `strata cleanup`: purges expired messages now and prints how many.
-int cleanup(const Host& host);
+/// `strata cleanup [--dry-run]`: purges expired messages now (or only counts
+/// them) and prints how many.
+int cleanup(const Host& host, bool dry_run);
 
 }  // namespace strata::cli

@@ -27,7 +27,9 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::IsMember({"up", "down", "status"}));
   migrate->add_option("steps", steps, "how many versions to move");
-  auto* cleanup = app.add_subcommand("cleanup", "Purge expired messages now");
+  auto* cleanup = app.add_subcommand("cleanup", "Purge expired messages now (in batches; see the storage's purge.* keys)");
+  bool dry_run = false;
+  cleanup->add_flag("--dry-run", dry_run, "only count what would be purged");
 
   auto* user = app.add_subcommand("user", "Add or show users");
   user->require_subcommand(1);
@@ -97,7 +99,7 @@ int main(int argc, char** argv) {
     if (*check) return strata::cli::check(**host, notes);
     if (*config) return strata::cli::print_config(**host);
     if (*migrate) return strata::cli::migrate(**host, direction, steps);
-    if (*cleanup) return strata::cli::cleanup(**host);
+    if (*cleanup) return strata::cli::cleanup(**host, dry_run);
     namespace cli = strata::cli;
     if (*user_add) return cli::user_add(**host, name, email);
     if (*user_show) return cli::user_show(**host, name);

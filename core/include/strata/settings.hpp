@@ -79,6 +79,9 @@ struct GroupCommitSettings {
   std::size_t max_batch = 256;              ///< writes per transaction at most
   std::chrono::microseconds linger{0};      ///< how long a writer waits for more; 0: take what is queued
   std::size_t writers = 2;                  ///< transactions in flight at once
+  /// How long a write cut off by a lost connection (outcome unknown: a
+  /// failover, a restart) keeps being retried under the same ids; 0: none.
+  std::chrono::milliseconds retry{5000};
 };
 
 /// All service settings.

@@ -2,6 +2,7 @@
 
 #include "group_commit.hpp"
 
+#include <algorithm>
 #include <future>
 
 namespace strata {
@@ -14,7 +15,11 @@ GroupCommit::GroupCommit(std::shared_ptr<sdk::Storage> storage, GroupCommitSetti
       batches_(metrics.counter("strata_group_commit_batches_total", "Transactions the group commit wrote.")),
       writes_(metrics.counter("strata_group_commit_writes_total", "Writes the group commit coalesced into them.")),
       retried_one_by_one_(metrics.counter("strata_group_commit_split_batches_total",
-                                          "Batches that failed and were retried one write at a time.")) {
+                                          "Batches that failed and were retried one write at a time.")),
+      retries_(metrics.counter("strata_group_commit_unknown_outcome_retries_total",
+                               "Retries of writes cut off by a lost connection (failover, restart).")),
+      found_committed_(metrics.counter("strata_group_commit_found_committed_total",
+                                       "Writes whose retry found them already committed with the same content.")) {
   for (std::size_t i = 0; i < settings_.writers; ++i) writers_.emplace_back([this] { run(); });
 }
 
@@ -107,6 +112,63 @@ sdk::Result<void> GroupCommit::store(std::span<const sdk::Message> messages, std
   return storage_->insert_messages(messages);
 }
 
+namespace {
+
+bool outcome_unknown(const sdk::Error& e) {
+  return e.code == sdk::ErrorCode::unavailable || e.code == sdk::ErrorCode::timeout;
+}
+
+// The fields a send wrote; read state and timestamps' precision may differ.
+bool same_content(const sdk::Message& stored, const sdk::Message& ours) {
+  return stored.sender_id == ours.sender_id && stored.recipient_id == ours.recipient_id &&
+         stored.encrypted_content == ours.encrypted_content && stored.iv == ours.iv && stored.key_id == ours.key_id;
+}
+
+}  // namespace
+
+sdk::Result<bool> GroupCommit::all_stored_as(std::span<const sdk::Message> messages) {
+  for (const auto& ours : messages) {
+    auto stored = storage_->get_message(ours.id);
+    if (!stored) {
+      if (stored.error().code == sdk::ErrorCode::not_found) return false;
+      return sdk::fail(stored.error());
+    }
+    if (!same_content(*stored, ours)) return false;
+  }
+  return true;
+}
+
+sdk::Result<void> GroupCommit::store_retrying(std::span<const sdk::Message> messages,
+                                              std::span<const sdk::AuditEvent> events) {
+  using namespace std::chrono_literals;
+  auto stored = store(messages, events);
+  if (stored || !outcome_unknown(stored.error()) || settings_.retry.count() == 0) return stored;
+  const auto deadline = std::chrono::steady_clock::now() + settings_.retry;
+  for (auto pause = 20ms; std::chrono::steady_clock::now() + pause < deadline; pause = std::min(pause * 2, 500ms)) {
+    std::this_thread::sleep_for(pause);
+    retries_.add();
+    auto again = store(messages, events);
+    if (again) return again;
+    if (again.error().code == sdk::ErrorCode::already_exists && !messages.empty()) {
+      // The ids are ours (generated before the first attempt): rows under
+      // them with our content are the first attempt, committed after all.
+      auto committed = all_stored_as(messages);
+      if (committed && *committed) {
+        found_committed_.add(messages.size());
+        return {};
+      }
+      if (committed) return again;  // a genuine duplicate id: not ours
+      stored = sdk::fail(committed.error());
+      continue;
+    }
+    if (!outcome_unknown(again.error())) return again;
+    stored = std::move(again);
+  }
+  stored.error().message += "; retried for " + std::to_string(settings_.retry.count()) +
+                            " ms ([group_commit] retry_ms): the outcome is unknown, the rows may be stored under their ids";
+  return stored;
+}
+
 void GroupCommit::commit(std::vector<Write>& batch) {
   auto finish = [](Write& w, sdk::Result<void> r) {
     try {
@@ -116,7 +178,7 @@ void GroupCommit::commit(std::vector<Write>& batch) {
   };
   batches_.add();
   writes_.add(batch.size());
-  if (batch.size() == 1) return finish(batch.front(), store(batch.front().messages, batch.front().events));
+  if (batch.size() == 1) return finish(batch.front(), store_retrying(batch.front().messages, batch.front().events));
 
   std::vector<sdk::Message> messages;
   std::vector<sdk::AuditEvent> events;
@@ -124,11 +186,10 @@ void GroupCommit::commit(std::vector<Write>& batch) {
     messages.insert(messages.end(), w.messages.begin(), w.messages.end());
     events.insert(events.end(), w.events.begin(), w.events.end());
   }
-  auto stored = store(messages, events);
-  auto code = stored ? sdk::ErrorCode{} : stored.error().code;
-  // Success, or the backend away (each write would fail alike, and the
-  // batch may have committed: its outcome is unknown), goes to every write.
-  if (stored || code == sdk::ErrorCode::unavailable || code == sdk::ErrorCode::timeout) {
+  auto stored = store_retrying(messages, events);
+  // Success, or the backend away past the retries (each write would fail
+  // alike, and the batch may have committed), goes to every write.
+  if (stored || outcome_unknown(stored.error())) {
     for (auto& w : batch) finish(w, stored);
     return;
   }
@@ -137,7 +198,7 @@ void GroupCommit::commit(std::vector<Write>& batch) {
   retried_one_by_one_.add();
   for (auto& w : batch) {
     batches_.add();
-    finish(w, store(w.messages, w.events));
+    finish(w, store_retrying(w.messages, w.events));
   }
 }
 

@@ -11,9 +11,11 @@
 //
 // One bad row never fails its neighbours: a batch that fails for a reason
 // other than the backend being away is retried one write at a time, so only
-// the bad write gets its error. A batch cut off by a lost connection is
-// reported to each of its writers as `unavailable` with "outcome unknown":
-// it may have committed (ids are client-generated, so a reader can tell).
+// the bad write gets its error. A batch cut off by a lost connection (a
+// failover, a restart) is retried under the same ids for up to retry_ms: the
+// ids are generated here, so a retry that finds them stored with the same
+// content has found the first attempt committed, which is success, never a
+// duplicate. Past retry_ms each writer gets `unavailable`, "outcome unknown".
 
 #include <condition_variable>
 #include <deque>
@@ -65,11 +67,15 @@ class GroupCommit {
   void run();
   void commit(std::vector<Write>& batch);
   sdk::Result<void> store(std::span<const sdk::Message> messages, std::span<const sdk::AuditEvent> events);
+  /// store(), retrying an unknown outcome (see above) until settings_.retry has passed.
+  sdk::Result<void> store_retrying(std::span<const sdk::Message> messages, std::span<const sdk::AuditEvent> events);
+  /// Whether every message is stored with the content we sent.
+  sdk::Result<bool> all_stored_as(std::span<const sdk::Message> messages);
 
   std::shared_ptr<sdk::Storage> storage_;
   GroupCommitSettings settings_;
   bool outbox_;
-  Counter &batches_, &writes_, &retried_one_by_one_;
+  Counter &batches_, &writes_, &retried_one_by_one_, &retries_, &found_committed_;
 
   std::mutex mutex_;
   std::condition_variable queued_, finished_;

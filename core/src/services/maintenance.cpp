@@ -28,6 +28,8 @@ Maintenance::~Maintenance() {
     ctx_.log(sdk::LogLevel::warning, "metrics not written at shutdown: " + r.error().describe());
 }
 
+sdk::Result<std::uint64_t> Maintenance::count_expired() { return ctx_.storage->count_expired(ctx_.clock->now()); }
+
 sdk::Result<std::uint64_t> Maintenance::purge_expired(const Origin& origin) {
   auto purged = ctx_.storage->purge_expired(ctx_.clock->now());
   if (!purged) return purged;

@@ -1,8 +1,10 @@
 // The postgres plugin against a real PostgreSQL 15: migrations, concurrency,
 // pool limits, killed backends, hostile input, seed compatibility, the CLI.
 
+#include <algorithm>
 #include <atomic>
 #include <fstream>
+#include <mutex>
 #include <thread>
 
 #include <strata/sdk/testing/fixtures.hpp>
@@ -231,6 +233,45 @@ TEST_CASE("postgres: recovers on its own when the server kills its backends", "[
   CHECK(storage->insert_message(make_message(alice.id, bob.id, sdk::Timestamp::now())));
   CHECK(storage->get_user(alice.id));
   CHECK(storage->health());
+}
+
+TEST_CASE("postgres: purge deletes in batches of purge.batch_size, each its own transaction, and counts first",
+          "[postgres][cleanup]") {
+  test::TempDatabase db;
+  std::mutex log_mutex;
+  std::vector<std::string> log;
+  HostOptions options;
+  options.log = [&](sdk::LogLevel, std::string_view line) {
+    std::lock_guard lock(log_mutex);
+    log.emplace_back(line);
+  };
+  auto host = test::open_host(db.storage_table("purge.batch_size = 7\npurge.pause_ms = 1\n"), options);
+  auto storage = migrated(*host);
+  auto alice = make_user("alice"), bob = make_user("bob");
+  REQUIRE(storage->create_user(alice));
+  REQUIRE(storage->create_user(bob));
+  const auto now = sdk::Timestamp::now();
+  std::vector<sdk::Message> messages;
+  for (int i = 0; i < 105; ++i) {
+    auto m = make_message(alice.id, bob.id, now - std::chrono::seconds(i));
+    m.expires_at = i < 100 ? now - std::chrono::minutes(1) : now + std::chrono::hours(1);
+    messages.push_back(m);
+  }
+  REQUIRE(storage->insert_messages(messages));
+  auto would_go = storage->count_expired(now);
+  REQUIRE(would_go);
+  CHECK(*would_go == 100);
+  CHECK(db.sql("SELECT count(*) FROM messages") == "105");  // counting deleted nothing
+
+  auto purged = storage->purge_expired(now);
+  REQUIRE(purged);
+  CHECK(*purged == 100);
+  CHECK(db.sql("SELECT count(*) FROM messages") == "5");
+  // 100 rows in batches of 7: 15 transactions (14 full, one of 2), reported in one line.
+  std::lock_guard lock(log_mutex);
+  CHECK(std::any_of(log.begin(), log.end(), [](const std::string& line) {
+    return line.find("100 expired messages deleted in 15 batches") != std::string::npos;
+  }));
 }
 
 TEST_CASE("postgres: hostile input is stored verbatim, never executed", "[postgres][hostile]") {

@@ -25,6 +25,8 @@ class STRATA_API Maintenance {
 
   /// Purges expired messages now; how many went.
   sdk::Result<std::uint64_t> purge_expired(const Origin& origin = {});
+  /// How many messages purge_expired would delete now, deleting nothing.
+  sdk::Result<std::uint64_t> count_expired();
   /// Writes the metrics gathered since the last write; how many records.
   sdk::Result<std::size_t> flush_metrics();
 

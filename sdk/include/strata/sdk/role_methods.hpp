@@ -19,6 +19,7 @@
 //   OPTIONAL_1_3    added in ABI 1.3, optional; never called on an older plugin
 //   OPTIONAL_1_4    added in ABI 1.4, optional; never called on an older plugin
 //   OPTIONAL_1_5    added in ABI 1.5, optional; never called on an older plugin
+//   OPTIONAL_1_6    added in ABI 1.6, optional; never called on an older plugin
 
 /// The SDK ABI minor version a KIND appeared in.
 #define STRATA_SDK_SINCE_REQUIRED 0
@@ -28,6 +29,7 @@
 #define STRATA_SDK_SINCE_OPTIONAL_1_3 3
 #define STRATA_SDK_SINCE_OPTIONAL_1_4 4
 #define STRATA_SDK_SINCE_OPTIONAL_1_5 5
+#define STRATA_SDK_SINCE_OPTIONAL_1_6 6
 #define STRATA_SDK_SINCE(KIND) STRATA_SDK_SINCE_##KIND
 
 // Backup and restore (ABI 1.2): the same three optional methods on storage, cache and audit.
@@ -103,7 +105,12 @@
   X(OPTIONAL_1_5, sdk::Result<std::size_t>, drain_outbox, (std::size_t limit, const sdk::OutboxDelivery& deliver), \
     (limit, deliver))                                                                                          \
   /* How many events wait in the outbox. */                                                                    \
-  X(OPTIONAL_1_5, sdk::Result<std::uint64_t>, outbox_size, (), ())
+  X(OPTIONAL_1_5, sdk::Result<std::uint64_t>, outbox_size, (), ())                                          \
+  /* How many messages purge_expired(now) would delete, deleting nothing (`strata cleanup --dry-run`). */      \
+  X(OPTIONAL_1_6, sdk::Result<std::uint64_t>, count_expired, (sdk::Timestamp now), (now))                    \
+  /* Current values the plugin measures, as metric records (e.g. read replicas' lag): shown by `strata check`  \
+     and with this process's metrics. Empty when there is nothing to report. */                               \
+  X(OPTIONAL_1_6, sdk::Result<std::vector<sdk::Metric>>, gauges, (), ())
 
 #define STRATA_SDK_CACHE_METHODS(X)                                                                            \
   X(REQUIRED, sdk::Result<void>, health, (), ())                                                               \
@@ -169,5 +176,6 @@
 #define STRATA_SDK_DEFAULT_OPTIONAL_1_3(RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_OPTIONAL_(RET, NAME, PARAMS, ARGS)
 #define STRATA_SDK_DEFAULT_OPTIONAL_1_4(RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_OPTIONAL_(RET, NAME, PARAMS, ARGS)
 #define STRATA_SDK_DEFAULT_OPTIONAL_1_5(RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_OPTIONAL_(RET, NAME, PARAMS, ARGS)
+#define STRATA_SDK_DEFAULT_OPTIONAL_1_6(RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_OPTIONAL_(RET, NAME, PARAMS, ARGS)
 /// Expands a table row to the optional method's default (used inside the role interfaces).
 #define STRATA_SDK_OPTIONAL_DEFAULT(KIND, RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_##KIND(RET, NAME, PARAMS, ARGS)

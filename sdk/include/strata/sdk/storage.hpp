@@ -154,7 +154,9 @@ class Storage {
   virtual Result<void> mark_read(const Uuid& id, Timestamp at) = 0;
   /// Marks a message deleted; it stays until purged.
   virtual Result<void> soft_delete_message(const Uuid& id) = 0;
-  /// Deletes messages whose expires_at is at or before `now`; returns how many.
+  /// Deletes messages whose expires_at is at or before `now`; returns how
+  /// many. A server-backed plugin should delete in bounded batches, each its
+  /// own short transaction, so a large purge never holds locks for long.
   virtual Result<std::uint64_t> purge_expired(Timestamp now) = 0;
 
   /// Inserts a key record; `invalid_argument` if the user does not exist.
@@ -177,7 +179,7 @@ class Storage {
   // SDK ABI 1.2: backup, restore, has_data.
   // SDK ABI 1.3: replace_active_key. 1.4: all_keys, replace_key_wrapping.
   // SDK ABI 1.5, the transactional audit outbox: insert_with_outbox,
-  // drain_outbox, outbox_size.
+  // drain_outbox, outbox_size. 1.6: count_expired, gauges.
   STRATA_SDK_STORAGE_METHODS(STRATA_SDK_OPTIONAL_DEFAULT)
 };
 

@@ -33,6 +33,8 @@ struct StorageTarget {
   /// Capability: the transactional audit outbox (SDK 1.5): insert_with_outbox,
   /// drain_outbox, outbox_size. Declared false, the kit checks `unsupported`.
   bool outbox = true;
+  /// Capability: count_expired (SDK 1.6). Declared false, the kit checks `unsupported`.
+  bool count_expired = true;
 };
 
 namespace detail {
@@ -311,7 +313,20 @@ inline void run_storage_conformance(const StorageTarget& target) {
       batch.push_back(m);
     }
     expect_ok(s->insert_messages(batch));
+    // count_expired (SDK 1.6) counts what purge_expired would delete, deleting nothing.
+    auto would_go = [&](Timestamp at) -> std::int64_t {
+      auto n = s->count_expired(at);
+      if (!target.count_expired) {
+        CHECK(n.error().code == ErrorCode::unsupported);
+        return -1;
+      }
+      return static_cast<std::int64_t>(expect_ok(std::move(n)));
+    };
+    CHECK(would_go(t0) == (target.count_expired ? 3 : -1));
+    CHECK(would_go(t0) == (target.count_expired ? 3 : -1));
     CHECK(expect_ok(s->purge_expired(t0)) == 3);
+    CHECK(would_go(t0) == (target.count_expired ? 0 : -1));
+    CHECK(would_go(t0 + std::chrono::hours(2)) == (target.count_expired ? 3 : -1));
     for (int i = 0; i < 9; ++i) {
       auto got = s->get_message(batch[static_cast<std::size_t>(i)].id);
       CHECK(got.has_value() == (i % 3 != 0));

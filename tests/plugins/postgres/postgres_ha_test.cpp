@@ -1,0 +1,209 @@
+// PostgreSQL HA: Strata on a pg_auto_failover formation (a primary and a
+// synchronous secondary, tools/pg-formation.sh) through the formation's
+// multi-host URI, while 16 threads send. A planned failover and the
+// primary's machine dying (SIGKILL of its keeper and postmaster) must lose
+// and duplicate no acknowledged message; calls in the switch fail with
+// `unavailable`/`timeout` or succeed late; the pool reconnects on its own.
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <cstdio>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "pg_formation.hpp"
+#include "inbox_ids.hpp"
+#include "strata/services.hpp"
+#include "test_host.hpp"
+
+using namespace std::chrono_literals;
+using namespace strata;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// The storage on the formation, the audit events in memory (relayed from the
+// outbox that commits with each message), sessions and cache in memory.
+std::string formation_config() {
+  return "[storage]\nplugin = \"postgres\"\nconninfo = \"" + test::pg_formation("uri") +
+         "\"\n"
+         "[cache.default]\nplugin = \"memory\"\n[cache.session]\nplugin = \"memory\"\n"
+         "[audit]\nplugin = \"memory\"\n"
+         "[cipher]\nplugin = \"aes_gcm\"\nkey = \"" +
+         test::test_key_hex +
+         "\"\n"
+         "[users]\nscrypt_log2_n = 10\n"
+         // Long enough to outlast an unplanned failover (the monitor notices
+         // in about 3 s, then waits primary_demote_timeout, 3 s here).
+         "[group_commit]\nretry_ms = 15000\n";
+}
+
+struct Services_ {
+  std::unique_ptr<Host> host;
+  std::unique_ptr<Services> services;
+  Services_() {
+    test::require_formation();
+    ::setenv("PGGSSENCMODE", "disable", 0);
+    host = test::open_host(formation_config());
+    REQUIRE(host->storage()->migrate(host->storage()->schema_status()->latest));
+    auto opened = Services::open(*host, ServicesOptions{false});
+    REQUIRE(opened);
+    services = std::move(*opened);
+  }
+  sdk::User user(const std::string& prefix) {
+    auto name = prefix + sdk::Uuid::generate().str().substr(0, 8);
+    auto u = services->users().register_user(name, name + "@example.org", name + "-password", Origin{});
+    INFO((u ? std::string() : u.error().describe()));
+    REQUIRE(u);
+    return *u;
+  }
+};
+
+struct LoadOutcome {
+  std::set<sdk::Uuid> acknowledged;
+  std::size_t acknowledgements = 0;
+  int unknown = 0;                       // unavailable/timeout: may or may not be stored
+  std::vector<std::string> other_errors;  // anything else is a defect
+  double unavailable_s = 0;               // the longest time without an acknowledgement
+};
+
+// 16 threads send from alice to bob until told to stop; `disrupt` runs on
+// this thread after a second of steady load and returns once the formation
+// has a new primary; the load goes on until sends have succeeded again for 2 s.
+LoadOutcome send_through(Services_& s, const sdk::User& alice, const sdk::User& bob,
+                         const std::function<void()>& disrupt) {
+  LoadOutcome out;
+  std::mutex mutex;
+  std::vector<Clock::time_point> acked_at;
+  std::atomic<bool> stop{false};
+  {
+    std::vector<std::jthread> senders;
+    for (int t = 0; t < 16; ++t)
+      senders.emplace_back([&, t] {
+        for (int i = 0; !stop; ++i) {
+          auto m = s.services->messages().send(alice, bob, "ha " + std::to_string(t) + "/" + std::to_string(i),
+                                               std::nullopt, Origin{});
+          std::lock_guard lock(mutex);
+          if (m) {
+            out.acknowledged.insert(m->id);
+            ++out.acknowledgements;
+            acked_at.push_back(Clock::now());
+          } else if (m.error().code == sdk::ErrorCode::unavailable || m.error().code == sdk::ErrorCode::timeout) {
+            ++out.unknown;
+            std::this_thread::sleep_for(50ms);  // an application backing off
+          } else {
+            out.other_errors.push_back(m.error().describe());
+          }
+        }
+      });
+    std::this_thread::sleep_for(1s);
+    disrupt();
+    // Until sends have gone through again for 2 s (at most a minute).
+    auto give_up = Clock::now() + 60s;
+    for (;;) {
+      std::this_thread::sleep_for(250ms);
+      std::lock_guard lock(mutex);
+      if (!acked_at.empty() && Clock::now() - acked_at.back() < 250ms) {
+        auto resumed = std::adjacent_find(acked_at.rbegin(), acked_at.rend(),
+                                          [](auto later, auto earlier) { return later - earlier > 500ms; });
+        if (resumed == acked_at.rend() || Clock::now() - *resumed > 2s) break;
+      }
+      if (Clock::now() > give_up) break;
+    }
+    stop = true;
+  }
+  std::sort(acked_at.begin(), acked_at.end());
+  for (std::size_t i = 1; i < acked_at.size(); ++i)
+    out.unavailable_s = std::max(out.unavailable_s, std::chrono::duration<double>(acked_at[i] - acked_at[i - 1]).count());
+  return out;
+}
+
+// After the switch: every acknowledged message is on the new primary once,
+// nothing else is but sends reported unknown, and each has one audit event.
+void check_nothing_lost(Services_& s, const sdk::User& bob, const LoadOutcome& load) {
+  INFO((load.other_errors.empty() ? std::string() : load.other_errors.front()));
+  CHECK(load.other_errors.empty());
+  CHECK(load.acknowledged.size() == load.acknowledgements);  // no id acknowledged twice
+  auto stored = test::inbox_ids(*s.host->storage(), bob.id);
+  std::set<sdk::Uuid> stored_set(stored.begin(), stored.end());
+  CHECK(stored_set.size() == stored.size());
+  std::size_t missing = 0;
+  for (const auto& id : load.acknowledged) missing += stored_set.contains(id) ? 0 : 1;
+  CHECK(missing == 0);
+  CHECK(stored.size() >= load.acknowledged.size());
+  CHECK(stored.size() - load.acknowledged.size() <= static_cast<std::size_t>(load.unknown));
+  // The outbox committed with each row: one message.send event per stored message.
+  s.services->audit().flush();
+  for (auto deadline = Clock::now() + 60s; Clock::now() < deadline;) {
+    auto left = s.host->storage()->outbox_size();
+    REQUIRE(left);
+    if (*left == 0) break;
+    std::this_thread::sleep_for(100ms);
+    s.services->audit().flush();
+  }
+  sdk::AuditQuery q;
+  q.action = "message.send";
+  q.limit = 100000;
+  auto events = s.host->audit()->query(q);
+  REQUIRE(events);
+  std::map<std::string, int> per_message;  // resource "message:<id>" -> events
+  for (const auto& e : *events) ++per_message[e.resource.substr(e.resource.find(':') + 1)];
+  std::size_t without_one = 0;
+  for (const auto& id : stored_set) without_one += per_message[id.str()] == 1 ? 0 : 1;
+  CHECK(without_one == 0);
+}
+
+void report(const char* kind, const LoadOutcome& load) {
+  std::printf("%s failover under 16 sending threads: %zu acknowledged, %d unknown outcome, "
+              "longest time without an acknowledgement %.2f s\n",
+              kind, load.acknowledgements, load.unknown, load.unavailable_s);
+  std::fflush(stdout);
+}
+
+void wait_for_new_primary(const std::string& old_primary) {
+  auto give_up = Clock::now() + 90s;
+  for (;;) {
+    auto now = test::pg_formation("primary");
+    if (!now.empty() && now != old_primary) return;
+    REQUIRE(Clock::now() < give_up);
+    std::this_thread::sleep_for(250ms);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("postgres HA: a planned failover under 16 sending threads loses and duplicates no acknowledged message",
+          "[postgres][ha]") {
+  Services_ s;
+  auto alice = s.user("alice");
+  auto bob = s.user("bob");
+  auto load = send_through(s, alice, bob, [] {
+    auto old_primary = test::pg_formation("primary");
+    test::pg_formation("failover");
+    wait_for_new_primary(old_primary);
+  });
+  report("planned", load);
+  check_nothing_lost(s, bob, load);
+  CHECK(load.acknowledgements > 100);
+}
+
+TEST_CASE("postgres HA: the primary's machine dies (SIGKILL) under 16 sending threads, no acknowledged message is lost",
+          "[postgres][ha]") {
+  Services_ s;
+  auto alice = s.user("alice");
+  auto bob = s.user("bob");
+  auto load = send_through(s, alice, bob, [] {
+    auto old_primary = test::pg_formation("primary");
+    test::pg_formation("kill-primary");
+    wait_for_new_primary(old_primary);
+  });
+  report("unplanned", load);
+  check_nothing_lost(s, bob, load);
+  CHECK(load.acknowledgements > 100);
+  // The dead node comes back as the secondary (pg_rewind), for the tests after this one.
+  test::pg_formation("heal");
+}
