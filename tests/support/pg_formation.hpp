@@ -14,19 +14,28 @@
 
 namespace strata::test {
 
-/// Runs `tools/pg-formation.sh <command>`; its output (trailing newline cut). Fails the test if it fails.
-inline std::string pg_formation(const std::string& command) {
-  std::string line = "bash '" STRATA_SOURCE_DIR "/tools/pg-formation.sh' " + command + " 2>&1";
-  FILE* pipe = ::popen(line.c_str(), "r");
+/// Runs a shell command line; its output (stdout and stderr, trailing newlines cut). Fails the test if it fails.
+inline std::string run_command(const std::string& line) {
+  FILE* pipe = ::popen((line + " 2>&1").c_str(), "r");
   REQUIRE(pipe);
   std::string out;
   std::array<char, 4096> buffer{};
   while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) out.append(buffer.data(), n);
   int status = ::pclose(pipe);
-  INFO("tools/pg-formation.sh " << command << ":\n" << out);
+  INFO(line << ":\n" << out);
   REQUIRE(status == 0);
   while (!out.empty() && out.back() == '\n') out.pop_back();
   return out;
+}
+
+/// Runs `tools/pg-formation.sh <command>` (start, failover, kill-primary, primary, ...).
+inline std::string pg_formation(const std::string& command) {
+  return run_command("bash '" STRATA_SOURCE_DIR "/tools/pg-formation.sh' " + command);
+}
+
+/// Runs one SQL statement on the formation node listening on `port`, as postgres.
+inline std::string pg_formation_sql(const std::string& port, const std::string& sql) {
+  return run_command("psql -h 127.0.0.1 -p " + port + " -U postgres -d strata -Atqc \"" + sql + "\"");
 }
 
 /// Requires the formation (skipped on a laptop without it, a failure under CI=true).

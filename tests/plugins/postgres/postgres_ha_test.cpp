@@ -11,11 +11,14 @@
 #include <atomic>
 #include <map>
 #include <cstdio>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <thread>
 
 #include "pg_formation.hpp"
+#include <strata/sdk/testing/fixtures.hpp>
+
 #include "inbox_ids.hpp"
 #include "strata/services.hpp"
 #include "test_host.hpp"
@@ -206,4 +209,115 @@ TEST_CASE("postgres HA: the primary's machine dies (SIGKILL) under 16 sending th
   CHECK(load.acknowledgements > 100);
   // The dead node comes back as the secondary (pg_rewind), for the tests after this one.
   test::pg_formation("heal");
+}
+
+namespace {
+
+// A host on the formation whose reads may go to `replicas` (conninfos).
+std::unique_ptr<Host> host_with_replicas(const std::vector<std::string>& replicas) {
+  test::require_formation();
+  ::setenv("PGGSSENCMODE", "disable", 0);
+  std::string list;
+  for (const auto& r : replicas) list += (list.empty() ? "\"" : ", \"") + r + "\"";
+  auto host = test::open_host("[storage]\nplugin = \"postgres\"\nconninfo = \"" + test::pg_formation("uri") +
+                              "\"\nreplicas = [" + list + "]\nreplica_retry_ms = 200\n");
+  REQUIRE(host->storage()->migrate(host->storage()->schema_status()->latest));
+  return host;
+}
+
+std::string standby_conninfo(const std::string& port) {
+  return "host=127.0.0.1 port=" + port + " dbname=strata user=postgres";
+}
+
+// The gauge `name` for `replica` (or without labels when empty); -1 when absent.
+double gauge(sdk::Storage& storage, const std::string& name, const std::string& replica = "") {
+  auto gauges = storage.gauges();
+  REQUIRE(gauges);
+  for (const auto& g : *gauges)
+    if (g.name == name && (replica.empty() ? g.labels.empty() : g.labels.count("replica") && g.labels.at("replica") == replica))
+      return g.value;
+  return -1;
+}
+
+bool inbox_has(sdk::Storage& storage, const sdk::Uuid& user, const sdk::Uuid& id) {
+  auto ids = test::inbox_ids(storage, user);
+  return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
+
+}  // namespace
+
+TEST_CASE("postgres HA: with replay paused on the replica, a writer never reads stale data, "
+          "readers that wrote nothing still use the replica",
+          "[postgres][ha][replicas]") {
+  const auto standby_port = test::pg_formation("secondary");
+  REQUIRE_FALSE(standby_port.empty());
+  const std::string replica_name = "127.0.0.1:" + standby_port + "/strata";
+  auto writer_host = host_with_replicas({standby_conninfo(standby_port)});
+  auto reader_host = host_with_replicas({standby_conninfo(standby_port)});
+  auto& writer = *writer_host->storage();
+  auto& reader = *reader_host->storage();
+  auto alice = sdk::testing::make_user("alice" + sdk::Uuid::generate().str().substr(0, 8));
+  auto bob = sdk::testing::make_user("bob" + sdk::Uuid::generate().str().substr(0, 8));
+  REQUIRE(writer.create_user(alice));
+  REQUIRE(writer.create_user(bob));
+  // Read-your-writes: the writer sees its users at once, wherever it reads.
+  REQUIRE(writer.get_user(bob.id));
+
+  auto pause = [&](bool paused) {
+    test::pg_formation_sql(standby_port, paused ? "SELECT pg_wal_replay_pause()" : "SELECT pg_wal_replay_resume()");
+  };
+  pause(true);
+  struct Resume {
+    std::function<void()> f;
+    ~Resume() { f(); }
+  } resume_at_exit{[&] { test::pg_formation_sql(standby_port, "SELECT pg_wal_replay_resume()"); }};
+
+  const double reader_replica_reads = gauge(reader, "strata_postgres_replica_reads_total", replica_name);
+  const double writer_fallbacks = gauge(writer, "strata_postgres_primary_fallback_reads_total");
+  std::vector<sdk::Uuid> sent;
+  for (int i = 0; i < 20; ++i) {
+    auto m = sdk::testing::make_message(alice.id, bob.id, sdk::Timestamp::now());
+    REQUIRE(writer.insert_message(m));
+    sent.push_back(m.id);
+    // Never stale: every read right after the write sees it.
+    REQUIRE(writer.get_message(m.id));
+    REQUIRE(inbox_has(writer, bob.id, m.id));
+  }
+  // The writer's reads went to the primary: the replica had not replayed its writes.
+  CHECK(gauge(writer, "strata_postgres_primary_fallback_reads_total") >= writer_fallbacks + 40);
+  CHECK(gauge(writer, "strata_postgres_replica_lag_bytes", replica_name) > 0);
+
+  // The reader wrote nothing: the paused replica still serves it (and shows it the old inbox).
+  CHECK_FALSE(inbox_has(reader, bob.id, sent.back()));
+  CHECK(gauge(reader, "strata_postgres_replica_reads_total", replica_name) > reader_replica_reads);
+
+  pause(false);
+  // Once it has replayed the writer's position, the writer's reads return to the replica.
+  const double writer_replica_reads = gauge(writer, "strata_postgres_replica_reads_total", replica_name);
+  bool returned = false;
+  for (auto give_up = Clock::now() + 30s; !returned && Clock::now() < give_up;) {
+    REQUIRE(inbox_has(writer, bob.id, sent.back()));
+    returned = gauge(writer, "strata_postgres_replica_reads_total", replica_name) > writer_replica_reads;
+    if (!returned) std::this_thread::sleep_for(20ms);
+  }
+  CHECK(returned);
+  CHECK(inbox_has(reader, bob.id, sent.back()));  // and the reader's view caught up
+}
+
+TEST_CASE("postgres HA: a replica that does not answer is skipped, reads go on, and it is probed again",
+          "[postgres][ha][replicas]") {
+  const auto standby_port = test::pg_formation("secondary");
+  const int dead_port = test::free_port();
+  auto host = host_with_replicas({"host=127.0.0.1 port=" + std::to_string(dead_port) + " dbname=strata user=postgres connect_timeout=1",
+                                  standby_conninfo(standby_port)});
+  auto& storage = *host->storage();
+  auto carol = sdk::testing::make_user("carol" + sdk::Uuid::generate().str().substr(0, 8));
+  REQUIRE(storage.create_user(carol));
+  for (int i = 0; i < 20; ++i) REQUIRE(storage.get_user(carol.id));
+  const std::string dead = "127.0.0.1:" + std::to_string(dead_port) + "/strata";
+  CHECK(gauge(storage, "strata_postgres_replica_up", dead) == 0);
+  CHECK(gauge(storage, "strata_postgres_replica_up", "127.0.0.1:" + standby_port + "/strata") == 1);
+  // After replica_retry_ms the dead one is probed again (and skipped again): reads never fail.
+  std::this_thread::sleep_for(300ms);
+  for (int i = 0; i < 5; ++i) REQUIRE(storage.get_user(carol.id));
 }
