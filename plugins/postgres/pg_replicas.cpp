@@ -94,6 +94,7 @@ sdk::Result<Lsn> ReplicaSet::primary_position() {
 
 bool ReplicaSet::refresh(Replica& replica) {
   replica.refreshed_ns = now_ns();
+  position_checks_.fetch_add(1, std::memory_order_relaxed);
   auto lsn = replica.pool.run<Lsn>(Repeatable::yes, [](Connection& c) -> sdk::Result<Lsn> {
     auto r = c.exec("SELECT pg_last_wal_replay_lsn()");
     if (!r) return sdk::fail(r.error());
@@ -176,6 +177,7 @@ std::vector<sdk::Metric> ReplicaSet::gauges() {
     metric("strata_postgres_replica_reads_total", static_cast<double>(r->reads.load()), labels);
   }
   metric("strata_postgres_primary_fallback_reads_total", static_cast<double>(primary_reads_.load()), {});
+  metric("strata_postgres_replica_position_checks_total", static_cast<double>(position_checks_.load()), {});
   return out;
 }
 

@@ -75,6 +75,7 @@ class ReplicaSet {
   std::atomic<bool> position_unknown_{false};  // a write's position could not be read
   std::atomic<std::size_t> next_{0};
   std::atomic<std::uint64_t> primary_reads_{0};
+  std::atomic<std::uint64_t> position_checks_{0};  // replay positions asked (the read-your-writes cost)
 };
 
 }  // namespace strata::postgres

@@ -33,6 +33,12 @@ int check(const Host& host, const std::vector<std::string>& notes) {
   }
   print_table(rows);
   for (const auto& note : notes) fmt::print("{}\n", note);
+  // What the storage measures of itself (a postgres plugin's read replicas).
+  if (auto storage = host.storage(); storage && failed == 0)
+    if (auto gauges = storage->gauges(); gauges && !gauges->empty()) {
+      fmt::print("storage:\n");
+      for (const auto& g : *gauges) fmt::print("  {}\n", gauge_line(g));
+    }
   if (failed) {
     fmt::print(stderr, "strata: check failed: {} of {} instances unhealthy\n", failed, reports.size());
     return 1;

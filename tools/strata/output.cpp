@@ -36,4 +36,11 @@ std::string printable(std::string_view text) {
   return out;
 }
 
+std::string gauge_line(const sdk::Metric& gauge) {
+  std::string labels;
+  for (const auto& [key, value] : gauge.labels)
+    labels += (labels.empty() ? "" : ",") + key + "=\"" + printable(value) + "\"";
+  return fmt::format("{}{} {}", gauge.name, labels.empty() ? "" : "{" + labels + "}", gauge.value);
+}
+
 }  // namespace strata::cli

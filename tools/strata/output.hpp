@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "strata/sdk/audit.hpp"
 #include "strata/sdk/error.hpp"
 
 namespace strata::cli {
@@ -19,5 +20,8 @@ int report_error(const sdk::Error& error);
 /// `text` with control characters (escape sequences, newlines, NULs) shown as
 /// \xNN, so stored data cannot drive the operator's terminal.
 std::string printable(std::string_view text);
+
+/// A gauge as a Prometheus sample line: `name{label="value",...} value`.
+std::string gauge_line(const sdk::Metric& gauge);
 
 }  // namespace strata::cli

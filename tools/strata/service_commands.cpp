@@ -146,6 +146,11 @@ int metrics(const Host& host) {
   if (!records) return report_error(records.error());
   fmt::print("# totals of {} metric records written by Strata processes through the audit role\n", records->size());
   fmt::print("{}", prometheus_from_records(*records));
+  if (auto storage = host.storage())
+    if (auto gauges = storage->gauges(); gauges && !gauges->empty()) {
+      fmt::print("# current values the storage measures (gauges)\n");
+      for (const auto& g : *gauges) fmt::print("{}\n", gauge_line(g));
+    }
   return 0;
 }
 
