@@ -47,7 +47,9 @@ std::unique_ptr<Host> open(const std::string& toml) {
 
 double gauge(sdk::Storage& storage, const std::string& name) {
   double sum = 0;
-  for (const auto& g : storage.gauges().value()) if (g.name == name) sum += g.value;
+  const auto gauges = storage.gauges().value();  // a copy: a range-for over .value() of a temporary dangles
+  for (const auto& g : gauges)
+    if (g.name == name) sum += g.value;
   return sum;
 }
 
