@@ -29,11 +29,14 @@ if [[ "${STRATA_SKIP_ASAN:-0}" != 1 ]]; then
   # Until that is understood they run here with leak detection off (ASan's
   # memory checks stay on); the Release pass runs them as usual.
   lsan_crashers='testing/backup: a round trip|testing/backup: a restore that fails midway'
-  # The packaging tests (builds and installs of their own) ran in the Release pass.
+  # The packaging tests (builds and installs of their own) ran in the Release pass,
+  # and so did the two failovers (20 s of load on a formation each; the
+  # replica tests, on the same formation, run here too).
   packaging='^(optional_plugins|deb_package|sdk_package|host_package)$'
+  failovers='^postgres HA: (a planned failover|the primary.s machine dies)'
   # Two at a time: many tests wait on servers (pg_cron's minute, failovers), and
   # every test has databases, prefixes, ports and directories of its own.
-  ctest --preset asan -j2 -E "$lsan_crashers|$packaging"
+  ctest --preset asan -j2 -E "$lsan_crashers|$packaging|$failovers"
   ASAN_OPTIONS=detect_leaks=0 ctest --preset asan -R "$lsan_crashers"
 fi
 

@@ -26,7 +26,7 @@
 #include "bench_host.hpp"
 #include "libpq_scratch.hpp"
 #include "percentile.hpp"
-#include "pg_copy.hpp"
+#include "raw_copy.hpp"
 #include "run_tool.hpp"
 #include "strata/services.hpp"
 
@@ -179,13 +179,7 @@ void fill_expired(const std::string& db, const sdk::Uuid& user, std::size_t rows
       m.created_at = past;
       m.expires_at = past;
     }
-    auto data = postgres::encode_messages(batch);
-    bench::pg_exec(c, "BEGIN");
-    bench::pg_exec(c, postgres::copy_messages_sql);
-    PQputCopyData(c, data->data(), static_cast<int>(data->size()));
-    PQputCopyEnd(c, nullptr);
-    PQclear(PQgetResult(c));
-    bench::pg_exec(c, "COMMIT");
+    bench::raw_copy_messages(c, batch);
     done += batch.size();
   }
   bench::pg_exec(c, "VACUUM ANALYZE messages");

@@ -2,6 +2,7 @@
 // Running a reference tool (redis-benchmark, pgbench, ...) with an argument
 // vector (no shell) and capturing its standard output.
 
+#include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,8 +17,10 @@ namespace strata::bench {
 
 /// Runs argv[0] from PATH and returns what it printed; throws if it fails.
 inline std::string capture(const std::vector<std::string>& argv) {
+  // Close-on-exec: only the dup2'd stdout reaches the tool, so a daemon it
+  // starts (tools/pg-formation.sh) cannot hold the pipe open and hang the read.
   int fds[2];
-  if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
+  if (pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);

@@ -26,7 +26,7 @@
 #include "bench_host.hpp"
 #include "libpq_scratch.hpp"
 #include "percentile.hpp"
-#include "pg_copy.hpp"
+#include "raw_copy.hpp"
 #include "run_tool.hpp"
 #include "strata/services.hpp"
 
@@ -106,13 +106,7 @@ double raw_copy_rows_per_second(const std::string& db, const sdk::Uuid& from, co
       m.created_at = sdk::Timestamp::now();
       m.key_id = "default";
     }
-    auto data = postgres::encode_messages(batch);
-    bench::pg_exec(c, "BEGIN");
-    bench::pg_exec(c, postgres::copy_messages_sql);
-    PQputCopyData(c, data->data(), static_cast<int>(data->size()));
-    PQputCopyEnd(c, nullptr);
-    PQclear(PQgetResult(c));
-    bench::pg_exec(c, "COMMIT");
+    bench::raw_copy_messages(c, batch);
     rows += batch.size();
   }
   double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
