@@ -4,7 +4,7 @@
 # ports of their own; stopped again at the end), builds Release with tests and
 # benchmarks, runs the whole suite with ctest, then builds and runs it again
 # under ASan + UBSan, runs the concurrency tests under TSan, and fuzzes each
-# fuzz target for 20 s with AFL++.
+# fuzz target for 10 s with AFL++.
 #
 # STRATA_SKIP_ASAN=1 skips the ASan pass, STRATA_SKIP_TSAN=1 the TSan pass,
 # STRATA_SKIP_FUZZ=1 the fuzzing (quicker local runs); STRATA_FUZZ_SECONDS
@@ -30,10 +30,10 @@ if [[ "${STRATA_SKIP_ASAN:-0}" != 1 ]]; then
   # memory checks stay on); the Release pass runs them as usual.
   lsan_crashers='testing/backup: a round trip|testing/backup: a restore that fails midway'
   # The packaging tests (builds and installs of their own) ran in the Release pass,
-  # and so did the two failovers (20 s of load on a formation each; the
-  # replica tests, on the same formation, run here too).
+  # and so did the failovers under load (PostgreSQL and Redis Sentinel; the
+  # replica tests and the Sentinel kit, on the same groups, run here too).
   packaging='^(optional_plugins|deb_package|sdk_package|host_package)$'
-  failovers='^postgres HA: (a planned failover|the primary.s machine dies)'
+  failovers='^(postgres HA: (a planned failover|the primary.s machine dies)|redis sentinel: (the primary killed|SENTINEL FAILOVER))'
   # Two at a time: many tests wait on servers (pg_cron's minute, failovers), and
   # every test has databases, prefixes, ports and directories of its own.
   ctest --preset asan -j2 -E "$lsan_crashers|$packaging|$failovers"
@@ -50,5 +50,5 @@ fi
 
 # The fuzz targets under AFL++, a fixed time each (tests/fuzz/README.md).
 if [[ "${STRATA_SKIP_FUZZ:-0}" != 1 ]]; then
-  tools/fuzz.sh "${STRATA_FUZZ_SECONDS:-20}"
+  tools/fuzz.sh "${STRATA_FUZZ_SECONDS:-10}"
 fi

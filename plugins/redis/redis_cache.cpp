@@ -73,6 +73,25 @@ sdk::Result<std::optional<std::string>> RedisCache::expiry_ms(std::optional<sdk:
   return std::optional<std::string>();
 }
 
+sdk::Result<std::vector<Reply>> RedisCache::write(Connection& c, std::vector<Command> commands) {
+  const int wanted = pool_.settings().min_replicas_acked;
+  if (wanted == 0) return c.pipeline(commands);
+  // WAIT in the same round trip: the replies come once `wanted` replicas
+  // have the writes, or the timeout passed.
+  const std::string count = std::to_string(wanted), ms = std::to_string(pool_.settings().command_timeout.count());
+  commands.push_back({"WAIT", count, ms});
+  auto replies = c.pipeline(commands);
+  if (!replies) return replies;
+  auto acked = replies->back()->integer;
+  replies->pop_back();
+  if (acked < wanted)
+    return fail(ErrorCode::unavailable, "Redis at " + pool_.settings().address() + ": the write reached " +
+                                            std::to_string(acked) + " of the " + count +
+                                            " replicas min_replicas_acked asks for within " + ms +
+                                            " ms; not confirmed durable (it may still be applied)");
+  return replies;
+}
+
 sdk::Result<void> RedisCache::health() {
   return pool_.run<void>(Repeatable::yes, [](Connection& c) -> sdk::Result<void> {
     auto reply = c.run({"PING"});
@@ -98,8 +117,8 @@ sdk::Result<void> RedisCache::set(std::string_view key, sdk::BytesView value, st
   std::string k = full_key(key);
   Command command = *px ? Command{"SET", k, view(value), "PX", **px} : Command{"SET", k, view(value)};
   return pool_.run<void>(Repeatable::yes, [&](Connection& c) -> sdk::Result<void> {
-    auto reply = c.run(command);
-    if (!reply) return sdk::fail(reply.error());
+    auto replies = write(c, {command});
+    if (!replies) return sdk::fail(replies.error());
     return {};
   });
 }
@@ -111,18 +130,18 @@ sdk::Result<bool> RedisCache::set_if_absent(std::string_view key, sdk::BytesView
   Command command = *px ? Command{"SET", k, view(value), "NX", "PX", **px} : Command{"SET", k, view(value), "NX"};
   // Not repeatable: if the first try stored the value, a second would answer "not stored".
   return pool_.run<bool>(Repeatable::no, [&](Connection& c) -> sdk::Result<bool> {
-    auto reply = c.run(command);
-    if (!reply) return sdk::fail(reply.error());
-    return (*reply)->type != REDIS_REPLY_NIL;
+    auto replies = write(c, {command});
+    if (!replies) return sdk::fail(replies.error());
+    return replies->front()->type != REDIS_REPLY_NIL;
   });
 }
 
 sdk::Result<bool> RedisCache::remove(std::string_view key) {
   std::string k = full_key(key);
   return pool_.run<bool>(Repeatable::yes, [&](Connection& c) -> sdk::Result<bool> {
-    auto reply = c.run({"UNLINK", k});
-    if (!reply) return sdk::fail(reply.error());
-    return (*reply)->integer > 0;
+    auto replies = write(c, {{"UNLINK", k}});
+    if (!replies) return sdk::fail(replies.error());
+    return replies->front()->integer > 0;
   });
 }
 
@@ -140,9 +159,9 @@ sdk::Result<bool> RedisCache::expire(std::string_view key, sdk::Ttl ttl) {
     return fail(ErrorCode::invalid_argument, "TTL must be positive, got " + std::to_string(ttl.count()) + " ms");
   std::string k = full_key(key), ms = std::to_string(ttl.count());
   return pool_.run<bool>(Repeatable::yes, [&](Connection& c) -> sdk::Result<bool> {
-    auto reply = c.run({"PEXPIRE", k, ms});
-    if (!reply) return sdk::fail(reply.error());
-    return (*reply)->integer == 1;
+    auto replies = write(c, {{"PEXPIRE", k, ms}});
+    if (!replies) return sdk::fail(replies.error());
+    return replies->front()->integer == 1;
   });
 }
 
@@ -197,8 +216,8 @@ sdk::Result<void> RedisCache::set_many(std::span<const std::pair<std::string, sd
       mset.push_back(view(value));
     }
     return pool_.run<void>(Repeatable::yes, [&](Connection& c) -> sdk::Result<void> {
-      auto reply = c.run(mset);
-      if (!reply) return sdk::fail(reply.error());
+      auto replies = write(c, {mset});
+      if (!replies) return sdk::fail(replies.error());
       return {};
     });
   }
@@ -211,7 +230,7 @@ sdk::Result<void> RedisCache::set_many(std::span<const std::pair<std::string, sd
     commands.push_back(Command{"SET", keys.back(), view(value), "PX", **px});
   }
   return pool_.run<void>(Repeatable::yes, [&](Connection& c) -> sdk::Result<void> {
-    auto replies = c.pipeline(commands);
+    auto replies = write(c, commands);
     if (!replies) return sdk::fail(replies.error());
     return {};
   });
@@ -225,7 +244,7 @@ sdk::Result<std::int64_t> RedisCache::increment(std::string_view key, std::int64
   // NX: only a key without a TTL (a new one) gets it; an existing key keeps its own.
   if (*px) commands.push_back({"PEXPIRE", k, **px, "NX"});
   return pool_.run<std::int64_t>(Repeatable::no, [&](Connection& c) -> sdk::Result<std::int64_t> {
-    auto replies = c.pipeline(commands);
+    auto replies = write(c, commands);
     if (!replies) return sdk::fail(replies.error());
     return static_cast<std::int64_t>(replies->front()->integer);
   });
@@ -353,6 +372,19 @@ sdk::Result<bool> RedisCache::has_data() {
     if (!scanned) return sdk::fail(scanned.error());
     return any;
   });
+}
+
+sdk::Result<std::vector<sdk::Metric>> RedisCache::gauges() {
+  std::vector<sdk::Metric> out;
+  auto* locator = pool_.locator();
+  if (!locator) return out;
+  auto [answering, primary] = locator->survey();
+  auto now = sdk::Timestamp::now();
+  const auto& name = pool_.settings().master_name;
+  out.push_back(sdk::Metric{now, "strata_redis_sentinels_answering", static_cast<double>(answering),
+                            {{"master", name}, {"of", std::to_string(pool_.settings().sentinels.size())}}});
+  if (primary) out.push_back(sdk::Metric{now, "strata_redis_primary", 1, {{"master", name}, {"address", primary->str()}}});
+  return out;
 }
 
 }  // namespace strata::redis

@@ -35,9 +35,14 @@ class RedisCache : public sdk::Cache {
   sdk::Result<sdk::BackupReport> backup(const std::filesystem::path& dir) override;
   sdk::Result<sdk::BackupReport> restore(const std::filesystem::path& dir) override;
   sdk::Result<bool> has_data() override;
+  /// Sentinel mode: how many sentinels answer and which primary they name (empty in standalone mode).
+  sdk::Result<std::vector<sdk::Metric>> gauges() override;
 
  private:
   std::string full_key(std::string_view key) const;
+  // Sends writes in one round trip; with min_replicas_acked, followed by
+  // WAIT, and an error unless that many replicas have them.
+  sdk::Result<std::vector<Reply>> write(Connection& c, std::vector<Command> commands);
   // "PX" milliseconds for a call's TTL: the given one, else the default; empty for no expiry.
   sdk::Result<std::optional<std::string>> expiry_ms(std::optional<sdk::Ttl> ttl) const;
   sdk::Result<std::uint64_t> unlink_matching();

@@ -53,10 +53,14 @@ sdk::Error reply_error(const redisReply& reply, const std::string& address) {
 }
 
 sdk::Result<std::unique_ptr<Connection>> Connection::open(const Settings& settings) {
-  redisContext* context =
-      redisConnectWithTimeout(settings.host.c_str(), settings.port, to_timeval(settings.connect_timeout));
+  return open(settings, settings.host, settings.port);
+}
+
+sdk::Result<std::unique_ptr<Connection>> Connection::open(const Settings& settings, const std::string& host, int port,
+                                                          bool database) {
+  redisContext* context = redisConnectWithTimeout(host.c_str(), port, to_timeval(settings.connect_timeout));
   if (!context) return fail(ErrorCode::internal, "cannot allocate a Redis connection");
-  std::string address = settings.address();
+  std::string address = host + ":" + std::to_string(port) + (database ? "/" + std::to_string(settings.db) : "");
   if (context->err) {
     std::string why = context->errstr;
     // hiredis 0.14 has no distinct timeout code: its message says so.
@@ -69,6 +73,7 @@ sdk::Result<std::unique_ptr<Connection>> Connection::open(const Settings& settin
   redisSetTimeout(context, to_timeval(settings.command_timeout));
   redisEnableKeepAlive(context);
 
+  if (!database) return connection;
   if (settings.password) {
     Command auth = settings.username ? Command{"AUTH", *settings.username, *settings.password}
                                      : Command{"AUTH", *settings.password};
@@ -112,7 +117,10 @@ sdk::Result<Reply> Connection::read_reply() {
   void* raw = nullptr;
   if (redisGetReply(context_, &raw) != REDIS_OK || !raw) return io_error();
   Reply reply(static_cast<redisReply*>(raw), &freeReplyObject);
-  if (reply->type == REDIS_REPLY_ERROR) return sdk::fail(reply_error(*reply, address_));
+  if (reply->type == REDIS_REPLY_ERROR) {
+    if (starts_with(std::string_view(reply->str, reply->len), "READONLY")) demoted_ = true;
+    return sdk::fail(reply_error(*reply, address_));
+  }
   return reply;
 }
 

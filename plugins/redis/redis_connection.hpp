@@ -28,6 +28,10 @@ class Connection {
   /// Refused connections are `unavailable`; a wrong password `auth_failed`;
   /// a db index the server does not have `invalid_argument`.
   static sdk::Result<std::unique_ptr<Connection>> open(const Settings& settings);
+  /// The same at another address (the primary a sentinel named); `database`
+  /// false skips AUTH and SELECT (a sentinel has neither).
+  static sdk::Result<std::unique_ptr<Connection>> open(const Settings& settings, const std::string& host, int port,
+                                                       bool database = true);
   ~Connection();
 
   /// Sends one command and reads its reply. A Redis error reply is an error
@@ -36,8 +40,9 @@ class Connection {
   /// Sends every command, then reads every reply: one round trip.
   sdk::Result<std::vector<Reply>> pipeline(std::span<const Command> commands);
 
-  /// True once an I/O error or timeout made the connection unusable.
-  bool broken() const noexcept { return context_->err != 0; }
+  /// True once an I/O error or timeout made the connection unusable, or a
+  /// write met a replica (READONLY: a primary demoted by a failover).
+  bool broken() const noexcept { return demoted_ || context_->err != 0; }
   /// False when the server has closed an idle connection (for example after
   /// a restart): checked before reuse so that no command is sent into a dead socket.
   bool idle_and_alive() const noexcept;
@@ -49,6 +54,7 @@ class Connection {
 
   redisContext* context_;
   std::string address_;
+  bool demoted_ = false;
 };
 
 /// The error for a Redis error reply ("WRONGPASS …", "ERR value is not an integer …").

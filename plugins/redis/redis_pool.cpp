@@ -2,7 +2,10 @@
 
 namespace strata::redis {
 
-Pool::Pool(Settings settings, sdk::Logger log) : settings_(std::move(settings)), log_(std::move(log)) {}
+Pool::Pool(Settings settings, sdk::Logger log)
+    : settings_(std::move(settings)),
+      locator_(settings_.sentinel_mode() ? std::make_unique<PrimaryLocator>(settings_) : nullptr),
+      log_(std::move(log)) {}
 
 sdk::Result<std::unique_ptr<Connection>> Pool::acquire(Clock::time_point deadline) {
   {
@@ -24,7 +27,7 @@ sdk::Result<std::unique_ptr<Connection>> Pool::acquire(Clock::time_point deadlin
     }
     ++open_;
   }
-  auto connection = Connection::open(settings_);
+  auto connection = locator_ ? locator_->connect() : Connection::open(settings_);
   if (!connection) discard();
   return connection;
 }

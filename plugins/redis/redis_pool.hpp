@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "redis_connection.hpp"
+#include "redis_sentinel.hpp"
 #include "strata/sdk/log.hpp"
 
 namespace strata::redis {
@@ -30,6 +31,8 @@ class Pool {
   sdk::Result<T> run(Repeatable repeatable, const std::function<sdk::Result<T>(Connection&)>& op);
 
   const Settings& settings() const noexcept { return settings_; }
+  /// Sentinel mode's view of the primary; null in standalone mode.
+  PrimaryLocator* locator() noexcept { return locator_.get(); }
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -40,6 +43,7 @@ class Pool {
   bool back_off(int attempt, Clock::time_point deadline, const sdk::Error& why);
 
   Settings settings_;
+  std::unique_ptr<PrimaryLocator> locator_;  // Sentinel mode: where the primary is now
   sdk::Logger log_;
   std::mutex mutex_;
   std::condition_variable returned_;
@@ -65,6 +69,7 @@ sdk::Result<T> Pool::run(Repeatable repeatable, const std::function<sdk::Result<
     }
     connection->reset();
     discard();
+    if (locator_) locator_->invalidate();  // perhaps a failover: ask the sentinels again
     sdk::Error error = result ? sdk::Error{sdk::ErrorCode::unavailable, "connection broke", {}, true} : result.error();
     if (repeatable == Repeatable::no || !back_off(attempt, deadline, error)) return sdk::fail(error);
   }

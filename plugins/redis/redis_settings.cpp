@@ -13,9 +13,30 @@ using sdk::field;
 }
 
 
+// "host:port" or "[v6]:port".
+std::pair<std::string, int> parse_endpoint(const std::string& text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
+    refuse("sentinel '" + text + "' is not host:port");
+  std::string host = text.substr(0, colon);
+  if (host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  int port = 0;
+  try {
+    std::size_t used = 0;
+    port = std::stoi(text.substr(colon + 1), &used);
+    if (used != text.size() - colon - 1) port = 0;
+  } catch (const std::exception&) {
+  }
+  if (port < 1 || port > 65535) refuse("sentinel '" + text + "' has no valid port (1..65535)");
+  return {host, port};
+}
+
 }  // namespace
 
-std::string Settings::address() const { return host + ":" + std::to_string(port) + "/" + std::to_string(db); }
+std::string Settings::address() const {
+  if (sentinel_mode()) return "sentinel master '" + master_name + "'/" + std::to_string(db);
+  return host + ":" + std::to_string(port) + "/" + std::to_string(db);
+}
 
 sdk::ConfigSchema settings_schema() {
   return {
@@ -35,6 +56,14 @@ sdk::ConfigSchema settings_schema() {
       field("pool.size", ConfigType::integer, "connections kept open at most").or_default(8),
       field("connect_timeout_ms", ConfigType::integer, "time allowed to connect").or_default(2000),
       field("command_timeout_ms", ConfigType::integer, "time allowed for one call, retries included").or_default(2000),
+      field("sentinels", ConfigType::string_list,
+            "Sentinel mode: sentinels (\"host:port\") asked for the primary of master_name; host and port unused"),
+      field("master_name", ConfigType::string, "Sentinel mode: the monitored primary's name (SENTINEL MONITOR <name>)"),
+      field("sentinel_password", ConfigType::string, "Sentinel mode: the sentinels' password (requirepass)").redact(),
+      field("min_replicas_acked", ConfigType::integer,
+            "writes return only once this many replicas have them (WAIT), else fail: for sessions whose revoke "
+            "must survive a failover")
+          .or_default(0),
       field("retry.max_attempts", ConfigType::integer, "tries per call when the connection fails; delay min(n*50, 2000) ms")
           .or_default(3),
   };
@@ -63,6 +92,18 @@ Settings read_settings(const sdk::ConfigView& config) {
   s.connect_timeout = std::chrono::milliseconds(config.get_in_range("connect_timeout_ms", 1, 600'000));
   s.command_timeout = std::chrono::milliseconds(config.get_in_range("command_timeout_ms", 1, 600'000));
   s.max_attempts = static_cast<int>(config.get_in_range("retry.max_attempts", 1, 100));
+  s.min_replicas_acked = static_cast<int>(config.get_in_range("min_replicas_acked", 0, 16));
+  if (auto sentinels = config.find<std::vector<std::string>>("sentinels")) {
+    for (const auto& text : *sentinels) s.sentinels.push_back(parse_endpoint(text));
+    if (s.sentinels.empty()) refuse("sentinels is empty: list at least one \"host:port\", or remove the key");
+    auto name = config.find<std::string>("master_name");
+    if (!name || name->empty()) refuse("sentinels needs master_name (the name the sentinels monitor)");
+    s.master_name = *name;
+    s.sentinel_password = config.find<std::string>("sentinel_password");
+    if (s.sentinel_password && s.sentinel_password->empty()) s.sentinel_password.reset();
+  } else if (config.find<std::string>("master_name")) {
+    refuse("master_name is only used with sentinels");
+  }
   return s;
 }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "strata/sdk/config.hpp"
 
@@ -24,8 +25,16 @@ struct Settings {
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds command_timeout{2000};
   int max_attempts = 3;
+  // Sentinel mode: the primary of `master_name` is asked of these
+  // ("host:port" each); host and port above are then not used.
+  std::vector<std::pair<std::string, int>> sentinels;
+  std::string master_name;
+  std::optional<std::string> sentinel_password;
+  int min_replicas_acked = 0;  // writes wait (WAIT) until this many replicas have them
 
-  /// "127.0.0.1:6379/2", for messages.
+  bool sentinel_mode() const noexcept { return !sentinels.empty(); }
+
+  /// "127.0.0.1:6379/2" (or "sentinel master 'mymaster'/2"), for messages.
   std::string address() const;
 };
 

@@ -19,6 +19,8 @@ inline int redis_port() { return server_port("STRATA_TEST_REDIS_PORT", STRATA_TE
 inline int mongodb_port() { return server_port("STRATA_TEST_MONGODB_PORT", STRATA_TEST_MONGODB_PORT); }
 /// The pg_auto_failover formation's monitor (tools/pg-formation.sh); its data nodes use the next two ports.
 inline int formation_port() { return server_port("STRATA_TEST_FORMATION_PORT", STRATA_TEST_FORMATION_PORT); }
+/// The first of the Sentinel group's three sentinels (tools/redis-sentinel.sh); its Redis nodes are at +10 and +11.
+inline int sentinel_port() { return server_port("STRATA_TEST_SENTINEL_PORT", STRATA_TEST_SENTINEL_PORT); }
 /// The MongoDB test server's URI, without a database.
 inline std::string mongodb_uri() { return "mongodb://127.0.0.1:" + std::to_string(mongodb_port()); }
 

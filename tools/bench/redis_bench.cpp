@@ -4,7 +4,11 @@
 //   get/set at depth 1 with 1 and 50 connections      (goal >= 0.9x)
 //   get_many/set_many of 100 keys vs redis-benchmark -P 100   (goal >= 0.9x)
 //
-// Usage: bench_redis [--quick]   (--quick: fewer operations, for smoke runs)
+// Usage: bench_redis [--quick] [--sentinel]
+//   --quick:    fewer operations, for smoke runs
+//   --sentinel: the plugin in Sentinel mode on the group tools/redis-sentinel.sh
+//               starts (started here if needed); redis-benchmark and raw hiredis
+//               talk to the primary the sentinels name (goal: >= 0.9x, as standalone)
 
 #include <atomic>
 #include <chrono>
@@ -26,10 +30,11 @@ using Clock = std::chrono::steady_clock;
 
 constexpr int value_size = 32;
 constexpr int scratch_db = 9;
+int server_port = 0;  // the server measured: the suite's Redis, or the Sentinel group's primary
 
 // Requests per second redis-benchmark reports for one test (its --csv output).
 double reference_rps(const std::string& test, int clients, int pipeline, int requests) {
-  std::string out = bench::capture({"redis-benchmark", "-h", "127.0.0.1", "-p", std::to_string(test::redis_port()), "--dbnum",
+  std::string out = bench::capture({"redis-benchmark", "-h", "127.0.0.1", "-p", std::to_string(server_port), "--dbnum",
                                     std::to_string(scratch_db), "-t", test, "-n", std::to_string(requests), "-c",
                                     std::to_string(clients), "-P", std::to_string(pipeline), "-d",
                                     std::to_string(value_size), "--csv"});
@@ -62,7 +67,7 @@ double plugin_ops(int threads, long total, long ops_per_call, Op op) {
 // The raw driver: a bare hiredis loop on one blocking connection, `depth`
 // commands appended before their replies are read.
 double raw_hiredis_ops(const char* command, long total, int depth) {
-  redisContext* c = redisConnect("127.0.0.1", test::redis_port());
+  redisContext* c = redisConnect("127.0.0.1", server_port);
   if (!c || c->err) throw std::runtime_error("raw hiredis cannot connect");
   freeReplyObject(redisCommand(c, "SELECT %d", scratch_db));
   std::string value(value_size, 'x');
@@ -91,10 +96,24 @@ struct Row {
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
+  bool quick = false, sentinel = false;
+  for (int i = 1; i < argc; ++i) {
+    quick = quick || std::strcmp(argv[i], "--quick") == 0;
+    sentinel = sentinel || std::strcmp(argv[i], "--sentinel") == 0;
+  }
+  std::string where = "port = " + std::to_string(test::redis_port());
+  server_port = test::redis_port();
+  if (sentinel) {
+    const std::string script = STRATA_SOURCE_DIR "/tools/redis-sentinel.sh";
+    bench::capture({"bash", script, "start"});
+    server_port = std::stoi(bench::capture({"bash", script, "primary"}));
+    std::string sentinels = bench::capture({"bash", script, "sentinels"});
+    where = "sentinels = " + sentinels.substr(0, sentinels.find('\n')) + "\nmaster_name = \"strata-test\"";
+    std::printf("Sentinel mode: the primary the sentinels name is 127.0.0.1:%d\n", server_port);
+  }
   const long single = quick ? 5'000 : 50'000, many = quick ? 20'000 : 200'000, piped = quick ? 200'000 : 2'000'000;
 
-  auto host = bench::open_or_die("[cache.default]\nplugin = \"redis\"\nport = " + std::to_string(test::redis_port()) + "\ndb = " + std::to_string(scratch_db) +
+  auto host = bench::open_or_die("[cache.default]\nplugin = \"redis\"\n" + where + "\ndb = " + std::to_string(scratch_db) +
                                  "\npool.size = 50\nkey_prefix = \"bench:\"\n"
                                  // No TTL: the same plain SET redis-benchmark sends.
                                  "default_ttl_s = 0\n");
@@ -107,7 +126,7 @@ int main(int argc, char** argv) {
     entries.emplace_back(keys.back(), value);
   }
   if (!cache->set_many(entries, std::nullopt)) {
-    std::fprintf(stderr, "cannot reach Redis on 127.0.0.1:%d (tools/services.sh starts it)\n", test::redis_port());
+    std::fprintf(stderr, "cannot reach Redis on 127.0.0.1:%d (tools/services.sh starts it)\n", server_port);
     return 1;
   }
   auto set = [&] { return cache->set("key:0", value, std::nullopt).has_value(); };

@@ -33,10 +33,16 @@ int check(const Host& host, const std::vector<std::string>& notes) {
   }
   print_table(rows);
   for (const auto& note : notes) fmt::print("{}\n", note);
-  // What the storage measures of itself (a postgres plugin's read replicas).
-  if (auto storage = host.storage(); storage && failed == 0)
-    if (auto gauges = storage->gauges(); gauges && !gauges->empty()) {
-      fmt::print("storage:\n");
+  // What the plugins measure of themselves (a postgres plugin's read
+  // replicas, a redis plugin's Sentinel topology).
+  if (failed == 0)
+    for (const auto& r : reports) {
+      sdk::Result<std::vector<sdk::Metric>> gauges = std::vector<sdk::Metric>{};
+      if (r.instance.role == sdk::Role::storage) gauges = host.storage()->gauges();
+      if (r.instance.role == sdk::Role::cache) gauges = host.cache(r.instance.instance)->gauges();
+      if (!gauges || gauges->empty()) continue;
+      fmt::print("{}{}:\n", sdk::to_string(r.instance.role),
+                 r.instance.role == sdk::Role::cache ? "." + r.instance.instance : std::string());
       for (const auto& g : *gauges) fmt::print("  {}\n", gauge_line(g));
     }
   if (failed) {

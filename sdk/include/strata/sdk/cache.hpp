@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "strata/sdk/audit.hpp"
 #include "strata/sdk/bytes.hpp"
 #include "strata/sdk/backup.hpp"
 #include "strata/sdk/error.hpp"
@@ -69,7 +70,7 @@ class Cache {
   // data into an empty directory, restore(dir) replaces the data with it,
   // has_data() says whether there is any (restore refuses a non-empty target
   // unless forced). Leaving them out declares the capability absent: `strata
-  // backup` reports the instance as not backed up.
+  // backup` reports the instance as not backed up. SDK ABI 1.6: gauges().
   STRATA_SDK_CACHE_METHODS(STRATA_SDK_OPTIONAL_DEFAULT)
 };
 

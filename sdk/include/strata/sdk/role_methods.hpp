@@ -130,7 +130,9 @@
   X(REQUIRED, sdk::Result<std::int64_t>, increment,                                                            \
     (std::string_view key, std::int64_t delta, std::optional<sdk::Ttl> ttl), (key, delta, ttl))                \
   X(REQUIRED, sdk::Result<std::uint64_t>, clear, (), ())                                                       \
-  STRATA_SDK_BACKUP_METHODS(X)
+  STRATA_SDK_BACKUP_METHODS(X)                                                                                 \
+  /* As Storage::gauges: current values the plugin measures (e.g. the Redis topology it sees). */             \
+  X(OPTIONAL_1_6, sdk::Result<std::vector<sdk::Metric>>, gauges, (), ())
 
 #define STRATA_SDK_AUDIT_METHODS(X)                                                                            \
   X(REQUIRED, sdk::Result<void>, health, (), ())                                                               \
