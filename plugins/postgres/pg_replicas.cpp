@@ -130,7 +130,12 @@ Replica* ReplicaSet::pick() {
   for (std::size_t i = 0; i < n; ++i) {
     Replica& r = *replicas_[(first + i) % n];
     if (auto down = r.down_until_ns.load(); down != 0) {
-      if (now_ns() < down || !refresh(r)) continue;  // re-admitted only by a probe that answers
+      // Re-admitted only by a probe that answers; one reader probes (it
+      // moves the deadline on first), the others keep skipping the replica.
+      const auto now = now_ns();
+      if (now < down) continue;
+      const auto next = now + std::chrono::duration_cast<std::chrono::nanoseconds>(retry_).count();
+      if (!r.down_until_ns.compare_exchange_strong(down, next) || !refresh(r)) continue;
     }
     if (r.replayed.load() >= needed) return &r;
     if (now_ns() - r.refreshed_ns.load() >= refresh_interval_ns && refresh(r) && r.replayed.load() >= needed)
