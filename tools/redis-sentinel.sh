@@ -27,22 +27,9 @@ master=strata-test
 scratch=${STRATA_SCRATCH_DIR:-${TMPDIR:-/tmp}/strata-test-servers}
 dir=$scratch/redis-sentinel
 
-command -v redis-server >/dev/null || { echo "redis-sentinel: redis-server is missing (tools/install-deps.sh test)" >&2; exit 1; }
-
-listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-cli() { redis-cli -h 127.0.0.1 -p "$1" "${@:2}"; }
-
-wait_until() {  # wait_until SECONDS WHAT COMMAND...
-  local seconds=$1 what=$2
-  shift 2
-  for _ in $(seq 1 $((seconds * 10))); do
-    if "$@" >/dev/null 2>&1; then return 0; fi
-    sleep 0.1
-  done
-  echo "redis-sentinel: $what did not happen within $seconds s" >&2
-  tail -n 10 "$dir"/*.log >&2 || true
-  return 1
-}
+group=redis-sentinel
+# shellcheck source=redis-group.sh
+source "$here/redis-group.sh"
 
 primary() {  # the port the first answering sentinel names
   local port
@@ -55,15 +42,8 @@ primary() {  # the port the first answering sentinel names
   return 1
 }
 
-start_node() {  # start_node PORT [REPLICAOF_PORT]
-  local port=$1
-  listening "$port" && return 0
-  local args=(--port "$port" --bind 127.0.0.1 --daemonize yes --save "" --appendonly no --dir "$dir"
-    --repl-diskless-sync-delay 0
-    --logfile "$dir/redis-$port.log" --pidfile "$dir/redis-$port.pid" --dbfilename "dump-$port.rdb")
-  [[ -n ${2:-} ]] && args+=(--replicaof 127.0.0.1 "$2")
-  redis-server "${args[@]}"
-  wait_until 10 "redis on $port starting" cli "$port" ping
+start_replica_or_primary() {  # PORT [REPLICAOF_PORT]
+  if [[ -n ${2:-} ]]; then start_node "$1" --replicaof 127.0.0.1 "$2"; else start_node "$1"; fi
 }
 
 start_sentinel() {  # start_sentinel PORT PRIMARY_PORT
@@ -99,25 +79,14 @@ start() {
   mkdir -p "$dir"
   local p
   p=$(primary 2>/dev/null) || p=${node_ports[0]}
-  start_node "$p"
-  for port in "${node_ports[@]}"; do [[ $port == "$p" ]] || start_node "$port" "$p"; done
+  start_replica_or_primary "$p"
+  for port in "${node_ports[@]}"; do [[ $port == "$p" ]] || start_replica_or_primary "$port" "$p"; done
   for port in "${sentinel_ports[@]}"; do start_sentinel "$port" "$p"; done
   wait_until 30 "the sentinels agreeing on a primary with a replica in sync" in_sync
   echo "redis-sentinel: primary 127.0.0.1:$(primary), sentinels ${sentinel_ports[*]} (master '$master', logs: $dir)"
 }
 
-stop() {
-  local pidfile port
-  for pidfile in "$dir"/*.pid; do
-    [[ -f $pidfile ]] && kill -KILL "$(cat "$pidfile")" 2>/dev/null || true
-  done
-  # Also by port: a server whose pid file went with its directory.
-  for port in "${sentinel_ports[@]}" "${node_ports[@]}"; do
-    listening "$port" && cli "$port" SHUTDOWN NOSAVE >/dev/null 2>&1 || true
-  done
-  rm -rf "$dir"
-  echo "redis-sentinel: stopped"
-}
+stop() { stop_group "${sentinel_ports[@]}" "${node_ports[@]}"; }
 
 case "${1:-}" in
   start) start ;;
@@ -136,7 +105,7 @@ case "${1:-}" in
     ;;
   heal)
     p=$(primary)
-    for port in "${node_ports[@]}"; do [[ $port == "$p" ]] || start_node "$port" "$p"; done
+    for port in "${node_ports[@]}"; do [[ $port == "$p" ]] || start_replica_or_primary "$port" "$p"; done
     wait_until 30 "the group in sync again" in_sync
     ;;
   *) echo "usage: $0 start|stop|primary|failover|kill-primary|heal|sentinels" >&2; exit 2 ;;

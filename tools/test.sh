@@ -30,10 +30,11 @@ if [[ "${STRATA_SKIP_ASAN:-0}" != 1 ]]; then
   # memory checks stay on); the Release pass runs them as usual.
   lsan_crashers='testing/backup: a round trip|testing/backup: a restore that fails midway'
   # The packaging tests (builds and installs of their own) ran in the Release pass,
-  # and so did the failovers under load (PostgreSQL and Redis Sentinel; the
-  # replica tests and the Sentinel kit, on the same groups, run here too).
+  # and so did the failovers under load (PostgreSQL, Redis Sentinel and Cluster,
+  # and the hung cluster shard; the replica tests, the Sentinel and Cluster
+  # kits and the slot-migration test, on the same groups, run here too).
   packaging='^(optional_plugins|deb_package|sdk_package|host_package)$'
-  failovers='^(postgres HA: (a planned failover|the primary.s machine dies)|redis sentinel: (the primary killed|SENTINEL FAILOVER))'
+  failovers='^(postgres HA: (a planned failover|the primary.s machine dies)|redis sentinel: (the primary killed|SENTINEL FAILOVER)|redis cluster: (a primary killed|a hung primary))'
   # Two at a time: many tests wait on servers (pg_cron's minute, failovers), and
   # every test has databases, prefixes, ports and directories of its own.
   ctest --preset asan -j2 -E "$lsan_crashers|$packaging|$failovers"

@@ -3,6 +3,7 @@
 #include "redis_backup.hpp"
 
 #include <csignal>
+#include <map>
 #include <mutex>
 
 namespace strata::redis {
@@ -50,14 +51,55 @@ void ignore_sigpipe(const sdk::Logger& log) {
 
 }  // namespace
 
-RedisCache::RedisCache(const sdk::PluginContext& context) : pool_(read_settings(context.config), context.log) {
+RedisCache::RedisCache(const sdk::PluginContext& context) : settings_(read_settings(context.config)) {
+  if (settings_.cluster_mode())
+    cluster_ = std::make_unique<Cluster>(settings_, context.log);
+  else
+    pool_ = std::make_unique<Pool>(settings_, context.log);
   ignore_sigpipe(context.log);
+}
+
+template <class T>
+sdk::Result<T> RedisCache::on_key(const std::string& key, Repeatable repeatable, const Op<T>& op) {
+  if (!cluster_) return pool_->run<T>(repeatable, op);
+  std::optional<sdk::Result<T>> out;
+  auto done = cluster_->run(key_slot(key), repeatable, [&](Connection& c) -> sdk::Result<void> {
+    out.emplace(op(c));
+    if (!*out) return sdk::fail(out->error());
+    return {};
+  });
+  if (!done) return sdk::fail(done.error());
+  return std::move(*out);
+}
+
+sdk::Result<void> RedisCache::on_keys(std::span<const std::string> keys, Repeatable repeatable,
+                                      const Cluster::GroupOp& op) {
+  if (cluster_) return cluster_->run_grouped(keys, repeatable, op);
+  const KeyGroups all = slot_groups(keys);
+  return pool_->run<void>(repeatable, [&](Connection& c) { return op(c, all); });
+}
+
+sdk::Result<void> RedisCache::on_each_server(Repeatable repeatable, const Op<void>& op) {
+  return cluster_ ? cluster_->each_primary(repeatable, op) : pool_->run<void>(repeatable, op);
+}
+
+KeyGroups RedisCache::slot_groups(std::span<const std::string> keys) const {
+  if (!cluster_) {
+    KeyGroups all(1);
+    for (std::size_t i = 0; i < keys.size(); ++i) all[0].push_back(i);
+    return all;
+  }
+  std::map<int, std::vector<std::size_t>> by_slot;
+  for (std::size_t i = 0; i < keys.size(); ++i) by_slot[key_slot(keys[i])].push_back(i);
+  KeyGroups out;
+  for (auto& [slot, positions] : by_slot) out.push_back(std::move(positions));
+  return out;
 }
 
 sdk::ConfigSchema RedisCache::config_schema() { return settings_schema(); }
 
 std::string RedisCache::full_key(std::string_view key) const {
-  std::string out = pool_.settings().key_prefix;
+  std::string out = settings_.key_prefix;
   out.append(key);
   return out;
 }
@@ -68,24 +110,24 @@ sdk::Result<std::optional<std::string>> RedisCache::expiry_ms(std::optional<sdk:
       return fail(ErrorCode::invalid_argument, "TTL must be positive, got " + std::to_string(ttl->count()) + " ms");
     return std::optional<std::string>(std::to_string(ttl->count()));
   }
-  if (auto fallback = pool_.settings().default_ttl)
+  if (auto fallback = settings_.default_ttl)
     return std::optional<std::string>(std::to_string(std::chrono::milliseconds(*fallback).count()));
   return std::optional<std::string>();
 }
 
 sdk::Result<std::vector<Reply>> RedisCache::write(Connection& c, std::vector<Command> commands) {
-  const int wanted = pool_.settings().min_replicas_acked;
+  const int wanted = settings_.min_replicas_acked;
   if (wanted == 0) return c.pipeline(commands);
   // WAIT in the same round trip: the replies come once `wanted` replicas
   // have the writes, or the timeout passed.
-  const std::string count = std::to_string(wanted), ms = std::to_string(pool_.settings().command_timeout.count());
+  const std::string count = std::to_string(wanted), ms = std::to_string(settings_.command_timeout.count());
   commands.push_back({"WAIT", count, ms});
   auto replies = c.pipeline(commands);
   if (!replies) return replies;
   auto acked = replies->back()->integer;
   replies->pop_back();
   if (acked < wanted)
-    return fail(ErrorCode::unavailable, "Redis at " + pool_.settings().address() + ": the write reached " +
+    return fail(ErrorCode::unavailable, "Redis at " + settings_.address() + ": the write reached " +
                                             std::to_string(acked) + " of the " + count +
                                             " replicas min_replicas_acked asks for within " + ms +
                                             " ms; not confirmed durable (it may still be applied)");
@@ -93,7 +135,7 @@ sdk::Result<std::vector<Reply>> RedisCache::write(Connection& c, std::vector<Com
 }
 
 sdk::Result<void> RedisCache::health() {
-  return pool_.run<void>(Repeatable::yes, [](Connection& c) -> sdk::Result<void> {
+  return on_each_server(Repeatable::yes, [](Connection& c) -> sdk::Result<void> {
     auto reply = c.run({"PING"});
     if (!reply) return sdk::fail(reply.error());
     return {};
@@ -102,7 +144,7 @@ sdk::Result<void> RedisCache::health() {
 
 sdk::Result<std::optional<sdk::Bytes>> RedisCache::get(std::string_view key) {
   std::string k = full_key(key);
-  return pool_.run<std::optional<sdk::Bytes>>(Repeatable::yes, [&](Connection& c) -> sdk::Result<std::optional<sdk::Bytes>> {
+  return on_key<std::optional<sdk::Bytes>>(k, Repeatable::yes, [&](Connection& c) -> sdk::Result<std::optional<sdk::Bytes>> {
     auto reply = c.run({"GET", k});
     if (!reply) return sdk::fail(reply.error());
     if ((*reply)->type == REDIS_REPLY_NIL) return std::nullopt;
@@ -116,7 +158,7 @@ sdk::Result<void> RedisCache::set(std::string_view key, sdk::BytesView value, st
   if (!px) return sdk::fail(px.error());
   std::string k = full_key(key);
   Command command = *px ? Command{"SET", k, view(value), "PX", **px} : Command{"SET", k, view(value)};
-  return pool_.run<void>(Repeatable::yes, [&](Connection& c) -> sdk::Result<void> {
+  return on_key<void>(k, Repeatable::yes, [&](Connection& c) -> sdk::Result<void> {
     auto replies = write(c, {command});
     if (!replies) return sdk::fail(replies.error());
     return {};
@@ -129,7 +171,7 @@ sdk::Result<bool> RedisCache::set_if_absent(std::string_view key, sdk::BytesView
   std::string k = full_key(key);
   Command command = *px ? Command{"SET", k, view(value), "NX", "PX", **px} : Command{"SET", k, view(value), "NX"};
   // Not repeatable: if the first try stored the value, a second would answer "not stored".
-  return pool_.run<bool>(Repeatable::no, [&](Connection& c) -> sdk::Result<bool> {
+  return on_key<bool>(k, Repeatable::no, [&](Connection& c) -> sdk::Result<bool> {
     auto replies = write(c, {command});
     if (!replies) return sdk::fail(replies.error());
     return replies->front()->type != REDIS_REPLY_NIL;
@@ -138,7 +180,7 @@ sdk::Result<bool> RedisCache::set_if_absent(std::string_view key, sdk::BytesView
 
 sdk::Result<bool> RedisCache::remove(std::string_view key) {
   std::string k = full_key(key);
-  return pool_.run<bool>(Repeatable::yes, [&](Connection& c) -> sdk::Result<bool> {
+  return on_key<bool>(k, Repeatable::yes, [&](Connection& c) -> sdk::Result<bool> {
     auto replies = write(c, {{"UNLINK", k}});
     if (!replies) return sdk::fail(replies.error());
     return replies->front()->integer > 0;
@@ -147,7 +189,7 @@ sdk::Result<bool> RedisCache::remove(std::string_view key) {
 
 sdk::Result<bool> RedisCache::exists(std::string_view key) {
   std::string k = full_key(key);
-  return pool_.run<bool>(Repeatable::yes, [&](Connection& c) -> sdk::Result<bool> {
+  return on_key<bool>(k, Repeatable::yes, [&](Connection& c) -> sdk::Result<bool> {
     auto reply = c.run({"EXISTS", k});
     if (!reply) return sdk::fail(reply.error());
     return (*reply)->integer > 0;
@@ -158,7 +200,7 @@ sdk::Result<bool> RedisCache::expire(std::string_view key, sdk::Ttl ttl) {
   if (ttl.count() <= 0)
     return fail(ErrorCode::invalid_argument, "TTL must be positive, got " + std::to_string(ttl.count()) + " ms");
   std::string k = full_key(key), ms = std::to_string(ttl.count());
-  return pool_.run<bool>(Repeatable::yes, [&](Connection& c) -> sdk::Result<bool> {
+  return on_key<bool>(k, Repeatable::yes, [&](Connection& c) -> sdk::Result<bool> {
     auto replies = write(c, {{"PEXPIRE", k, ms}});
     if (!replies) return sdk::fail(replies.error());
     return replies->front()->integer == 1;
@@ -167,7 +209,7 @@ sdk::Result<bool> RedisCache::expire(std::string_view key, sdk::Ttl ttl) {
 
 sdk::Result<sdk::KeyTtl> RedisCache::ttl(std::string_view key) {
   std::string k = full_key(key);
-  return pool_.run<sdk::KeyTtl>(Repeatable::yes, [&](Connection& c) -> sdk::Result<sdk::KeyTtl> {
+  return on_key<sdk::KeyTtl>(k, Repeatable::yes, [&](Connection& c) -> sdk::Result<sdk::KeyTtl> {
     auto reply = c.run({"PTTL", k});
     if (!reply) return sdk::fail(reply.error());
     long long ms = (*reply)->integer;
@@ -183,21 +225,27 @@ sdk::Result<std::vector<std::optional<sdk::Bytes>>> RedisCache::get_many(std::sp
   std::vector<std::string> full;
   full.reserve(keys.size());
   for (const auto& key : keys) full.push_back(full_key(key));
-  Command command{"MGET"};
-  command.insert(command.end(), full.begin(), full.end());
-  return pool_.run<Values>(Repeatable::yes, [&](Connection& c) -> sdk::Result<Values> {
-    auto reply = c.run(command);
-    if (!reply) return sdk::fail(reply.error());
-    if ((*reply)->type != REDIS_REPLY_ARRAY || (*reply)->elements != keys.size())
-      return unexpected_reply("MGET", **reply);
-    Values out;
-    out.reserve(keys.size());
-    for (std::size_t i = 0; i < (*reply)->elements; ++i) {
-      const redisReply& element = *(*reply)->element[i];
-      out.push_back(element.type == REDIS_REPLY_STRING ? std::optional<sdk::Bytes>(bytes_of(element)) : std::nullopt);
+  Values out(keys.size());
+  // One MGET per group (all keys; per slot in cluster mode), pipelined.
+  auto done = on_keys(full, Repeatable::yes, [&](Connection& c, const KeyGroups& groups) -> sdk::Result<void> {
+    std::vector<Command> commands(groups.size(), Command{"MGET"});
+    for (std::size_t g = 0; g < groups.size(); ++g)
+      for (auto i : groups[g]) commands[g].push_back(full[i]);
+    auto replies = c.pipeline(commands);
+    if (!replies) return sdk::fail(replies.error());
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+      const redisReply& reply = *(*replies)[g];
+      if (reply.type != REDIS_REPLY_ARRAY || reply.elements != groups[g].size()) return unexpected_reply("MGET", reply);
+      for (std::size_t j = 0; j < reply.elements; ++j) {
+        const redisReply& element = *reply.element[j];
+        out[groups[g][j]] =
+            element.type == REDIS_REPLY_STRING ? std::optional<sdk::Bytes>(bytes_of(element)) : std::nullopt;
+      }
     }
-    return out;
+    return {};
   });
+  if (!done) return sdk::fail(done.error());
+  return out;
 }
 
 sdk::Result<void> RedisCache::set_many(std::span<const std::pair<std::string, sdk::Bytes>> entries,
@@ -206,31 +254,25 @@ sdk::Result<void> RedisCache::set_many(std::span<const std::pair<std::string, sd
   auto px = expiry_ms(ttl);
   if (!px) return sdk::fail(px.error());
   std::vector<std::string> keys;
-  if (!*px) {
-    // No expiry: one MSET, the cheapest multi-set for client and server alike.
-    Command mset{"MSET"};
-    keys.reserve(entries.size());
-    for (const auto& [key, value] : entries) {
-      keys.push_back(full_key(key));
-      mset.push_back(keys.back());
-      mset.push_back(view(value));
-    }
-    return pool_.run<void>(Repeatable::yes, [&](Connection& c) -> sdk::Result<void> {
-      auto replies = write(c, {mset});
-      if (!replies) return sdk::fail(replies.error());
-      return {};
-    });
-  }
-  // MSET takes no TTL: one SET ... PX per entry, all sent before any reply is read.
   keys.reserve(entries.size());
-  std::vector<Command> commands;
-  commands.reserve(entries.size());
-  for (const auto& [key, value] : entries) {
-    keys.push_back(full_key(key));
-    commands.push_back(Command{"SET", keys.back(), view(value), "PX", **px});
-  }
-  return pool_.run<void>(Repeatable::yes, [&](Connection& c) -> sdk::Result<void> {
-    auto replies = write(c, commands);
+  for (const auto& entry : entries) keys.push_back(full_key(entry.first));
+  return on_keys(keys, Repeatable::yes, [&](Connection& c, const KeyGroups& groups) -> sdk::Result<void> {
+    std::vector<Command> commands;
+    for (const auto& group : groups) {
+      if (!*px) {
+        // No expiry: one MSET per group, the cheapest multi-set for client and server alike.
+        Command mset{"MSET"};
+        for (auto i : group) {
+          mset.push_back(keys[i]);
+          mset.push_back(view(entries[i].second));
+        }
+        commands.push_back(std::move(mset));
+      } else {
+        // MSET takes no TTL: one SET ... PX per entry, all sent before any reply is read.
+        for (auto i : group) commands.push_back(Command{"SET", keys[i], view(entries[i].second), "PX", **px});
+      }
+    }
+    auto replies = write(c, std::move(commands));
     if (!replies) return sdk::fail(replies.error());
     return {};
   });
@@ -243,7 +285,7 @@ sdk::Result<std::int64_t> RedisCache::increment(std::string_view key, std::int64
   std::vector<Command> commands{{"INCRBY", k, by}};
   // NX: only a key without a TTL (a new one) gets it; an existing key keeps its own.
   if (*px) commands.push_back({"PEXPIRE", k, **px, "NX"});
-  return pool_.run<std::int64_t>(Repeatable::no, [&](Connection& c) -> sdk::Result<std::int64_t> {
+  return on_key<std::int64_t>(k, Repeatable::no, [&](Connection& c) -> sdk::Result<std::int64_t> {
     auto replies = write(c, commands);
     if (!replies) return sdk::fail(replies.error());
     return static_cast<std::int64_t>(replies->front()->integer);
@@ -254,7 +296,7 @@ sdk::Result<std::int64_t> RedisCache::increment(std::string_view key, std::int64
 // `on_page` returns false to stop early.
 sdk::Result<void> RedisCache::scan_keys(Connection& c,
                                         const std::function<sdk::Result<bool>(const std::vector<std::string>&)>& on_page) {
-  const std::string pattern = glob_escape(pool_.settings().key_prefix) + "*";
+  const std::string pattern = glob_escape(settings_.key_prefix) + "*";
   std::string cursor = "0";
   do {
     auto page = c.run({"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"});
@@ -274,23 +316,28 @@ sdk::Result<void> RedisCache::scan_keys(Connection& c,
 }
 
 sdk::Result<std::uint64_t> RedisCache::unlink_matching() {
-  return pool_.run<std::uint64_t>(Repeatable::yes, [&](Connection& c) -> sdk::Result<std::uint64_t> {
-    std::uint64_t removed = 0;
-    auto scanned = scan_keys(c, [&](const std::vector<std::string>& names) -> sdk::Result<bool> {
-      Command unlink{"UNLINK"};
-      for (const auto& name : names) unlink.emplace_back(name);
-      auto count = c.run(unlink);
-      if (!count) return sdk::fail(count.error());
-      removed += static_cast<std::uint64_t>((*count)->integer);
+  std::uint64_t removed = 0;
+  auto done = on_each_server(Repeatable::yes, [&](Connection& c) -> sdk::Result<void> {
+    return scan_keys(c, [&](const std::vector<std::string>& names) -> sdk::Result<bool> {
+      // One UNLINK per group: a multi-key command must stay in one slot in cluster mode.
+      std::vector<Command> commands;
+      for (const auto& group : slot_groups(names)) {
+        Command unlink{"UNLINK"};
+        for (auto i : group) unlink.emplace_back(names[i]);
+        commands.push_back(std::move(unlink));
+      }
+      auto counts = c.pipeline(commands);
+      if (!counts) return sdk::fail(counts.error());
+      for (const auto& count : *counts) removed += static_cast<std::uint64_t>(count->integer);
       return true;
     });
-    if (!scanned) return sdk::fail(scanned.error());
-    return removed;
   });
+  if (!done) return sdk::fail(done.error());
+  return removed;
 }
 
 sdk::Result<std::uint64_t> RedisCache::clear() {
-  const auto& s = pool_.settings();
+  const auto& s = settings_;
   if (!s.key_prefix.empty()) return unlink_matching();
   // No prefix: the namespace is the whole db, other applications' keys included.
   if (!s.owns_db)
@@ -299,21 +346,26 @@ sdk::Result<std::uint64_t> RedisCache::clear() {
                     s.address() + ": clearing or restoring it would delete every key there, other applications' "
                     "too. Set owns_db = true if this instance owns db " + std::to_string(s.db) +
                     ", or give it a key_prefix");
-  return pool_.run<std::uint64_t>(Repeatable::yes, [&](Connection& c) -> sdk::Result<std::uint64_t> {
+  std::uint64_t removed = 0;
+  auto done = on_each_server(Repeatable::yes, [&](Connection& c) -> sdk::Result<void> {
     auto replies = c.pipeline(std::vector<Command>{{"DBSIZE"}, {"FLUSHDB", "ASYNC"}});
     if (!replies) return sdk::fail(replies.error());
-    return static_cast<std::uint64_t>(replies->front()->integer);
+    removed += static_cast<std::uint64_t>(replies->front()->integer);
+    return {};
   });
+  if (!done) return sdk::fail(done.error());
+  return removed;
 }
 
 // ---- backup (SDK 1.2): keys.bin, see redis_backup.hpp ---------------------
 
 sdk::Result<sdk::BackupReport> RedisCache::backup(const std::filesystem::path& dir) {
-  const std::string& prefix = pool_.settings().key_prefix;
+  const std::string& prefix = settings_.key_prefix;
   KeysFileWriter file;
-  auto done = pool_.run<void>(Repeatable::yes, [&](Connection& c) -> sdk::Result<void> {
-    file = KeysFileWriter();  // a retried scan starts over
-    return scan_keys(c, [&](const std::vector<std::string>& names) -> sdk::Result<bool> {
+  // Every server's keys (every primary in cluster mode); a retried server starts its scan over.
+  auto done = on_each_server(Repeatable::yes, [&](Connection& c) -> sdk::Result<void> {
+    std::vector<BackupKey> found;
+    auto scanned = scan_keys(c, [&](const std::vector<std::string>& names) -> sdk::Result<bool> {
       std::vector<Command> commands;
       for (const auto& name : names) {
         commands.push_back({"DUMP", name});
@@ -325,11 +377,14 @@ sdk::Result<sdk::BackupReport> RedisCache::backup(const std::filesystem::path& d
         const redisReply& dump = *(*replies)[2 * i];
         const redisReply& pttl = *(*replies)[2 * i + 1];
         if (dump.type == REDIS_REPLY_NIL || pttl.integer == -2) continue;  // expired meanwhile
-        file.add(std::string_view(names[i]).substr(prefix.size()), std::string_view(dump.str, dump.len),
-                 static_cast<std::int64_t>(pttl.integer));
+        found.push_back({names[i].substr(prefix.size()), std::string(dump.str, dump.len),
+                         static_cast<std::int64_t>(pttl.integer)});
       }
       return true;
     });
+    if (!scanned) return scanned;
+    for (const auto& key : found) file.add(key.name, key.payload, key.pttl);
+    return {};
   });
   if (!done) return sdk::fail(done.error());
   if (auto written = file.write(dir / backup_file); !written) return sdk::fail(written.error());
@@ -341,48 +396,52 @@ sdk::Result<sdk::BackupReport> RedisCache::restore(const std::filesystem::path& 
   auto keys = read_keys_file(dir / backup_file);
   if (!keys) return sdk::fail(keys.error());
   if (auto cleared = clear(); !cleared) return sdk::fail(cleared.error());
-  const std::string& prefix = pool_.settings().key_prefix;
-  auto done = pool_.run<void>(Repeatable::no, [&](Connection& c) -> sdk::Result<void> {
-    for (std::size_t start = 0; start < keys->size(); start += 500) {
-      std::vector<std::string> names, ttls;
-      std::size_t end = std::min(keys->size(), start + 500);
-      for (std::size_t i = start; i < end; ++i) {
-        names.push_back(prefix + (*keys)[i].name);
-        ttls.push_back(std::to_string((*keys)[i].pttl > 0 ? (*keys)[i].pttl : 0));
-      }
+  const std::string& prefix = settings_.key_prefix;
+  // Pipelined batches of 500 (to each key's node in cluster mode); RESTORE …
+  // REPLACE may run twice harmlessly, so a broken connection is retried.
+  for (std::size_t start = 0; start < keys->size(); start += 500) {
+    std::size_t end = std::min(keys->size(), start + 500);
+    std::vector<std::string> names, ttls;
+    for (std::size_t i = start; i < end; ++i) {
+      names.push_back(prefix + (*keys)[i].name);
+      ttls.push_back(std::to_string((*keys)[i].pttl > 0 ? (*keys)[i].pttl : 0));
+    }
+    auto done = on_keys(names, Repeatable::yes, [&](Connection& c, const KeyGroups& groups) -> sdk::Result<void> {
       std::vector<Command> commands;
-      for (std::size_t i = start; i < end; ++i)
-        commands.push_back({"RESTORE", names[i - start], ttls[i - start], (*keys)[i].payload, "REPLACE"});
+      for (const auto& group : groups)
+        for (auto i : group) commands.push_back({"RESTORE", names[i], ttls[i], (*keys)[start + i].payload, "REPLACE"});
       auto replies = c.pipeline(commands);
       if (!replies) return sdk::fail(replies.error());
-    }
-    return {};
-  });
-  if (!done) return sdk::fail(done.error());
+      return {};
+    });
+    if (!done) return sdk::fail(done.error());
+  }
   return sdk::BackupReport{{}, {{"keys", keys->size()}}, ""};
 }
 
 sdk::Result<bool> RedisCache::has_data() {
-  return pool_.run<bool>(Repeatable::yes, [&](Connection& c) -> sdk::Result<bool> {
-    bool any = false;
-    auto scanned = scan_keys(c, [&](const std::vector<std::string>&) -> sdk::Result<bool> {
+  bool any = false;
+  auto done = on_each_server(Repeatable::yes, [&](Connection& c) -> sdk::Result<void> {
+    if (any) return {};
+    return scan_keys(c, [&](const std::vector<std::string>&) -> sdk::Result<bool> {
       any = true;
       return false;
     });
-    if (!scanned) return sdk::fail(scanned.error());
-    return any;
   });
+  if (!done) return sdk::fail(done.error());
+  return any;
 }
 
 sdk::Result<std::vector<sdk::Metric>> RedisCache::gauges() {
+  if (cluster_) return cluster_->gauges();
   std::vector<sdk::Metric> out;
-  auto* locator = pool_.locator();
+  auto* locator = pool_->locator();
   if (!locator) return out;
   auto [answering, primary] = locator->survey();
   auto now = sdk::Timestamp::now();
-  const auto& name = pool_.settings().master_name;
+  const auto& name = settings_.master_name;
   out.push_back(sdk::Metric{now, "strata_redis_sentinels_answering", static_cast<double>(answering),
-                            {{"master", name}, {"of", std::to_string(pool_.settings().sentinels.size())}}});
+                            {{"master", name}, {"of", std::to_string(settings_.sentinels.size())}}});
   if (primary) out.push_back(sdk::Metric{now, "strata_redis_primary", 1, {{"master", name}, {"address", primary->str()}}});
   return out;
 }

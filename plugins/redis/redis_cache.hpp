@@ -1,8 +1,10 @@
 #pragma once
-
-#include <functional>
 // Cache role on Redis.
 
+#include <functional>
+#include <memory>
+
+#include "redis_cluster.hpp"
 #include "redis_pool.hpp"
 #include "strata/sdk/sdk.hpp"
 
@@ -10,7 +12,8 @@ namespace strata::redis {
 
 /// Every key lives under the instance's key_prefix in its db; values are
 /// stored as Redis strings (binary-safe), TTLs with PX. Multi-get is one
-/// MGET, multi-set one pipeline: one round trip each. Needs Redis 7 (PEXPIRE NX).
+/// MGET, multi-set one pipeline: one round trip each (per node and slot in
+/// cluster mode). Needs Redis 7 (PEXPIRE NX).
 class RedisCache : public sdk::Cache {
  public:
   explicit RedisCache(const sdk::PluginContext& context);
@@ -35,11 +38,21 @@ class RedisCache : public sdk::Cache {
   sdk::Result<sdk::BackupReport> backup(const std::filesystem::path& dir) override;
   sdk::Result<sdk::BackupReport> restore(const std::filesystem::path& dir) override;
   sdk::Result<bool> has_data() override;
-  /// Sentinel mode: how many sentinels answer and which primary they name (empty in standalone mode).
+  /// Sentinel mode: how many sentinels answer and which primary they name;
+  /// cluster mode: each primary's slots, replicas and circuit (empty in standalone mode).
   sdk::Result<std::vector<sdk::Metric>> gauges() override;
 
  private:
   std::string full_key(std::string_view key) const;
+  // Where calls go: the one server (standalone, Sentinel's primary), or in
+  // cluster mode the key's slot's primary / each node's share of the keys /
+  // every primary.
+  template <class T>
+  sdk::Result<T> on_key(const std::string& key, Repeatable repeatable, const Op<T>& op);
+  sdk::Result<void> on_keys(std::span<const std::string> keys, Repeatable repeatable, const Cluster::GroupOp& op);
+  sdk::Result<void> on_each_server(Repeatable repeatable, const Op<void>& op);
+  // Groups of `keys` that may share a multi-key command: by slot in cluster mode, else one.
+  KeyGroups slot_groups(std::span<const std::string> keys) const;
   // Sends writes in one round trip; with min_replicas_acked, followed by
   // WAIT, and an error unless that many replicas have them.
   sdk::Result<std::vector<Reply>> write(Connection& c, std::vector<Command> commands);
@@ -49,7 +62,9 @@ class RedisCache : public sdk::Cache {
   sdk::Result<void> scan_keys(Connection& c,
                               const std::function<sdk::Result<bool>(const std::vector<std::string>&)>& on_page);
 
-  Pool pool_;
+  Settings settings_;
+  std::unique_ptr<Pool> pool_;        // standalone and Sentinel mode
+  std::unique_ptr<Cluster> cluster_;  // cluster mode
 };
 
 }  // namespace strata::redis

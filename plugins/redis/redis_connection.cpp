@@ -33,6 +33,25 @@ void encode(const Command& command, std::string& out) {
   }
 }
 
+// "MOVED 3999 127.0.0.1:6381" / "ASK 3999 127.0.0.1:6381"; an empty host
+// ("MOVED 3999 :6381") means the host this connection reached.
+std::optional<Redirect> parse_redirect(std::string_view text, const std::string& this_host) {
+  bool ask = starts_with(text, "ASK ");
+  if (!ask && !starts_with(text, "MOVED ")) return std::nullopt;
+  text.remove_prefix(ask ? 4 : 6);
+  auto space = text.find(' ');
+  auto colon = text.rfind(':');
+  if (space == std::string_view::npos || colon == std::string_view::npos || colon < space) return std::nullopt;
+  try {
+    Redirect out{ask, std::stoi(std::string(text.substr(0, space))),
+                 {std::string(text.substr(space + 1, colon - space - 1)), std::stoi(std::string(text.substr(colon + 1)))}};
+    if (out.to.host.empty()) out.to.host = this_host;
+    return out;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
 }  // namespace
 
 sdk::Error reply_error(const redisReply& reply, const std::string& address) {
@@ -42,7 +61,8 @@ sdk::Error reply_error(const redisReply& reply, const std::string& address) {
       text.find("invalid username-password") != std::string::npos)
     return sdk::Error{ErrorCode::auth_failed, message, {}, false};
   if (starts_with(text, "LOADING") || starts_with(text, "BUSY") || starts_with(text, "MASTERDOWN") ||
-      starts_with(text, "READONLY") || starts_with(text, "OOM") || starts_with(text, "TRYAGAIN"))
+      starts_with(text, "READONLY") || starts_with(text, "OOM") || starts_with(text, "TRYAGAIN") ||
+      starts_with(text, "CLUSTERDOWN") || starts_with(text, "MOVED") || starts_with(text, "ASK "))
     return sdk::Error{ErrorCode::unavailable, message, {}, true};
   if (starts_with(text, "WRONGTYPE") || text.find("not an integer") != std::string::npos ||
       text.find("out of range") != std::string::npos || text.find("invalid expire") != std::string::npos ||
@@ -69,7 +89,7 @@ sdk::Result<std::unique_ptr<Connection>> Connection::open(const Settings& settin
     return fail(timed_out ? ErrorCode::timeout : ErrorCode::unavailable,
                 "cannot connect to Redis at " + address + ": " + why);
   }
-  std::unique_ptr<Connection> connection(new Connection(context, address));
+  std::unique_ptr<Connection> connection(new Connection(context, host, address));
   redisSetTimeout(context, to_timeval(settings.command_timeout));
   redisEnableKeepAlive(context);
 
@@ -118,7 +138,9 @@ sdk::Result<Reply> Connection::read_reply() {
   if (redisGetReply(context_, &raw) != REDIS_OK || !raw) return io_error();
   Reply reply(static_cast<redisReply*>(raw), &freeReplyObject);
   if (reply->type == REDIS_REPLY_ERROR) {
-    if (starts_with(std::string_view(reply->str, reply->len), "READONLY")) demoted_ = true;
+    std::string_view text(reply->str, reply->len);
+    if (starts_with(text, "READONLY")) demoted_ = true;
+    if (!redirect_) redirect_ = parse_redirect(text, host_);
     return sdk::fail(reply_error(*reply, address_));
   }
   return reply;
@@ -133,6 +155,7 @@ sdk::Result<Reply> Connection::run(const Command& command) {
 }
 
 sdk::Result<std::vector<Reply>> Connection::pipeline(std::span<const Command> commands) {
+  redirect_.reset();
   std::string wire;
   for (const auto& command : commands) encode(command, wire);
   if (redisAppendFormattedCommand(context_, wire.data(), wire.size()) != REDIS_OK) return io_error();

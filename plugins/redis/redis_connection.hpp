@@ -5,6 +5,7 @@
 #include <hiredis/hiredis.h>
 
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -20,6 +21,15 @@ using Reply = std::unique_ptr<redisReply, decltype(&freeReplyObject)>;
 
 /// One command as its arguments (binary-safe: NULs, newlines, anything).
 using Command = std::vector<std::string_view>;
+
+/// A cluster node's answer that a key's slot is served elsewhere: MOVED (from
+/// now on: update the slot map) or ASK (this once, while the slot migrates:
+/// send ASKING first). Either way the command was not run.
+struct Redirect {
+  bool ask = false;
+  int slot = 0;
+  Endpoint to;
+};
 
 /// A connected, authenticated connection on the configured db.
 class Connection {
@@ -46,15 +56,22 @@ class Connection {
   /// False when the server has closed an idle connection (for example after
   /// a restart): checked before reuse so that no command is sent into a dead socket.
   bool idle_and_alive() const noexcept;
+  /// The first MOVED or ASK answered in the last run() or pipeline(), if any.
+  const std::optional<Redirect>& redirect() const noexcept { return redirect_; }
+  /// "host:port/db", for messages.
+  const std::string& address() const noexcept { return address_; }
 
  private:
-  Connection(redisContext* context, std::string address) : context_(context), address_(std::move(address)) {}
+  Connection(redisContext* context, std::string host, std::string address)
+      : context_(context), host_(std::move(host)), address_(std::move(address)) {}
   sdk::Result<Reply> read_reply();
   sdk::Unexpected io_error() const;
 
   redisContext* context_;
+  std::string host_;
   std::string address_;
   bool demoted_ = false;
+  std::optional<Redirect> redirect_;
 };
 
 /// The error for a Redis error reply ("WRONGPASS …", "ERR value is not an integer …").

@@ -7,6 +7,12 @@ Pool::Pool(Settings settings, sdk::Logger log)
       locator_(settings_.sentinel_mode() ? std::make_unique<PrimaryLocator>(settings_) : nullptr),
       log_(std::move(log)) {}
 
+Pool::Pool(Settings settings, sdk::Logger log, Endpoint node)
+    : settings_(std::move(settings)),
+      node_(std::move(node)),
+      breaker_(std::make_unique<Breaker>(settings_.breaker_failures, settings_.breaker_open)),
+      log_(std::move(log)) {}
+
 sdk::Result<std::unique_ptr<Connection>> Pool::acquire(Clock::time_point deadline) {
   {
     std::unique_lock lock(mutex_);
@@ -21,14 +27,19 @@ sdk::Result<std::unique_ptr<Connection>> Pool::acquire(Clock::time_point deadlin
       if (returned_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
           open_ >= settings_.pool_size)
         return sdk::fail(sdk::ErrorCode::timeout,
-                         "all " + std::to_string(settings_.pool_size) + " connections to Redis at " +
-                             settings_.address() + " stayed busy for " +
+                         "all " + std::to_string(settings_.pool_size) + " connections to Redis at " + where() +
+                             " stayed busy for " +
                              std::to_string(settings_.command_timeout.count()) + " ms");
     }
     ++open_;
   }
-  auto connection = locator_ ? locator_->connect() : Connection::open(settings_);
-  if (!connection) discard();
+  auto connection = locator_ ? locator_->connect()
+                   : node_  ? Connection::open(settings_, node_->host, node_->port)
+                            : Connection::open(settings_);
+  if (!connection) {
+    discard();
+    if (breaker_) breaker_->failed();
+  }
   return connection;
 }
 
@@ -48,12 +59,13 @@ void Pool::discard() {
   returned_.notify_one();
 }
 
-bool Pool::back_off(int attempt, Clock::time_point deadline, const sdk::Error& why) {
-  if (attempt >= settings_.max_attempts) return false;
+bool wait_to_retry(const Settings& settings, const sdk::Logger& log, int attempt, std::chrono::steady_clock::time_point deadline,
+                   const sdk::Error& why) {
+  if (attempt >= settings.max_attempts) return false;
   auto delay = retry_delay(attempt);
-  if (Clock::now() + delay >= deadline) return false;
-  log_(sdk::LogLevel::warning, why.message + "; retrying in " + std::to_string(delay.count()) + " ms (attempt " +
-                                   std::to_string(attempt + 1) + " of " + std::to_string(settings_.max_attempts) + ")");
+  if (std::chrono::steady_clock::now() + delay >= deadline) return false;
+  log(sdk::LogLevel::warning, why.message + "; retrying in " + std::to_string(delay.count()) + " ms (attempt " +
+                                  std::to_string(attempt + 1) + " of " + std::to_string(settings.max_attempts) + ")");
   std::this_thread::sleep_for(delay);
   return true;
 }

@@ -1,14 +1,18 @@
 #pragma once
-// A bounded pool of Redis connections with the seed's retry strategy.
+// A bounded pool of connections to one Redis server with the seed's retry
+// strategy: the standalone server, the primary Sentinel names, or one
+// cluster node (then with a circuit breaker).
 
 #include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
+#include "redis_breaker.hpp"
 #include "redis_connection.hpp"
 #include "redis_sentinel.hpp"
 #include "strata/sdk/log.hpp"
@@ -19,31 +23,58 @@ namespace strata::redis {
 /// command possibly delivered. GET/SET/MGET are; INCRBY and SET NX are not.
 enum class Repeatable { yes, no };
 
+template <class T>
+using Op = std::function<sdk::Result<T>(Connection&)>;
+
+/// Sleeps the seed's delay before attempt `attempt + 1` (logging why); false
+/// when that would pass the deadline or retry.max_attempts.
+bool wait_to_retry(const Settings& settings, const sdk::Logger& log, int attempt, std::chrono::steady_clock::time_point deadline,
+                   const sdk::Error& why);
+
+/// What one try of an operation came to.
+template <class T>
+struct Attempt {
+  sdk::Result<T> result;
+  bool sent = false;                  // the operation ran: its commands may have reached the server
+  bool broke = false;                 // ... and the connection broke (a reply may be lost)
+  bool refused = false;               // the node's circuit is open: nothing was tried
+  std::optional<Redirect> redirect;   // cluster: MOVED or ASK (nothing was run)
+};
+
 /// At most pool.size connections, opened on demand. A call that finds its
 /// connection broken discards it and retries on a new one after
 /// min(attempt * 50, 2000) ms, up to retry.max_attempts, within command_timeout.
 class Pool {
  public:
+  using Clock = std::chrono::steady_clock;
+  /// The configured server (standalone), or the primary Sentinel names.
   Pool(Settings settings, sdk::Logger log);
+  /// One cluster node, behind a circuit breaker.
+  Pool(Settings settings, sdk::Logger log, Endpoint node);
 
   /// Runs `op` on a connection, retrying as described above.
   template <class T>
-  sdk::Result<T> run(Repeatable repeatable, const std::function<sdk::Result<T>(Connection&)>& op);
+  sdk::Result<T> run(Repeatable repeatable, const Op<T>& op);
+  /// One try, no retry: the cluster retries itself, perhaps on another node.
+  template <class T>
+  Attempt<T> try_once(const Op<T>& op, Clock::time_point deadline);
 
   const Settings& settings() const noexcept { return settings_; }
-  /// Sentinel mode's view of the primary; null in standalone mode.
+  /// Sentinel mode's view of the primary; null otherwise.
   PrimaryLocator* locator() noexcept { return locator_.get(); }
+  /// The cluster node's breaker; null otherwise.
+  const Breaker* breaker() const noexcept { return breaker_.get(); }
 
  private:
-  using Clock = std::chrono::steady_clock;
   sdk::Result<std::unique_ptr<Connection>> acquire(Clock::time_point deadline);
   void release(std::unique_ptr<Connection> connection);
   void discard();
-  /// Sleeps before attempt `attempt + 1`; false when that would pass the deadline or the limit.
-  bool back_off(int attempt, Clock::time_point deadline, const sdk::Error& why);
+  std::string where() const { return node_ ? node_->str() : settings_.address(); }
 
   Settings settings_;
+  std::optional<Endpoint> node_;             // cluster mode: this pool's node
   std::unique_ptr<PrimaryLocator> locator_;  // Sentinel mode: where the primary is now
+  std::unique_ptr<Breaker> breaker_;         // cluster mode
   sdk::Logger log_;
   std::mutex mutex_;
   std::condition_variable returned_;
@@ -52,26 +83,39 @@ class Pool {
 };
 
 template <class T>
-sdk::Result<T> Pool::run(Repeatable repeatable, const std::function<sdk::Result<T>(Connection&)>& op) {
+Attempt<T> Pool::try_once(const Op<T>& op, Clock::time_point deadline) {
+  if (breaker_ && !breaker_->allow()) return {sdk::fail(breaker_->refusal(where())), false, false, true, {}};
+  auto connection = acquire(deadline);
+  if (!connection) return {sdk::fail(connection.error()), false, false, false, {}};
+  auto result = op(**connection);
+  if (!(*connection)->broken()) {
+    if (breaker_) breaker_->succeeded();
+    auto redirect = (*connection)->redirect();
+    release(std::move(*connection));
+    return {std::move(result), true, false, false, std::move(redirect)};
+  }
+  connection->reset();
+  discard();
+  if (breaker_) breaker_->failed();
+  if (locator_) locator_->invalidate();  // perhaps a failover: ask the sentinels again
+  sdk::Error error = result ? sdk::Error{sdk::ErrorCode::unavailable, "connection broke", {}, true} : result.error();
+  return {sdk::fail(error), true, true, false, {}};
+}
+
+template <class T>
+sdk::Result<T> Pool::run(Repeatable repeatable, const Op<T>& op) {
   const auto deadline = Clock::now() + settings_.command_timeout;
   for (int attempt = 1;; ++attempt) {
-    auto connection = acquire(deadline);
-    if (!connection) {
+    auto tried = try_once(op, deadline);
+    if (tried.sent && !tried.broke) return std::move(tried.result);  // a reply, or a Redis error reply
+    const auto& error = tried.result.error();
+    if (!tried.sent) {
       // Nothing was sent: safe to retry whatever the command, unless retrying cannot help.
-      if (!connection.error().retryable || !back_off(attempt, deadline, connection.error()))
-        return sdk::fail(connection.error());
+      if (!error.retryable || !wait_to_retry(settings_, log_, attempt, deadline, error)) return std::move(tried.result);
       continue;
     }
-    auto result = op(**connection);
-    if (!(*connection)->broken()) {
-      release(std::move(*connection));
-      return result;
-    }
-    connection->reset();
-    discard();
-    if (locator_) locator_->invalidate();  // perhaps a failover: ask the sentinels again
-    sdk::Error error = result ? sdk::Error{sdk::ErrorCode::unavailable, "connection broke", {}, true} : result.error();
-    if (repeatable == Repeatable::no || !back_off(attempt, deadline, error)) return sdk::fail(error);
+    // The connection broke with the command perhaps delivered: only repeatable ones go again.
+    if (repeatable == Repeatable::no || !wait_to_retry(settings_, log_, attempt, deadline, error)) return std::move(tried.result);
   }
 }
 

@@ -15,12 +15,6 @@
 
 namespace strata::redis {
 
-struct Endpoint {
-  std::string host;
-  int port = 0;
-  std::string str() const { return host + ":" + std::to_string(port); }
-};
-
 class PrimaryLocator {
  public:
   explicit PrimaryLocator(const Settings& settings) : settings_(settings) {}

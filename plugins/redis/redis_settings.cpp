@@ -13,11 +13,11 @@ using sdk::field;
 }
 
 
-// "host:port" or "[v6]:port".
-std::pair<std::string, int> parse_endpoint(const std::string& text) {
+// "host:port" or "[v6]:port"; `what` names the list in messages ("sentinel").
+std::pair<std::string, int> parse_endpoint(const std::string& text, const std::string& what) {
   auto colon = text.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
-    refuse("sentinel '" + text + "' is not host:port");
+    refuse(what + " '" + text + "' is not host:port");
   std::string host = text.substr(0, colon);
   if (host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   int port = 0;
@@ -27,7 +27,7 @@ std::pair<std::string, int> parse_endpoint(const std::string& text) {
     if (used != text.size() - colon - 1) port = 0;
   } catch (const std::exception&) {
   }
-  if (port < 1 || port > 65535) refuse("sentinel '" + text + "' has no valid port (1..65535)");
+  if (port < 1 || port > 65535) refuse(what + " '" + text + "' has no valid port (1..65535)");
   return {host, port};
 }
 
@@ -35,6 +35,11 @@ std::pair<std::string, int> parse_endpoint(const std::string& text) {
 
 std::string Settings::address() const {
   if (sentinel_mode()) return "sentinel master '" + master_name + "'/" + std::to_string(db);
+  if (cluster_mode()) {
+    std::string out = "cluster ";
+    for (const auto& seed : cluster) out += (out.size() > 8 ? "," : "") + seed.str();
+    return out;
+  }
   return host + ":" + std::to_string(port) + "/" + std::to_string(db);
 }
 
@@ -64,6 +69,14 @@ sdk::ConfigSchema settings_schema() {
             "writes return only once this many replicas have them (WAIT), else fail: for sessions whose revoke "
             "must survive a failover")
           .or_default(0),
+      field("cluster", ConfigType::string_list,
+            "Cluster mode: seed nodes (\"host:port\") asked for the slot map; host, port and db unused"),
+      field("breaker.failures", ConfigType::integer,
+            "Cluster mode: failures in a row after which a node's calls fail fast (its circuit opens)")
+          .or_default(3),
+      field("breaker.open_ms", ConfigType::integer,
+            "Cluster mode: how long an open circuit fails calls before letting one trial call through")
+          .or_default(1000),
       field("retry.max_attempts", ConfigType::integer, "tries per call when the connection fails; delay min(n*50, 2000) ms")
           .or_default(3),
   };
@@ -94,7 +107,7 @@ Settings read_settings(const sdk::ConfigView& config) {
   s.max_attempts = static_cast<int>(config.get_in_range("retry.max_attempts", 1, 100));
   s.min_replicas_acked = static_cast<int>(config.get_in_range("min_replicas_acked", 0, 16));
   if (auto sentinels = config.find<std::vector<std::string>>("sentinels")) {
-    for (const auto& text : *sentinels) s.sentinels.push_back(parse_endpoint(text));
+    for (const auto& text : *sentinels) s.sentinels.push_back(parse_endpoint(text, "sentinel"));
     if (s.sentinels.empty()) refuse("sentinels is empty: list at least one \"host:port\", or remove the key");
     auto name = config.find<std::string>("master_name");
     if (!name || name->empty()) refuse("sentinels needs master_name (the name the sentinels monitor)");
@@ -103,6 +116,21 @@ Settings read_settings(const sdk::ConfigView& config) {
     if (s.sentinel_password && s.sentinel_password->empty()) s.sentinel_password.reset();
   } else if (config.find<std::string>("master_name")) {
     refuse("master_name is only used with sentinels");
+  }
+  s.breaker_failures = static_cast<int>(config.get_in_range("breaker.failures", 1, 1000));
+  s.breaker_open = std::chrono::milliseconds(config.get_in_range("breaker.open_ms", 1, 600'000));
+  if (auto seeds = config.find<std::vector<std::string>>("cluster")) {
+    if (s.sentinel_mode()) refuse("cluster and sentinels are two different modes: set one of them");
+    for (const auto& text : *seeds) {
+      auto [host, port] = parse_endpoint(text, "cluster node");
+      s.cluster.push_back({host, port});
+    }
+    if (s.cluster.empty()) refuse("cluster is empty: list at least one node \"host:port\", or remove the key");
+    // Redis Cluster serves db 0 only (SELECT is refused): instances share it
+    // and are kept apart by key_prefix.
+    if (s.db != 0)
+      refuse("db = " + std::to_string(s.db) + " cannot be used in cluster mode: Redis Cluster has only db 0; "
+             "give each instance its own key_prefix instead");
   }
   return s;
 }

@@ -11,6 +11,14 @@
 
 namespace strata::redis {
 
+/// A server's address.
+struct Endpoint {
+  std::string host;
+  int port = 0;
+  std::string str() const { return host + ":" + std::to_string(port); }
+  bool operator==(const Endpoint&) const = default;
+};
+
 /// Everything a cache instance needs to reach its Redis database.
 struct Settings {
   std::string host;
@@ -31,10 +39,17 @@ struct Settings {
   std::string master_name;
   std::optional<std::string> sentinel_password;
   int min_replicas_acked = 0;  // writes wait (WAIT) until this many replicas have them
+  // Cluster mode: the slot map is asked of these seeds (then of the nodes it names).
+  std::vector<Endpoint> cluster;
+  // Cluster mode: a node's circuit opens after this many failures in a row
+  // and lets one trial call through every breaker_open.
+  int breaker_failures = 3;
+  std::chrono::milliseconds breaker_open{1000};
 
   bool sentinel_mode() const noexcept { return !sentinels.empty(); }
+  bool cluster_mode() const noexcept { return !cluster.empty(); }
 
-  /// "127.0.0.1:6379/2" (or "sentinel master 'mymaster'/2"), for messages.
+  /// "127.0.0.1:6379/2" (or "sentinel master 'mymaster'/2", "cluster 10.0.0.1:7000,…"), for messages.
   std::string address() const;
 };
 

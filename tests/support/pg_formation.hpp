@@ -6,27 +6,12 @@
 
 #include <catch2/catch.hpp>
 
-#include <array>
-#include <cstdio>
 #include <string>
 
 #include "backends.hpp"
+#include "run_command.hpp"
 
 namespace strata::test {
-
-/// Runs a shell command line; its output (stdout and stderr, trailing newlines cut). Fails the test if it fails.
-inline std::string run_command(const std::string& line) {
-  FILE* pipe = ::popen((line + " 2>&1").c_str(), "r");
-  REQUIRE(pipe);
-  std::string out;
-  std::array<char, 4096> buffer{};
-  while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) out.append(buffer.data(), n);
-  int status = ::pclose(pipe);
-  INFO(line << ":\n" << out);
-  REQUIRE(status == 0);
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return out;
-}
 
 /// Runs `tools/pg-formation.sh <command>` (start, failover, kill-primary, primary, ...).
 inline std::string pg_formation(const std::string& command) {

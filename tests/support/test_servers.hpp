@@ -21,6 +21,8 @@ inline int mongodb_port() { return server_port("STRATA_TEST_MONGODB_PORT", STRAT
 inline int formation_port() { return server_port("STRATA_TEST_FORMATION_PORT", STRATA_TEST_FORMATION_PORT); }
 /// The first of the Sentinel group's three sentinels (tools/redis-sentinel.sh); its Redis nodes are at +10 and +11.
 inline int sentinel_port() { return server_port("STRATA_TEST_SENTINEL_PORT", STRATA_TEST_SENTINEL_PORT); }
+/// The first of the Redis Cluster's six nodes (tools/redis-cluster.sh).
+inline int cluster_port() { return server_port("STRATA_TEST_CLUSTER_PORT", STRATA_TEST_CLUSTER_PORT); }
 /// The MongoDB test server's URI, without a database.
 inline std::string mongodb_uri() { return "mongodb://127.0.0.1:" + std::to_string(mongodb_port()); }
 

@@ -4,11 +4,18 @@
 //   get/set at depth 1 with 1 and 50 connections      (goal >= 0.9x)
 //   get_many/set_many of 100 keys vs redis-benchmark -P 100   (goal >= 0.9x)
 //
-// Usage: bench_redis [--quick] [--sentinel]
+// Usage: bench_redis [--quick] [--sentinel | --cluster]
 //   --quick:    fewer operations, for smoke runs
 //   --sentinel: the plugin in Sentinel mode on the group tools/redis-sentinel.sh
 //               starts (started here if needed); redis-benchmark and raw hiredis
 //               talk to the primary the sentinels name (goal: >= 0.9x, as standalone)
+//   --cluster:  the plugin in cluster mode on tools/redis-cluster.sh's three
+//               primaries (started here if needed) against `redis-benchmark
+//               --cluster` (goal >= 0.9x for GET/SET at 50 connections); the
+//               100 keys spread over the shards; get_many also against the
+//               standalone plugin on the suite's Redis, and with a hash-tagged
+//               prefix (one slot: one MGET). No raw hiredis column (hiredis
+//               has no cluster support).
 
 #include <atomic>
 #include <chrono>
@@ -30,14 +37,21 @@ using Clock = std::chrono::steady_clock;
 
 constexpr int value_size = 32;
 constexpr int scratch_db = 9;
-int server_port = 0;  // the server measured: the suite's Redis, or the Sentinel group's primary
+int server_port = 0;  // the server measured: the suite's Redis, or the Sentinel group's primary, or a cluster seed
+bool cluster = false;
 
 // Requests per second redis-benchmark reports for one test (its --csv output).
 double reference_rps(const std::string& test, int clients, int pipeline, int requests) {
-  std::string out = bench::capture({"redis-benchmark", "-h", "127.0.0.1", "-p", std::to_string(server_port), "--dbnum",
-                                    std::to_string(scratch_db), "-t", test, "-n", std::to_string(requests), "-c",
-                                    std::to_string(clients), "-P", std::to_string(pipeline), "-d",
-                                    std::to_string(value_size), "--csv"});
+  std::vector<std::string> args{"redis-benchmark", "-h", "127.0.0.1", "-p", std::to_string(server_port), "-t", test,
+                                "-n", std::to_string(requests), "-c", std::to_string(clients), "-P",
+                                std::to_string(pipeline), "-d", std::to_string(value_size), "--csv"};
+  if (cluster) {
+    args.push_back("--cluster");  // db 0, each client on its node's keys
+  } else {
+    args.push_back("--dbnum");
+    args.push_back(std::to_string(scratch_db));
+  }
+  std::string out = bench::capture(args);
   std::istringstream lines(out);
   for (std::string line; std::getline(lines, line);) {
     if (line.rfind("\"" + std::string(test == "get" ? "GET" : "SET"), 0) != 0) continue;
@@ -100,6 +114,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     quick = quick || std::strcmp(argv[i], "--quick") == 0;
     sentinel = sentinel || std::strcmp(argv[i], "--sentinel") == 0;
+    cluster = cluster || std::strcmp(argv[i], "--cluster") == 0;
   }
   std::string where = "port = " + std::to_string(test::redis_port());
   server_port = test::redis_port();
@@ -111,12 +126,30 @@ int main(int argc, char** argv) {
     where = "sentinels = " + sentinels.substr(0, sentinels.find('\n')) + "\nmaster_name = \"strata-test\"";
     std::printf("Sentinel mode: the primary the sentinels name is 127.0.0.1:%d\n", server_port);
   }
+  std::string seeds;
+  if (cluster) {
+    const std::string script = STRATA_SOURCE_DIR "/tools/redis-cluster.sh";
+    bench::capture({"bash", script, "start"});
+    server_port = test::cluster_port();
+    seeds = bench::capture({"bash", script, "seeds"});
+    seeds = seeds.substr(0, seeds.find('\n'));
+    where = "cluster = " + seeds;
+    std::printf("Cluster mode: three primaries from 127.0.0.1:%d\n", server_port);
+  }
+  const std::string db = cluster ? "" : "\ndb = " + std::to_string(scratch_db);
   const long single = quick ? 5'000 : 50'000, many = quick ? 20'000 : 200'000, piped = quick ? 200'000 : 2'000'000;
 
-  auto host = bench::open_or_die("[cache.default]\nplugin = \"redis\"\n" + where + "\ndb = " + std::to_string(scratch_db) +
-                                 "\npool.size = 50\nkey_prefix = \"bench:\"\n"
-                                 // No TTL: the same plain SET redis-benchmark sends.
-                                 "default_ttl_s = 0\n");
+  // No TTL: the same plain SET redis-benchmark sends.
+  auto instance = [&](const std::string& name, const std::string& at, const std::string& prefix) {
+    return "[cache." + name + "]\nplugin = \"redis\"\n" + at + "\npool.size = 50\nkey_prefix = \"" + prefix +
+           "\"\ndefault_ttl_s = 0\n";
+  };
+  std::string config = instance("default", where + db, "bench:");
+  if (cluster)  // one slot for all keys, and the standalone plugin, for get_many
+    config += instance("tagged", where, "{bench}:") +
+              instance("standalone", "port = " + std::to_string(test::redis_port()) + "\ndb = " + std::to_string(scratch_db),
+                       "bench:");
+  auto host = bench::open_or_die(config);
   auto cache = host->cache();
   const sdk::Bytes value(value_size, 'x');
   std::vector<std::string> keys;
@@ -129,31 +162,49 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cannot reach Redis on 127.0.0.1:%d (tools/services.sh starts it)\n", server_port);
     return 1;
   }
-  auto set = [&] { return cache->set("key:0", value, std::nullopt).has_value(); };
-  auto get = [&] { return cache->get("key:0").has_value(); };
+  // Cluster mode: each call's key is the next of the 100, so calls spread over
+  // the shards as redis-benchmark --cluster's do; otherwise the one key it uses.
+  std::atomic<unsigned> next{0};
+  auto key = [&]() -> const std::string& { return keys[cluster ? next++ % keys.size() : 0]; };
+  auto set = [&] { return cache->set(key(), value, std::nullopt).has_value(); };
+  auto get = [&] { return cache->get(key()).has_value(); };
 
   std::vector<Row> rows;
   for (int clients : {1, 50}) {
     long n = clients == 1 ? single : many;
     std::string label = std::to_string(clients) + (clients == 1 ? " connection" : " connections");
-    bool one = clients == 1;
+    bool one = clients == 1 && !cluster;
     rows.push_back({"SET, depth 1, " + label, plugin_ops(clients, n, 1, set), reference_rps("set", clients, 1, n),
                     one ? raw_hiredis_ops("SET", n, 1) : -1});
     rows.push_back({"GET, depth 1, " + label, plugin_ops(clients, n, 1, get), reference_rps("get", clients, 1, n),
                     one ? raw_hiredis_ops("GET", n, 1) : -1});
   }
+  const bool raw = !cluster;
   rows.push_back({"set_many 100 keys vs SET -P 100, 1 connection",
                   plugin_ops(1, piped, 100, [&] { return cache->set_many(entries, std::nullopt).has_value(); }),
-                  reference_rps("set", 1, 100, piped), raw_hiredis_ops("SET", piped, 100)});
+                  reference_rps("set", 1, 100, piped), raw ? raw_hiredis_ops("SET", piped, 100) : -1});
   rows.push_back({"set_many 100 keys with TTL (SET PX pipeline)",
                   plugin_ops(1, piped, 100, [&] { return cache->set_many(entries, std::chrono::minutes(5)).has_value(); }),
                   reference_rps("set", 1, 100, piped), -1});
   rows.push_back({"get_many 100 keys vs GET -P 100, 1 connection",
                   plugin_ops(1, piped, 100, [&] { return cache->get_many(keys).has_value(); }),
-                  reference_rps("get", 1, 100, piped), raw_hiredis_ops("GET", piped, 100)});
+                  reference_rps("get", 1, 100, piped), raw ? raw_hiredis_ops("GET", piped, 100) : -1});
+  if (cluster) {
+    auto get_many_of = [&](const char* name) {
+      auto instance = host->cache(name);
+      if (!instance->set_many(entries, std::nullopt)) throw std::runtime_error(std::string("set_many on ") + name);
+      double ops = plugin_ops(1, piped, 100, [&] { return instance->get_many(keys).has_value(); });
+      (void)instance->clear();
+      return ops;
+    };
+    double spread = rows.back().strata, standalone = get_many_of("standalone"), tagged = get_many_of("tagged");
+    rows.push_back({"get_many 100 keys: cluster vs standalone plugin", spread, standalone, -1});
+    rows.push_back({"get_many 100 keys: {tagged} prefix vs standalone", tagged, standalone, -1});
+  }
   (void)cache->clear();
 
-  std::printf("%-48s %13s %13s %8s %13s %9s\n", "operation (value 32 B, db 9)", "strata ops/s", "redis-bench",
+  std::printf("%-48s %13s %13s %8s %13s %9s\n", cluster ? "operation (value 32 B, cluster)" : "operation (value 32 B, db 9)",
+              "strata ops/s", cluster ? "reference" : "redis-bench",
               "ratio", "raw hiredis", "raw/ref");
   for (const auto& r : rows) {
     std::printf("%-48s %13.0f %13.0f %7.2fx", r.what.c_str(), r.strata, r.reference, r.strata / r.reference);

@@ -5,15 +5,11 @@
 
 #include <strata/sdk/testing/cache_kit.hpp>
 
-#include <algorithm>
-#include <atomic>
 #include <cstdio>
-#include <functional>
-#include <mutex>
-#include <set>
-#include <thread>
 
-#include "pg_formation.hpp"  // run_command
+#include "backends.hpp"
+#include "run_command.hpp"
+#include "session_churn.hpp"
 #include "test_host.hpp"
 
 using namespace strata;
@@ -47,60 +43,6 @@ sdk::testing::CacheTarget sentinel_target() {
   return target;
 }
 
-struct Outcome {
-  std::size_t ok = 0, failed = 0;
-  double longest_gap_s = 0;
-  std::vector<std::string> revoked;  // tokens whose revoke was acknowledged
-  std::vector<std::string> other_errors;
-};
-
-// 8 threads create a session token and revoke it, over and over, while
-// `disrupt` moves the primary; until calls have succeeded for 2 s after it.
-Outcome sessions_through(sdk::Cache& cache, const std::function<void()>& disrupt) {
-  Outcome out;
-  std::mutex mutex;
-  std::vector<Clock::time_point> ok_at;
-  std::atomic<bool> stop{false};
-  {
-    std::vector<std::jthread> threads;
-    for (int t = 0; t < 8; ++t)
-      threads.emplace_back([&, t] {
-        for (int i = 0; !stop; ++i) {
-          std::string token = "token:" + std::to_string(t) + ":" + std::to_string(i);
-          auto created = cache.set(token, sdk::as_bytes(std::string("session")), std::chrono::minutes(5));
-          auto revoked = created ? cache.remove(token) : sdk::Result<bool>(sdk::fail(created.error()));
-          std::lock_guard lock(mutex);
-          if (created && revoked) {
-            ++out.ok;
-            ok_at.push_back(Clock::now());
-            out.revoked.push_back(token);
-          } else {
-            ++out.failed;
-            const auto& e = created ? revoked.error() : created.error();
-            if (e.code != sdk::ErrorCode::unavailable && e.code != sdk::ErrorCode::timeout)
-              out.other_errors.push_back(e.describe());
-          }
-        }
-      });
-    std::this_thread::sleep_for(1s);
-    disrupt();
-    // Until calls have gone through for 2 s since the last pause of half a second (at most a minute).
-    for (auto give_up = Clock::now() + 60s; Clock::now() < give_up;) {
-      std::this_thread::sleep_for(100ms);
-      std::lock_guard lock(mutex);
-      if (ok_at.empty() || Clock::now() - ok_at.back() > 200ms) continue;
-      auto resumed = std::adjacent_find(ok_at.rbegin(), ok_at.rend(),
-                                        [](auto later, auto earlier) { return later - earlier > 500ms; });
-      if (resumed == ok_at.rend() || Clock::now() - *resumed > 2s) break;
-    }
-    stop = true;
-  }
-  std::sort(ok_at.begin(), ok_at.end());
-  for (std::size_t i = 1; i < ok_at.size(); ++i)
-    out.longest_gap_s = std::max(out.longest_gap_s, std::chrono::duration<double>(ok_at[i] - ok_at[i - 1]).count());
-  return out;
-}
-
 void failover_keeps_revokes(const char* kind, const std::string& command) {
   require_sentinels();
   // Sessions: every write waits until both replicas have it (WAIT 2), so
@@ -111,7 +53,7 @@ void failover_keeps_revokes(const char* kind, const std::string& command) {
                                              "min_replicas_acked = 2\ncommand_timeout_ms = 3000\n"
                                              "retry.max_attempts = 10\n"));
   auto cache = host->cache("session");
-  auto outcome = sessions_through(*cache, [&] {
+  auto outcome = test::sessions_through(*cache, [&] {
     auto old = sentinel_group("primary");
     sentinel_group(command);
     for (auto give_up = Clock::now() + 60s; sentinel_group("primary") == old;) {
@@ -123,20 +65,14 @@ void failover_keeps_revokes(const char* kind, const std::string& command) {
     sentinel_group("heal");
   });
   std::printf("Sentinel %s failover under 8 threads: %zu create+revoke pairs acknowledged, %zu failed "
-              "(unavailable/timeout), longest time without an acknowledgement %.2f s\n",
-              kind, outcome.ok, outcome.failed, outcome.longest_gap_s);
+              "(unavailable/timeout) within %.2f s, longest time without an acknowledgement %.2f s\n",
+              kind, outcome.ok, outcome.failed, outcome.failing_window_s, outcome.longest_gap_s);
   std::fflush(stdout);
   INFO((outcome.other_errors.empty() ? std::string() : outcome.other_errors.front()));
   CHECK(outcome.other_errors.empty());
   CHECK(outcome.ok > 100);
   // No acknowledged revoke is lost: none of those tokens validates on the new primary.
-  std::size_t resurrected = 0;
-  for (const auto& token : outcome.revoked) {
-    auto found = cache->get(token);
-    REQUIRE(found);
-    resurrected += found->has_value() ? 1 : 0;
-  }
-  CHECK(resurrected == 0);
+  CHECK(test::resurrected(*cache, outcome) == 0);
 }
 
 }  // namespace
