@@ -3,6 +3,7 @@
 namespace strata::redis {
 
 bool Breaker::allow() {
+  if (!open_.load(std::memory_order_acquire)) return true;
   std::lock_guard lock(mutex_);
   if (!open_) return true;
   auto now = Clock::now();
@@ -14,6 +15,7 @@ bool Breaker::allow() {
 }
 
 void Breaker::succeeded() {
+  if (in_a_row_.load(std::memory_order_acquire) == 0 && !open_.load(std::memory_order_acquire)) return;
   std::lock_guard lock(mutex_);
   in_a_row_ = 0;
   open_ = false;
@@ -28,20 +30,16 @@ void Breaker::failed() {
 }
 
 std::string Breaker::state() const {
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(mutex_);  // for next_trial_
   if (!open_) return "closed";
   return Clock::now() < next_trial_ ? "open" : "half-open";
 }
 
-bool Breaker::closed() const {
-  std::lock_guard lock(mutex_);
-  return !open_;
-}
+bool Breaker::closed() const { return !open_.load(std::memory_order_acquire); }
 
 sdk::Error Breaker::refusal(const std::string& node) const {
-  std::lock_guard lock(mutex_);
   return sdk::Error{sdk::ErrorCode::unavailable,
-                    "Redis node " + node + " failed " + std::to_string(in_a_row_) +
+                    "Redis node " + node + " failed " + std::to_string(in_a_row_.load()) +
                         " times in a row: its circuit is open, calls to it fail at once (a trial call every " +
                         std::to_string(open_for_.count()) + " ms)",
                     {},

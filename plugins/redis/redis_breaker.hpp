@@ -6,6 +6,7 @@
 // that serve the others. Every `open_for` one trial call is let through;
 // its success closes the circuit.
 
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <string>
@@ -33,9 +34,11 @@ class Breaker {
  private:
   const int failures_;
   const std::chrono::milliseconds open_for_;
-  mutable std::mutex mutex_;
-  int in_a_row_ = 0;
-  bool open_ = false;
+  // Every call asks allow() and reports back: while all is well (closed, no
+  // failures) both are one atomic load, no lock shared by the node's callers.
+  std::atomic<bool> open_{false};
+  std::atomic<int> in_a_row_{0};
+  mutable std::mutex mutex_;  // the rest
   Clock::time_point next_trial_{};
 };
 

@@ -76,7 +76,7 @@ int key_slot(std::string_view key) {
 }
 
 Cluster::Cluster(const Settings& settings, sdk::Logger log)
-    : settings_(settings), log_(std::move(log)), slots_(slot_count, nullptr) {
+    : settings_(settings), log_(std::move(log)), slots_(slot_count) {
   for (const auto& seed : settings_.cluster) node(seed);
 }
 
@@ -94,13 +94,9 @@ Cluster::Node& Cluster::node(const Endpoint& at) {
 }
 
 Cluster::Node* Cluster::owner(int slot) {
-  {
-    std::shared_lock lock(mutex_);
-    if (slots_[slot]) return slots_[slot];
-  }
+  if (Node* n = slots_[slot].load(std::memory_order_acquire)) return n;
   (void)refresh();
-  std::shared_lock lock(mutex_);
-  return slots_[slot];
+  return slots_[slot].load(std::memory_order_acquire);
 }
 
 sdk::Result<void> Cluster::refresh(bool forced) {
@@ -138,12 +134,12 @@ sdk::Result<void> Cluster::refresh(bool forced) {
     }
     std::vector<std::pair<Node*, std::vector<Endpoint>>> owners;  // node() locks: resolve before taking the lock
     for (const auto& range : ranges) owners.emplace_back(&node(range.primary), range.replicas);
+    std::vector<Node*> map(slot_count, nullptr);
+    for (std::size_t i = 0; i < ranges.size(); ++i)
+      std::fill(map.begin() + ranges[i].first, map.begin() + ranges[i].last + 1, owners[i].first);
+    for (int slot = 0; slot < slot_count; ++slot) slots_[slot].store(map[slot], std::memory_order_release);
     std::unique_lock lock(mutex_);
-    std::fill(slots_.begin(), slots_.end(), nullptr);
-    for (std::size_t i = 0; i < ranges.size(); ++i) {
-      std::fill(slots_.begin() + ranges[i].first, slots_.begin() + ranges[i].last + 1, owners[i].first);
-      owners[i].first->replicas = owners[i].second;
-    }
+    for (auto& [owner, replicas] : owners) owner->replicas = replicas;
     return {};
   }
   return fail(ErrorCode::unavailable, "no node of the Redis cluster (" + settings_.address() +
@@ -171,12 +167,13 @@ sdk::Result<void> Cluster::run_until(int slot, Repeatable repeatable, const Op<v
     }
     const bool asking = ask.has_value();
     ask.reset();
-    auto tried = n->pool.try_once<void>(asking ? Op<void>([&](Connection& c) -> sdk::Result<void> {
-                                          if (auto ok = c.run({"ASKING"}); !ok) return fail(ok.error());
-                                          return op(c);
-                                        })
-                                               : op,
-                                        deadline);
+    auto tried = asking ? n->pool.try_once<void>(
+                              [&](Connection& c) -> sdk::Result<void> {
+                                if (auto ok = c.run({"ASKING"}); !ok) return fail(ok.error());
+                                return op(c);
+                              },
+                              deadline)
+                        : n->pool.try_once<void>(op, deadline);  // the common case: no copy of `op`
     if (tried.redirect) {
       // The command was not run: following a redirect is safe for any command.
       if (++redirects > 5)
@@ -185,11 +182,7 @@ sdk::Result<void> Cluster::run_until(int slot, Repeatable repeatable, const Op<v
       if (tried.redirect->ask) {
         ask = tried.redirect->to;
       } else {
-        Node& to = node(tried.redirect->to);
-        {
-          std::unique_lock lock(mutex_);
-          slots_[slot] = &to;
-        }
+        slots_[slot].store(&node(tried.redirect->to), std::memory_order_release);
         (void)refresh(true);  // a slot moved: others likely did too
       }
       continue;
@@ -215,10 +208,8 @@ sdk::Result<void> Cluster::run_grouped(std::span<const std::string> keys, Repeat
   std::map<Node*, std::map<int, std::vector<std::size_t>>> plan;
   std::vector<int> slots(keys.size());
   for (std::size_t i = 0; i < keys.size(); ++i) slots[i] = key_slot(keys[i]);
-  {
-    std::shared_lock lock(mutex_);
-    for (std::size_t i = 0; i < keys.size(); ++i) plan[slots_[slots[i]]][slots[i]].push_back(i);
-  }
+  for (std::size_t i = 0; i < keys.size(); ++i)
+    plan[slots_[slots[i]].load(std::memory_order_acquire)][slots[i]].push_back(i);
   for (auto& [n, by_slot] : plan) {
     if (n) {
       KeyGroups groups;
@@ -244,17 +235,22 @@ sdk::Result<void> Cluster::run_grouped(std::span<const std::string> keys, Repeat
 
 std::vector<Cluster::Node*> Cluster::primaries() {
   std::vector<Node*> out;
-  std::shared_lock lock(mutex_);
-  for (Node* n : slots_)
-    if (n && std::find(out.begin(), out.end(), n) == out.end()) out.push_back(n);
+  for (const auto& slot : slots_)
+    if (Node* n = slot.load(std::memory_order_acquire); n && std::find(out.begin(), out.end(), n) == out.end())
+      out.push_back(n);
   return out;
+}
+
+std::size_t Cluster::slots_of(const Node* n) const {
+  std::size_t count = 0;
+  for (const auto& slot : slots_) count += slot.load(std::memory_order_acquire) == n ? 1 : 0;
+  return count;
 }
 
 sdk::Result<void> Cluster::each_primary(Repeatable repeatable, const Op<void>& op) {
   if (auto read = refresh(true); !read) return read;
   {
-    std::shared_lock lock(mutex_);
-    auto unowned = std::count(slots_.begin(), slots_.end(), nullptr);
+    auto unowned = slots_of(nullptr);
     if (unowned > 0)
       return fail(ErrorCode::unavailable, std::to_string(unowned) + " of the Redis cluster's slots have no primary (" +
                                               settings_.address() + "): a call over every primary would miss keys");
@@ -281,18 +277,13 @@ std::vector<sdk::Metric> Cluster::gauges() {
   (void)refresh(true);
   std::vector<sdk::Metric> out;
   auto now = sdk::Timestamp::now();
-  std::size_t covered = 0;
-  {
-    std::shared_lock lock(mutex_);
-    covered = static_cast<std::size_t>(slot_count - std::count(slots_.begin(), slots_.end(), nullptr));
-  }
+  std::size_t covered = slot_count - slots_of(nullptr);
   out.push_back(sdk::Metric{now, "strata_redis_cluster_slots_covered", static_cast<double>(covered), {{"of", "16384"}}});
   for (Node* n : primaries()) {
-    std::size_t slots = 0;
+    std::size_t slots = slots_of(n);
     std::string replicas;
     {
       std::shared_lock lock(mutex_);
-      slots = static_cast<std::size_t>(std::count(slots_.begin(), slots_.end(), n));
       for (const auto& r : n->replicas) replicas += (replicas.empty() ? "" : ",") + r.str();
     }
     auto circuit = n->pool.breaker()->state();

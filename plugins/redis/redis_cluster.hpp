@@ -6,6 +6,7 @@
 // own connection pool behind its own circuit breaker, so a dead shard fails
 // fast and leaves the calls to the others alone.
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <mutex>
@@ -65,6 +66,8 @@ class Cluster {
   Node& node(const Endpoint& at);
   Node* owner(int slot);
   std::vector<Node*> primaries();
+  /// How many slots `n` serves (null: how many have no known primary).
+  std::size_t slots_of(const Node* n) const;
   /// Reads the slot map again; `forced` (MOVED) skips the at-most-every-100-ms limit.
   sdk::Result<void> refresh(bool forced = false);
 
@@ -72,9 +75,11 @@ class Cluster {
   sdk::Logger log_;
   std::mutex refresh_mutex_;  // one refresh at a time; the others use its result
   Clock::time_point refreshed_at_{};
-  std::shared_mutex mutex_;                   // guards nodes_ and slots_
+  std::shared_mutex mutex_;                   // guards nodes_ and their replicas
   std::vector<std::unique_ptr<Node>> nodes_;  // never removed, so pointers stay valid
-  std::vector<Node*> slots_;                  // slot -> primary; null: unknown
+  // slot -> its primary (null: unknown). Read on every call, by every thread:
+  // atomics, so routing a call takes no lock.
+  std::vector<std::atomic<Node*>> slots_;
 };
 
 }  // namespace strata::redis

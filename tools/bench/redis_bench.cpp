@@ -11,8 +11,9 @@
 //               talk to the primary the sentinels name (goal: >= 0.9x, as standalone)
 //   --cluster:  the plugin in cluster mode on tools/redis-cluster.sh's three
 //               primaries (started here if needed) against `redis-benchmark
-//               --cluster` (goal >= 0.9x for GET/SET at 50 connections); the
-//               100 keys spread over the shards; get_many also against the
+//               --cluster` (goal >= 0.9x for GET/SET at 50 connections). As
+//               there, each connection (thread) takes keys of one node; also
+//               measured with every thread over all nodes. get_many also against the
 //               standalone plugin on the suite's Redis, and with a hash-tagged
 //               prefix (one slot: one MGET). No raw hiredis column (hiredis
 //               has no cluster support).
@@ -21,6 +22,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -102,6 +104,32 @@ double raw_hiredis_ops(const char* command, long total, int depth) {
   return static_cast<double>(total) / seconds;
 }
 
+// Cluster mode: `keys` grouped by the node serving each one's slot (under
+// `prefix`), as the cluster itself says (CLUSTER KEYSLOT, CLUSTER SLOTS).
+std::vector<std::vector<std::string>> keys_by_node(const std::vector<std::string>& keys, const std::string& prefix) {
+  redisContext* c = redisConnect("127.0.0.1", server_port);
+  if (!c || c->err) throw std::runtime_error("cannot connect to the cluster");
+  auto* slots = static_cast<redisReply*>(redisCommand(c, "CLUSTER SLOTS"));
+  std::vector<std::pair<std::pair<long long, long long>, long long>> ranges;  // (first, last) -> port
+  for (std::size_t i = 0; i < slots->elements; ++i) {
+    const redisReply* r = slots->element[i];
+    ranges.push_back({{r->element[0]->integer, r->element[1]->integer}, r->element[2]->element[1]->integer});
+  }
+  freeReplyObject(slots);
+  std::map<long long, std::vector<std::string>> by_port;
+  for (const auto& key : keys) {
+    std::string full = prefix + key;
+    auto* slot = static_cast<redisReply*>(redisCommand(c, "CLUSTER KEYSLOT %b", full.data(), full.size()));
+    for (const auto& [range, port] : ranges)
+      if (slot->integer >= range.first && slot->integer <= range.second) by_port[port].push_back(key);
+    freeReplyObject(slot);
+  }
+  redisFree(c);
+  std::vector<std::vector<std::string>> out;
+  for (auto& [port, names] : by_port) out.push_back(std::move(names));
+  return out;
+}
+
 struct Row {
   std::string what;
   double strata, reference, raw;  // raw < 0: not measured
@@ -162,10 +190,22 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cannot reach Redis on 127.0.0.1:%d (tools/services.sh starts it)\n", server_port);
     return 1;
   }
-  // Cluster mode: each call's key is the next of the 100, so calls spread over
-  // the shards as redis-benchmark --cluster's do; otherwise the one key it uses.
-  std::atomic<unsigned> next{0};
-  auto key = [&]() -> const std::string& { return keys[cluster ? next++ % keys.size() : 0]; };
+  // Cluster mode: redis-benchmark --cluster binds each connection to one node
+  // and sends it keys of that node's slots. The like here: thread t takes the
+  // keys of node t % 3 in turn ("per node"). Also measured: every thread over
+  // all the keys, so over every node ("spread"). Otherwise the one key redis-benchmark uses.
+  std::vector<std::vector<std::string>> keys_of_node;
+  if (cluster) keys_of_node = keys_by_node(keys, "bench:");
+  std::atomic<unsigned> next{0}, next_thread{0};
+  bool spread = false;
+  auto key = [&]() -> const std::string& {
+    if (!cluster) return keys[0];
+    if (spread) return keys[next++ % keys.size()];
+    thread_local unsigned me = 0, turn = 0;  // each measurement's threads are new: numbered afresh
+    if (me == 0) me = ++next_thread;
+    const auto& mine = keys_of_node[me % keys_of_node.size()];
+    return mine[turn++ % mine.size()];
+  };
   auto set = [&] { return cache->set(key(), value, std::nullopt).has_value(); };
   auto get = [&] { return cache->get(key()).has_value(); };
 
@@ -178,6 +218,13 @@ int main(int argc, char** argv) {
                     one ? raw_hiredis_ops("SET", n, 1) : -1});
     rows.push_back({"GET, depth 1, " + label, plugin_ops(clients, n, 1, get), reference_rps("get", clients, 1, n),
                     one ? raw_hiredis_ops("GET", n, 1) : -1});
+  }
+  if (cluster) {
+    spread = true;
+    rows.push_back({"SET, depth 1, 50 connections, spread", plugin_ops(50, many, 1, set), rows[2].reference, -1});
+    rows.push_back({"GET, depth 1, 50 connections, spread", plugin_ops(50, many, 1, get), rows[3].reference, -1});
+    rows[2].what += ", per node";
+    rows[3].what += ", per node";
   }
   const bool raw = !cluster;
   rows.push_back({"set_many 100 keys vs SET -P 100, 1 connection",

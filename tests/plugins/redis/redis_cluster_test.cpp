@@ -84,7 +84,7 @@ int slot_of(const std::string& key) { return std::stoi(cli(test::cluster_port(),
 STRATA_CACHE_CONFORMANCE("redis cluster mode", cluster_target(false))
 STRATA_CACHE_CONFORMANCE("redis cluster mode, hash-tagged prefix", cluster_target(true))
 
-TEST_CASE("redis cluster: every key goes straight to its slot's primary (CRC16, hash tags), no MOVED",
+TEST_CASE("redis cluster: every key goes straight to its slot's primary (CRC16, hash tags), backup takes every primary",
           "[redis][cluster]") {
   require_cluster();
   auto host = test::open_host(cluster_table("default", "strata-test:" + sdk::Uuid::generate().str() + ":"));
@@ -105,7 +105,20 @@ TEST_CASE("redis cluster: every key goes straight to its slot's primary (CRC16, 
   std::map<std::string, int> owners;
   for (int i = 0; i < 30; ++i) ++owners[cluster_group("primary-of " + std::to_string(slot_of("k" + std::to_string(i))))];
   CHECK(owners.size() == 3);
+
+  // Backup takes every primary's share; restore sends each key to its slot's primary.
+  sdk::testing::ScratchDir dir;
+  auto report = cache->backup(dir.path());
+  REQUIRE(report);
+  CHECK(report->counts.at("keys") == 2 * keys.size());
+  auto other = test::open_host(cluster_table("default", "strata-test:" + sdk::Uuid::generate().str() + ":"));
+  REQUIRE(other->cache()->restore(dir.path()));
+  auto restored = other->cache()->get_many(keys);
+  REQUIRE(restored);
+  for (std::size_t i = 0; i < keys.size(); ++i) CHECK((*restored)[i] == held(keys[i]));
+  CHECK(other->cache()->clear().value() == 2 * keys.size());
   CHECK(cache->clear().value() == 2 * keys.size());
+  CHECK_FALSE(cache->has_data().value());
 }
 
 TEST_CASE("redis cluster: a slot migrating (ASK) and moved (MOVED) under the plugin, values stay readable",
