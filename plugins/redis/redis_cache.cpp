@@ -51,7 +51,10 @@ void ignore_sigpipe(const sdk::Logger& log) {
 
 }  // namespace
 
-RedisCache::RedisCache(const sdk::PluginContext& context) : settings_(read_settings(context.config)) {
+RedisCache::RedisCache(const sdk::PluginContext& context)
+    : settings_(read_settings(context.config)),
+      wait_replicas_(std::to_string(settings_.min_replicas_acked)),
+      wait_ms_(std::to_string(settings_.command_timeout.count())) {
   if (settings_.cluster_mode())
     cluster_ = std::make_unique<Cluster>(settings_, context.log);
   else
@@ -73,10 +76,10 @@ sdk::Result<T> RedisCache::on_key(const std::string& key, Repeatable repeatable,
 }
 
 sdk::Result<void> RedisCache::on_keys(std::span<const std::string> keys, Repeatable repeatable,
-                                      const Cluster::GroupOp& op) {
-  if (cluster_) return cluster_->run_grouped(keys, repeatable, op);
+                                      const GroupCall& call) {
+  if (cluster_) return cluster_->run_grouped(keys, repeatable, call);
   const KeyGroups all = slot_groups(keys);
-  return pool_->run<void>(repeatable, [&](Connection& c) { return op(c, all); });
+  return pool_->run<void>(repeatable, [&](Connection& c) { return call.run(c, all); });
 }
 
 sdk::Result<void> RedisCache::on_each_server(Repeatable repeatable, const Op<void>& op) {
@@ -115,22 +118,29 @@ sdk::Result<std::optional<std::string>> RedisCache::expiry_ms(std::optional<sdk:
   return std::optional<std::string>();
 }
 
+void RedisCache::add_wait(std::vector<Command>& commands) const {
+  // WAIT in the same round trip: its reply comes once min_replicas_acked
+  // replicas have the writes, or the timeout passed.
+  if (settings_.min_replicas_acked > 0) commands.push_back({"WAIT", wait_replicas_, wait_ms_});
+}
+
+sdk::Result<void> RedisCache::check_wait(std::vector<Reply>& replies, const std::string& where) const {
+  if (settings_.min_replicas_acked == 0) return {};
+  auto acked = replies.back()->integer;
+  replies.pop_back();
+  if (acked < settings_.min_replicas_acked)
+    return fail(ErrorCode::unavailable, "Redis at " + where + ": the write reached " + std::to_string(acked) +
+                                            " of the " + wait_replicas_ +
+                                            " replicas min_replicas_acked asks for within " + wait_ms_ +
+                                            " ms; not confirmed durable (it may still be applied)");
+  return {};
+}
+
 sdk::Result<std::vector<Reply>> RedisCache::write(Connection& c, std::vector<Command> commands) {
-  const int wanted = settings_.min_replicas_acked;
-  if (wanted == 0) return c.pipeline(commands);
-  // WAIT in the same round trip: the replies come once `wanted` replicas
-  // have the writes, or the timeout passed.
-  const std::string count = std::to_string(wanted), ms = std::to_string(settings_.command_timeout.count());
-  commands.push_back({"WAIT", count, ms});
+  add_wait(commands);
   auto replies = c.pipeline(commands);
   if (!replies) return replies;
-  auto acked = replies->back()->integer;
-  replies->pop_back();
-  if (acked < wanted)
-    return fail(ErrorCode::unavailable, "Redis at " + settings_.address() + ": the write reached " +
-                                            std::to_string(acked) + " of the " + count +
-                                            " replicas min_replicas_acked asks for within " + ms +
-                                            " ms; not confirmed durable (it may still be applied)");
+  if (auto confirmed = check_wait(*replies, c.address()); !confirmed) return sdk::fail(confirmed.error());
   return replies;
 }
 
@@ -227,14 +237,16 @@ sdk::Result<std::vector<std::optional<sdk::Bytes>>> RedisCache::get_many(std::sp
   for (const auto& key : keys) full.push_back(full_key(key));
   Values out(keys.size());
   // One MGET per group (all keys; per slot in cluster mode), pipelined.
-  auto done = on_keys(full, Repeatable::yes, [&](Connection& c, const KeyGroups& groups) -> sdk::Result<void> {
+  GroupCall call;
+  call.commands = [&](const KeyGroups& groups) {
     std::vector<Command> commands(groups.size(), Command{"MGET"});
     for (std::size_t g = 0; g < groups.size(); ++g)
       for (auto i : groups[g]) commands[g].push_back(full[i]);
-    auto replies = c.pipeline(commands);
-    if (!replies) return sdk::fail(replies.error());
+    return commands;
+  };
+  call.take = [&](const KeyGroups& groups, std::vector<Reply>& replies) -> sdk::Result<void> {
     for (std::size_t g = 0; g < groups.size(); ++g) {
-      const redisReply& reply = *(*replies)[g];
+      const redisReply& reply = *replies[g];
       if (reply.type != REDIS_REPLY_ARRAY || reply.elements != groups[g].size()) return unexpected_reply("MGET", reply);
       for (std::size_t j = 0; j < reply.elements; ++j) {
         const redisReply& element = *reply.element[j];
@@ -243,7 +255,8 @@ sdk::Result<std::vector<std::optional<sdk::Bytes>>> RedisCache::get_many(std::sp
       }
     }
     return {};
-  });
+  };
+  auto done = on_keys(full, Repeatable::yes, call);
   if (!done) return sdk::fail(done.error());
   return out;
 }
@@ -256,7 +269,8 @@ sdk::Result<void> RedisCache::set_many(std::span<const std::pair<std::string, sd
   std::vector<std::string> keys;
   keys.reserve(entries.size());
   for (const auto& entry : entries) keys.push_back(full_key(entry.first));
-  return on_keys(keys, Repeatable::yes, [&](Connection& c, const KeyGroups& groups) -> sdk::Result<void> {
+  GroupCall call;
+  call.commands = [&](const KeyGroups& groups) {
     std::vector<Command> commands;
     for (const auto& group : groups) {
       if (!*px) {
@@ -272,10 +286,11 @@ sdk::Result<void> RedisCache::set_many(std::span<const std::pair<std::string, sd
         for (auto i : group) commands.push_back(Command{"SET", keys[i], view(entries[i].second), "PX", **px});
       }
     }
-    auto replies = write(c, std::move(commands));
-    if (!replies) return sdk::fail(replies.error());
-    return {};
-  });
+    add_wait(commands);  // per node: each primary's own replicas
+    return commands;
+  };
+  call.take = [&](const KeyGroups&, std::vector<Reply>& replies) { return check_wait(replies, settings_.address()); };
+  return on_keys(keys, Repeatable::yes, call);
 }
 
 sdk::Result<std::int64_t> RedisCache::increment(std::string_view key, std::int64_t delta, std::optional<sdk::Ttl> ttl) {
@@ -406,14 +421,15 @@ sdk::Result<sdk::BackupReport> RedisCache::restore(const std::filesystem::path& 
       names.push_back(prefix + (*keys)[i].name);
       ttls.push_back(std::to_string((*keys)[i].pttl > 0 ? (*keys)[i].pttl : 0));
     }
-    auto done = on_keys(names, Repeatable::yes, [&](Connection& c, const KeyGroups& groups) -> sdk::Result<void> {
+    GroupCall call;
+    call.commands = [&](const KeyGroups& groups) {
       std::vector<Command> commands;
       for (const auto& group : groups)
         for (auto i : group) commands.push_back({"RESTORE", names[i], ttls[i], (*keys)[start + i].payload, "REPLACE"});
-      auto replies = c.pipeline(commands);
-      if (!replies) return sdk::fail(replies.error());
-      return {};
-    });
+      return commands;
+    };
+    call.take = [](const KeyGroups&, std::vector<Reply>&) -> sdk::Result<void> { return {}; };
+    auto done = on_keys(names, Repeatable::yes, call);
     if (!done) return sdk::fail(done.error());
   }
   return sdk::BackupReport{{}, {{"keys", keys->size()}}, ""};

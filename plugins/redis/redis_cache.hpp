@@ -49,13 +49,16 @@ class RedisCache : public sdk::Cache {
   // every primary.
   template <class T>
   sdk::Result<T> on_key(const std::string& key, Repeatable repeatable, const Op<T>& op);
-  sdk::Result<void> on_keys(std::span<const std::string> keys, Repeatable repeatable, const Cluster::GroupOp& op);
+  sdk::Result<void> on_keys(std::span<const std::string> keys, Repeatable repeatable, const GroupCall& call);
   sdk::Result<void> on_each_server(Repeatable repeatable, const Op<void>& op);
   // Groups of `keys` that may share a multi-key command: by slot in cluster mode, else one.
   KeyGroups slot_groups(std::span<const std::string> keys) const;
   // Sends writes in one round trip; with min_replicas_acked, followed by
   // WAIT, and an error unless that many replicas have them.
   sdk::Result<std::vector<Reply>> write(Connection& c, std::vector<Command> commands);
+  // The two halves of write()'s WAIT, for calls sent and read apart (cluster multi-key calls).
+  void add_wait(std::vector<Command>& commands) const;
+  sdk::Result<void> check_wait(std::vector<Reply>& replies, const std::string& where) const;
   // "PX" milliseconds for a call's TTL: the given one, else the default; empty for no expiry.
   sdk::Result<std::optional<std::string>> expiry_ms(std::optional<sdk::Ttl> ttl) const;
   sdk::Result<std::uint64_t> unlink_matching();
@@ -63,6 +66,7 @@ class RedisCache : public sdk::Cache {
                               const std::function<sdk::Result<bool>(const std::vector<std::string>&)>& on_page);
 
   Settings settings_;
+  std::string wait_replicas_, wait_ms_;  // WAIT's arguments (min_replicas_acked, command_timeout_ms)
   std::unique_ptr<Pool> pool_;        // standalone and Sentinel mode
   std::unique_ptr<Cluster> cluster_;  // cluster mode
 };

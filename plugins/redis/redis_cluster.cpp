@@ -202,31 +202,72 @@ sdk::Result<void> Cluster::run_until(int slot, Repeatable repeatable, const Op<v
   }
 }
 
-sdk::Result<void> Cluster::run_grouped(std::span<const std::string> keys, Repeatable repeatable, const GroupOp& op) {
+sdk::Result<void> GroupCall::run(Connection& c, const KeyGroups& groups) const {
+  auto built = commands(groups);
+  auto replies = c.pipeline(built);
+  if (!replies) return fail(replies.error());
+  return take(groups, *replies);
+}
+
+sdk::Result<void> Cluster::run_grouped(std::span<const std::string> keys, Repeatable repeatable, const GroupCall& call) {
   const auto deadline = Clock::now() + settings_.command_timeout;
   // node -> slot -> positions in `keys`
   std::map<Node*, std::map<int, std::vector<std::size_t>>> plan;
-  std::vector<int> slots(keys.size());
-  for (std::size_t i = 0; i < keys.size(); ++i) slots[i] = key_slot(keys[i]);
-  for (std::size_t i = 0; i < keys.size(); ++i)
-    plan[slots_[slots[i]].load(std::memory_order_acquire)][slots[i]].push_back(i);
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    int slot = key_slot(keys[i]);
+    plan[slots_[slot].load(std::memory_order_acquire)][slot].push_back(i);
+  }
+  struct Share {
+    Node* node;
+    const std::map<int, std::vector<std::size_t>>* by_slot;
+    KeyGroups groups;
+    std::vector<Command> commands;
+    std::unique_ptr<Connection> connection;  // sent, reply not read yet
+    bool done = false, broke = false;
+  };
+  std::vector<Share> shares;
   for (auto& [n, by_slot] : plan) {
-    if (n) {
-      KeyGroups groups;
-      groups.reserve(by_slot.size());
-      for (auto& [slot, positions] : by_slot) groups.push_back(positions);
-      auto tried = n->pool.try_once<void>([&](Connection& c) { return op(c, groups); }, deadline);
-      if (!tried.redirect && tried.sent && !tried.broke) {
-        if (!tried.result) return tried.result;
-        continue;
-      }
-      if (tried.broke && repeatable == Repeatable::no) return tried.result;
+    Share share{n, &by_slot, {}, {}, nullptr};
+    for (const auto& entry : by_slot) share.groups.push_back(entry.second);
+    shares.push_back(std::move(share));
+  }
+  // Scatter: every node gets its commands before any reply is read.
+  for (auto& share : shares) {
+    if (!share.node) continue;  // slot owner unknown: the slow path reads the map
+    auto connection = share.node->pool.checkout(deadline);
+    if (!connection) continue;
+    share.commands = call.commands(share.groups);
+    if ((*connection)->send(share.commands)) {
+      share.connection = std::move(*connection);
+    } else {
+      share.broke = true;
+      share.node->pool.checkin(std::move(*connection));
     }
-    // Unknown owner, a redirect or a failure: slot by slot, each following
-    // its redirects and retries (the groups' commands are repeatable, or were not run).
-    for (auto& [slot, positions] : by_slot) {
+  }
+  // Gather: every reply is read (a connection goes back in step) before any error is returned.
+  std::optional<sdk::Error> failed;
+  for (auto& share : shares) {
+    if (!share.connection) continue;
+    auto replies = share.connection->receive(share.commands.size());
+    const bool redirected = share.connection->redirect().has_value();
+    share.broke = share.connection->broken();
+    share.node->pool.checkin(std::move(share.connection));
+    if (redirected || share.broke) continue;
+    share.done = true;
+    auto taken = replies ? call.take(share.groups, *replies) : sdk::Result<void>(fail(replies.error()));
+    if (!taken && !failed) failed = taken.error();  // a Redis error reply: not retried
+  }
+  if (failed) return fail(*failed);
+  // The slow path, for the shares that did not go through: slot by slot, each
+  // following its redirects and retries (the commands are repeatable, or were not run).
+  for (auto& share : shares) {
+    if (share.done) continue;
+    if (share.broke && repeatable == Repeatable::no)
+      return fail(ErrorCode::unavailable, "the connection to Redis cluster node " + share.node->at.str() +
+                                              " broke after the call was sent; not retried (it may have been applied)");
+    for (const auto& [slot, positions] : *share.by_slot) {
       KeyGroups one{positions};
-      auto done = run_until(slot, repeatable, [&](Connection& c) { return op(c, one); }, deadline);
+      auto done = run_until(slot, repeatable, [&](Connection& c) { return call.run(c, one); }, deadline);
       if (!done) return done;
     }
   }

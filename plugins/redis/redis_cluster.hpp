@@ -32,9 +32,18 @@ int key_slot(std::string_view key);
 /// multi-key command (one slot in cluster mode, all keys otherwise).
 using KeyGroups = std::vector<std::vector<std::size_t>>;
 
+/// A multi-key call in two halves, so that every node can be sent its share
+/// before any reply is read: the commands for some groups of the keys, and
+/// what to do with their replies (in the same order).
+struct GroupCall {
+  std::function<std::vector<Command>(const KeyGroups&)> commands;
+  std::function<sdk::Result<void>(const KeyGroups&, std::vector<Reply>&)> take;
+  /// Both halves on one connection (a retry, or the one server of standalone mode).
+  sdk::Result<void> run(Connection& c, const KeyGroups& groups) const;
+};
+
 class Cluster {
  public:
-  using GroupOp = std::function<sdk::Result<void>(Connection&, const KeyGroups&)>;
 
   Cluster(const Settings& settings, sdk::Logger log);
 
@@ -44,10 +53,10 @@ class Cluster {
   /// command_timeout. A node whose circuit is open fails the call at once
   /// unless the map names another owner.
   sdk::Result<void> run(int slot, Repeatable repeatable, const Op<void>& op);
-  /// Runs `op` once per primary that owns some of `keys`, with those keys
-  /// grouped by slot: one round trip per node. A node that redirects or fails
-  /// has its groups retried slot by slot as in run().
-  sdk::Result<void> run_grouped(std::span<const std::string> keys, Repeatable repeatable, const GroupOp& op);
+  /// Sends each primary that owns some of `keys` its share, grouped by slot,
+  /// then reads the replies: one round trip for all nodes together. A node
+  /// that redirects or fails has its groups retried slot by slot as in run().
+  sdk::Result<void> run_grouped(std::span<const std::string> keys, Repeatable repeatable, const GroupCall& call);
   /// Runs `op` on every primary in turn (SCAN, FLUSHDB, PING); an error names the node.
   sdk::Result<void> each_primary(Repeatable repeatable, const Op<void>& op);
   /// The topology for `strata check`: each primary with its slots, replicas and circuit.

@@ -155,15 +155,26 @@ sdk::Result<Reply> Connection::run(const Command& command) {
 }
 
 sdk::Result<std::vector<Reply>> Connection::pipeline(std::span<const Command> commands) {
+  if (auto sent = send(commands); !sent) return sdk::fail(sent.error());
+  return receive(commands.size());
+}
+
+sdk::Result<void> Connection::send(std::span<const Command> commands) {
   redirect_.reset();
   std::string wire;
   for (const auto& command : commands) encode(command, wire);
   if (redisAppendFormattedCommand(context_, wire.data(), wire.size()) != REDIS_OK) return io_error();
+  for (int done = 0; !done;)
+    if (redisBufferWrite(context_, &done) != REDIS_OK) return io_error();
+  return {};
+}
+
+sdk::Result<std::vector<Reply>> Connection::receive(std::size_t count) {
   // Read every reply even after an error reply, so the connection stays in step.
   std::vector<Reply> replies;
-  replies.reserve(commands.size());
+  replies.reserve(count);
   std::optional<sdk::Error> first_error;
-  for (std::size_t i = 0; i < commands.size(); ++i) {
+  for (std::size_t i = 0; i < count; ++i) {
     auto reply = read_reply();
     if (!reply) {
       if (broken()) return sdk::fail(reply.error());

@@ -49,6 +49,10 @@ class Connection {
   sdk::Result<Reply> run(const Command& command);
   /// Sends every command, then reads every reply: one round trip.
   sdk::Result<std::vector<Reply>> pipeline(std::span<const Command> commands);
+  /// The two halves of pipeline(), so that several servers can be sent their
+  /// share before any reply is read (cluster mode's multi-key calls).
+  sdk::Result<void> send(std::span<const Command> commands);
+  sdk::Result<std::vector<Reply>> receive(std::size_t count);
 
   /// True once an I/O error or timeout made the connection unusable, or a
   /// write met a replica (READONLY: a primary demoted by a failover).

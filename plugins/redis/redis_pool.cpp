@@ -43,6 +43,23 @@ sdk::Result<std::unique_ptr<Connection>> Pool::acquire(Clock::time_point deadlin
   return connection;
 }
 
+sdk::Result<std::unique_ptr<Connection>> Pool::checkout(Clock::time_point deadline) {
+  if (breaker_ && !breaker_->allow()) return sdk::fail(breaker_->refusal(where()));
+  return acquire(deadline);
+}
+
+void Pool::checkin(std::unique_ptr<Connection> connection) {
+  if (!connection->broken()) {
+    if (breaker_) breaker_->succeeded();
+    release(std::move(connection));
+    return;
+  }
+  connection.reset();
+  discard();
+  if (breaker_) breaker_->failed();
+  if (locator_) locator_->invalidate();  // perhaps a failover: ask the sentinels again
+}
+
 void Pool::release(std::unique_ptr<Connection> connection) {
   {
     std::lock_guard lock(mutex_);

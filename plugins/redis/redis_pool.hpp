@@ -59,6 +59,12 @@ class Pool {
   template <class T>
   Attempt<T> try_once(const Op<T>& op, Clock::time_point deadline);
 
+  /// A connection held across a send and a later receive (cluster mode's
+  /// scatter-gather), refused at once while the breaker is open; give it back
+  /// with checkin(), which tells the breaker how it went.
+  sdk::Result<std::unique_ptr<Connection>> checkout(Clock::time_point deadline);
+  void checkin(std::unique_ptr<Connection> connection);
+
   const Settings& settings() const noexcept { return settings_; }
   /// Sentinel mode's view of the primary; null otherwise.
   PrimaryLocator* locator() noexcept { return locator_.get(); }
@@ -88,16 +94,10 @@ Attempt<T> Pool::try_once(const Op<T>& op, Clock::time_point deadline) {
   auto connection = acquire(deadline);
   if (!connection) return {sdk::fail(connection.error()), false, false, false, {}};
   auto result = op(**connection);
-  if (!(*connection)->broken()) {
-    if (breaker_) breaker_->succeeded();
-    auto redirect = (*connection)->redirect();
-    release(std::move(*connection));
-    return {std::move(result), true, false, false, std::move(redirect)};
-  }
-  connection->reset();
-  discard();
-  if (breaker_) breaker_->failed();
-  if (locator_) locator_->invalidate();  // perhaps a failover: ask the sentinels again
+  const bool broke = (*connection)->broken();
+  auto redirect = (*connection)->redirect();
+  checkin(std::move(*connection));
+  if (!broke) return {std::move(result), true, false, false, std::move(redirect)};
   sdk::Error error = result ? sdk::Error{sdk::ErrorCode::unavailable, "connection broke", {}, true} : result.error();
   return {sdk::fail(error), true, true, false, {}};
 }

@@ -240,8 +240,17 @@ TEST_CASE("redis cluster: a hung primary's circuit opens, its calls fail fast an
     std::printf("call %d to the hung shard: %.1f ms, %s\n", i + 1, ms, r.error().message.c_str());
   }
   CHECK(hung_errors.back().find("circuit is open") != std::string::npos);
-  // Meanwhile every call to the other shards succeeds.
+  // Meanwhile every call to the other shards succeeds, multi-key ones too;
+  // one that needs the hung shard fails as a whole, at once.
   for (const auto& key : healthy_keys) CHECK(cache->get(key).value() == held(key));
+  auto healthy = cache->get_many(healthy_keys);
+  REQUIRE(healthy);
+  for (std::size_t i = 0; i < healthy_keys.size(); ++i) CHECK((*healthy)[i] == held(healthy_keys[i]));
+  std::vector<std::string> with_hung = healthy_keys;
+  with_hung.push_back(hung_key);
+  auto partial = cache->get_many(with_hung);
+  REQUIRE_FALSE(partial);
+  CHECK(partial.error().message.find("circuit is open") != std::string::npos);
   auto gauges = cache->gauges();
   REQUIRE(gauges);
   bool reported = false;
