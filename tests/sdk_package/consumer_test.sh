@@ -8,6 +8,9 @@ build=$1
 src=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# The installed CLI keeps its data (the embedded default's SQLite file, audit
+# log and key) here, never in the user's ~/.local/share/strata.
+export STRATA_DATA_DIR="$tmp/data"
 
 cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
 cmake -S "$src/sdk/template" -B "$tmp/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
