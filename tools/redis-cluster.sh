@@ -17,6 +17,8 @@
 #   kill-primary SLOT  SIGKILL the primary serving SLOT (its replica takes
 #                      over); prints its port
 #   stall-primary SLOT SIGSTOP the primary serving SLOT (a hung machine); prints its port
+#   failover SLOT      CLUSTER FAILOVER on that primary's replica (planned);
+#                      returns once the replica serves SLOT
 #   heal               resume stalled nodes, restart killed ones (they rejoin
 #                      as replicas); returns once the cluster is whole again
 #   state              CLUSTER NODES as a node sees it
@@ -105,6 +107,18 @@ signal_primary() {  # signal_primary SIGNAL SLOT
   echo "$port"
 }
 
+serves() { [[ $(primary_of "$1") == "$2" ]]; }  # serves SLOT PORT
+
+failover() {  # failover SLOT
+  local old replica
+  old=$(primary_of "$1")
+  replica=$(nodes | awk -v id="$(cli "$old" CLUSTER MYID)" '$3 ~ /slave/ && $4 == id { split($2, a, "[:@]"); print a[2]; exit }')
+  [[ -n $replica ]] || { echo "redis-cluster: the primary on $old has no replica" >&2; exit 1; }
+  cli "$replica" CLUSTER FAILOVER >/dev/null
+  wait_until 30 "the replica on $replica taking over slot $1" serves "$1" "$replica"
+  echo "$replica"
+}
+
 case "${1:-}" in
   start) start ;;
   stop) stop_group "${ports[@]}" ;;
@@ -112,7 +126,8 @@ case "${1:-}" in
   primary-of) primary_of "${2:?slot}" ;;
   kill-primary) signal_primary KILL "${2:?slot}" ;;
   stall-primary) signal_primary STOP "${2:?slot}" ;;
+  failover) failover "${2:?slot}" ;;
   heal) heal ;;
   state) nodes ;;
-  *) echo "usage: $0 start|stop|seeds|primary-of SLOT|kill-primary SLOT|stall-primary SLOT|heal|state" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|seeds|primary-of SLOT|kill-primary SLOT|stall-primary SLOT|failover SLOT|heal|state" >&2; exit 2 ;;
 esac

@@ -34,7 +34,7 @@ if [[ "${STRATA_SKIP_ASAN:-0}" != 1 ]]; then
   # and the hung cluster shard; the replica tests, the Sentinel and Cluster
   # kits and the slot-migration test, on the same groups, run here too).
   packaging='^(optional_plugins|deb_package|sdk_package|host_package)$'
-  failovers='^(postgres HA: (a planned failover|the primary.s machine dies)|redis sentinel: (the primary killed|SENTINEL FAILOVER)|redis cluster: (a primary killed|a hung primary))'
+  failovers='^(postgres HA: (a planned failover|the primary.s machine dies)|redis sentinel: (the primary killed|SENTINEL FAILOVER)|redis cluster: (a primary killed|CLUSTER FAILOVER|a hung primary))'
   # Two at a time: many tests wait on servers (pg_cron's minute, failovers), and
   # every test has databases, prefixes, ports and directories of its own.
   ctest --preset asan -j2 -E "$lsan_crashers|$packaging|$failovers"

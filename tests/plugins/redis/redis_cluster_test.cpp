@@ -207,6 +207,28 @@ TEST_CASE("redis cluster: a primary killed under 8 threads, calls recover and no
   CHECK(primaries == 3);
 }
 
+TEST_CASE("redis cluster: CLUSTER FAILOVER under 8 threads, the old primary's MOVED is followed and no revoke is lost",
+          "[redis][cluster]") {
+  require_cluster();
+  auto host = test::open_host(cluster_table("session", "strata-test:" + sdk::Uuid::generate().str() + ":",
+                                            "min_replicas_acked = 1\ncommand_timeout_ms = 3000\n"
+                                            "retry.max_attempts = 10\n"));
+  auto cache = host->cache("session");
+  std::string promoted;
+  // Planned: the replica takes over in step with its primary, which stays up
+  // as the new replica and answers MOVED for its old slots.
+  auto outcome = test::sessions_through(*cache, [&] { promoted = cluster_group("failover 0"); });
+  std::printf("CLUSTER FAILOVER under 8 threads: %zu create+revoke pairs acknowledged, %zu failed "
+              "(unavailable/timeout) within %.2f s, longest time without any acknowledgement %.2f s\n",
+              outcome.ok, outcome.failed, outcome.failing_window_s, outcome.longest_gap_s);
+  std::fflush(stdout);
+  INFO((outcome.other_errors.empty() ? std::string() : outcome.other_errors.front()));
+  CHECK(outcome.other_errors.empty());
+  CHECK(outcome.ok > 100);
+  CHECK(test::resurrected(*cache, outcome) == 0);
+  CHECK(cluster_group("primary-of 0") == promoted);
+}
+
 TEST_CASE("redis cluster: a hung primary's circuit opens, its calls fail fast and the other shards go on",
           "[redis][cluster]") {
   require_cluster();
