@@ -62,7 +62,8 @@ sdk::Error reply_error(const redisReply& reply, const std::string& address) {
     return sdk::Error{ErrorCode::auth_failed, message, {}, false};
   if (starts_with(text, "LOADING") || starts_with(text, "BUSY") || starts_with(text, "MASTERDOWN") ||
       starts_with(text, "READONLY") || starts_with(text, "OOM") || starts_with(text, "TRYAGAIN") ||
-      starts_with(text, "CLUSTERDOWN") || starts_with(text, "MOVED") || starts_with(text, "ASK "))
+      starts_with(text, "CLUSTERDOWN") || starts_with(text, "MOVED") || starts_with(text, "ASK ") ||
+      starts_with(text, "UNBLOCKED"))
     return sdk::Error{ErrorCode::unavailable, message, {}, true};
   if (starts_with(text, "WRONGTYPE") || text.find("not an integer") != std::string::npos ||
       text.find("out of range") != std::string::npos || text.find("invalid expire") != std::string::npos ||
@@ -139,7 +140,11 @@ sdk::Result<Reply> Connection::read_reply() {
   Reply reply(static_cast<redisReply*>(raw), &freeReplyObject);
   if (reply->type == REDIS_REPLY_ERROR) {
     std::string_view text(reply->str, reply->len);
-    if (starts_with(text, "READONLY")) demoted_ = true;
+    // A write that met a replica, or a WAIT cut short because its server was
+    // just demoted ("UNBLOCKED … master -> replica"): the connection now
+    // points at a replica, so it is dropped and the call retried (if
+    // repeatable) wherever the primary is now.
+    if (starts_with(text, "READONLY") || starts_with(text, "UNBLOCKED")) demoted_ = true;
     if (!redirect_) redirect_ = parse_redirect(text, host_);
     return sdk::fail(reply_error(*reply, address_));
   }

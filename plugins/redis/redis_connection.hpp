@@ -54,8 +54,9 @@ class Connection {
   sdk::Result<void> send(std::span<const Command> commands);
   sdk::Result<std::vector<Reply>> receive(std::size_t count);
 
-  /// True once an I/O error or timeout made the connection unusable, or a
-  /// write met a replica (READONLY: a primary demoted by a failover).
+  /// True once an I/O error or timeout made the connection unusable, or the
+  /// server turned out to be a replica (READONLY, or UNBLOCKED for a WAIT:
+  /// a primary demoted by a failover).
   bool broken() const noexcept { return demoted_ || context_->err != 0; }
   /// False when the server has closed an idle connection (for example after
   /// a restart): checked before reuse so that no command is sent into a dead socket.
