@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -86,6 +87,20 @@ inline std::size_t resurrected(sdk::Cache& cache, const ChurnOutcome& outcome) {
     count += found->has_value() ? 1 : 0;
   }
   return count;
+}
+
+/// Prints what the churn saw under `what` (the failover's name), then checks
+/// it: only unavailable/timeout failures, real traffic, and no acknowledged
+/// revoke come back on the new primary.
+inline void check_no_revoke_lost(sdk::Cache& cache, const ChurnOutcome& outcome, const std::string& what) {
+  std::printf("%s under 8 threads: %zu create+revoke pairs acknowledged, %zu failed (unavailable/timeout) "
+              "within %.2f s, longest time without any acknowledgement %.2f s\n",
+              what.c_str(), outcome.ok, outcome.failed, outcome.failing_window_s, outcome.longest_gap_s);
+  std::fflush(stdout);
+  INFO((outcome.other_errors.empty() ? std::string() : outcome.other_errors.front()));
+  CHECK(outcome.other_errors.empty());
+  CHECK(outcome.ok > 100);
+  CHECK(resurrected(cache, outcome) == 0);
 }
 
 }  // namespace strata::test
