@@ -16,9 +16,20 @@ tools/install-deps.sh test
 trap 'tools/services.sh stop' EXIT
 tools/services.sh start
 
+# ctest with its preset; when tests fail, the end of their output again after
+# the summary (tools/ctest-recap.sh), so that a log's tail shows why.
+run_ctest() {
+  local preset=$1 dir=$2
+  shift 2
+  ctest --preset "$preset" "$@" && return 0
+  local rc=$?
+  tools/ctest-recap.sh "$dir"
+  return "$rc"
+}
+
 cmake --preset release -DSTRATA_BUILD_TESTS=ON -DSTRATA_BUILD_BENCHMARKS=ON >/dev/null
 cmake --build --preset release
-ctest --preset release -j2
+run_ctest release build -j2
 
 if [[ "${STRATA_SKIP_ASAN:-0}" != 1 ]]; then
   cmake --preset asan >/dev/null
@@ -37,8 +48,8 @@ if [[ "${STRATA_SKIP_ASAN:-0}" != 1 ]]; then
   failovers='^(postgres HA: (a planned failover|the primary.s machine dies)|redis sentinel: (the primary killed|SENTINEL FAILOVER)|redis cluster: (a primary killed|CLUSTER FAILOVER|a hung primary))'
   # Two at a time: many tests wait on servers (pg_cron's minute, failovers), and
   # every test has databases, prefixes, ports and directories of its own.
-  ctest --preset asan -j2 -E "$lsan_crashers|$packaging|$failovers"
-  ASAN_OPTIONS=detect_leaks=0 ctest --preset asan -R "$lsan_crashers"
+  run_ctest asan build-asan -j2 -E "$lsan_crashers|$packaging|$failovers"
+  ASAN_OPTIONS=detect_leaks=0 run_ctest asan build-asan -R "$lsan_crashers"
 fi
 
 # The concurrency tests (group commit, the audit outbox, send_async) under
@@ -46,7 +57,7 @@ fi
 if [[ "${STRATA_SKIP_TSAN:-0}" != 1 ]]; then
   cmake --preset tsan >/dev/null
   cmake --build --preset tsan --target concurrency_tests_testing concurrency_tests_embedded concurrency_tests_production
-  ctest --preset tsan -j2 -R '^(testing|embedded|production)/(group commit|send_async):'
+  run_ctest tsan build-tsan -j2 -R '^(testing|embedded|production)/(group commit|send_async):'
 fi
 
 # The fuzz targets under AFL++, a fixed time each (tests/fuzz/README.md).
