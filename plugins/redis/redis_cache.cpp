@@ -75,6 +75,21 @@ sdk::Result<T> RedisCache::on_key(const std::string& key, Repeatable repeatable,
   return std::move(*out);
 }
 
+sdk::Result<Reply> RedisCache::command_on_key(const std::string& key, Repeatable repeatable, const Command& command) {
+  if (!cluster_) return pool_->run_command(repeatable, command);
+  return cluster_->run_command(key_slot(key), repeatable, command);
+}
+
+sdk::Result<Reply> RedisCache::write_on_key(const std::string& key, Repeatable repeatable, const Command& command) {
+  if (settings_.min_replicas_acked == 0) return command_on_key(key, repeatable, command);
+  // WAIT follows on the same connection, so the write goes alone.
+  return on_key<Reply>(key, repeatable, [&](Connection& c) -> sdk::Result<Reply> {
+    auto replies = write(c, {command});
+    if (!replies) return sdk::fail(replies.error());
+    return std::move(replies->front());
+  });
+}
+
 sdk::Result<void> RedisCache::on_keys(std::span<const std::string> keys, Repeatable repeatable,
                                       const GroupCall& call) {
   if (cluster_) return cluster_->run_grouped(keys, repeatable, call);
@@ -154,13 +169,11 @@ sdk::Result<void> RedisCache::health() {
 
 sdk::Result<std::optional<sdk::Bytes>> RedisCache::get(std::string_view key) {
   std::string k = full_key(key);
-  return on_key<std::optional<sdk::Bytes>>(k, Repeatable::yes, [&](Connection& c) -> sdk::Result<std::optional<sdk::Bytes>> {
-    auto reply = c.run({"GET", k});
-    if (!reply) return sdk::fail(reply.error());
-    if ((*reply)->type == REDIS_REPLY_NIL) return std::nullopt;
-    if ((*reply)->type != REDIS_REPLY_STRING) return unexpected_reply("GET", **reply);
-    return bytes_of(**reply);
-  });
+  auto reply = command_on_key(k, Repeatable::yes, {"GET", k});
+  if (!reply) return sdk::fail(reply.error());
+  if ((*reply)->type == REDIS_REPLY_NIL) return std::nullopt;
+  if ((*reply)->type != REDIS_REPLY_STRING) return unexpected_reply("GET", **reply);
+  return bytes_of(**reply);
 }
 
 sdk::Result<void> RedisCache::set(std::string_view key, sdk::BytesView value, std::optional<sdk::Ttl> ttl) {
@@ -168,11 +181,9 @@ sdk::Result<void> RedisCache::set(std::string_view key, sdk::BytesView value, st
   if (!px) return sdk::fail(px.error());
   std::string k = full_key(key);
   Command command = *px ? Command{"SET", k, view(value), "PX", **px} : Command{"SET", k, view(value)};
-  return on_key<void>(k, Repeatable::yes, [&](Connection& c) -> sdk::Result<void> {
-    auto replies = write(c, {command});
-    if (!replies) return sdk::fail(replies.error());
-    return {};
-  });
+  auto reply = write_on_key(k, Repeatable::yes, command);
+  if (!reply) return sdk::fail(reply.error());
+  return {};
 }
 
 sdk::Result<bool> RedisCache::set_if_absent(std::string_view key, sdk::BytesView value, std::optional<sdk::Ttl> ttl) {
@@ -181,52 +192,42 @@ sdk::Result<bool> RedisCache::set_if_absent(std::string_view key, sdk::BytesView
   std::string k = full_key(key);
   Command command = *px ? Command{"SET", k, view(value), "NX", "PX", **px} : Command{"SET", k, view(value), "NX"};
   // Not repeatable: if the first try stored the value, a second would answer "not stored".
-  return on_key<bool>(k, Repeatable::no, [&](Connection& c) -> sdk::Result<bool> {
-    auto replies = write(c, {command});
-    if (!replies) return sdk::fail(replies.error());
-    return replies->front()->type != REDIS_REPLY_NIL;
-  });
+  auto reply = write_on_key(k, Repeatable::no, command);
+  if (!reply) return sdk::fail(reply.error());
+  return (*reply)->type != REDIS_REPLY_NIL;
 }
 
 sdk::Result<bool> RedisCache::remove(std::string_view key) {
   std::string k = full_key(key);
-  return on_key<bool>(k, Repeatable::yes, [&](Connection& c) -> sdk::Result<bool> {
-    auto replies = write(c, {{"UNLINK", k}});
-    if (!replies) return sdk::fail(replies.error());
-    return replies->front()->integer > 0;
-  });
+  auto reply = write_on_key(k, Repeatable::yes, {"UNLINK", k});
+  if (!reply) return sdk::fail(reply.error());
+  return (*reply)->integer > 0;
 }
 
 sdk::Result<bool> RedisCache::exists(std::string_view key) {
   std::string k = full_key(key);
-  return on_key<bool>(k, Repeatable::yes, [&](Connection& c) -> sdk::Result<bool> {
-    auto reply = c.run({"EXISTS", k});
-    if (!reply) return sdk::fail(reply.error());
-    return (*reply)->integer > 0;
-  });
+  auto reply = command_on_key(k, Repeatable::yes, {"EXISTS", k});
+  if (!reply) return sdk::fail(reply.error());
+  return (*reply)->integer > 0;
 }
 
 sdk::Result<bool> RedisCache::expire(std::string_view key, sdk::Ttl ttl) {
   if (ttl.count() <= 0)
     return fail(ErrorCode::invalid_argument, "TTL must be positive, got " + std::to_string(ttl.count()) + " ms");
   std::string k = full_key(key), ms = std::to_string(ttl.count());
-  return on_key<bool>(k, Repeatable::yes, [&](Connection& c) -> sdk::Result<bool> {
-    auto replies = write(c, {{"PEXPIRE", k, ms}});
-    if (!replies) return sdk::fail(replies.error());
-    return replies->front()->integer == 1;
-  });
+  auto reply = write_on_key(k, Repeatable::yes, {"PEXPIRE", k, ms});
+  if (!reply) return sdk::fail(reply.error());
+  return (*reply)->integer == 1;
 }
 
 sdk::Result<sdk::KeyTtl> RedisCache::ttl(std::string_view key) {
   std::string k = full_key(key);
-  return on_key<sdk::KeyTtl>(k, Repeatable::yes, [&](Connection& c) -> sdk::Result<sdk::KeyTtl> {
-    auto reply = c.run({"PTTL", k});
-    if (!reply) return sdk::fail(reply.error());
-    long long ms = (*reply)->integer;
-    if (ms == -2) return sdk::KeyTtl{false, std::nullopt};
-    if (ms == -1) return sdk::KeyTtl{true, std::nullopt};
-    return sdk::KeyTtl{true, sdk::Ttl(ms)};
-  });
+  auto reply = command_on_key(k, Repeatable::yes, {"PTTL", k});
+  if (!reply) return sdk::fail(reply.error());
+  long long ms = (*reply)->integer;
+  if (ms == -2) return sdk::KeyTtl{false, std::nullopt};
+  if (ms == -1) return sdk::KeyTtl{true, std::nullopt};
+  return sdk::KeyTtl{true, sdk::Ttl(ms)};
 }
 
 sdk::Result<std::vector<std::optional<sdk::Bytes>>> RedisCache::get_many(std::span<const std::string> keys) {

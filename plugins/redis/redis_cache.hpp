@@ -49,6 +49,10 @@ class RedisCache : public sdk::Cache {
   // every primary.
   template <class T>
   sdk::Result<T> on_key(const std::string& key, Repeatable repeatable, const Op<T>& op);
+  // One command on the key's server (or slot's primary), auto-pipelined if
+  // on; write_on_key() adds WAIT when min_replicas_acked asks for it.
+  sdk::Result<Reply> command_on_key(const std::string& key, Repeatable repeatable, const Command& command);
+  sdk::Result<Reply> write_on_key(const std::string& key, Repeatable repeatable, const Command& command);
   sdk::Result<void> on_keys(std::span<const std::string> keys, Repeatable repeatable, const GroupCall& call);
   sdk::Result<void> on_each_server(Repeatable repeatable, const Op<void>& op);
   // Groups of `keys` that may share a multi-key command: by slot in cluster mode, else one.

@@ -151,6 +151,32 @@ sdk::Result<void> Cluster::run(int slot, Repeatable repeatable, const Op<void>& 
 }
 
 sdk::Result<void> Cluster::run_until(int slot, Repeatable repeatable, const Op<void>& op, Clock::time_point deadline) {
+  return route<void>(slot, repeatable, deadline, [&](Node& n, bool asking) {
+    if (!asking) return n.pool.try_once<void>(op, deadline);  // the common case: no copy of `op`
+    return n.pool.try_once<void>(
+        [&](Connection& c) -> sdk::Result<void> {
+          if (auto ok = c.run({"ASKING"}); !ok) return fail(ok.error());
+          return op(c);
+        },
+        deadline);
+  });
+}
+
+sdk::Result<Reply> Cluster::run_command(int slot, Repeatable repeatable, const Command& command) {
+  const auto deadline = Clock::now() + settings_.command_timeout;
+  return route<Reply>(slot, repeatable, deadline, [&](Node& n, bool asking) {
+    if (!asking) return n.pool.try_command(command, deadline);  // auto-pipelined, if on
+    return n.pool.try_once<Reply>(
+        [&](Connection& c) -> sdk::Result<Reply> {
+          if (auto ok = c.run({"ASKING"}); !ok) return fail(ok.error());
+          return c.run(command);
+        },
+        deadline);
+  });
+}
+
+template <class T, class TryOn>
+sdk::Result<T> Cluster::route(int slot, Repeatable repeatable, Clock::time_point deadline, const TryOn& try_on) {
   std::optional<Endpoint> ask;
   int redirects = 0;
   for (int attempt = 1;;) {
@@ -167,13 +193,7 @@ sdk::Result<void> Cluster::run_until(int slot, Repeatable repeatable, const Op<v
     }
     const bool asking = ask.has_value();
     ask.reset();
-    auto tried = asking ? n->pool.try_once<void>(
-                              [&](Connection& c) -> sdk::Result<void> {
-                                if (auto ok = c.run({"ASKING"}); !ok) return fail(ok.error());
-                                return op(c);
-                              },
-                              deadline)
-                        : n->pool.try_once<void>(op, deadline);  // the common case: no copy of `op`
+    Attempt<T> tried = try_on(*n, asking);
     if (tried.redirect) {
       // The command was not run: following a redirect is safe for any command.
       if (++redirects > 5)

@@ -53,6 +53,9 @@ class Cluster {
   /// command_timeout. A node whose circuit is open fails the call at once
   /// unless the map names another owner.
   sdk::Result<void> run(int slot, Repeatable repeatable, const Op<void>& op);
+  /// One command on the primary of `slot`, as run() (auto-pipelined with
+  /// other callers' commands to that node, if on).
+  sdk::Result<Reply> run_command(int slot, Repeatable repeatable, const Command& command);
   /// Sends each primary that owns some of `keys` its share, grouped by slot,
   /// then reads the replies: one round trip for all nodes together. A node
   /// that redirects or fails has its groups retried slot by slot as in run().
@@ -72,6 +75,11 @@ class Cluster {
   };
 
   sdk::Result<void> run_until(int slot, Repeatable repeatable, const Op<void>& op, Clock::time_point deadline);
+  // The routing and retry loop of run_until() and run_command(): `try_on(node,
+  // asking)` is one try on the node that should serve `slot` (after ASKING
+  // when `asking`), followed by redirects and retries as run() describes.
+  template <class T, class TryOn>
+  sdk::Result<T> route(int slot, Repeatable repeatable, Clock::time_point deadline, const TryOn& try_on);
   Node& node(const Endpoint& at);
   Node* owner(int slot);
   std::vector<Node*> primaries();

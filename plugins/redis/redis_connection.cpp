@@ -136,6 +136,7 @@ sdk::Unexpected Connection::io_error() const {
 
 sdk::Result<Reply> Connection::read_reply() {
   void* raw = nullptr;
+  last_redirect_.reset();
   if (redisGetReply(context_, &raw) != REDIS_OK || !raw) return io_error();
   Reply reply(static_cast<redisReply*>(raw), &freeReplyObject);
   if (reply->type == REDIS_REPLY_ERROR) {
@@ -145,7 +146,8 @@ sdk::Result<Reply> Connection::read_reply() {
     // points at a replica, so it is dropped and the call retried (if
     // repeatable) wherever the primary is now.
     if (starts_with(text, "READONLY") || starts_with(text, "UNBLOCKED")) demoted_ = true;
-    if (!redirect_) redirect_ = parse_redirect(text, host_);
+    last_redirect_ = parse_redirect(text, host_);
+    if (!redirect_) redirect_ = last_redirect_;
     return sdk::fail(reply_error(*reply, address_));
   }
   return reply;

@@ -53,6 +53,10 @@ class Connection {
   /// share before any reply is read (cluster mode's multi-key calls).
   sdk::Result<void> send(std::span<const Command> commands);
   sdk::Result<std::vector<Reply>> receive(std::size_t count);
+  /// The next reply of what send() sent, alone (auto-pipelining: each
+  /// command of a batch has its own caller); last_redirect() then tells
+  /// whether it was a MOVED or ASK.
+  sdk::Result<Reply> receive_one() { return read_reply(); }
 
   /// True once an I/O error or timeout made the connection unusable, or the
   /// server turned out to be a replica (READONLY, or UNBLOCKED for a WAIT:
@@ -63,6 +67,8 @@ class Connection {
   bool idle_and_alive() const noexcept;
   /// The first MOVED or ASK answered in the last run() or pipeline(), if any.
   const std::optional<Redirect>& redirect() const noexcept { return redirect_; }
+  /// The MOVED or ASK of the last reply read, if it was one.
+  const std::optional<Redirect>& last_redirect() const noexcept { return last_redirect_; }
   /// "host:port/db", for messages.
   const std::string& address() const noexcept { return address_; }
 
@@ -76,7 +82,8 @@ class Connection {
   std::string host_;
   std::string address_;
   bool demoted_ = false;
-  std::optional<Redirect> redirect_;
+  std::optional<Redirect> redirect_;       // the first since send()
+  std::optional<Redirect> last_redirect_;  // the last reply's
 };
 
 /// The error for a Redis error reply ("WRONGPASS …", "ERR value is not an integer …").

@@ -1,17 +1,61 @@
 #include "redis_pool.hpp"
 
+#include "redis_auto_pipeline.hpp"
+
 namespace strata::redis {
 
 Pool::Pool(Settings settings, sdk::Logger log)
     : settings_(std::move(settings)),
       locator_(settings_.sentinel_mode() ? std::make_unique<PrimaryLocator>(settings_) : nullptr),
-      log_(std::move(log)) {}
+      log_(std::move(log)) {
+  if (settings_.auto_pipeline) pipeline_ = std::make_unique<AutoPipeline>(auto_pipeline_max_batch);
+}
 
 Pool::Pool(Settings settings, sdk::Logger log, Endpoint node)
     : settings_(std::move(settings)),
       node_(std::move(node)),
       breaker_(std::make_unique<Breaker>(settings_.breaker_failures, settings_.breaker_open)),
-      log_(std::move(log)) {}
+      log_(std::move(log)) {
+  if (settings_.auto_pipeline) pipeline_ = std::make_unique<AutoPipeline>(auto_pipeline_max_batch);
+}
+
+Pool::~Pool() = default;
+
+sdk::Result<Reply> Pool::run_command(Repeatable repeatable, const Command& command) {
+  return retrying<Reply>(repeatable, [&](Clock::time_point deadline) { return try_command(command, deadline); });
+}
+
+Attempt<Reply> Pool::try_command(const Command& command, Clock::time_point deadline) {
+  if (!pipeline_) return try_once<Reply>([&](Connection& c) { return c.run(command); }, deadline);
+  return pipeline_->try_once(command, [&](std::span<const Command> batch) { return try_each(batch, deadline); });
+}
+
+std::vector<Attempt<Reply>> Pool::try_each(std::span<const Command> commands, Clock::time_point deadline) {
+  std::vector<Attempt<Reply>> out;
+  out.reserve(commands.size());
+  auto all_failed = [&](const sdk::Error& error, bool refused) {
+    for (std::size_t i = 0; i < commands.size(); ++i) out.push_back({sdk::fail(error), false, false, refused, {}});
+    return std::move(out);
+  };
+  if (breaker_ && !breaker_->allow()) return all_failed(breaker_->refusal(where()), true);
+  auto connection = acquire(deadline);
+  if (!connection) return all_failed(connection.error(), false);
+  Connection& c = **connection;
+  if (auto sent = c.send(commands); !sent) {
+    // Perhaps partly written: every command counts as sent, on a broken connection.
+    for (std::size_t i = 0; i < commands.size(); ++i) out.push_back({sdk::fail(sent.error()), true, true, false, {}});
+  } else {
+    for (std::size_t i = 0; i < commands.size(); ++i) {
+      auto reply = c.receive_one();
+      // An error that broke the connection (lost, or a READONLY that shows
+      // a demoted primary) is "broke"; a plain Redis error reply is an answer.
+      const bool broke = !reply && c.broken();
+      out.push_back({std::move(reply), true, broke, false, broke ? std::nullopt : c.last_redirect()});
+    }
+  }
+  checkin(std::move(*connection));
+  return out;
+}
 
 sdk::Result<std::unique_ptr<Connection>> Pool::acquire(Clock::time_point deadline) {
   {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -25,6 +26,8 @@ enum class Repeatable { yes, no };
 
 template <class T>
 using Op = std::function<sdk::Result<T>(Connection&)>;
+
+class AutoPipeline;
 
 /// Sleeps the seed's delay before attempt `attempt + 1` (logging why); false
 /// when that would pass the deadline or retry.max_attempts.
@@ -51,6 +54,7 @@ class Pool {
   Pool(Settings settings, sdk::Logger log);
   /// One cluster node, behind a circuit breaker.
   Pool(Settings settings, sdk::Logger log, Endpoint node);
+  ~Pool();
 
   /// Runs `op` on a connection, retrying as described above.
   template <class T>
@@ -58,6 +62,16 @@ class Pool {
   /// One try, no retry: the cluster retries itself, perhaps on another node.
   template <class T>
   Attempt<T> try_once(const Op<T>& op, Clock::time_point deadline);
+
+  /// Runs one command, retrying like run(); with auto_pipeline, batched
+  /// with other callers' commands (redis_auto_pipeline.hpp).
+  sdk::Result<Reply> run_command(Repeatable repeatable, const Command& command);
+  /// One try of one command (auto-pipelined, if on), no retry.
+  Attempt<Reply> try_command(const Command& command, Clock::time_point deadline);
+  /// One try of independent commands in one round trip, an attempt each:
+  /// a reply (or its Redis error, or its MOVED/ASK) each, and "broke" for
+  /// those whose reply the connection lost. An auto-pipelined batch.
+  std::vector<Attempt<Reply>> try_each(std::span<const Command> commands, Clock::time_point deadline);
 
   /// A connection held across a send and a later receive (cluster mode's
   /// scatter-gather), refused at once while the breaker is open; give it back
@@ -75,12 +89,16 @@ class Pool {
   sdk::Result<std::unique_ptr<Connection>> acquire(Clock::time_point deadline);
   void release(std::unique_ptr<Connection> connection);
   void discard();
+  // run() and run_command(): `attempt(deadline)` tried until it is not worth retrying.
+  template <class T, class Try>
+  sdk::Result<T> retrying(Repeatable repeatable, const Try& attempt);
   std::string where() const { return node_ ? node_->str() : settings_.address(); }
 
   Settings settings_;
   std::optional<Endpoint> node_;             // cluster mode: this pool's node
   std::unique_ptr<PrimaryLocator> locator_;  // Sentinel mode: where the primary is now
   std::unique_ptr<Breaker> breaker_;         // cluster mode
+  std::unique_ptr<AutoPipeline> pipeline_;   // auto_pipeline = true
   sdk::Logger log_;
   std::mutex mutex_;
   std::condition_variable returned_;
@@ -104,9 +122,14 @@ Attempt<T> Pool::try_once(const Op<T>& op, Clock::time_point deadline) {
 
 template <class T>
 sdk::Result<T> Pool::run(Repeatable repeatable, const Op<T>& op) {
+  return retrying<T>(repeatable, [&](Clock::time_point deadline) { return try_once(op, deadline); });
+}
+
+template <class T, class Try>
+sdk::Result<T> Pool::retrying(Repeatable repeatable, const Try& try_once) {
   const auto deadline = Clock::now() + settings_.command_timeout;
   for (int attempt = 1;; ++attempt) {
-    auto tried = try_once(op, deadline);
+    Attempt<T> tried = try_once(deadline);
     if (tried.sent && !tried.broke) return std::move(tried.result);  // a reply, or a Redis error reply
     const auto& error = tried.result.error();
     if (!tried.sent) {

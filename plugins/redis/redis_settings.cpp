@@ -77,6 +77,9 @@ sdk::ConfigSchema settings_schema() {
       field("breaker.open_ms", ConfigType::integer,
             "Cluster mode: how long an open circuit fails calls before letting one trial call through")
           .or_default(1000),
+      field("auto_pipeline", ConfigType::boolean,
+            "single-key calls made at the same time share one round trip per server (one batch in flight each)")
+          .or_default(false),
       field("retry.max_attempts", ConfigType::integer, "tries per call when the connection fails; delay min(n*50, 2000) ms")
           .or_default(3),
   };
@@ -117,6 +120,7 @@ Settings read_settings(const sdk::ConfigView& config) {
   } else if (config.find<std::string>("master_name")) {
     refuse("master_name is only used with sentinels");
   }
+  s.auto_pipeline = config.get<bool>("auto_pipeline");
   s.breaker_failures = static_cast<int>(config.get_in_range("breaker.failures", 1, 1000));
   s.breaker_open = std::chrono::milliseconds(config.get_in_range("breaker.open_ms", 1, 600'000));
   if (auto seeds = config.find<std::vector<std::string>>("cluster")) {

@@ -2,6 +2,7 @@
 // The Redis plugin's configuration: schema and parsed values.
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -45,6 +46,9 @@ struct Settings {
   // and lets one trial call through every breaker_open.
   int breaker_failures = 3;
   std::chrono::milliseconds breaker_open{1000};
+  // Single-command calls made at the same time share a round trip
+  // (redis_auto_pipeline.hpp).
+  bool auto_pipeline = false;
 
   bool sentinel_mode() const noexcept { return !sentinels.empty(); }
   bool cluster_mode() const noexcept { return !cluster.empty(); }
@@ -58,6 +62,9 @@ sdk::ConfigSchema settings_schema();
 
 /// Reads validated config; throws sdk::Error for values out of range.
 Settings read_settings(const sdk::ConfigView& config);
+
+/// The most commands one auto-pipelined batch carries; callers beyond wait for the next.
+inline constexpr std::size_t auto_pipeline_max_batch = 256;
 
 /// The seed's reconnect delay: min(attempt * 50, 2000) ms.
 constexpr std::chrono::milliseconds retry_delay(int attempt) {

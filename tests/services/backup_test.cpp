@@ -53,8 +53,9 @@ State read_state(test::ServiceEnv& env, const std::vector<sdk::Uuid>& user_ids) 
   s.metrics = env.host().audit()->query_metrics(metrics).value();
   auto cache = env.host().cache("default");
   for (const auto& key : cache_keys) {
-    auto value = cache->get(key).value();
-    if (value) s.cache[key] = sdk::to_string(*value);
+    auto value = cache->get(key);
+    REQUIRE(value);
+    if (*value) s.cache[key] = sdk::to_string(**value);
     s.ttls[key] = cache->ttl(key).value();
   }
   return s;

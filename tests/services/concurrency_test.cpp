@@ -31,7 +31,7 @@ TEST_CASE("group commit: 64 threads x 500 sends, each acknowledged message store
     for (int t = 0; t < threads; ++t)
       senders.emplace_back([&, t] {
         for (int i = 0; i < per_thread; ++i) {
-          auto m = env.messages().send(Outgoing{alice.id, bob.id, "message " + std::to_string(t) + "/" + std::to_string(i)},
+          auto m = env.messages().send(Outgoing{alice.id, bob.id, "message " + std::to_string(t) + "/" + std::to_string(i), std::nullopt},
                                        Origin{"192.0.2.64"});
           if (m) {
             acknowledged[t].push_back(m->id);
@@ -110,11 +110,11 @@ TEST_CASE("send_async: completes once durable, with a future or a callback", "[s
   auto bob = env.user("bob");
   std::vector<std::future<sdk::Result<sdk::Message>>> futures;
   for (int i = 0; i < 200; ++i)
-    futures.push_back(env.messages().send_async(Outgoing{alice.id, bob.id, "async " + std::to_string(i)}, Origin{}));
+    futures.push_back(env.messages().send_async(Outgoing{alice.id, bob.id, "async " + std::to_string(i), std::nullopt}, Origin{}));
   std::atomic<int> called{0}, succeeded{0};
   std::promise<void> all_called;
   for (int i = 0; i < 100; ++i)
-    env.messages().send_async(Outgoing{alice.id, bob.id, "callback"}, Origin{}, [&](sdk::Result<sdk::Message> m) {
+    env.messages().send_async(Outgoing{alice.id, bob.id, "callback", std::nullopt}, Origin{}, [&](sdk::Result<sdk::Message> m) {
       if (m) ++succeeded;  // counted, not asserted: Catch is not thread-safe
       if (++called == 100) all_called.set_value();
     });
@@ -131,7 +131,7 @@ TEST_CASE("send_async: completes once durable, with a future or a callback", "[s
   CHECK(succeeded == 100);
   CHECK(test::inbox_ids(*env.host().storage(), bob.id).size() == 300);
   // Errors found before the write come back through the future too.
-  auto refused = env.messages().send_async(Outgoing{alice.id, sdk::Uuid::generate(), "to nobody"}, Origin{}).get();
+  auto refused = env.messages().send_async(Outgoing{alice.id, sdk::Uuid::generate(), "to nobody", std::nullopt}, Origin{}).get();
   REQUIRE_FALSE(refused);
   CHECK(refused.error().code == sdk::ErrorCode::invalid_argument);
 }

@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
   for (int t = 0; t < 16; ++t)
     senders.emplace_back([&] {
       for (;;) {
-        auto m = (*services)->messages().send(strata::Outgoing{*from, *to, "sent before the crash"},
+        auto m = (*services)->messages().send(strata::Outgoing{*from, *to, "sent before the crash", std::nullopt},
                                               strata::Origin{"192.0.2.99"});
         if (!m) continue;
         std::string line = m->id.str() + "\n";

@@ -75,9 +75,13 @@ class ServiceEnv {
       text = read_text(std::string(STRATA_SOURCE_DIR) + "/config/production.toml");
       // FerretDB under ASan on a loaded 2-core machine answers a query over
       // tens of thousands of events (the concurrency test reads back 32,000)
-      // slower than the plugin's default 5 s reply timeout.
+      // slower than the plugin's default 5 s reply timeout. Its handshake can
+      // also take longer than the default 2 s server selection (the driver's
+      // own default is 30 s): every test opens a new client pool, and a
+      // failed selection pauses the sink, failing the test's next audit
+      // call. Each is still a bound: a FerretDB that is down fails the test.
       const std::string audit_uri = "uri = \"${MONGODB_URI:-mongodb://127.0.0.1:27017/strata}\"";
-      replace(text, audit_uri, audit_uri + "\nsocket_timeout_ms = 120000");
+      replace(text, audit_uri, audit_uri + "\nsocket_timeout_ms = 120000\nserver_selection_timeout_ms = 30000");
       if (rotated) replace(text, "\nkey = { env = \"DB_ENCRYPTION_KEY\" }",
                            "\nkeys = [ { id = \"2026-11\", key = { env = \"STRATA_KEY_2026_11\" }, primary = true },\n"
                            "         { id = \"default\", key = { env = \"DB_ENCRYPTION_KEY\" } } ]");

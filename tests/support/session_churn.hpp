@@ -29,7 +29,9 @@ struct ChurnOutcome {
 
 /// Runs the churn for a second, calls `disrupt`, and goes on until calls have
 /// gone through for 2 s since the last pause of half a second (a minute at most).
-inline ChurnOutcome sessions_through(sdk::Cache& cache, const std::function<void()>& disrupt) {
+/// `read_back`: each created token is also looked up before its revoke, and
+/// must be found (an error is a failed call; "not there" is reported).
+inline ChurnOutcome sessions_through(sdk::Cache& cache, const std::function<void()>& disrupt, bool read_back = false) {
   using Clock = std::chrono::steady_clock;
   using namespace std::chrono_literals;
   ChurnOutcome out;
@@ -39,11 +41,26 @@ inline ChurnOutcome sessions_through(sdk::Cache& cache, const std::function<void
   std::atomic<bool> stop{false};
   {
     std::vector<std::jthread> threads;
+    // Declared after the threads, so destroyed (stop set) before they are
+    // joined: a failed REQUIRE in `disrupt` must not leave them spinning.
+    struct StopOnExit {
+      std::atomic<bool>& stop;
+      ~StopOnExit() { stop = true; }
+    } stop_on_exit{stop};
     for (int t = 0; t < 8; ++t)
       threads.emplace_back([&, t] {
         for (int i = 0; !stop; ++i) {
           std::string token = "token:" + std::to_string(t) + ":" + std::to_string(i);
           auto created = cache.set(token, sdk::as_bytes(std::string("session")), std::chrono::minutes(5));
+          if (created && read_back) {
+            auto found = cache.exists(token);
+            if (!found) {
+              created = sdk::fail(found.error());
+            } else if (!*found) {
+              std::lock_guard lock(mutex);
+              out.other_errors.push_back("the acknowledged session " + token + " was not found by the next read");
+            }
+          }
           auto revoked = created ? cache.remove(token) : sdk::Result<bool>(sdk::fail(created.error()));
           std::lock_guard lock(mutex);
           if (created && revoked) {

@@ -1,7 +1,8 @@
 // The redis plugin against redis-benchmark in the same run, with the same
 // number of connections, pipeline depth and value size, on a scratch db.
 //
-//   get/set at depth 1 with 1 and 50 connections      (goal >= 0.9x)
+//   get/set at depth 1 with 1 and 50 connections      (goal >= 0.9x), and at
+//   50 with auto_pipeline = true
 //   get_many/set_many of 100 keys vs redis-benchmark -P 100   (goal >= 0.9x)
 //
 // Usage: bench_redis [--quick] [--sentinel | --cluster]
@@ -172,7 +173,8 @@ int main(int argc, char** argv) {
     return "[cache." + name + "]\nplugin = \"redis\"\n" + at + "\npool.size = 50\nkey_prefix = \"" + prefix +
            "\"\ndefault_ttl_s = 0\n";
   };
-  std::string config = instance("default", where + db, "bench:");
+  std::string config = instance("default", where + db, "bench:") +
+                       instance("pipelined", where + db + "\nauto_pipeline = true", "bench:");
   if (cluster)  // one slot for all keys, and the standalone plugin, for get_many
     config += instance("tagged", where, "{bench}:") +
               instance("standalone", "port = " + std::to_string(test::redis_port()) + "\ndb = " + std::to_string(scratch_db),
@@ -208,6 +210,9 @@ int main(int argc, char** argv) {
   };
   auto set = [&] { return cache->set(key(), value, std::nullopt).has_value(); };
   auto get = [&] { return cache->get(key()).has_value(); };
+  auto pipelined = host->cache("pipelined");
+  auto pipelined_set = [&] { return pipelined->set(key(), value, std::nullopt).has_value(); };
+  auto pipelined_get = [&] { return pipelined->get(key()).has_value(); };
 
   std::vector<Row> rows;
   for (int clients : {1, 50}) {
@@ -225,7 +230,11 @@ int main(int argc, char** argv) {
     rows.push_back({"GET, depth 1, 50 connections, spread", plugin_ops(50, many, 1, get), rows[3].reference, -1});
     rows[2].what += ", per node";
     rows[3].what += ", per node";
+    spread = false;
   }
+  // auto_pipeline = true: the 50 threads' commands share round trips (per node, as above, in cluster mode).
+  rows.push_back({"SET, depth 1, 50 connections, auto_pipeline", plugin_ops(50, many, 1, pipelined_set), rows[2].reference, -1});
+  rows.push_back({"GET, depth 1, 50 connections, auto_pipeline", plugin_ops(50, many, 1, pipelined_get), rows[3].reference, -1});
   const bool raw = !cluster;
   rows.push_back({"set_many 100 keys vs SET -P 100, 1 connection",
                   plugin_ops(1, piped, 100, [&] { return cache->set_many(entries, std::nullopt).has_value(); }),

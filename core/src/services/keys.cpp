@@ -23,7 +23,9 @@ bool usable(const sdk::KeyRecord& key, sdk::Timestamp now) {
 
 sdk::Bytes Keys::associated_data(const sdk::Uuid& key_id, const sdk::Uuid& user_id) {
   constexpr std::string_view label = "strata:user-key:v1";
-  sdk::Bytes aad(label.begin(), label.end());
+  sdk::Bytes aad;
+  aad.reserve(label.size() + 2 * 16);  // sized once (GCC 12 misreads the growth as out of bounds)
+  aad.insert(aad.end(), label.begin(), label.end());
   aad.insert(aad.end(), key_id.bytes().begin(), key_id.bytes().end());
   aad.insert(aad.end(), user_id.bytes().begin(), user_id.bytes().end());
   return aad;

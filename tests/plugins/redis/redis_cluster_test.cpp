@@ -38,14 +38,15 @@ std::string cluster_table(const std::string& instance, const std::string& prefix
 }
 
 // `tagged`: the instance's prefix is a hash tag, so all its keys share one slot.
-sdk::testing::CacheTarget cluster_target(bool tagged) {
+sdk::testing::CacheTarget cluster_target(bool tagged, const std::string& extra = "") {
   require_cluster();
   auto host = std::make_shared<std::shared_ptr<Host>>();
   sdk::testing::CacheTarget target;
-  target.fresh = [host, tagged] {
+  target.fresh = [host, tagged, extra] {
     std::string run = "strata-test:" + sdk::Uuid::generate().str();
     if (tagged) run = "{" + run + "}";
-    *host = test::open_host(cluster_table("default", run + ":main:") + cluster_table("other", run + ":sibling:"));
+    *host = test::open_host(cluster_table("default", run + ":main:", extra) +
+                            cluster_table("other", run + ":sibling:", extra));
     return (*host)->cache("default");
   };
   target.sibling = [host] { return (*host)->cache("other"); };
@@ -79,9 +80,10 @@ std::optional<sdk::Bytes> held(const std::string& text) { return sdk::Bytes(text
 
 // A session instance: each write waits for its shard's replica (WAIT 1), so
 // the replica that takes over holds every acknowledged revoke.
-std::unique_ptr<Host> session_host() {
+std::unique_ptr<Host> session_host(const std::string& extra = "") {
   return test::open_host(cluster_table("session", "strata-test:" + sdk::Uuid::generate().str() + ":",
-                                       "min_replicas_acked = 1\ncommand_timeout_ms = 3000\nretry.max_attempts = 10\n"));
+                                       "min_replicas_acked = 1\ncommand_timeout_ms = 3000\nretry.max_attempts = 10\n" +
+                                           extra));
 }
 
 int slot_of(const std::string& key) { return std::stoi(cli(test::cluster_port(), "CLUSTER KEYSLOT '" + key + "'")); }
@@ -90,11 +92,14 @@ int slot_of(const std::string& key) { return std::stoi(cli(test::cluster_port(),
 
 STRATA_CACHE_CONFORMANCE("redis cluster mode", cluster_target(false))
 STRATA_CACHE_CONFORMANCE("redis cluster mode, hash-tagged prefix", cluster_target(true))
+STRATA_CACHE_CONFORMANCE("redis cluster mode, auto-pipelined", cluster_target(false, "auto_pipeline = true\n"))
 
 TEST_CASE("redis cluster: every key goes straight to its slot's primary (CRC16, hash tags), backup takes every primary",
           "[redis][cluster]") {
   require_cluster();
-  auto host = test::open_host(cluster_table("default", "strata-test:" + sdk::Uuid::generate().str() + ":"));
+  const std::string mode = GENERATE(as<std::string>{}, "", "auto_pipeline = true\n");
+  INFO("extra settings: " << mode);
+  auto host = test::open_host(cluster_table("default", "strata-test:" + sdk::Uuid::generate().str() + ":", mode));
   auto cache = host->cache();
   REQUIRE(cache->get("warm-up"));  // reads the slot map
   reset_stats();
@@ -131,8 +136,10 @@ TEST_CASE("redis cluster: every key goes straight to its slot's primary (CRC16, 
 TEST_CASE("redis cluster: a slot migrating (ASK) and moved (MOVED) under the plugin, values stay readable",
           "[redis][cluster]") {
   require_cluster();
+  const std::string mode = GENERATE(as<std::string>{}, "", "auto_pipeline = true\n");
+  INFO("extra settings: " << mode);
   std::string prefix = "strata-test:" + sdk::Uuid::generate().str() + ":";
-  auto host = test::open_host(cluster_table("default", prefix));
+  auto host = test::open_host(cluster_table("default", prefix, mode));
   auto cache = host->cache();
   // Two keys on one slot (a hash tag): one migrates first, the other stays behind for a while.
   const std::string tag = "{" + sdk::Uuid::generate().str() + "}";
@@ -206,12 +213,15 @@ TEST_CASE("redis cluster: a primary killed under 8 threads, calls recover and no
 TEST_CASE("redis cluster: CLUSTER FAILOVER under 8 threads, the old primary's MOVED is followed and no revoke is lost",
           "[redis][cluster]") {
   require_cluster();
-  auto host = session_host();
+  // Auto-pipelined here (the kill above is not): each session is looked up
+  // after it is created, and the lookups share round trips through the
+  // switch (writes, followed by WAIT, go alone either way).
+  auto host = session_host("auto_pipeline = true\n");
   auto cache = host->cache("session");
   std::string promoted;
   // Planned: the replica takes over in step with its primary, which stays up
   // as the new replica and answers MOVED for its old slots.
-  auto outcome = test::sessions_through(*cache, [&] { promoted = cluster_group("failover 0"); });
+  auto outcome = test::sessions_through(*cache, [&] { promoted = cluster_group("failover 0"); }, true);
   test::check_no_revoke_lost(*cache, outcome, "CLUSTER FAILOVER");
   CHECK(cluster_group("primary-of 0") == promoted);
 }

@@ -4,12 +4,14 @@
 #include <functional>
 
 #include "backends.hpp"
+#include "own_redis.hpp"
 #include "process.hpp"
 #include "strata/json_value.hpp"
 #include "test_host.hpp"
 
 using namespace strata;
 using namespace std::chrono_literals;
+using strata::test::OwnRedis;
 
 namespace {
 
@@ -17,31 +19,6 @@ struct Profile {
   std::string name;
   int age = 0;
   NLOHMANN_DEFINE_TYPE_INTRUSIVE(Profile, name, age)
-};
-
-// A redis-server of our own on a free port, for tests that stop it or need a password.
-class OwnRedis {
- public:
-  explicit OwnRedis(std::vector<std::string> extra = {}) : port_(test::free_port()), extra_(std::move(extra)) { start(); }
-  ~OwnRedis() { stop(); }
-  void start() {
-    std::vector<std::string> argv{"redis-server", "--bind", "127.0.0.1", "--port", std::to_string(port_),
-                                  "--save", "", "--appendonly", "no", "--daemonize", "no",
-                                  "--logfile", "/tmp/strata-test-redis-" + std::to_string(port_) + ".log"};
-    argv.insert(argv.end(), extra_.begin(), extra_.end());
-    pid_ = test::spawn(argv);
-    REQUIRE(test::wait_until([&] { return test::listening(port_); }));
-  }
-  void stop() {
-    if (pid_ > 0) test::stop(pid_);
-    pid_ = 0;
-  }
-  int port() const { return port_; }
-
- private:
-  int port_;
-  std::vector<std::string> extra_;
-  pid_t pid_ = 0;
 };
 
 std::string table(int port, const std::string& extra = "") {
