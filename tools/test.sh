@@ -52,12 +52,14 @@ if [[ "${STRATA_SKIP_ASAN:-0}" != 1 ]]; then
   ASAN_OPTIONS=detect_leaks=0 run_ctest asan build-asan -R "$lsan_crashers"
 fi
 
-# The concurrency tests (group commit, the audit outbox, send_async) under
-# ThreadSanitizer: only their executables and the plugins are built.
+# The concurrency tests (group commit, the audit outbox, send_async, the
+# redis plugin's auto-pipelining) under ThreadSanitizer: only their
+# executables and the plugins are built. tests/tsan.supp drops the reports
+# inside Debian's uninstrumented libmongoc and libbson.
 if [[ "${STRATA_SKIP_TSAN:-0}" != 1 ]]; then
   cmake --preset tsan >/dev/null
-  cmake --build --preset tsan --target concurrency_tests_testing concurrency_tests_embedded concurrency_tests_production
-  run_ctest tsan build-tsan -j2 -R '^(testing|embedded|production)/(group commit|send_async):'
+  cmake --build --preset tsan --target concurrency_tests_testing concurrency_tests_embedded concurrency_tests_production redis_tests
+  run_ctest tsan build-tsan -j2 -R '^((testing|embedded|production)/(group commit|send_async)|redis auto_pipeline):'
 fi
 
 # The fuzz targets under AFL++, a fixed time each (tests/fuzz/README.md).
