@@ -29,13 +29,14 @@ std::string sentinel_table(const std::string& instance, const std::string& prefi
          "\nmaster_name = \"strata-test\"\ndb = 1\nkey_prefix = \"" + prefix + "\"\n" + extra;
 }
 
-sdk::testing::CacheTarget sentinel_target() {
+sdk::testing::CacheTarget sentinel_target(const std::string& extra = "") {
   require_sentinels();
   auto host = std::make_shared<std::shared_ptr<Host>>();
   sdk::testing::CacheTarget target;
-  target.fresh = [host] {
+  target.fresh = [host, extra] {
     std::string run = "strata-test:" + sdk::Uuid::generate().str();
-    *host = test::open_host(sentinel_table("default", run + ":main:") + sentinel_table("other", run + ":sibling:"));
+    *host = test::open_host(sentinel_table("default", run + ":main:", extra) +
+                            sentinel_table("other", run + ":sibling:", extra));
     return (*host)->cache("default");
   };
   target.sibling = [host] { return (*host)->cache("other"); };
@@ -71,6 +72,7 @@ void failover_keeps_revokes(const char* kind, const std::string& command) {
 }  // namespace
 
 STRATA_CACHE_CONFORMANCE("redis sentinel mode", sentinel_target())
+STRATA_CACHE_CONFORMANCE("redis sentinel mode, auto-pipelined", sentinel_target("auto_pipeline = true\n"))
 
 TEST_CASE("redis sentinel: the primary killed under 8 threads, calls recover and no acknowledged revoke is lost",
           "[redis][sentinel]") {
