@@ -1,5 +1,7 @@
 #include "redis_auto_pipeline.hpp"
 
+#include <exception>
+
 namespace strata::redis {
 
 Attempt<Reply> AutoPipeline::try_once(const Command& command, const Send& send) {
@@ -27,18 +29,16 @@ void AutoPipeline::lead(std::unique_lock<std::mutex>& lock, const Send& send) {
   commands.reserve(n);
   for (const Call* call : batch) commands.push_back(*call->command);  // views: the callers' buffers stay put
   std::vector<Attempt<Reply>> outcomes;
+  std::exception_ptr failure;
   try {
     outcomes = send(commands);
   } catch (...) {
-    // Nothing may be left waiting on a batch that will never answer.
-    lock.lock();
-    leading_ = false;
-    for (Call* call : batch)
-      call->outcome = Attempt<Reply>{sdk::fail(sdk::ErrorCode::internal, "auto-pipelined batch failed"), false,
-                                     false, false, {}};
-    for (Call* call : batch) call->woken.notify_one();
-    if (!queue_.empty()) queue_.front()->woken.notify_one();
-    throw;
+    // Nothing may be left waiting on a batch that will never answer: the
+    // others get an error, the leader the exception (after handing over).
+    failure = std::current_exception();
+    outcomes.clear();
+    for (std::size_t i = 0; i < n; ++i)
+      outcomes.push_back({sdk::fail(sdk::ErrorCode::internal, "auto-pipelined batch failed"), false, false, false, {}});
   }
 
   lock.lock();
@@ -48,6 +48,7 @@ void AutoPipeline::lead(std::unique_lock<std::mutex>& lock, const Send& send) {
   // taking the lock, so no notify reaches a Call that is gone.
   for (Call* call : batch) call->woken.notify_one();
   if (!queue_.empty()) queue_.front()->woken.notify_one();  // the next batch's leader
+  if (failure) std::rethrow_exception(failure);
 }
 
 }  // namespace strata::redis

@@ -7,16 +7,18 @@ namespace strata::redis {
 Pool::Pool(Settings settings, sdk::Logger log)
     : settings_(std::move(settings)),
       locator_(settings_.sentinel_mode() ? std::make_unique<PrimaryLocator>(settings_) : nullptr),
-      log_(std::move(log)) {
-  if (settings_.auto_pipeline) pipeline_ = std::make_unique<AutoPipeline>(auto_pipeline_max_batch);
-}
+      pipeline_(make_pipeline(settings_)),
+      log_(std::move(log)) {}
 
 Pool::Pool(Settings settings, sdk::Logger log, Endpoint node)
     : settings_(std::move(settings)),
       node_(std::move(node)),
       breaker_(std::make_unique<Breaker>(settings_.breaker_failures, settings_.breaker_open)),
-      log_(std::move(log)) {
-  if (settings_.auto_pipeline) pipeline_ = std::make_unique<AutoPipeline>(auto_pipeline_max_batch);
+      pipeline_(make_pipeline(settings_)),
+      log_(std::move(log)) {}
+
+std::unique_ptr<AutoPipeline> Pool::make_pipeline(const Settings& settings) {
+  return settings.auto_pipeline ? std::make_unique<AutoPipeline>(auto_pipeline_max_batch) : nullptr;
 }
 
 Pool::~Pool() = default;

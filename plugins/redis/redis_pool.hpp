@@ -89,9 +89,10 @@ class Pool {
   sdk::Result<std::unique_ptr<Connection>> acquire(Clock::time_point deadline);
   void release(std::unique_ptr<Connection> connection);
   void discard();
-  // run() and run_command(): `attempt(deadline)` tried until it is not worth retrying.
+  // run() and run_command(): `try_one(deadline)` tried until it is not worth retrying.
   template <class T, class Try>
-  sdk::Result<T> retrying(Repeatable repeatable, const Try& attempt);
+  sdk::Result<T> retrying(Repeatable repeatable, const Try& try_one);
+  static std::unique_ptr<AutoPipeline> make_pipeline(const Settings& settings);
   std::string where() const { return node_ ? node_->str() : settings_.address(); }
 
   Settings settings_;
@@ -126,10 +127,10 @@ sdk::Result<T> Pool::run(Repeatable repeatable, const Op<T>& op) {
 }
 
 template <class T, class Try>
-sdk::Result<T> Pool::retrying(Repeatable repeatable, const Try& try_once) {
+sdk::Result<T> Pool::retrying(Repeatable repeatable, const Try& try_one) {
   const auto deadline = Clock::now() + settings_.command_timeout;
   for (int attempt = 1;; ++attempt) {
-    Attempt<T> tried = try_once(deadline);
+    Attempt<T> tried = try_one(deadline);
     if (tried.sent && !tried.broke) return std::move(tried.result);  // a reply, or a Redis error reply
     const auto& error = tried.result.error();
     if (!tried.sent) {
