@@ -38,7 +38,7 @@ group=redis-cluster
 source "$here/redis-group.sh"
 
 start_cluster_node() {
-  # The cluster bus port is the port + 10000 by default, past 65535 here: below instead.
+  # The cluster bus port is the port + 10000 by default, in the ephemeral range here: below instead.
   start_node "$1" --cluster-enabled yes --cluster-port $(($1 - 10000)) --cluster-config-file "nodes-$1.conf" --cluster-node-timeout 1000 \
     --cluster-replica-validity-factor 0 --cluster-require-full-coverage no
 }
