@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "config.hpp"
+#include "strata/sdk/secret_file.hpp"
 
 namespace strata {
 namespace {
@@ -123,20 +124,10 @@ class TableValidator {
     }
     std::filesystem::path file(*name);
     if (file.is_relative()) file = base_dir_ / file;
-    std::ifstream in(file, std::ios::binary);
-    if (!in)
-      return fail(ErrorCode::invalid_argument, target.pos.str() + ": " + label +
-                                                   ": cannot read secret file '" + file.string() +
-                                                   "': " + std::strerror(errno));
-    // Read at most one byte past the limit: /dev/zero or a wrong path to a
-    // large file is refused instead of growing memory forever.
-    std::string secret(max_secret_bytes + 1, '\0');
-    in.read(secret.data(), static_cast<std::streamsize>(secret.size()));
-    secret.resize(static_cast<std::size_t>(in.gcount()));
-    if (secret.size() > max_secret_bytes)
-      return fail(ErrorCode::invalid_argument, target.pos.str() + ": " + label + ": secret file '" + file.string() +
-                                                   "' is larger than " + std::to_string(max_secret_bytes) +
-                                                   " bytes: not a secret");
+    // Without blocking on a FIFO, never a directory or a loop, bounded (/dev/zero is refused).
+    auto read = sdk::read_secret_file(file.string(), sdk::SecretFileRules{max_secret_bytes, false});
+    if (!read) return fail(ErrorCode::invalid_argument, target.pos.str() + ": " + label + ": " + read.error().message);
+    std::string secret = std::move(*read);
     while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
     return secret;
   }

@@ -71,6 +71,9 @@ std::vector<HostTable> make_tables() {
            field("scrypt_p", ConfigType::integer, "scrypt parallelism").or_default(1),
            field("cache_ttl_s", ConfigType::integer, "how long user lookups stay cached").or_default(300),
            field("min_password_length", ConfigType::integer, "shortest password accepted").or_default(8),
+           field("bcrypt_max_cost", ConfigType::integer,
+                 "highest cost a stored bcrypt hash (the seed's) may ask for; replaced by scrypt at login")
+               .or_default(14),
        },
        [](const sdk::ConfigView& v, ServiceSettings& s, const HostConfig&, const EnvLookup&) {
          s.users.scrypt.log2_n = static_cast<int>(v.get_in_range("scrypt_log2_n", 10, 22));
@@ -78,6 +81,7 @@ std::vector<HostTable> make_tables() {
          s.users.scrypt.p = static_cast<int>(v.get_in_range("scrypt_p", 1, 16));
          s.users.cache_ttl = std::chrono::seconds(v.get_in_range("cache_ttl_s", 1, 86400 * 30));
          s.users.min_password_length = static_cast<std::size_t>(v.get_in_range("min_password_length", 1, 1024));
+         s.users.bcrypt_max_cost = static_cast<int>(v.get_in_range("bcrypt_max_cost", 4, 31));
        }},
       {"sessions",
        {field("ttl_s", ConfigType::integer, "session lifetime, restarted by every touch").or_default(86400)},

@@ -1,5 +1,7 @@
 #include "aes_gcm_cipher.hpp"
 
+#include <cryptopp/modes.h>
+
 #include "aes_gcm_iv_generator.hpp"
 
 namespace strata::aes_gcm {
@@ -126,6 +128,25 @@ sdk::Result<sdk::Sealed> AesGcmCipher::seal_with_iv(std::string_view key_id, sdk
     return fail(ErrorCode::invalid_argument,
                 "IV must be " + std::to_string(iv_size) + " bytes, got " + std::to_string(iv.size()));
   return seal_under(*key, sdk::Bytes(iv.begin(), iv.end()), plaintext, associated_data);
+}
+
+sdk::Result<sdk::Bytes> AesGcmCipher::open_untagged(std::string_view key_id, sdk::BytesView iv,
+                                                    sdk::BytesView ciphertext) {
+  const Key* key = find(key_id);
+  if (!key) return fail(ErrorCode::not_found, "no key '" + std::string(key_id) + "' in the key ring");
+  // With a 96-bit IV, GCM encrypts with AES-CTR from the counter block
+  // IV ‖ 00000002 (block 1 masks the tag): the same keystream, no tag check.
+  // Other IV lengths hash the IV into the counter (GHASH); the seed never used them.
+  if (iv.size() != iv_size)
+    return fail(ErrorCode::invalid_argument, "the seed's IVs are " + std::to_string(iv_size) + " bytes, this one is " +
+                                                 std::to_string(iv.size()));
+  CryptoPP::byte counter[CryptoPP::AES::BLOCKSIZE] = {};
+  std::copy(iv.begin(), iv.end(), counter);
+  counter[15] = 2;
+  sdk::Bytes plaintext(ciphertext.size());
+  CryptoPP::CTR_Mode<CryptoPP::AES>::Decryption ctr(key->material, key->material.size(), counter);
+  ctr.ProcessData(plaintext.data(), ciphertext.data(), ciphertext.size());
+  return plaintext;
 }
 
 }  // namespace strata::aes_gcm

@@ -38,6 +38,9 @@ class AesGcmCipher : public sdk::Cipher {
   sdk::Result<sdk::Bytes> unwrap(const sdk::Sealed& wrapped) override;
   sdk::Result<sdk::Sealed> seal_with_iv(std::string_view key_id, sdk::BytesView iv, sdk::BytesView plaintext,
                                         sdk::BytesView associated_data) override;
+  /// The seed's tagless GCM output: counter mode from GCM's first counter block.
+  sdk::Result<sdk::Bytes> open_untagged(std::string_view key_id, sdk::BytesView iv,
+                                        sdk::BytesView ciphertext) override;
 
  private:
   using Encryptor = CryptoPP::GCM<CryptoPP::AES>::Encryption;

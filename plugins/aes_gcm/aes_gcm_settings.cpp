@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -13,6 +14,8 @@
 #include "strata/sdk/bytes.hpp"
 #include "strata/sdk/error.hpp"
 #include "strata/sdk/log.hpp"
+#include "strata/sdk/private_files.hpp"
+#include "strata/sdk/secret_file.hpp"
 #include <filesystem>
 
 namespace strata::aes_gcm {
@@ -33,25 +36,22 @@ CryptoPP::SecByteBlock decode_key(const std::string& id, const std::string& hex)
            std::to_string(hex.size()) + " characters");
   auto bytes = sdk::from_hex(hex);
   if (!bytes) refuse("key '" + id + "' must be hex (0-9, a-f); it has other characters");
+  // All zeros: a placeholder left in a config, never a key.
+  if (std::all_of(bytes->begin(), bytes->end(), [](std::uint8_t b) { return b == 0; }))
+    refuse("key '" + id + "' is all zeros: a placeholder, not a key; generate one with `openssl rand -hex 32`");
   CryptoPP::SecByteBlock material(bytes->data(), bytes->size());
   std::fill(bytes->begin(), bytes->end(), 0);  // don't leave a plain copy behind
   return material;
 }
 
 // The key held in `path`: 64 hex characters (a trailing newline allowed). A
-// file others could read is refused: it would leak every message.
+// file others could read is refused: it would leak every message. A FIFO, a
+// directory or a symlink loop is refused at once (strata/sdk/secret_file.hpp).
 std::string read_key_file(const std::string& path) {
-  struct stat info {};
-  if (::stat(path.c_str(), &info) != 0)
-    refuse("cannot read key file " + path + ": " + std::strerror(errno));
-  if (info.st_mode & (S_IRWXG | S_IRWXO)) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(info.st_mode & 07777));
-    refuse("key file " + path + " has mode " + mode + ": group or others can read it; run `chmod 600 " + path + "`");
-  }
-  std::ifstream in(path);
-  std::string hex;
-  std::getline(in, hex);
+  auto content = sdk::read_secret_file(path, sdk::SecretFileRules{4096, true});
+  if (!content) refuse("key file: " + content.error().message);
+  std::string hex = content->substr(0, content->find('\n'));
+  std::fill(content->begin(), content->end(), '0');
   while (!hex.empty() && (hex.back() == '\r' || hex.back() == ' ')) hex.pop_back();
   return hex;
 }
@@ -59,6 +59,7 @@ std::string read_key_file(const std::string& path) {
 // Creates `path` (and its directory) with a fresh random key, mode 0600,
 // failing if it appeared meanwhile (another process created it first).
 void create_key_file(const std::string& path, const sdk::Logger& log) {
+  if (auto ok = sdk::check_private_directory(path); !ok) refuse(ok.error().message);
   std::error_code ec;
   std::filesystem::path p(path);
   // A key is only generated for a directory that holds nothing yet: a missing
@@ -132,7 +133,8 @@ std::vector<KeySpec> read_key_ring(const sdk::ConfigView& config, const sdk::Log
   }
   if (ring.empty()) {
     if (auto file = config.find<std::string>("key_file")) {
-      if (!std::filesystem::exists(*file)) {
+      std::error_code ec;  // a link (even a looping one) exists: read_key_file then says what is wrong with it
+      if (!std::filesystem::exists(std::filesystem::symlink_status(*file, ec))) {
         if (!config.get<bool>("create_key_file"))
           refuse("key file " + *file + " does not exist (set create_key_file = true to generate one)");
         create_key_file(*file, log);

@@ -1,5 +1,7 @@
 #include "file_audit.hpp"
 
+#include "strata/sdk/private_files.hpp"
+
 #include "file_settings.hpp"
 
 #include <algorithm>
@@ -67,7 +69,11 @@ FileAudit::FileAudit(const sdk::PluginContext& context) : FileAudit(context, rea
 FileAudit::FileAudit(const sdk::PluginContext& context, const Settings& s)
     : log_(context.log),
       events_(s.path, s.rotate_bytes, s.keep, s.fsync_every_batch),
-      metrics_(s.metrics_path, s.rotate_bytes, s.keep, s.fsync_every_batch) {}
+      metrics_(s.metrics_path, s.rotate_bytes, s.keep, s.fsync_every_batch) {
+  // Where others may write, a link planted as audit.jsonl would send the trail into another file.
+  for (const auto* path : {&s.path, &s.metrics_path})
+    if (auto ok = sdk::check_private_directory(*path); !ok) throw ok.error();
+}
 
 sdk::Result<void> FileAudit::load_ids_on_disk() {
   auto loaded = events_.scan(

@@ -39,7 +39,7 @@ sdk::Result<void> JsonLines::append(const std::string& lines) {
   std::error_code ec;
   if (path_.has_parent_path() && std::filesystem::create_directories(path_.parent_path(), ec))
     std::filesystem::permissions(path_.parent_path(), std::filesystem::perms::owner_all, ec);
-  int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return io_error(path_, "open", errno);
   std::string data;
   // A torn last line (a crash mid-write) must not swallow the next record.
@@ -102,6 +102,8 @@ sdk::Result<std::vector<std::string>> JsonLines::copy_to(const std::filesystem::
     std::error_code ec;
     std::filesystem::copy_file(from, dir / to, std::filesystem::copy_options::overwrite_existing, ec);
     if (ec) return io_error(from, "copy", ec.value());
+    std::filesystem::permissions(dir / to, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec);
+    if (ec) return io_error(dir / to, "chmod", ec.value());
     written.push_back(to);
   }
   return written;
@@ -116,6 +118,9 @@ sdk::Result<void> JsonLines::replace_from(const std::filesystem::path& dir, cons
     if (std::filesystem::exists(source)) {
       std::filesystem::copy_file(source, target, std::filesystem::copy_options::overwrite_existing, ec);
       if (ec) return io_error(target, "restore", ec.value());
+      // The trail is owner-only, whatever mode the backup's copy had.
+      std::filesystem::permissions(target, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec);
+      if (ec) return io_error(target, "chmod", ec.value());
     } else {
       std::filesystem::remove(target, ec);  // nothing of the old state stays
       if (ec) return io_error(target, "remove", ec.value());

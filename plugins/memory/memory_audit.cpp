@@ -88,17 +88,38 @@ sdk::Result<sdk::BackupReport> MemoryAudit::backup(const std::filesystem::path& 
                         {{"events", events_.size()}, {"metrics", metrics_.size()}});
 }
 
-sdk::Result<sdk::BackupReport> MemoryAudit::restore(const std::filesystem::path& dir) {
-  auto snapshot = read_snapshot(dir);
-  if (!snapshot) return sdk::fail(snapshot.error());
+namespace {
+
+struct AuditSnapshot {
   std::vector<sdk::AuditEvent> events;
   std::vector<sdk::Metric> metrics;
+};
+
+sdk::Result<AuditSnapshot> read_audit_snapshot(const std::filesystem::path& dir) {
+  auto snapshot = read_snapshot(dir);
+  if (!snapshot) return sdk::fail(snapshot.error());
+  AuditSnapshot out;
   try {
-    for (const auto& j : snapshot->at("events")) events.push_back(event_from(j));
-    for (const auto& j : snapshot->at("metrics")) metrics.push_back(metric_from(j));
+    for (const auto& j : snapshot->at("events")) out.events.push_back(event_from(j));
+    for (const auto& j : snapshot->at("metrics")) out.metrics.push_back(metric_from(j));
   } catch (const nlohmann::json::exception& e) {
     return fail(ErrorCode::invalid_argument, "the audit snapshot is malformed: " + std::string(e.what()));
   }
+  return out;
+}
+
+}  // namespace
+
+sdk::Result<void> MemoryAudit::check_restore(const std::filesystem::path& dir) {
+  auto readable = read_audit_snapshot(dir);
+  if (!readable) return sdk::fail(readable.error());
+  return {};
+}
+
+sdk::Result<sdk::BackupReport> MemoryAudit::restore(const std::filesystem::path& dir) {
+  auto snapshot = read_audit_snapshot(dir);
+  if (!snapshot) return sdk::fail(snapshot.error());
+  auto& [events, metrics] = *snapshot;
   std::lock_guard lock(mutex_);
   events_ = std::move(events);
   metrics_ = std::move(metrics);

@@ -27,6 +27,7 @@ class MemoryAudit : public sdk::Audit {
   sdk::Result<sdk::BackupReport> backup(const std::filesystem::path& dir) override;
   sdk::Result<sdk::BackupReport> restore(const std::filesystem::path& dir) override;
   sdk::Result<bool> has_data() override;
+  sdk::Result<void> check_restore(const std::filesystem::path& dir) override;
  private:
   std::vector<const sdk::AuditEvent*> matching(const sdk::AuditQuery& query) const;
 

@@ -194,10 +194,10 @@ sdk::Result<sdk::BackupReport> MemoryCache::backup(const std::filesystem::path& 
   return write_snapshot(dir, {{"entries", entries}}, {{"keys", entries.size()}});
 }
 
-sdk::Result<sdk::BackupReport> MemoryCache::restore(const std::filesystem::path& dir) {
+// The snapshot's live entries, their TTLs counted from `now`; nothing changed.
+sdk::Result<MemoryCache::Map> MemoryCache::read_entries(const std::filesystem::path& dir, sdk::Timestamp now) {
   auto snapshot = read_snapshot(dir);
   if (!snapshot) return sdk::fail(snapshot.error());
-  sdk::Timestamp now = clock_->now();
   Map restored;
   try {
     for (const auto& e : snapshot->at("entries")) {
@@ -211,9 +211,21 @@ sdk::Result<sdk::BackupReport> MemoryCache::restore(const std::filesystem::path&
   } catch (const nlohmann::json::exception& e) {
     return fail(ErrorCode::invalid_argument, "the cache snapshot is malformed: " + std::string(e.what()));
   }
+  return restored;
+}
+
+sdk::Result<sdk::BackupReport> MemoryCache::restore(const std::filesystem::path& dir) {
+  auto restored = read_entries(dir, clock_->now());
+  if (!restored) return sdk::fail(restored.error());
   std::lock_guard lock(mutex_);
-  entries_ = std::move(restored);
+  entries_ = std::move(*restored);
   return sdk::BackupReport{{}, {{"keys", entries_.size()}}, ""};
+}
+
+sdk::Result<void> MemoryCache::check_restore(const std::filesystem::path& dir) {
+  auto readable = read_entries(dir, clock_->now());
+  if (!readable) return sdk::fail(readable.error());
+  return {};
 }
 
 sdk::Result<bool> MemoryCache::has_data() {

@@ -38,6 +38,7 @@ class MemoryCache : public sdk::Cache {
   sdk::Result<sdk::BackupReport> backup(const std::filesystem::path& dir) override;
   sdk::Result<sdk::BackupReport> restore(const std::filesystem::path& dir) override;
   sdk::Result<bool> has_data() override;
+  sdk::Result<void> check_restore(const std::filesystem::path& dir) override;
  private:
   struct Entry {
     sdk::Bytes value;
@@ -54,6 +55,7 @@ class MemoryCache : public sdk::Cache {
   sdk::Result<std::optional<sdk::Timestamp>> expiry(std::optional<sdk::Ttl> ttl, sdk::Timestamp now) const;
   void store(std::string_view key, sdk::BytesView value, std::optional<sdk::Timestamp> expires_at);
   void sweep(sdk::Timestamp now);
+  static sdk::Result<Map> read_entries(const std::filesystem::path& dir, sdk::Timestamp now);
 
   std::shared_ptr<const sdk::Clock> clock_;
   std::optional<sdk::Ttl> default_ttl_;  // empty: entries without a TTL never expire

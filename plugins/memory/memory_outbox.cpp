@@ -19,6 +19,24 @@ sdk::Result<void> MemoryStorage::insert_with_outbox(std::span<const sdk::Message
   return {};
 }
 
+sdk::Result<void> MemoryStorage::insert_sends(std::span<const sdk::Message> messages,
+                                              std::span<const sdk::AuditEvent> events) {
+  for (const auto& e : events)
+    if (auto ok = sdk::validate(e); !ok) return ok;
+  std::unique_lock lock(mutex_);  // the check and the insert under one lock, as one transaction
+  for (const auto& m : messages)
+    for (const auto* id : {&m.sender_id, &m.recipient_id}) {
+      auto user = users_.find(*id);
+      if (user == users_.end()) return sdk::fail(sdk::ErrorCode::invalid_argument, "no user with id " + id->str());
+      if (!user->second.is_active)
+        return sdk::fail(sdk::ErrorCode::invalid_argument,
+                         "user " + sdk::excerpt(user->second.username, 80) + " is deactivated");
+    }
+  if (auto inserted = insert_messages_locked(messages); !inserted) return inserted;
+  for (const auto& e : events) outbox_.emplace(outbox_next_++, e);
+  return {};
+}
+
 sdk::Result<std::size_t> MemoryStorage::drain_outbox(std::size_t limit, const sdk::OutboxDelivery& deliver) {
   std::vector<std::uint64_t> taken;
   std::vector<sdk::AuditEvent> batch;
@@ -47,6 +65,13 @@ sdk::Result<std::size_t> MemoryStorage::drain_outbox(std::size_t limit, const sd
 sdk::Result<std::uint64_t> MemoryStorage::outbox_size() {
   std::shared_lock lock(mutex_);
   return static_cast<std::uint64_t>(outbox_.size());
+}
+
+sdk::Result<std::optional<sdk::Timestamp>> MemoryStorage::outbox_oldest() {
+  std::shared_lock lock(mutex_);
+  std::optional<sdk::Timestamp> oldest;
+  for (const auto& [seq, event] : outbox_) oldest = oldest ? std::min(*oldest, event.timestamp) : event.timestamp;
+  return oldest;
 }
 
 }  // namespace strata::memory

@@ -114,6 +114,18 @@ sdk::Result<void> MemoryStorage::record_login(const Uuid& id, sdk::Timestamp at)
   return {};
 }
 
+sdk::Result<bool> MemoryStorage::record_login_rehashed(const Uuid& id, sdk::Timestamp at,
+                                                       std::string_view expected_hash, std::string_view new_hash) {
+  std::unique_lock lock(mutex_);
+  auto it = users_.find(id);
+  if (it == users_.end()) return no_such("user", id);
+  it->second.last_login = at;
+  if (it->second.password_hash != expected_hash) return false;
+  it->second.password_hash = std::string(new_hash);
+  it->second.updated_at = at;
+  return true;
+}
+
 sdk::Result<void> MemoryStorage::set_user_active(const Uuid& id, bool active) {
   std::unique_lock lock(mutex_);
   auto it = users_.find(id);
@@ -360,15 +372,15 @@ sdk::Result<void> MemoryStorage::deactivate_key(const Uuid& id) {
 // ---- cipher key rotation (SDK 1.1) -----------------------------------------
 
 // A scan: the stubs hold test-sized data, and rotation is rare.
-sdk::Result<sdk::Page<sdk::Message>> MemoryStorage::messages_not_under_key(std::string_view key_id,
-                                                                          const sdk::PageRequest& request) {
+sdk::Result<sdk::Page<sdk::Message>> MemoryStorage::key_page(const std::function<bool(const std::string&)>& wanted,
+                                                            const sdk::PageRequest& request) const {
   if (request.limit == 0 || request.limit > sdk::max_page_limit)
     return fail(ErrorCode::invalid_argument,
                 "page limit must be between 1 and " + std::to_string(sdk::max_page_limit));
   std::shared_lock lock(mutex_);
   std::vector<const sdk::Message*> matches;
   for (const auto& [id, m] : messages_) {
-    if (m.key_id == key_id) continue;
+    if (!wanted(m.key_id)) continue;
     if (request.after && std::tie(m.created_at, m.id) >= std::tie(request.after->created_at, request.after->id))
       continue;
     matches.push_back(&m);
@@ -383,6 +395,47 @@ sdk::Result<sdk::Page<sdk::Message>> MemoryStorage::messages_not_under_key(std::
       break;
     }
     out.items.push_back(*m);
+  }
+  return out;
+}
+
+sdk::Result<sdk::Page<sdk::Message>> MemoryStorage::messages_not_under_key(std::string_view key_id,
+                                                                          const sdk::PageRequest& request) {
+  return key_page([&](const std::string& k) { return k != key_id; }, request);
+}
+
+sdk::Result<sdk::Page<sdk::Message>> MemoryStorage::messages_under_key(std::string_view key_id,
+                                                                      const sdk::PageRequest& request) {
+  return key_page([&](const std::string& k) { return k == key_id; }, request);
+}
+
+sdk::Result<std::vector<sdk::KeyCount>> MemoryStorage::count_messages_by_key() {
+  std::shared_lock lock(mutex_);
+  std::map<std::string, std::uint64_t> counts;
+  for (const auto& [id, m] : messages_) ++counts[m.key_id];
+  std::vector<sdk::KeyCount> out;
+  for (const auto& [key_id, n] : counts) out.push_back({key_id, n});
+  return out;
+}
+
+sdk::Result<std::vector<bool>> MemoryStorage::replace_message_contents(std::span<const sdk::ContentReplacement> rows,
+                                                                       std::span<const sdk::AuditEvent> events) {
+  if (!events.empty() && events.size() != rows.size())
+    return fail(ErrorCode::invalid_argument, "replace_message_contents takes no events or one per row");
+  for (const auto& e : events)
+    if (auto ok = sdk::validate(e); !ok) return sdk::fail(ok.error());
+  std::unique_lock lock(mutex_);  // the rows and their events together, as one transaction
+  std::vector<bool> out;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    auto it = messages_.find(rows[i].id);
+    bool replace = it != messages_.end() && it->second.key_id == rows[i].expected_key_id;
+    if (replace) {
+      it->second.encrypted_content = rows[i].encrypted_content;
+      it->second.iv = rows[i].iv;
+      it->second.key_id = rows[i].key_id;
+      if (!events.empty()) outbox_.emplace(outbox_next_++, events[i]);
+    }
+    out.push_back(replace);
   }
   return out;
 }
@@ -418,19 +471,41 @@ sdk::Result<sdk::BackupReport> MemoryStorage::backup(const std::filesystem::path
                         {{"users", users_.size()}, {"messages", messages_.size()}, {"encryption_keys", keys_.size()}});
 }
 
-sdk::Result<sdk::BackupReport> MemoryStorage::restore(const std::filesystem::path& dir) {
-  auto snapshot = read_snapshot(dir);
-  if (!snapshot) return sdk::fail(snapshot.error());
+namespace {
+
+struct StorageSnapshot {
   std::vector<sdk::User> users;
   std::vector<sdk::Message> messages;
   std::vector<sdk::KeyRecord> keys;
-  try {  // parse everything before replacing anything
-    for (const auto& j : snapshot->at("users")) users.push_back(user_from(j));
-    for (const auto& j : snapshot->at("messages")) messages.push_back(message_from(j));
-    for (const auto& j : snapshot->at("encryption_keys")) keys.push_back(key_from(j));
+};
+
+// The whole snapshot parsed, before anything is replaced.
+sdk::Result<StorageSnapshot> read_storage_snapshot(const std::filesystem::path& dir) {
+  auto snapshot = read_snapshot(dir);
+  if (!snapshot) return sdk::fail(snapshot.error());
+  StorageSnapshot out;
+  try {
+    for (const auto& j : snapshot->at("users")) out.users.push_back(user_from(j));
+    for (const auto& j : snapshot->at("messages")) out.messages.push_back(message_from(j));
+    for (const auto& j : snapshot->at("encryption_keys")) out.keys.push_back(key_from(j));
   } catch (const nlohmann::json::exception& e) {
     return fail(ErrorCode::invalid_argument, "the storage snapshot is malformed: " + std::string(e.what()));
   }
+  return out;
+}
+
+}  // namespace
+
+sdk::Result<void> MemoryStorage::check_restore(const std::filesystem::path& dir) {
+  auto readable = read_storage_snapshot(dir);
+  if (!readable) return sdk::fail(readable.error());
+  return {};
+}
+
+sdk::Result<sdk::BackupReport> MemoryStorage::restore(const std::filesystem::path& dir) {
+  auto snapshot = read_storage_snapshot(dir);
+  if (!snapshot) return sdk::fail(snapshot.error());
+  const auto& [users, messages, keys] = *snapshot;
   std::unique_lock lock(mutex_);
   users_.clear();
   user_by_name_.clear();

@@ -4,6 +4,7 @@
 #include <memory>
 #include <map>
 #include <set>
+#include <functional>
 #include <shared_mutex>
 #include <tuple>
 #include <unordered_map>
@@ -53,6 +54,13 @@ class MemoryStorage : public sdk::Storage {
   sdk::Result<bool> replace_message_content(const sdk::Uuid& id, std::string_view expected_key_id,
                                             const sdk::Bytes& encrypted_content, const sdk::Bytes& iv,
                                             std::string_view key_id) override;
+  sdk::Result<sdk::Page<sdk::Message>> messages_under_key(std::string_view key_id,
+                                                          const sdk::PageRequest& page) override;
+  sdk::Result<std::vector<sdk::KeyCount>> count_messages_by_key() override;
+  sdk::Result<std::vector<bool>> replace_message_contents(std::span<const sdk::ContentReplacement> rows,
+                                                          std::span<const sdk::AuditEvent> events) override;
+  sdk::Result<bool> record_login_rehashed(const sdk::Uuid& id, sdk::Timestamp at, std::string_view expected_hash,
+                                          std::string_view new_hash) override;
   sdk::Result<void> replace_active_key(const sdk::KeyRecord& key) override;
   sdk::Result<sdk::Page<sdk::KeyRecord>> all_keys(const sdk::PageRequest& page) override;
   sdk::Result<bool> replace_key_wrapping(const sdk::Uuid& id, const sdk::Bytes& expected,
@@ -60,11 +68,15 @@ class MemoryStorage : public sdk::Storage {
   sdk::Result<sdk::BackupReport> backup(const std::filesystem::path& dir) override;
   sdk::Result<sdk::BackupReport> restore(const std::filesystem::path& dir) override;
   sdk::Result<bool> has_data() override;
+  sdk::Result<void> check_restore(const std::filesystem::path& dir) override;
   // The audit outbox (SDK 1.5), in memory_outbox.cpp.
   sdk::Result<void> insert_with_outbox(std::span<const sdk::Message> messages,
                                        std::span<const sdk::AuditEvent> events) override;
+  sdk::Result<void> insert_sends(std::span<const sdk::Message> messages,
+                                 std::span<const sdk::AuditEvent> events) override;
   sdk::Result<std::size_t> drain_outbox(std::size_t limit, const sdk::OutboxDelivery& deliver) override;
   sdk::Result<std::uint64_t> outbox_size() override;
+  sdk::Result<std::optional<sdk::Timestamp>> outbox_oldest() override;
 
  private:
   sdk::Result<void> insert_messages_locked(std::span<const sdk::Message> messages);
@@ -74,6 +86,9 @@ class MemoryStorage : public sdk::Storage {
   using ConversationKey = std::tuple<sdk::Uuid, sdk::Uuid, sdk::Timestamp, sdk::Uuid>;
 
   sdk::Result<void> check_new_message(const sdk::Message& m) const;
+  // Messages whose key id `wanted` accepts, newest first by keyset (rotation, adoption).
+  sdk::Result<sdk::Page<sdk::Message>> key_page(const std::function<bool(const std::string&)>& wanted,
+                                                const sdk::PageRequest& request) const;
   void add_message(const sdk::Message& m);
   void remove_message(const sdk::Uuid& id);
   bool visible(const sdk::Message& m, sdk::Timestamp now) const;

@@ -4,6 +4,7 @@
 // result rows (pg_rows.hpp) and binary COPY (pg_copy.cpp).
 
 #include <cstdint>
+#include <limits>
 #include <string>
 
 #include "strata/sdk/timestamp.hpp"
@@ -31,12 +32,22 @@ inline std::uint64_t get64(const char* p) {
   return v;
 }
 
-/// A timestamptz value on the wire (int64 microseconds since PostgreSQL's epoch).
+/// A timestamptz value on the wire (int64 microseconds since PostgreSQL's
+/// epoch). 'infinity' and '-infinity' are the int64 extremes on the wire as in
+/// sdk::Timestamp. A finite time too late (after about 294247 AD, which
+/// PostgreSQL can hold and Unix microseconds cannot) reads as infinity rather
+/// than wrapping round to a year before Christ; one too early as -infinity.
 inline std::uint64_t timestamp_value(sdk::Timestamp t) {
+  constexpr auto lowest = std::numeric_limits<std::int64_t>::min();
+  if (t == sdk::Timestamp::infinity()) return static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+  if (t.micros() < lowest + postgres_epoch_micros) return static_cast<std::uint64_t>(lowest);
   return static_cast<std::uint64_t>(t.micros() - postgres_epoch_micros);
 }
 inline sdk::Timestamp timestamp_from(std::uint64_t wire) {
-  return sdk::Timestamp::from_micros(static_cast<std::int64_t>(wire) + postgres_epoch_micros);
+  auto micros = static_cast<std::int64_t>(wire);
+  if (micros == std::numeric_limits<std::int64_t>::min()) return sdk::Timestamp::minus_infinity();
+  if (micros > std::numeric_limits<std::int64_t>::max() - postgres_epoch_micros) return sdk::Timestamp::infinity();
+  return sdk::Timestamp::from_micros(micros + postgres_epoch_micros);
 }
 
 }  // namespace strata::postgres::binary

@@ -55,10 +55,16 @@ sdk::Error classify(PGconn* conn, const PGresult* result, const std::string& dis
   if (PQstatus(conn) != CONNECTION_OK || sqlstate.starts_with("08") || sqlstate == "57P01" || sqlstate == "57P02" ||
       sqlstate == "57P03")
     return sdk::Error{ErrorCode::unavailable, "lost the connection to PostgreSQL at " + display + ": " + message, {}, true};
+  // The server answered and refused: nothing was written (conflict, not an
+  // unknown outcome); retryable, since a failover may bring a writable primary.
   if (sqlstate == "25006")
-    return sdk::Error{ErrorCode::unavailable,
-                      "PostgreSQL at " + display + " is read-only (a standby, or a primary demoted by a failover): " +
-                          message,
+    return sdk::Error{ErrorCode::conflict,
+                      "PostgreSQL at " + display + " refused the write, nothing was written: it is read-only (a "
+                          "standby, a primary demoted by a failover, or default_transaction_read_only): " + message,
+                      {}, true};
+  if (sqlstate == "53100")  // disk_full
+    return sdk::Error{ErrorCode::conflict,
+                      "PostgreSQL at " + display + " refused the write, nothing was written: its disk is full: " + message,
                       {}, true};
   if (sqlstate == "23505") return sdk::Error{ErrorCode::already_exists, message, {}, false};
   if (sqlstate == "23503") return sdk::Error{ErrorCode::invalid_argument, message, {}, false};

@@ -72,6 +72,8 @@ class Connection {
   /// When the connection was last returned to the pool.
   std::chrono::steady_clock::time_point idle_since;
   PGconn* raw() noexcept { return conn_; }
+  /// host:port/database, for messages.
+  const std::string& display() const noexcept { return display_; }
 
  private:
   Connection(PGconn* conn, std::string display) : conn_(conn), display_(std::move(display)) {}

@@ -24,6 +24,12 @@ sdk::Result<sdk::SchemaStatus> schema_status(Connection& c);
 
 /// Migrates up or down to `target` in one transaction under an advisory lock,
 /// so concurrent migrators take turns and a failure leaves nothing half-done.
+/// A database the seed's own SQL made is adopted (pg_seed_adoption.hpp), or
+/// refused with every difference before anything changes.
 sdk::Result<sdk::SchemaStatus> migrate_to(Connection& c, int target);
+
+/// What migrate_to(c, target) would do, computed in a transaction that is
+/// rolled back: nothing changes.
+sdk::Result<sdk::MigrationPlan> plan_migration(Connection& c, int target);
 
 }  // namespace strata::postgres

@@ -3,6 +3,8 @@
 // drain_outbox hands them to the relay under FOR UPDATE SKIP LOCKED, so two
 // processes relaying at once never hand over the same row.
 
+#include <algorithm>
+
 #include "pg_array.hpp"
 #include "pg_rows.hpp"
 #include "pg_storage.hpp"
@@ -14,21 +16,54 @@ using Params = std::vector<Param>;
 
 #define OUTBOX_COLUMNS "event_id, occurred_at, user_id, ip, action, resource, status, metadata"
 
+// The batch's rows and its events, from parameters $1-$19 (batch_params).
+#define INSERT_MESSAGES                                                                                         \
+  "INSERT INTO messages (id, sender_id, recipient_id, encrypted_content, iv, created_at, expires_at, is_read, " \
+  "is_deleted, key_id, read_at) SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bytea[], "         \
+  "$5::bytea[], $6::timestamptz[], $7::timestamptz[], $8::boolean[], $9::boolean[], $10::text[], "              \
+  "$11::timestamptz[])"
+#define INSERT_EVENTS                                                                                           \
+  "INSERT INTO strata_audit_outbox (" OUTBOX_COLUMNS ") SELECT * FROM unnest($12::uuid[], $13::timestamptz[], " \
+  "$14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[])"
+
 // Any batch of messages and events is one statement: one round trip and one
 // commit, like a plain INSERT (BEGIN + two COPYs + COMMIT would be six).
-const Statement insert_with_outbox_sql{
-    "strata_insert_with_outbox",
-    "WITH inserted AS (INSERT INTO messages (id, sender_id, recipient_id, encrypted_content, iv, created_at, "
-    "expires_at, is_read, is_deleted, key_id, read_at) SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], "
-    "$4::bytea[], $5::bytea[], $6::timestamptz[], $7::timestamptz[], $8::boolean[], $9::boolean[], $10::text[], "
-    "$11::timestamptz[])) "
-    "INSERT INTO strata_audit_outbox (" OUTBOX_COLUMNS ") SELECT * FROM unnest($12::uuid[], $13::timestamptz[], "
-    "$14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[])"};
+const Statement insert_with_outbox_sql{"strata_insert_with_outbox",
+                                       "WITH inserted AS (" INSERT_MESSAGES ") " INSERT_EVENTS};
+// The same, only if every user in $20 exists and is active: their rows are
+// locked FOR SHARE (a concurrent deactivation waits for this commit; one
+// that committed first is what the lock reads, even after this statement's
+// snapshot), and the first that does not qualify comes back, nothing inserted.
+const Statement insert_sends_sql{
+    "strata_insert_sends",
+    "WITH wanted AS (SELECT id, username, is_active FROM users WHERE id = ANY($20::uuid[]) FOR SHARE), "
+    "bad AS (SELECT w.id, u.username FROM unnest($20::uuid[]) WITH ORDINALITY AS w(id, n) LEFT JOIN wanted u "
+    "ON u.id = w.id WHERE u.id IS NULL OR u.is_active IS NOT TRUE ORDER BY w.n LIMIT 1), "
+    "inserted AS (" INSERT_MESSAGES " WHERE NOT EXISTS (SELECT 1 FROM bad)), "
+    "events AS (" INSERT_EVENTS " WHERE NOT EXISTS (SELECT 1 FROM bad)) "
+    "SELECT id, username FROM bad"};
 const Statement take_events{"strata_take_outbox",
                             "SELECT seq, " OUTBOX_COLUMNS " FROM strata_audit_outbox ORDER BY seq LIMIT $1"
                             " FOR UPDATE SKIP LOCKED"};
 const Statement remove_events{"strata_remove_outbox", "DELETE FROM strata_audit_outbox WHERE seq = ANY($1::bigint[])"};
 const Statement count_events{"strata_count_outbox", "SELECT count(*) FROM strata_audit_outbox"};
+const Statement oldest_event{"strata_oldest_outbox", "SELECT min(occurred_at) FROM strata_audit_outbox"};
+
+// A batch of compare-and-set re-seals (the seed's rows adopted, key rotation)
+// and the events of the rows replaced, in one statement: the events join the
+// rows the UPDATE returned, so a row another process replaced first gets none.
+const Statement replace_contents_sql{
+    "strata_replace_contents",
+    "WITH updated AS (UPDATE messages m SET encrypted_content = u.content, iv = u.iv, key_id = u.key_id"
+    " FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::bytea[], $5::text[]) AS u(id, expected, content, iv, key_id)"
+    " WHERE m.id = u.id AND m.key_id IS NOT DISTINCT FROM u.expected RETURNING m.id),"
+    " events AS (INSERT INTO strata_audit_outbox (" OUTBOX_COLUMNS ")"
+    " SELECT e.event_id, e.occurred_at, e.user_id, e.ip, e.action, e.resource, e.status, e.metadata"
+    " FROM unnest($6::uuid[], $7::uuid[], $8::timestamptz[], $9::text[], $10::text[], $11::text[], $12::text[],"
+    " $13::text[], $14::text[]) WITH ORDINALITY"
+    " AS e(row_id, event_id, occurred_at, user_id, ip, action, resource, status, metadata, n)"
+    " WHERE e.row_id IN (SELECT id FROM updated) ORDER BY e.n)"
+    " SELECT id FROM updated"};
 
 bool has_nul(std::string_view text) { return text.find('\0') != std::string_view::npos; }
 
@@ -71,6 +106,34 @@ sdk::Result<Params> batch_params(std::span<const sdk::Message> messages, std::sp
   };
 }
 
+// The parameters of replace_contents_sql: the rows, then each event with its row's id.
+sdk::Result<Params> replacement_params(std::span<const sdk::ContentReplacement> rows,
+                                       std::span<const sdk::AuditEvent> events) {
+  auto column = [](std::uint32_t type, auto&& items, auto&& value) {
+    ArrayParam array(type, items.size());
+    for (const auto& item : items) array.add(value(item));
+    return std::move(array).param();
+  };
+  using R = sdk::ContentReplacement;
+  for (const auto& r : rows)
+    if (has_nul(r.key_id) || has_nul(r.expected_key_id))
+      return sdk::fail(sdk::ErrorCode::invalid_argument, "a key id contains a NUL byte");
+  auto outbox = batch_params({}, events);  // its last 8 parameters are the events' columns
+  if (!outbox) return sdk::fail(outbox.error());
+  std::vector<sdk::Uuid> row_ids;
+  for (std::size_t i = 0; i < events.size(); ++i) row_ids.push_back(rows[i].id);
+  Params params{
+      column(oid::uuid, rows, [](const R& r) -> const sdk::Uuid& { return r.id; }),
+      column(oid::text, rows, [](const R& r) { return std::string_view(r.expected_key_id); }),
+      column(oid::bytea, rows, [](const R& r) { return sdk::BytesView(r.encrypted_content); }),
+      column(oid::bytea, rows, [](const R& r) { return sdk::BytesView(r.iv); }),
+      column(oid::text, rows, [](const R& r) { return std::string_view(r.key_id); }),
+      column(oid::uuid, row_ids, [](const sdk::Uuid& id) -> const sdk::Uuid& { return id; }),
+  };
+  params.insert(params.end(), std::make_move_iterator(outbox->end() - 8), std::make_move_iterator(outbox->end()));
+  return params;
+}
+
 sdk::AuditEvent event_from(const Row& r) {
   sdk::AuditEvent e;
   e.id = r.uuid(1);
@@ -96,6 +159,30 @@ sdk::Result<void> PostgresStorage::insert_with_outbox(std::span<const sdk::Messa
   return write<void>([&](Connection& c) -> sdk::Result<void> {
     if (auto r = c.run(insert_with_outbox_sql, *params); !r) return sdk::fail(r.error());
     return {};
+  });
+}
+
+sdk::Result<void> PostgresStorage::insert_sends(std::span<const sdk::Message> messages,
+                                                std::span<const sdk::AuditEvent> events) {
+  for (const auto& e : events)
+    if (auto ok = sdk::validate(e); !ok) return ok;
+  if (messages.size() + events.size() == 0) return {};
+  auto params = batch_params(messages, events);
+  if (!params) return sdk::fail(params.error());
+  std::vector<sdk::Uuid> users;  // each once, senders and recipients in the order they come
+  for (const auto& m : messages)
+    for (const auto* id : {&m.sender_id, &m.recipient_id})
+      if (std::find(users.begin(), users.end(), *id) == users.end()) users.push_back(*id);
+  ArrayParam user_ids(oid::uuid, users.size());
+  for (const auto& id : users) user_ids.add(id);
+  params->push_back(std::move(user_ids).param());
+  return write<void>([&](Connection& c) -> sdk::Result<void> {
+    auto r = c.run(insert_sends_sql, *params);
+    if (!r) return sdk::fail(r.error());
+    if (PQntuples(r->get()) == 0) return {};
+    Row bad(r->get(), 0);
+    if (bad.null(1)) return sdk::fail(sdk::ErrorCode::invalid_argument, "no user with id " + bad.uuid(0).str());
+    return sdk::fail(sdk::ErrorCode::invalid_argument, "user " + sdk::excerpt(bad.str(1), 80) + " is deactivated");
   });
 }
 
@@ -133,6 +220,40 @@ sdk::Result<std::uint64_t> PostgresStorage::outbox_size() {
     auto r = c.run(count_events, {});
     if (!r) return sdk::fail(r.error());
     return static_cast<std::uint64_t>(Row(r->get(), 0).int8(0));
+  });
+}
+
+sdk::Result<std::optional<sdk::Timestamp>> PostgresStorage::outbox_oldest() {
+  using Oldest = std::optional<sdk::Timestamp>;
+  return pool_.run<Oldest>(Repeatable::yes, [&](Connection& c) -> sdk::Result<Oldest> {
+    auto r = c.run(oldest_event, {});
+    if (!r) return sdk::fail(r.error());
+    return Row(r->get(), 0).optional_time(0);
+  });
+}
+
+}  // namespace strata::postgres
+
+namespace strata::postgres {
+
+sdk::Result<std::vector<bool>> PostgresStorage::replace_message_contents(std::span<const sdk::ContentReplacement> rows,
+                                                                         std::span<const sdk::AuditEvent> events) {
+  if (!events.empty() && events.size() != rows.size())
+    return sdk::fail(sdk::ErrorCode::invalid_argument, "replace_message_contents takes no events or one per row");
+  for (const auto& e : events)
+    if (auto ok = sdk::validate(e); !ok) return sdk::fail(ok.error());
+  if (rows.empty()) return std::vector<bool>{};
+  auto params = replacement_params(rows, events);
+  if (!params) return sdk::fail(params.error());
+  return write<std::vector<bool>>([&](Connection& c) -> sdk::Result<std::vector<bool>> {
+    auto r = c.run(replace_contents_sql, *params);
+    if (!r) return sdk::fail(r.error());
+    std::set<sdk::Uuid> replaced;
+    for (int i = 0; i < PQntuples(r->get()); ++i) replaced.insert(Row(r->get(), i).uuid(0));
+    std::vector<bool> out;
+    out.reserve(rows.size());
+    for (const auto& row : rows) out.push_back(replaced.contains(row.id));
+    return out;
   });
 }
 

@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "pg_connection.hpp"
@@ -50,14 +51,24 @@ sdk::Result<T> Pool::run(Repeatable repeatable, const std::function<sdk::Result<
   for (int attempt = 1;; ++attempt) {
     auto connection = acquire();
     if (!connection) return sdk::fail(connection.error());
-    auto result = op(**connection);
+    std::optional<sdk::Result<T>> outcome;
+    try {
+      outcome.emplace(op(**connection));
+    } catch (...) {
+      // A row Strata cannot read (pg_rows.hpp) throws out of `op`, maybe
+      // mid-transaction: the connection goes, its place in the pool is freed.
+      connection->reset();
+      discard();
+      throw;
+    }
+    auto& result = *outcome;
     if ((*connection)->healthy()) {
       release(std::move(*connection));
-      return result;
+      return std::move(result);
     }
     connection->reset();
     discard();
-    if (repeatable == Repeatable::no || attempt == 2) return result;
+    if (repeatable == Repeatable::no || attempt == 2) return std::move(result);
   }
 }
 

@@ -40,21 +40,31 @@ inline std::vector<Param> message_params(const sdk::Message& m) {
 }
 
 /// Typed access to one row of a binary-format result. The seed's columns are
-/// mostly nullable (rows its clients write may leave them NULL): NULL reads
-/// as the column's default (nil uuid, epoch, false unless stated).
+/// mostly nullable, but its defaults fill them (NOW(), true, false): a NULL
+/// where Strata needs a value (an explicit NULL in a hand-written row) is
+/// refused with an error naming the column and the row — thrown as an
+/// sdk::Error, which the plugin's guard returns — rather than shown as 1970,
+/// "active" or "unread".
 class Row {
  public:
   Row(const PGresult* result, int row) : result_(result), row_(row) {}
   bool null(int col) const { return PQgetisnull(result_, row_, col); }
   std::string str(int col) const { return {data(col), size(col)}; }
-  bool boolean(int col, bool if_null = false) const { return null(col) ? if_null : data(col)[0] != 0; }
+  bool boolean(int col) const {
+    if (null(col)) unreadable(col, "a flag");
+    return data(col)[0] != 0;
+  }
   sdk::Uuid uuid(int col) const {
-    if (null(col) || size(col) != 16) return sdk::Uuid{};
+    if (null(col) || size(col) != 16) unreadable(col, "a UUID");
     std::array<std::uint8_t, 16> raw{};
     std::memcpy(raw.data(), data(col), 16);
     return sdk::Uuid(raw);
   }
-  sdk::Timestamp time(int col) const { return optional_time(col).value_or(sdk::Timestamp{}); }
+  sdk::Timestamp time(int col) const {
+    auto t = optional_time(col);
+    if (!t) unreadable(col, "a time");
+    return *t;
+  }
   std::optional<sdk::Timestamp> optional_time(int col) const {
     if (null(col) || size(col) != 8) return std::nullopt;
     return binary::timestamp_from(binary::get64(data(col)));
@@ -66,6 +76,14 @@ class Row {
   std::int64_t int8(int col) const { return null(col) ? 0 : static_cast<std::int64_t>(binary::get64(data(col))); }
 
  private:
+  [[noreturn]] void unreadable(int col, const char* wanted) const {
+    std::string row = !null(0) && size(0) == 16 && col != 0 ? " of the row with id " + uuid(0).str() : "";
+    throw sdk::Error{sdk::ErrorCode::conflict,
+                     std::string("column ") + PQfname(result_, col) + row + " holds " +
+                         (null(col) ? "NULL" : "an unexpected value") + ", not " + wanted +
+                         ": Strata and the seed always write one; correct or delete the row",
+                     {}, false};
+  }
   const char* data(int col) const { return PQgetvalue(result_, row_, col); }
   std::size_t size(int col) const { return static_cast<std::size_t>(PQgetlength(result_, row_, col)); }
 

@@ -1,5 +1,10 @@
 #include "pg_storage.hpp"
 
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+
 #include "pg_backup.hpp"
 
 #include "pg_copy.hpp"
@@ -12,11 +17,17 @@ namespace {
 using sdk::ErrorCode;
 using sdk::fail;
 using Params = std::vector<Param>;
+static_assert(sdk::max_read_ciphertext_bytes == 1052672, "MAX_READ_CIPHERTEXT below must say the same");
 
 // The seed's columns first, then Strata's additions (messages.key_id, read_at).
 #define USER_COLUMNS "id, username, email, password_hash, created_at, updated_at, last_login, is_active"
 #define MESSAGE_COLUMNS \
   "id, sender_id, recipient_id, encrypted_content, iv, created_at, expires_at, is_read, is_deleted, key_id, read_at"
+// The same, read: a ciphertext over sdk::max_read_ciphertext_bytes comes back empty, never whole.
+#define MAX_READ_CIPHERTEXT "1052672"
+#define MESSAGE_READ_COLUMNS                                                                                    \
+  "id, sender_id, recipient_id, CASE WHEN octet_length(encrypted_content) <= " MAX_READ_CIPHERTEXT             \
+  " THEN encrypted_content ELSE ''::bytea END, iv, created_at, expires_at, is_read, is_deleted, key_id, read_at"
 #define KEY_COLUMNS "id, user_id, public_key, private_key_encrypted, created_at, expires_at, is_active"
 // Pages: live rows strictly older than the cursor (created_at, id), newest first, one extra row
 // to learn whether a next page exists. The first page passes ('infinity', max uuid).
@@ -41,23 +52,37 @@ const Statement delete_user_sql{"strata_delete_user", "DELETE FROM users WHERE i
 const Statement insert_message_sql{"strata_insert_message",
                                    "INSERT INTO messages (" MESSAGE_COLUMNS
                                    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"};
-const Statement message_by_id{"strata_message_by_id", "SELECT " MESSAGE_COLUMNS " FROM messages WHERE id = $1"};
+const Statement message_by_id{"strata_message_by_id", "SELECT " MESSAGE_READ_COLUMNS " FROM messages WHERE id = $1"};
 // The inbox has one owner: its $2 is always NULL, so both page queries share PAGE_TAIL's numbering.
-const Statement inbox_sql{"strata_inbox", "SELECT " MESSAGE_COLUMNS
+const Statement inbox_sql{"strata_inbox", "SELECT " MESSAGE_READ_COLUMNS
                                           " FROM messages WHERE recipient_id = $1 AND $2::uuid IS NULL" PAGE_TAIL};
 const Statement conversation_sql{"strata_conversation",
-                                 "SELECT " MESSAGE_COLUMNS
+                                 "SELECT " MESSAGE_READ_COLUMNS
                                  " FROM messages WHERE LEAST(sender_id, recipient_id) = $1"
                                  " AND GREATEST(sender_id, recipient_id) = $2" PAGE_TAIL};
 // Rotation walks every row, deleted or expired included. It shares page()'s
 // parameters; $2 (always NULL) and $3 (now) are only typed so PostgreSQL can prepare it.
 const Statement not_under_key_sql{"strata_not_under_key",
-                                  "SELECT " MESSAGE_COLUMNS " FROM messages WHERE key_id IS DISTINCT FROM $1"
+                                  "SELECT " MESSAGE_READ_COLUMNS " FROM messages WHERE key_id IS DISTINCT FROM $1"
                                   " AND $2::uuid IS NULL AND $3::timestamptz IS NOT NULL"
                                   " AND (created_at, id) < ($4::timestamptz, $5::uuid)"
                                   " ORDER BY created_at DESC, id DESC LIMIT $6"};
 const Statement count_not_under_key_sql{"strata_count_not_under_key",
                                         "SELECT count(*) FROM messages WHERE key_id IS DISTINCT FROM $1"};
+// The seed's rows (key_id ''), as not_under_key_sql walks the others.
+const Statement under_key_sql{"strata_under_key",
+                              "SELECT " MESSAGE_READ_COLUMNS " FROM messages WHERE key_id = $1"
+                              " AND $2::uuid IS NULL AND $3::timestamptz IS NOT NULL"
+                              " AND (created_at, id) < ($4::timestamptz, $5::uuid)"
+                              " ORDER BY created_at DESC, id DESC LIMIT $6"};
+const Statement count_by_key_sql{"strata_count_by_key",
+                                 "SELECT key_id, count(*) FROM messages GROUP BY key_id ORDER BY key_id"};
+// last_login always; the hash (and updated_at) only if it is still the one verified.
+const Statement login_rehashed_sql{"strata_login_rehashed",
+                                   "UPDATE users SET last_login = $2,"
+                                   " password_hash = CASE WHEN password_hash = $3::text THEN $4::text ELSE password_hash END,"
+                                   " updated_at = CASE WHEN password_hash = $3::text THEN $2 ELSE updated_at END"
+                                   " WHERE id = $1 RETURNING password_hash = $4::text"};
 const Statement replace_content_sql{"strata_replace_content",
                                     "UPDATE messages SET encrypted_content = $3, iv = $4, key_id = $5"
                                     " WHERE id = $1 AND key_id IS NOT DISTINCT FROM $2"};
@@ -85,11 +110,11 @@ const Statement replace_wrapping_sql{"strata_replace_wrapping",
 const Statement key_exists_sql{"strata_key_exists", "SELECT 1 FROM encryption_keys WHERE id = $1"};
 const Statement deactivate_key_sql{"strata_deactivate_key", "UPDATE encryption_keys SET is_active = false WHERE id = $1"};
 
-// Row readers, in the order of the *_COLUMNS lists. NULL booleans (possible
-// in the seed's columns) read as the seed's defaults.
+// Row readers, in the order of the *_COLUMNS lists. A NULL where a value is
+// needed is refused (pg_rows.hpp).
 sdk::User user_from(const Row& r) {
   return sdk::User{r.uuid(0), r.str(1), r.str(2), r.str(3), r.time(4), r.time(5), r.optional_time(6),
-                   r.boolean(7, true)};
+                   r.boolean(7)};
 }
 
 sdk::Message message_from(const Row& r) {
@@ -110,7 +135,7 @@ sdk::Message message_from(const Row& r) {
 
 sdk::KeyRecord key_from(const Row& r) {
   return sdk::KeyRecord{r.uuid(0), r.uuid(1), r.bytes(2), r.bytes(3), r.time(4), r.optional_time(5),
-                        r.boolean(6, true)};
+                        r.boolean(6)};
 }
 
 // A unique violation names its constraint; say which value was taken.
@@ -197,6 +222,15 @@ sdk::Result<void> PostgresStorage::health() {
       return fail(ErrorCode::unavailable, "the schema is at version " + std::to_string(status->current) +
                                               ", this plugin needs " + std::to_string(status->latest) +
                                               ": run `strata migrate up`");
+    // A store that cannot write is not healthy: a standby behind a wrong
+    // URI, or default_transaction_read_only, refuses every send.
+    auto writable = c.exec("SELECT pg_is_in_recovery()::text || ' ' || current_setting('transaction_read_only')");
+    if (!writable) return sdk::fail(writable.error());
+    if (std::string state = PQgetvalue(writable->get(), 0, 0); state != "false off")
+      return fail(ErrorCode::conflict, "PostgreSQL at " + c.display() + " cannot write: " +
+                                           (state.starts_with("true") ? "it is a standby (in recovery)"
+                                                                      : "transactions are read-only "
+                                                                        "(default_transaction_read_only)"));
     if (pool_.settings().cleanup_schedule) return ensure_cleanup_job(c);
     return {};
   });
@@ -208,6 +242,10 @@ sdk::Result<sdk::SchemaStatus> PostgresStorage::schema_status() {
 
 sdk::Result<sdk::SchemaStatus> PostgresStorage::migrate(int target) {
   return pool_.run<sdk::SchemaStatus>(Repeatable::no, [&](Connection& c) { return migrate_to(c, target); });
+}
+
+sdk::Result<sdk::MigrationPlan> PostgresStorage::plan_migration(int target) {
+  return pool_.run<sdk::MigrationPlan>(Repeatable::yes, [&](Connection& c) { return postgres::plan_migration(c, target); });
 }
 
 // ---- users ---------------------------------------------------------------
@@ -258,6 +296,16 @@ sdk::Result<void> PostgresStorage::update_user(const sdk::User& u) {
 }
 sdk::Result<void> PostgresStorage::record_login(const sdk::Uuid& id, sdk::Timestamp at) {
   return update_one(record_login_sql, {id.str(), text(at)}, "user", id);
+}
+sdk::Result<bool> PostgresStorage::record_login_rehashed(const sdk::Uuid& id, sdk::Timestamp at,
+                                                         std::string_view expected_hash, std::string_view new_hash) {
+  Params params{id.str(), text(at), std::string(expected_hash), std::string(new_hash)};
+  return write<bool>([&](Connection& c) -> sdk::Result<bool> {
+    auto r = c.run(login_rehashed_sql, params);
+    if (!r) return sdk::fail(r.error());
+    if (PQntuples(r->get()) == 0) return fail(ErrorCode::not_found, "no user with id " + id.str());
+    return Row(r->get(), 0).boolean(0);
+  });
 }
 sdk::Result<void> PostgresStorage::set_user_active(const sdk::Uuid& id, bool active) {
   return update_one(set_active_sql, {id.str(), text(active)}, "user", id);
@@ -355,6 +403,24 @@ sdk::Result<void> PostgresStorage::soft_delete_message(const sdk::Uuid& id) {
 sdk::Result<sdk::Page<sdk::Message>> PostgresStorage::messages_not_under_key(std::string_view key_id,
                                                                             const sdk::PageRequest& request) {
   return page(not_under_key_sql, std::string(key_id), std::nullopt, request, false);
+}
+
+sdk::Result<sdk::Page<sdk::Message>> PostgresStorage::messages_under_key(std::string_view key_id,
+                                                                        const sdk::PageRequest& request) {
+  return page(under_key_sql, std::string(key_id), std::nullopt, request, false);
+}
+
+sdk::Result<std::vector<sdk::KeyCount>> PostgresStorage::count_messages_by_key() {
+  return pool_.run<std::vector<sdk::KeyCount>>(Repeatable::yes, [&](Connection& c) -> sdk::Result<std::vector<sdk::KeyCount>> {
+    auto r = c.run(count_by_key_sql, {});
+    if (!r) return sdk::fail(r.error());
+    std::vector<sdk::KeyCount> out;
+    for (int i = 0; i < PQntuples(r->get()); ++i) {
+      Row row(r->get(), i);
+      out.push_back({row.str(0), static_cast<std::uint64_t>(row.int8(1))});
+    }
+    return out;
+  });
 }
 
 sdk::Result<std::vector<sdk::Metric>> PostgresStorage::gauges() {
@@ -545,12 +611,77 @@ sdk::Result<sdk::BackupReport> PostgresStorage::restore(const std::filesystem::p
   return sdk::BackupReport{{}, std::move(*counts), std::to_string(status->current)};
 }
 
+namespace {
+
+// Whether `tool` (a path, or a name searched in PATH as posix_spawnp does) can be run.
+bool tool_found(const std::string& tool) {
+  if (tool.find('/') != std::string::npos) return ::access(tool.c_str(), X_OK) == 0;
+  const char* path = std::getenv("PATH");
+  std::string_view dirs = path ? path : "/usr/bin:/bin";
+  while (!dirs.empty()) {
+    auto end = dirs.find(':');
+    std::string dir(dirs.substr(0, end));
+    if (::access(((dir.empty() ? "." : dir) + "/" + tool).c_str(), X_OK) == 0) return true;
+    dirs = end == std::string_view::npos ? std::string_view{} : dirs.substr(end + 1);
+  }
+  return false;
+}
+
+}  // namespace
+
+sdk::Result<void> PostgresStorage::check_restore(const std::filesystem::path& dir) {
+  const auto& s = pool_.settings();
+  std::ifstream dump(dir / dump_file, std::ios::binary);
+  char magic[5] = {};
+  if (!dump.read(magic, sizeof magic) || std::string_view(magic, sizeof magic) != "PGDMP")
+    return fail(ErrorCode::invalid_argument, (dir / dump_file).string() + " is not a pg_dump custom-format archive");
+  if (!tool_found(s.pg_restore))
+    return fail(ErrorCode::unavailable, "'" + s.pg_restore + "' was not found (install postgresql-client, or set "
+                                        "backup.pg_restore in [storage] to its path)");
+  return health();
+}
+
 sdk::Result<bool> PostgresStorage::has_data() {
   auto counts = table_counts();
   if (!counts) return sdk::fail(counts.error());
   for (const auto& [table, n] : *counts)
     if (n > 0) return true;
   return false;
+}
+
+namespace {
+// The restore's session advisory lock key ("strata" as a number, + 3): the
+// same in every process, beside the migration (…441) and cleanup-job (…442) keys.
+constexpr const char* restore_lock_key = "7391149215237181443";
+}  // namespace
+
+sdk::Result<void> PostgresStorage::hold_restore_lock(bool hold) {
+  std::lock_guard lock(restore_lock_mutex_);
+  if (!hold) {
+    restore_lock_.reset();  // closing the session releases its advisory lock
+    return {};
+  }
+  if (restore_lock_) return {};
+  auto connection = Connection::open(pool_.settings());
+  if (!connection) return sdk::fail(connection.error());
+  auto taken = (*connection)->exec("SELECT pg_try_advisory_lock($1::bigint)", {Param(restore_lock_key)});
+  if (!taken) return sdk::fail(taken.error());
+  if (std::string_view(PQgetvalue(taken->get(), 0, 0)) != "t") {
+    // Who holds it, for the message (a bigint key shows as classid:objid in pg_locks).
+    auto holder = (*connection)->exec(
+        "SELECT a.pid, coalesce(host(a.client_addr), 'local'), a.backend_start FROM pg_locks l JOIN "
+        "pg_stat_activity a USING (pid) WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 AND "
+        "((l.classid::bigint << 32) | l.objid::bigint) = $1::bigint",
+        {Param(restore_lock_key)});
+    std::string who;
+    if (holder && PQntuples(holder->get()) > 0)
+      who = " (backend pid " + std::string(PQgetvalue(holder->get(), 0, 0)) + " from " +
+            PQgetvalue(holder->get(), 0, 1) + ", connected " + PQgetvalue(holder->get(), 0, 2) + ")";
+    return fail(ErrorCode::conflict, "another restore into " + pool_.settings().display + " is running" + who +
+                                         "; wait for it to finish");
+  }
+  restore_lock_ = std::move(*connection);
+  return {};
 }
 
 }  // namespace strata::postgres

@@ -20,12 +20,15 @@ class PostgresStorage : public sdk::Storage {
   sdk::Result<void> health() override;
   sdk::Result<sdk::SchemaStatus> schema_status() override;
   sdk::Result<sdk::SchemaStatus> migrate(int target) override;
+  sdk::Result<sdk::MigrationPlan> plan_migration(int target) override;
   sdk::Result<void> create_user(const sdk::User& user) override;
   sdk::Result<sdk::User> get_user(const sdk::Uuid& id) override;
   sdk::Result<sdk::User> find_user_by_username(std::string_view username) override;
   sdk::Result<sdk::User> find_user_by_email(std::string_view email) override;
   sdk::Result<void> update_user(const sdk::User& user) override;
   sdk::Result<void> record_login(const sdk::Uuid& id, sdk::Timestamp at) override;
+  sdk::Result<bool> record_login_rehashed(const sdk::Uuid& id, sdk::Timestamp at, std::string_view expected_hash,
+                                          std::string_view new_hash) override;
   sdk::Result<void> set_user_active(const sdk::Uuid& id, bool active) override;
   sdk::Result<void> delete_user(const sdk::Uuid& id) override;
   sdk::Result<void> insert_message(const sdk::Message& message) override;
@@ -50,6 +53,9 @@ class PostgresStorage : public sdk::Storage {
   sdk::Result<bool> replace_message_content(const sdk::Uuid& id, std::string_view expected_key_id,
                                             const sdk::Bytes& encrypted_content, const sdk::Bytes& iv,
                                             std::string_view key_id) override;
+  sdk::Result<sdk::Page<sdk::Message>> messages_under_key(std::string_view key_id,
+                                                          const sdk::PageRequest& page) override;
+  sdk::Result<std::vector<sdk::KeyCount>> count_messages_by_key() override;
   sdk::Result<void> replace_active_key(const sdk::KeyRecord& key) override;
   sdk::Result<sdk::Page<sdk::KeyRecord>> all_keys(const sdk::PageRequest& page) override;
   sdk::Result<bool> replace_key_wrapping(const sdk::Uuid& id, const sdk::Bytes& expected,
@@ -57,11 +63,21 @@ class PostgresStorage : public sdk::Storage {
   sdk::Result<sdk::BackupReport> backup(const std::filesystem::path& dir) override;
   sdk::Result<sdk::BackupReport> restore(const std::filesystem::path& dir) override;
   sdk::Result<bool> has_data() override;
+  sdk::Result<void> check_restore(const std::filesystem::path& dir) override;
+  /// A session advisory lock on a connection of its own, outside the pool.
+  sdk::Result<void> hold_restore_lock(bool hold) override;
   // The audit outbox (SDK 1.5), in pg_outbox.cpp.
   sdk::Result<void> insert_with_outbox(std::span<const sdk::Message> messages,
                                        std::span<const sdk::AuditEvent> events) override;
+  /// insert_with_outbox_sql, gated on the users in the same statement (FOR SHARE).
+  sdk::Result<void> insert_sends(std::span<const sdk::Message> messages,
+                                 std::span<const sdk::AuditEvent> events) override;
   sdk::Result<std::size_t> drain_outbox(std::size_t limit, const sdk::OutboxDelivery& deliver) override;
   sdk::Result<std::uint64_t> outbox_size() override;
+  sdk::Result<std::optional<sdk::Timestamp>> outbox_oldest() override;
+  /// A batch of compare-and-set re-seals and their outbox events: one statement (pg_outbox.cpp).
+  sdk::Result<std::vector<bool>> replace_message_contents(std::span<const sdk::ContentReplacement> rows,
+                                                          std::span<const sdk::AuditEvent> events) override;
 
  private:
   sdk::Result<std::map<std::string, std::uint64_t>> table_counts();
@@ -106,6 +122,8 @@ class PostgresStorage : public sdk::Storage {
   sdk::Logger log_;
   Pool pool_;
   ReplicaSet replicas_;
+  std::mutex restore_lock_mutex_;
+  std::unique_ptr<Connection> restore_lock_;  // holds the restore's advisory lock while open
 };
 
 }  // namespace strata::postgres

@@ -161,8 +161,23 @@ sdk::Result<std::vector<Reply>> RedisCache::write(Connection& c, std::vector<Com
 
 sdk::Result<void> RedisCache::health() {
   return on_each_server(Repeatable::yes, [](Connection& c) -> sdk::Result<void> {
-    auto reply = c.run({"PING"});
+    auto reply = c.run({"INFO", "memory"});
     if (!reply) return sdk::fail(reply.error());
+    // A store that cannot write is not healthy: full under noeviction, Redis
+    // refuses writes (OOM). "Full" is 95 %: right after a refusal the
+    // refused value's buffer is freed again, and usage sits just below the limit.
+    std::string info((*reply)->str ? (*reply)->str : "", (*reply)->str ? (*reply)->len : 0);
+    auto field = [&](std::string_view name) {
+      auto at = info.find(std::string(name) + ":");
+      if (at == std::string::npos) return std::string();
+      at += name.size() + 1;
+      return info.substr(at, info.find_first_of("\r\n", at) - at);
+    };
+    std::string used = field("used_memory"), limit = field("maxmemory"), policy = field("maxmemory_policy");
+    if (policy == "noeviction" && !limit.empty() && limit != "0" && !used.empty() &&
+        std::stoull(used) >= std::stoull(limit) / 100 * 95)
+      return fail(ErrorCode::conflict, "Redis at " + c.address() + " is full (used_memory " + used + " of maxmemory " +
+                                           limit + ", maxmemory-policy noeviction): it refuses writes");
     return {};
   });
 }
@@ -352,16 +367,21 @@ sdk::Result<std::uint64_t> RedisCache::unlink_matching() {
   return removed;
 }
 
-sdk::Result<std::uint64_t> RedisCache::clear() {
+sdk::Result<void> RedisCache::may_clear() const {
   const auto& s = settings_;
-  if (!s.key_prefix.empty()) return unlink_matching();
   // No prefix: the namespace is the whole db, other applications' keys included.
-  if (!s.owns_db)
+  if (s.key_prefix.empty() && !s.owns_db)
     return fail(ErrorCode::invalid_argument,
                 "this instance has no key_prefix, so its namespace is all of db " + std::to_string(s.db) + " on " +
                     s.address() + ": clearing or restoring it would delete every key there, other applications' "
                     "too. Set owns_db = true if this instance owns db " + std::to_string(s.db) +
                     ", or give it a key_prefix");
+  return {};
+}
+
+sdk::Result<std::uint64_t> RedisCache::clear() {
+  if (!settings_.key_prefix.empty()) return unlink_matching();
+  if (auto allowed = may_clear(); !allowed) return sdk::fail(allowed.error());
   std::uint64_t removed = 0;
   auto done = on_each_server(Repeatable::yes, [&](Connection& c) -> sdk::Result<void> {
     auto replies = c.pipeline(std::vector<Command>{{"DBSIZE"}, {"FLUSHDB", "ASYNC"}});
@@ -434,6 +454,12 @@ sdk::Result<sdk::BackupReport> RedisCache::restore(const std::filesystem::path& 
     if (!done) return sdk::fail(done.error());
   }
   return sdk::BackupReport{{}, {{"keys", keys->size()}}, ""};
+}
+
+sdk::Result<void> RedisCache::check_restore(const std::filesystem::path& dir) {
+  if (auto allowed = may_clear(); !allowed) return allowed;
+  if (auto keys = read_keys_file(dir / backup_file); !keys) return sdk::fail(keys.error());
+  return health();  // every server it would write to answers
 }
 
 sdk::Result<bool> RedisCache::has_data() {

@@ -38,12 +38,16 @@ class RedisCache : public sdk::Cache {
   sdk::Result<sdk::BackupReport> backup(const std::filesystem::path& dir) override;
   sdk::Result<sdk::BackupReport> restore(const std::filesystem::path& dir) override;
   sdk::Result<bool> has_data() override;
+  sdk::Result<void> check_restore(const std::filesystem::path& dir) override;
   /// Sentinel mode: how many sentinels answer and which primary they name;
   /// cluster mode: each primary's slots, replicas and circuit (empty in standalone mode).
   sdk::Result<std::vector<sdk::Metric>> gauges() override;
 
  private:
   std::string full_key(std::string_view key) const;
+  // Whether clear() and restore() may empty this instance's namespace (not a
+  // shared db without a key_prefix).
+  sdk::Result<void> may_clear() const;
   // Where calls go: the one server (standalone, Sentinel's primary), or in
   // cluster mode the key's slot's primary / each node's share of the keys /
   // every primary.

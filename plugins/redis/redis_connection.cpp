@@ -60,8 +60,12 @@ sdk::Error reply_error(const redisReply& reply, const std::string& address) {
   if (starts_with(text, "WRONGPASS") || starts_with(text, "NOAUTH") || text.find("invalid password") != std::string::npos ||
       text.find("invalid username-password") != std::string::npos)
     return sdk::Error{ErrorCode::auth_failed, message, {}, false};
+  // Out of memory under maxmemory-policy noeviction: answered and refused, nothing written.
+  if (starts_with(text, "OOM"))
+    return sdk::Error{ErrorCode::conflict, "Redis at " + address + " refused the write, nothing was written: " + text,
+                      {}, true};
   if (starts_with(text, "LOADING") || starts_with(text, "BUSY") || starts_with(text, "MASTERDOWN") ||
-      starts_with(text, "READONLY") || starts_with(text, "OOM") || starts_with(text, "TRYAGAIN") ||
+      starts_with(text, "READONLY") || starts_with(text, "TRYAGAIN") ||
       starts_with(text, "CLUSTERDOWN") || starts_with(text, "MOVED") || starts_with(text, "ASK ") ||
       starts_with(text, "UNBLOCKED"))
     return sdk::Error{ErrorCode::unavailable, message, {}, true};

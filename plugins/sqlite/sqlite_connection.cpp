@@ -1,5 +1,7 @@
 #include "sqlite_connection.hpp"
 
+#include "strata/sdk/private_files.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -20,6 +22,8 @@ Database::Database(const std::filesystem::path& path, std::chrono::milliseconds 
     : path_(path) {
   if (synchronous != "full" && synchronous != "normal")
     refuse(ErrorCode::invalid_argument, "synchronous must be \"full\" or \"normal\", got \"" + synchronous + "\"");
+  // A directory others may write to could hold a planted link named like the database.
+  if (auto ok = sdk::check_private_directory(path); !ok) refuse(ok.error().code, ok.error().message);
   // A directory created here holds password hashes and ciphertexts: owner only.
   std::error_code ec;
   if (path.has_parent_path() && std::filesystem::create_directories(path.parent_path(), ec))
@@ -29,7 +33,8 @@ Database::Database(const std::filesystem::path& path, std::chrono::milliseconds 
   // its -wal and -shm files the database's mode.
   if (int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600); fd >= 0) ::close(fd);
   // The plugin locks around every call, so SQLite's own mutex is not needed.
-  int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &db_,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, nullptr);
   if (rc != SQLITE_OK) {
     std::string why = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
     sqlite3_close(db_);
@@ -61,11 +66,13 @@ sdk::Error Database::error(int code, const std::string& what) const {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
       return sdk::Error{ErrorCode::timeout, message + " (another process held the database past busy_timeout_ms)", {}, true};
+    // Refused and rolled back by SQLite itself: nothing was written.
     case SQLITE_FULL:
-    case SQLITE_IOERR:
-    case SQLITE_CANTOPEN:
     case SQLITE_READONLY:
     case SQLITE_PERM:
+      return sdk::Error{ErrorCode::conflict, message + " (" + path_.string() + "): nothing was written", {}, true};
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
       return sdk::Error{ErrorCode::unavailable, message + " (" + path_.string() + ")", {}, true};
     default: return sdk::Error{ErrorCode::internal, message, {}, false};
   }
@@ -109,7 +116,12 @@ sdk::Result<int> Database::run(const char* sql, const std::vector<Value>& params
   for (;;) {
     int rc = sqlite3_step(statement);
     if (rc == SQLITE_ROW) {
-      if (on_row) on_row(Row(statement));
+      if (!on_row) continue;
+      try {
+        on_row(Row(statement));
+      } catch (const UnreadableValue& bad) {
+        return fail(ErrorCode::conflict, path_.string() + ": " + bad.what());
+      }
       continue;
     }
     if (rc == SQLITE_DONE) return sqlite3_changes(db_);

@@ -4,6 +4,10 @@
 // transaction while the sink takes the batch: another process's relay waits
 // instead of handing over the same rows.
 
+#include <optional>
+#include <set>
+#include <utility>
+
 #include "sqlite_storage.hpp"
 
 namespace strata::sqlite {
@@ -16,6 +20,8 @@ constexpr const char* insert_event_sql =
 constexpr const char* take_events_sql = "SELECT seq, " OUTBOX_COLUMNS " FROM strata_audit_outbox ORDER BY seq LIMIT ?1";
 constexpr const char* remove_through_sql = "DELETE FROM strata_audit_outbox WHERE seq <= ?1";
 constexpr const char* count_events_sql = "SELECT count(*) FROM strata_audit_outbox";
+constexpr const char* oldest_event_sql = "SELECT min(occurred_at) FROM strata_audit_outbox";
+constexpr const char* user_state_sql = "SELECT username, is_active FROM users WHERE id = ?1";
 
 sdk::AuditEvent event_from(const Row& r) {
   sdk::AuditEvent e;
@@ -40,13 +46,46 @@ sdk::Result<void> SqliteStorage::insert_with_outbox(std::span<const sdk::Message
   std::lock_guard lock(mutex_);
   return db_->in_transaction([&]() -> sdk::Result<void> {
     if (auto inserted = insert_messages_locked(messages); !inserted) return inserted;
-    for (const auto& e : events) {
-      auto r = db_->run(insert_event_sql, {e.id, e.timestamp, e.user_id, e.ip, e.action, e.resource,
-                                           std::string(sdk::to_string(e.status)), e.metadata});
-      if (!r) return sdk::fail(r.error());
-    }
+    for (const auto& e : events)
+      if (auto r = insert_event_locked(e); !r) return r;
     return {};
   });
+}
+
+sdk::Result<void> SqliteStorage::insert_sends(std::span<const sdk::Message> messages,
+                                              std::span<const sdk::AuditEvent> events) {
+  for (const auto& e : events)
+    if (auto ok = sdk::validate(e); !ok) return ok;
+  if (messages.size() + events.size() == 0) return {};
+  std::lock_guard lock(mutex_);
+  // BEGIN IMMEDIATE holds SQLite's one write lock from the check to the
+  // commit: no other process deactivates or deletes a user in between.
+  return db_->in_transaction([&]() -> sdk::Result<void> {
+    std::set<sdk::Uuid> checked;
+    for (const auto& m : messages)
+      for (const auto* id : {&m.sender_id, &m.recipient_id}) {
+        if (!checked.insert(*id).second) continue;
+        std::optional<std::pair<std::string, bool>> user;
+        auto r = db_->run(user_state_sql, {*id}, [&](const Row& row) {
+          user.emplace(row.text(0), !row.null(1) && row.integer(1) != 0);
+        });
+        if (!r) return sdk::fail(r.error());
+        if (!user) return sdk::fail(sdk::ErrorCode::invalid_argument, "no user with id " + id->str());
+        if (!user->second)
+          return sdk::fail(sdk::ErrorCode::invalid_argument, "user " + sdk::excerpt(user->first, 80) + " is deactivated");
+      }
+    if (auto inserted = insert_messages_locked(messages); !inserted) return inserted;
+    for (const auto& e : events)
+      if (auto r = insert_event_locked(e); !r) return r;
+    return {};
+  });
+}
+
+sdk::Result<void> SqliteStorage::insert_event_locked(const sdk::AuditEvent& e) {
+  auto r = db_->run(insert_event_sql, {e.id, e.timestamp, e.user_id, e.ip, e.action, e.resource,
+                                       std::string(sdk::to_string(e.status)), e.metadata});
+  if (!r) return sdk::fail(r.error());
+  return {};
 }
 
 sdk::Result<std::size_t> SqliteStorage::drain_outbox(std::size_t limit, const sdk::OutboxDelivery& deliver) {
@@ -77,6 +116,14 @@ sdk::Result<std::uint64_t> SqliteStorage::outbox_size() {
   auto r = db_->run(count_events_sql, {}, [&](const Row& row) { n = static_cast<std::uint64_t>(row.integer(0)); });
   if (!r) return sdk::fail(r.error());
   return n;
+}
+
+sdk::Result<std::optional<sdk::Timestamp>> SqliteStorage::outbox_oldest() {
+  std::lock_guard lock(mutex_);
+  std::optional<sdk::Timestamp> oldest;
+  auto r = db_->run(oldest_event_sql, {}, [&](const Row& row) { oldest = row.optional_time(0); });
+  if (!r) return sdk::fail(r.error());
+  return oldest;
 }
 
 }  // namespace strata::sqlite

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <optional>
+#include <stdexcept>
 #include <string>
 
 #include "strata/sdk/sdk.hpp"
@@ -29,6 +30,14 @@ struct Value {
   Value(const std::optional<T>& o) : Value(o ? Value(*o) : Value()) {}             // NOLINT: implicit
 };
 
+/// A stored value that is not what its column means (a hand-written row: an
+/// id that is no UUID, a NULL or text time, a NULL flag). Thrown by Row's
+/// accessors; Database::run turns it into an error naming the column, so a
+/// bad row is refused, never shown as a nil id, 1970 or "active".
+struct UnreadableValue : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 /// Typed access to the current row of a statement.
 class Row {
  public:
@@ -39,9 +48,20 @@ class Row {
   }
   std::optional<std::string> optional_text(int c) const { return null(c) ? std::nullopt : std::optional(text(c)); }
   std::int64_t integer(int c) const { return sqlite3_column_int64(s_, c); }
-  bool boolean(int c) const { return integer(c) != 0; }
-  sdk::Uuid uuid(int c) const { return sdk::Uuid::parse(text(c)).value_or(sdk::Uuid{}); }
-  sdk::Timestamp time(int c) const { return sdk::Timestamp::from_micros(integer(c)); }
+  bool boolean(int c) const {
+    if (sqlite3_column_type(s_, c) != SQLITE_INTEGER || (integer(c) != 0 && integer(c) != 1))
+      unreadable(c, "is not a flag (0 or 1)");
+    return integer(c) != 0;
+  }
+  sdk::Uuid uuid(int c) const {
+    auto id = null(c) ? std::nullopt : sdk::Uuid::parse(text(c));
+    if (!id) unreadable(c, "is not a UUID");
+    return *id;
+  }
+  sdk::Timestamp time(int c) const {
+    if (sqlite3_column_type(s_, c) != SQLITE_INTEGER) unreadable(c, "is not a time (microseconds since 1970)");
+    return sdk::Timestamp::from_micros(integer(c));
+  }
   std::optional<sdk::Timestamp> optional_time(int c) const { return null(c) ? std::nullopt : std::optional(time(c)); }
   sdk::Bytes blob(int c) const {
     auto* data = static_cast<const std::uint8_t*>(sqlite3_column_blob(s_, c));
@@ -49,6 +69,13 @@ class Row {
   }
 
  private:
+  [[noreturn]] void unreadable(int c, const char* what) const {
+    std::string shown = null(c) ? "NULL" : "'" + sdk::excerpt(text(c), 40) + "'";
+    std::string row = sqlite3_column_type(s_, 0) == SQLITE_TEXT ? " of the row with id '" + sdk::excerpt(text(0), 40) + "'" : "";
+    throw UnreadableValue(std::string("column ") + sqlite3_column_name(s_, c) + row + " holds " + shown + ", which " +
+                          what + ": the row was not written by Strata; correct or delete it");
+  }
+
   sqlite3_stmt* s_;
 };
 

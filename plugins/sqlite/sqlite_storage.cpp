@@ -1,5 +1,14 @@
 #include "sqlite_storage.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
 #include "sqlite_settings.hpp"
 
 #include <limits>
@@ -8,6 +17,11 @@ namespace strata::sqlite {
 namespace {
 
 using sdk::ConfigType;
+static_assert(sdk::max_read_ciphertext_bytes == 1052672, "MESSAGE_READ_COLUMNS below must say the same");
+
+// Less free space than this and health() says the store cannot write (a
+// transaction needs room for its journal pages).
+constexpr unsigned long long min_free_bytes = 1 << 20;
 using sdk::ErrorCode;
 using sdk::fail;
 
@@ -15,6 +29,10 @@ using sdk::fail;
 #define USER_COLUMNS "id, username, email, password_hash, created_at, updated_at, last_login, is_active"
 #define MESSAGE_COLUMNS \
   "id, sender_id, recipient_id, encrypted_content, iv, created_at, expires_at, is_read, is_deleted, key_id, read_at"
+// The same, read: a ciphertext over sdk::max_read_ciphertext_bytes comes back empty, never whole.
+#define MESSAGE_READ_COLUMNS                                                                                  \
+  "id, sender_id, recipient_id, CASE WHEN length(encrypted_content) <= 1052672 THEN encrypted_content"        \
+  " ELSE x'' END, iv, created_at, expires_at, is_read, is_deleted, key_id, read_at"
 #define KEY_COLUMNS "id, user_id, public_key, private_key_encrypted, created_at, expires_at, is_active"
 // Live rows strictly older than the cursor, newest first, one extra to learn whether a next page exists.
 #define PAGE_TAIL \
@@ -34,18 +52,30 @@ constexpr const char* delete_user_keys = "DELETE FROM encryption_keys WHERE user
 constexpr const char* delete_user_sql = "DELETE FROM users WHERE id = ?1";
 constexpr const char* insert_message_sql =
     "INSERT INTO messages (" MESSAGE_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
-constexpr const char* message_by_id = "SELECT " MESSAGE_COLUMNS " FROM messages WHERE id = ?1";
+constexpr const char* message_by_id = "SELECT " MESSAGE_READ_COLUMNS " FROM messages WHERE id = ?1";
 // The inbox has one owner: its ?2 is always NULL, so both page queries share PAGE_TAIL's numbering.
 constexpr const char* inbox_sql =
-    "SELECT " MESSAGE_COLUMNS " FROM messages WHERE recipient_id = ?1 AND ?2 IS NULL" PAGE_TAIL;
-constexpr const char* conversation_sql = "SELECT " MESSAGE_COLUMNS
+    "SELECT " MESSAGE_READ_COLUMNS " FROM messages WHERE recipient_id = ?1 AND ?2 IS NULL" PAGE_TAIL;
+constexpr const char* conversation_sql = "SELECT " MESSAGE_READ_COLUMNS
                                          " FROM messages WHERE min(sender_id, recipient_id) = ?1"
                                          " AND max(sender_id, recipient_id) = ?2" PAGE_TAIL;
 // Rotation walks every row, deleted or expired included; ?2 and ?3 are bound but unused.
-constexpr const char* not_under_key_sql = "SELECT " MESSAGE_COLUMNS
+constexpr const char* not_under_key_sql = "SELECT " MESSAGE_READ_COLUMNS
                                           " FROM messages WHERE key_id <> ?1 AND (created_at, id) < (?4, ?5)"
                                           " ORDER BY created_at DESC, id DESC LIMIT ?6";
 constexpr const char* count_not_under_key_sql = "SELECT count(*) FROM messages WHERE key_id <> ?1";
+// The rows sealed under one key ('' for the seed's), as not_under_key_sql walks the others.
+constexpr const char* under_key_sql = "SELECT " MESSAGE_READ_COLUMNS
+                                      " FROM messages WHERE key_id = ?1 AND (created_at, id) < (?4, ?5)"
+                                      " ORDER BY created_at DESC, id DESC LIMIT ?6";
+constexpr const char* count_by_key_sql = "SELECT key_id, count(*) FROM messages GROUP BY key_id ORDER BY key_id";
+// last_login always; the hash (and updated_at) only if it is still the one
+// verified (SET expressions read the row as it was before the update).
+constexpr const char* login_rehashed_sql =
+    "UPDATE users SET last_login = ?2,"
+    " password_hash = CASE WHEN password_hash = ?3 THEN ?4 ELSE password_hash END,"
+    " updated_at = CASE WHEN password_hash = ?3 THEN ?2 ELSE updated_at END"
+    " WHERE id = ?1 RETURNING password_hash = ?4";
 constexpr const char* replace_content_sql =
     "UPDATE messages SET encrypted_content = ?3, iv = ?4, key_id = ?5 WHERE id = ?1 AND key_id = ?2";
 constexpr const char* mark_read_sql = "UPDATE messages SET is_read = 1, read_at = COALESCE(read_at, ?2) WHERE id = ?1";
@@ -119,6 +149,12 @@ sdk::Result<void> SqliteStorage::health() {
     return fail(ErrorCode::unavailable, "the schema of " + db_->path().string() + " is at version " +
                                             std::to_string(status->current) + ", this plugin needs " +
                                             std::to_string(status->latest) + ": run `strata migrate up`");
+  // A store that cannot write is not healthy: SQLite refuses every write on a full file system.
+  struct statvfs fs {};
+  if (::statvfs(db_->path().parent_path().c_str(), &fs) == 0 &&
+      static_cast<unsigned long long>(fs.f_bavail) * fs.f_frsize < min_free_bytes)
+    return fail(ErrorCode::conflict, "the file system holding " + db_->path().string() +
+                                         " is full: SQLite can write nothing there (free space first)");
   return {};
 }
 
@@ -309,6 +345,57 @@ sdk::Result<bool> SqliteStorage::replace_message_content(const sdk::Uuid& id, st
   return false;
 }
 
+sdk::Result<sdk::Page<sdk::Message>> SqliteStorage::messages_under_key(std::string_view key_id,
+                                                                      const sdk::PageRequest& request) {
+  return page(under_key_sql, std::string(key_id), Value(), request);
+}
+
+sdk::Result<std::vector<sdk::KeyCount>> SqliteStorage::count_messages_by_key() {
+  std::lock_guard lock(mutex_);
+  std::vector<sdk::KeyCount> out;
+  auto r = db_->run(count_by_key_sql, {}, [&](const Row& row) {
+    out.push_back({row.text(0), static_cast<std::uint64_t>(row.integer(1))});
+  });
+  if (!r) return sdk::fail(r.error());
+  return out;
+}
+
+sdk::Result<std::vector<bool>> SqliteStorage::replace_message_contents(std::span<const sdk::ContentReplacement> rows,
+                                                                       std::span<const sdk::AuditEvent> events) {
+  if (!events.empty() && events.size() != rows.size())
+    return fail(ErrorCode::invalid_argument, "replace_message_contents takes no events or one per row");
+  for (const auto& e : events)
+    if (auto ok = sdk::validate(e); !ok) return sdk::fail(ok.error());
+  std::vector<bool> out;
+  if (rows.empty()) return out;
+  std::lock_guard lock(mutex_);
+  auto done = db_->in_transaction([&]() -> sdk::Result<void> {
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const auto& row = rows[i];
+      auto changed = db_->run(replace_content_sql, {row.id, row.expected_key_id, row.encrypted_content, row.iv,
+                                                    row.key_id});
+      if (!changed) return sdk::fail(changed.error());
+      out.push_back(*changed == 1);
+      if (*changed == 1 && !events.empty())
+        if (auto r = insert_event_locked(events[i]); !r) return r;
+    }
+    return {};
+  });
+  if (!done) return sdk::fail(done.error());
+  return out;
+}
+
+sdk::Result<bool> SqliteStorage::record_login_rehashed(const sdk::Uuid& id, sdk::Timestamp at,
+                                                       std::string_view expected_hash, std::string_view new_hash) {
+  std::lock_guard lock(mutex_);
+  std::optional<bool> replaced;
+  auto r = db_->run(login_rehashed_sql, {id, at, std::string(expected_hash), std::string(new_hash)},
+                    [&](const Row& row) { replaced = row.integer(0) != 0; });
+  if (!r) return sdk::fail(r.error());
+  if (!replaced) return fail(ErrorCode::not_found, "no user with id " + id.str());
+  return *replaced;
+}
+
 // ---- key records ---------------------------------------------------------
 
 sdk::Result<void> SqliteStorage::insert_key(const sdk::KeyRecord& k) {
@@ -423,6 +510,45 @@ sdk::Result<sdk::BackupReport> SqliteStorage::restore(const std::filesystem::pat
   auto counts = table_counts();
   if (!counts) return sdk::fail(counts.error());
   return sdk::BackupReport{{}, std::move(*counts), std::to_string(status->current)};
+}
+
+sdk::Result<void> SqliteStorage::check_restore(const std::filesystem::path& dir) {
+  std::ifstream copy(dir / backup_file, std::ios::binary);
+  char header[16] = {};
+  if (!copy.read(header, sizeof header) || std::string_view(header, sizeof header) != std::string_view("SQLite format 3\0", 16))
+    return fail(ErrorCode::invalid_argument, (dir / backup_file).string() + " is not an SQLite database");
+  std::lock_guard lock(mutex_);
+  if (auto counts = table_counts(); !counts) return sdk::fail(counts.error());  // the target answers
+  return {};
+}
+
+sdk::Result<void> SqliteStorage::hold_restore_lock(bool hold) {
+  std::lock_guard lock(mutex_);
+  if (!hold) {
+    if (restore_lock_fd_ >= 0) ::close(restore_lock_fd_);  // releases the flock
+    restore_lock_fd_ = -1;
+    return {};
+  }
+  if (restore_lock_fd_ >= 0) return {};
+  // A file of its own beside the database: SQLite's own locks on the
+  // database file are POSIX locks, which an flock never interferes with.
+  const std::filesystem::path path = db_->path().string() + ".restore-lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return fail(ErrorCode::unavailable, "cannot open " + path.string() + ": " + std::strerror(errno));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int error = errno;
+    ::close(fd);
+    if (error == EWOULDBLOCK)
+      return fail(ErrorCode::conflict, "another restore into " + db_->path().string() + " is running (" +
+                                           path.string() + " is locked); wait for it to finish");
+    return fail(ErrorCode::unavailable, "cannot lock " + path.string() + ": " + std::strerror(error));
+  }
+  restore_lock_fd_ = fd;
+  return {};
+}
+
+SqliteStorage::~SqliteStorage() {
+  if (restore_lock_fd_ >= 0) ::close(restore_lock_fd_);
 }
 
 sdk::Result<bool> SqliteStorage::has_data() {

@@ -50,6 +50,14 @@ class SqliteStorage : public sdk::Storage {
   sdk::Result<bool> replace_message_content(const sdk::Uuid& id, std::string_view expected_key_id,
                                             const sdk::Bytes& encrypted_content, const sdk::Bytes& iv,
                                             std::string_view key_id) override;
+  // Moving stored messages between keys in batches (SDK 1.7): keys rewrap and adopt.
+  sdk::Result<sdk::Page<sdk::Message>> messages_under_key(std::string_view key_id,
+                                                          const sdk::PageRequest& page) override;
+  sdk::Result<std::vector<sdk::KeyCount>> count_messages_by_key() override;
+  sdk::Result<std::vector<bool>> replace_message_contents(std::span<const sdk::ContentReplacement> rows,
+                                                          std::span<const sdk::AuditEvent> events) override;
+  sdk::Result<bool> record_login_rehashed(const sdk::Uuid& id, sdk::Timestamp at, std::string_view expected_hash,
+                                          std::string_view new_hash) override;
   sdk::Result<void> replace_active_key(const sdk::KeyRecord& key) override;
   sdk::Result<sdk::Page<sdk::KeyRecord>> all_keys(const sdk::PageRequest& page) override;
   sdk::Result<bool> replace_key_wrapping(const sdk::Uuid& id, const sdk::Bytes& expected,
@@ -58,17 +66,27 @@ class SqliteStorage : public sdk::Storage {
   sdk::Result<sdk::BackupReport> backup(const std::filesystem::path& dir) override;
   sdk::Result<sdk::BackupReport> restore(const std::filesystem::path& dir) override;
   sdk::Result<bool> has_data() override;
+  sdk::Result<void> check_restore(const std::filesystem::path& dir) override;
+  /// An flock on <path>.restore-lock, beside the database file.
+  sdk::Result<void> hold_restore_lock(bool hold) override;
+  ~SqliteStorage() override;
 
   // The audit outbox (SDK 1.5), in sqlite_outbox.cpp.
   sdk::Result<void> insert_with_outbox(std::span<const sdk::Message> messages,
                                        std::span<const sdk::AuditEvent> events) override;
+  /// insert_with_outbox after checking the users, in the same write transaction.
+  sdk::Result<void> insert_sends(std::span<const sdk::Message> messages,
+                                 std::span<const sdk::AuditEvent> events) override;
   sdk::Result<std::size_t> drain_outbox(std::size_t limit, const sdk::OutboxDelivery& deliver) override;
   sdk::Result<std::uint64_t> outbox_size() override;
+  sdk::Result<std::optional<sdk::Timestamp>> outbox_oldest() override;
 
  private:
   sdk::Result<std::map<std::string, std::uint64_t>> table_counts();
   // Inserts each message; the caller holds mutex_ inside a transaction.
   sdk::Result<void> insert_messages_locked(std::span<const sdk::Message> messages);
+  // Appends one event to the audit outbox; the caller holds mutex_ inside a transaction.
+  sdk::Result<void> insert_event_locked(const sdk::AuditEvent& event);
   sdk::Result<sdk::User> one_user(const char* sql, Value key, const std::string& what);
   sdk::Result<void> change_one(const char* sql, std::vector<Value> params, const char* what, const sdk::Uuid& id);
   sdk::Result<sdk::Page<sdk::Message>> page(const char* sql, Value owner_a, Value owner_b, const sdk::PageRequest& request);
@@ -76,6 +94,7 @@ class SqliteStorage : public sdk::Storage {
   std::shared_ptr<const sdk::Clock> clock_;
   std::mutex mutex_;
   std::unique_ptr<Database> db_;
+  int restore_lock_fd_ = -1;  // holds the flock of hold_restore_lock(true); guarded by mutex_
 };
 
 }  // namespace strata::sqlite

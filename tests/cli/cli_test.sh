@@ -68,6 +68,25 @@ if "$strata" --config "$tmp/typo.toml" check 2>&1 | grep -qiE "terminate|what\(\
   echo "FAIL: an error leaked an exception"; failures=$((failures + 1))
 fi
 
+# ---- An audit event neither the sink nor the spool takes is lost: the command must not exit 0.
+mkdir -p "$tmp/lost/audit.jsonl"   # a directory where the audit file should be: every append fails
+touch "$tmp/lost/not-a-dir"        # the spool's parent is a file: the spool cannot be written either
+cat >"$tmp/lost.toml" <<TOML
+[storage]
+plugin = "sqlite"
+path = "$tmp/lost/strata.db"
+[audit]
+plugin = "file_audit"
+path = "$tmp/lost/audit.jsonl"
+outbox = false
+spool_path = "$tmp/lost/not-a-dir/spool.jsonl"
+[cipher]
+plugin = "aes_gcm"
+key = "$key"
+TOML
+expect "a lost audit event exits non-zero and says so" 1 "[0-9]+ audit event\(s\) of this command were lost" -- \
+  bash -c "echo 'a long enough password' | '$strata' --config '$tmp/lost.toml' user add dave --email d@example.org"
+
 # ---- The newcomer path: separate processes on one data directory, no server.
 export STRATA_DATA_DIR=$tmp/newcomer
 alice_pw='correct horse battery staple'

@@ -125,6 +125,11 @@ TEST_CASE("interop: the seed's node-postgres, mongoose and ioredis clients and S
   CHECK(tailed == 0);
   CHECK(trail.find("seed.login") != std::string::npos);
   CHECK(trail.find("203.0.113.9") != std::string::npos);
+  CHECK(trail.find("seed.logout") != std::string::npos);  // no userId, no metadata: read as it is
+  CHECK(trail.find("203.0.113.10") != std::string::npos);
+  auto [measured, metrics] = cli({"metrics"});
+  CHECK(measured == 0);
+  CHECK(metrics.find("seed_requests_" + tag) != std::string::npos);  // a Metric without labels
 
   // The seed's message has no tag and no associated data: refused, with the reason; Strata's own still opens.
   auto [listed, inbox] = cli({"inbox", bob});
@@ -146,6 +151,21 @@ TEST_CASE("interop: the seed's node-postgres, mongoose and ioredis clients and S
     REQUIRE(cached->has_value());
     CHECK(nlohmann::json::parse(sdk::to_string(**cached)) == nlohmann::json{{"name", "Zoë"}, {"age", 41}});
     CHECK((*host)->cache("default")->ttl(written["cache_key"].get<std::string>())->remaining.value_or(0s) > 3000s);
+    // A value the seed set without a TTL reads as it is, and never expires.
+    auto forever = (*host)->cache("default")->get(written["forever_key"].get<std::string>());
+    REQUIRE(forever);
+    REQUIRE(forever->has_value());
+    CHECK(nlohmann::json::parse(sdk::to_string(**forever)) == nlohmann::json{"no", "ttl"});
+    auto forever_ttl = (*host)->cache("default")->ttl(written["forever_key"].get<std::string>());
+    REQUIRE(forever_ttl);
+    CHECK(forever_ttl->exists);
+    CHECK_FALSE(forever_ttl->remaining.has_value());
+    // A document of the seed's Cache model, read by the mongodb cache.
+    auto document = (*host)->cache("mongo")->get(written["mongo_cache_key"].get<std::string>());
+    REQUIRE(document);
+    REQUIRE(document->has_value());
+    CHECK(nlohmann::json::parse(sdk::to_string(**document)) == nlohmann::json{{"plan", "pro"}, {"seats", 5}});
+    (void)(*host)->cache("default")->remove(written["forever_key"].get<std::string>());
     for (const auto& key : {cache_key, written["cache_key"].get<std::string>()})
       (void)(*host)->cache("default")->remove(key);
   }

@@ -20,9 +20,18 @@ async function main() {
     status: 'success', metadata: { agent: 'node', tag },
   }).save();
 
-  // A cached value set by the seed's Cache class (db 2, TTL 3600 s).
+  // Documents with only the required fields: no userId or metadata, no labels.
+  await new seed.models.AuditLog({ ip: '203.0.113.10', action: 'seed.logout', resource: 'session', status: 'failure' }).save();
+  await new seed.models.Metric({ name: 'seed_requests_' + tag, value: 3 }).save();
+  // A document of the seed's Cache model (the `caches` collection).
+  const mongoCacheKey = 'seed:mongo:' + tag;
+  await new seed.models.Cache({ key: mongoCacheKey, value: { plan: 'pro', seats: 5 }, expiresAt: new Date(Date.now() + 3600e3) }).save();
+
+  // A cached value set by the seed's Cache class (db 2, TTL 3600 s), and one set without a TTL.
   const cacheKey = 'seed:profile:' + tag;
   await seed.Cache.set(cacheKey, { name: 'Zoë', age: 41 });
+  const foreverKey = 'seed:forever:' + tag;
+  await seed.cacheStore.set(foreverKey, JSON.stringify(['no', 'ttl']));
 
   // A message as the seed's services store one: DatabaseEncryption.encrypt, then the seed's insert.
   const { encrypted, iv } = seed.DatabaseEncryption.encrypt('written by the seed, without a tag');
@@ -31,7 +40,8 @@ async function main() {
     [want.alice_id, want.bob_id, encrypted, iv]);
 
   await seed.close();
-  console.log(JSON.stringify({ carol: 'carol-' + tag, cache_key: cacheKey, message_id: message.rows[0].id }));
+  console.log(JSON.stringify({ carol: 'carol-' + tag, cache_key: cacheKey, forever_key: foreverKey,
+    mongo_cache_key: mongoCacheKey, message_id: message.rows[0].id }));
 }
 
 main().catch((error) => {

@@ -6,12 +6,15 @@
 #include <cryptopp/sha.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <set>
 #include <thread>
 
 #include "backup_authentication.hpp"
+#include "restore_state.hpp"
 #include "service_env.hpp"
 #include "strata/services/backup.hpp"
 
@@ -390,7 +393,7 @@ TEST_CASE("backup: a forged manifest is refused, however well its checksums are 
   REQUIRE(target.services().restore(sealed->dir, true));
 }
 
-TEST_CASE("backup: a restore that fails midway says what was and was not restored", "[backup]") {
+TEST_CASE("backup: a restore certain to fail is refused before any instance is written", "[backup][hardening]") {
   test::ServiceEnv source;
   populate(source);
   fs::path out = source.dir() / "backups";
@@ -417,11 +420,88 @@ TEST_CASE("backup: a restore that fails midway says what was and was not restore
   std::ofstream(made->dir / "manifest.json", std::ios::trunc) << manifest.dump(2);
   REQUIRE(verify_backup(made->dir, source.host().cipher().get()));  // consistent, and authenticated
 
+  // Every instance is asked first (check_restore), so this one's garbage is
+  // found before storage and cache.default are written: nothing changes.
   test::ServiceEnv target;
   auto r = target.services().restore(made->dir, false);
   REQUIRE_FALSE(r);
   INFO(r.error().message);
-  CHECK(r.error().message.find("restoring cache.session failed") != std::string::npos);
-  CHECK(r.error().message.find("Restored: storage cache.default.") != std::string::npos);
-  CHECK(r.error().message.find("Not attempted: audit.") != std::string::npos);
+  CHECK(r.error().message.find("not restoring: cache.session cannot be restored") != std::string::npos);
+  CHECK(r.error().message.find("Nothing was changed.") != std::string::npos);
+  CHECK_FALSE(target.host().storage()->has_data().value());
+}
+
+TEST_CASE("backup: restores exclude each other, and one cut off is reported and completed", "[backup][hardening]") {
+  test::ServiceEnv source;
+  populate(source);
+  fs::path out = source.dir() / "backups";
+  fs::create_directories(out);
+  auto made = source.services().backup(BackupOptions{out, false});
+  REQUIRE(made);
+  test::ServiceEnv target;
+  const fs::path state_dir = target.host().settings().audit.spool_path.parent_path();
+
+  SECTION("while one restore holds the lock, another is refused before it looks at the target") {
+    auto held = detail::RestoreLock::take(state_dir);
+    REQUIRE(held);
+    auto second = target.services().restore(made->dir, false);
+    REQUIRE_FALSE(second);
+    CHECK(second.error().code == sdk::ErrorCode::conflict);
+    CHECK(second.error().message.find("another restore is running") != std::string::npos);
+  }
+  SECTION("a host with a data directory of its own restoring into the same database excludes this one") {
+    // Another process, as on another machine: the same config and backends,
+    // so the same database, but not the same restore.lock file.
+    HostOptions options;
+    options.env = test::fake_env(target.env_vars());
+    auto other = Host::open_string(target.config_text(), options, "other-host.toml");
+    REQUIRE(other);
+    auto held = (*other)->storage()->hold_restore_lock(true);
+    const char* config = std::getenv("STRATA_SERVICES_CONFIG");
+    if (!config || std::string(config) == "testing") {
+      // The in-memory store is this process's alone: there is no lock to share.
+      REQUIRE_FALSE(held);
+      CHECK(held.error().code == sdk::ErrorCode::unsupported);
+    } else {
+      INFO((held ? std::string() : held.error().describe()));
+      REQUIRE(held);
+      auto refused = target.services().restore(made->dir, false);
+      REQUIRE_FALSE(refused);
+      CHECK(refused.error().code == sdk::ErrorCode::conflict);
+      INFO(refused.error().message);
+      CHECK(refused.error().message.starts_with("not restoring: "));
+      CHECK(refused.error().message.find("another restore into ") != std::string::npos);
+      CHECK_FALSE(unfinished_restore(target.host()));  // refused before anything was written
+      REQUIRE((*other)->storage()->hold_restore_lock(false));
+    }
+    auto restored = target.services().restore(made->dir, false);
+    INFO((restored ? std::string() : restored.error().describe()));
+    CHECK(restored);
+    // The lock went with the restore: the other host can take it now.
+    auto after = (*other)->storage()->hold_restore_lock(true);
+    CHECK((after || after.error().code == sdk::ErrorCode::unsupported));
+  }
+  SECTION("two restores into one empty target at once: one wins, the other is refused") {
+    std::atomic<int> succeeded{0};
+    auto restore = [&] { succeeded += target.services().restore(made->dir, false).has_value(); };
+    std::thread a(restore), b(restore);
+    a.join();
+    b.join();
+    CHECK(succeeded == 1);
+  }
+  SECTION("a restore cut off after some instances: check says so, and the same backup again completes it") {
+    REQUIRE(target.services().restore(made->dir, false));
+    CHECK_FALSE(unfinished_restore(target.host()));
+    CHECK(target.services().restore(made->dir, false).error().code == sdk::ErrorCode::already_exists);
+    // What a kill -9 between the storage phase and the end leaves behind.
+    auto manifest = nlohmann::json::parse(test::read_text(made->dir / "manifest.json"));
+    REQUIRE(detail::write_restore_marker(
+        state_dir, {made->dir.string(), manifest.at("manifest_sha256").get<std::string>(), sdk::Timestamp::now()}));
+    auto report = unfinished_restore(target.host());
+    REQUIRE(report);
+    CHECK(report->find("a restore of " + made->dir.string()) != std::string::npos);
+    CHECK(report->find("did not finish") != std::string::npos);
+    REQUIRE(target.services().restore(made->dir, false));  // completing: no --force needed
+    CHECK_FALSE(unfinished_restore(target.host()));
+  }
 }

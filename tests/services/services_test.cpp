@@ -7,6 +7,9 @@
 #include <cryptopp/osrng.h>
 #include <cryptopp/xed25519.h>
 
+#include <algorithm>
+#include <future>
+#include <span>
 #include <thread>
 
 #include "encoding.hpp"
@@ -212,7 +215,8 @@ TEST_CASE("messages: a batch of 100 goes through the storage batch path, all or 
   auto alice = env.user("alice"), bob = env.user("bob");
   std::vector<Outgoing> batch;
   for (int i = 0; i < 100; ++i) batch.push_back({alice.id, bob.id, "message " + std::to_string(i), std::nullopt});
-  std::string batch_call = env.services().audit().uses_outbox() ? "insert_with_outbox" : "insert_messages";
+  // Every bundled storage checks the users inside the commit (SDK 1.8), outbox or not.
+  std::string batch_call = "insert_sends";
   auto batch_calls_before = storage_calls(env, batch_call);
   auto sent = env.messages().send_batch(batch, Origin{});
   INFO((sent ? std::string() : sent.error().describe()));
@@ -275,6 +279,25 @@ TEST_CASE("sessions: tokens, sliding expiry, revoke and revoke-all", "[services]
   REQUIRE(mark);
   REQUIRE(mark->remaining);
   CHECK(*mark->remaining > std::chrono::hours(24 * 364));
+}
+
+TEST_CASE("sessions: none for a deactivated user or an id that names no user, and each refusal audited",
+          "[services][sessions][hardening]") {
+  test::ServiceEnv env;
+  auto alice = env.user("alice");
+  auto& sessions = env.services().sessions();
+  REQUIRE(env.services().users().deactivate(alice.id, Origin{}));
+  auto inactive = sessions.create(alice.id, Origin{});
+  REQUIRE_FALSE(inactive);
+  CHECK(inactive.error().code == sdk::ErrorCode::invalid_argument);
+  CHECK(inactive.error().message.find("deactivated") != std::string::npos);
+  auto nobody = sessions.create(sdk::Uuid::generate(), Origin{});
+  REQUIRE_FALSE(nobody);
+  CHECK(nobody.error().code == sdk::ErrorCode::invalid_argument);
+  CHECK(nobody.error().message.find("no user with id") != std::string::npos);
+  auto refused = env.events("session.create");
+  REQUIRE(refused.size() == 2);
+  for (const auto& e : refused) CHECK(e.status == sdk::AuditStatus::failure);
 }
 
 TEST_CASE("keys: private half wrapped before storage, rotation deactivates, agreement works", "[services][keys]") {
@@ -449,8 +472,9 @@ TEST_CASE("metrics: every plugin call counted, printed for Prometheus, written t
   env.settle_audit();  // the relay's calls happen now, not between the two metric flushes below
   CHECK_FALSE(env.host().storage()->get_message(sdk::Uuid::generate()));
   std::string text = env.host().metrics()->prometheus();
-  // The send's one storage write: the row, and its audit event when the storage has an outbox.
-  std::string insert_call = env.services().audit().uses_outbox() ? "insert_with_outbox" : "insert_message";
+  // The send's one storage write: the row, and its audit event when the storage has an outbox,
+  // stored only if both users exist and are active (SDK 1.8, every bundled storage).
+  std::string insert_call = "insert_sends";
   CHECK(text.find("# TYPE strata_plugin_calls_total counter") != std::string::npos);
   CHECK(text.find("strata_plugin_calls_total{instance=\"default\",operation=\"" + insert_call +
                   "\",outcome=\"ok\",role=\"storage\"}") != std::string::npos);
@@ -468,7 +492,7 @@ TEST_CASE("metrics: every plugin call counted, printed for Prometheus, written t
   double inserts = 0;
   for (const auto& r : *records)
     if (r.labels.at("operation") == insert_call) inserts += r.value;
-  CHECK(inserts >= 1);  // the send's; with an outbox the registrations' events too
+  CHECK(inserts >= 1);  // the send's
   // Next time only what changed since: the query and the flush's own append (count and time each).
   CHECK(env.services().maintenance().flush_metrics().value() == 4);
 }
@@ -597,4 +621,101 @@ TEST_CASE("security: concurrent key rotations leave exactly one active key", "[s
     auto keys = env.services().keys().all(alice.id).value();
     CHECK(std::count_if(keys.begin(), keys.end(), [](const sdk::KeyRecord& k) { return k.is_active; }) == 1);
   }
+}
+
+TEST_CASE("hardening: input a caller controls is bounded and escaped in errors and in audit events",
+          "[services][hardening]") {
+  test::ServiceEnv env;
+  // A megabyte email with a line break: the refusal and its event stay small, one line.
+  std::string email = std::string(1'000'000, 'e') + "\r\n@example.org";
+  auto refused = env.services().users().register_user("mallory", email, "a good password", Origin{std::string(5000, '9')});
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().message.size() < 300);
+  CHECK(refused.error().message.find('\r') == std::string::npos);
+  auto events = env.events("user.register");
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].metadata.size() < 4096);
+  CHECK(events[0].metadata.find("truncated: 1000014 bytes, sha256 ") != std::string::npos);
+  CHECK(events[0].ip.size() < 1200);
+  // A plugin's error quoting input (a lookup of a hostile name) is bounded and escaped too.
+  auto nobody = env.services().users().by_username("no\r\nbody" + std::string(100'000, 'x'));
+  REQUIRE_FALSE(nobody);
+  CHECK(nobody.error().code == sdk::ErrorCode::not_found);
+  CHECK(nobody.error().message.find('\r') == std::string::npos);
+  CHECK(nobody.error().message.find("\\x0d\\x0a") != std::string::npos);
+  CHECK(nobody.error().message.size() < 5000);
+}
+
+TEST_CASE("audit: events a killed process left in the outbox reach the trail once any process opens the pipeline",
+          "[services][audit][hardening]") {
+  test::ServiceEnv env;
+  if (!env.services().audit().uses_outbox()) return;  // this config's events never wait in an outbox
+  auto storage = env.host().storage();
+  // What a process killed after its commit leaves: an event in the outbox, relayed by nobody yet.
+  auto left = env.services().audit().event(AuditRecord{std::nullopt, "message.send", "message:left-behind"}, Origin{});
+  left.timestamp = sdk::Timestamp::now() - std::chrono::seconds(5);
+  REQUIRE(storage->insert_with_outbox({}, std::span(&left, 1)));
+  CHECK(storage->outbox_size().value() >= 1);
+  auto oldest = storage->outbox_oldest();  // what `strata check` reports as the backlog's age
+  REQUIRE(oldest);
+  REQUIRE(*oldest);
+  CHECK(**oldest <= left.timestamp);
+
+  // Another process opening the services (as `strata audit tail` now does) relays it.
+  auto other = Services::open(env.host(), ServicesOptions{false});
+  REQUIRE(other);
+  (*other)->audit().flush();
+  other->reset();
+  CHECK(storage->outbox_size().value() == 0);
+  CHECK_FALSE(storage->outbox_oldest().value());
+  sdk::AuditQuery query;
+  query.action = "message.send";
+  query.limit = 1000;
+  auto trail = env.host().audit()->query(query).value();
+  CHECK(std::any_of(trail.begin(), trail.end(), [&](const sdk::AuditEvent& e) { return e.id == left.id; }));
+}
+
+TEST_CASE("messages: a user deactivated behind this process's back is refused at the very next send",
+          "[services][messages][hardening]") {
+  // Sends look nobody up before their commit: the storage checks the users
+  // inside it (SDK 1.8 insert_sends). No cache can hold a stale "active".
+  test::ServiceEnv env;
+  auto alice = env.user("alice"), bob = env.user("bob"), carol = env.user("carol");
+  REQUIRE(env.messages().send({alice.id, bob.id, "before", std::nullopt}, Origin{}));
+  REQUIRE(env.users().get(alice.id)->is_active);  // whatever this process caches, it has cached alice as active
+  // Another process deactivates her with a write of its own: a second host on
+  // the same backends (the in-memory stub is this process's alone: its
+  // storage, behind the services' back).
+  std::unique_ptr<Host> other;
+  std::shared_ptr<sdk::Storage> storage = env.host().storage();
+  if (const char* config = std::getenv("STRATA_SERVICES_CONFIG"); config && std::string(config) != "testing") {
+    HostOptions options;
+    options.env = test::fake_env(env.env_vars());
+    auto opened = Host::open_string(env.config_text(), options, "other-process.toml");
+    REQUIRE(opened);
+    other = std::move(*opened);
+    storage = other->storage();
+  }
+  REQUIRE(storage->set_user_active(alice.id, false));
+
+  for (const auto& [from, to] : {std::pair{alice.id, bob.id}, std::pair{bob.id, alice.id}}) {
+    auto refused = env.messages().send({from, to, "after", std::nullopt}, Origin{});
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().code == sdk::ErrorCode::invalid_argument);
+    CHECK(refused.error().message.find("alice is deactivated") != std::string::npos);
+  }
+  // Concurrent sends share a commit: the refused one fails alone, the others are stored.
+  std::vector<std::future<sdk::Result<sdk::Message>>> sends;
+  for (int i = 0; i < 8; ++i)
+    sends.push_back(env.messages().send_async({i == 3 ? alice.id : bob.id, carol.id, "batch", std::nullopt}, Origin{}));
+  for (int i = 0; i < 8; ++i) {
+    auto sent = sends[i].get();
+    INFO("send " << i << ": " << (sent ? std::string("stored") : sent.error().describe()));
+    CHECK(sent.has_value() == (i != 3));
+  }
+  CHECK(env.host().storage()->inbox(bob.id, sdk::PageRequest{10, std::nullopt})->items.size() == 1);  // "before" only
+  CHECK(env.host().storage()->inbox(carol.id, sdk::PageRequest{10, std::nullopt})->items.size() == 7);
+  // Back again, she sends at once.
+  REQUIRE(storage->set_user_active(alice.id, true));
+  CHECK(env.messages().send({alice.id, bob.id, "again", std::nullopt}, Origin{}));
 }

@@ -57,6 +57,11 @@ TEST_CASE("config: variables, secrets and their errors", "[config]") {
                  {"cannot read secret file '/nonexistent/strata.key'", "No such file or directory"});
   expect_message("[cipher]\nplugin = \"aes_gcm\"\nkey = \"abc\"\n",
                  {"[cipher]", "key 'default' must be exactly 64 hex characters (32 bytes); got 3"});
+  // A secret file that is not a regular file is refused at once (a FIFO would block the start forever).
+  expect_message("[cipher]\nplugin = \"aes_gcm\"\nkey = { file = \"/dev/zero\" }\n",
+                 {"secret file '/dev/zero' is a character device, not a regular file"});
+  expect_message("[cipher]\nplugin = \"aes_gcm\"\nkey = { file = \"/tmp\" }\n",
+                 {"secret file '/tmp' is a directory, not a regular file"});
 
   HostOptions options;
   options.env = fake_env({{"TTL", "60"}, {"KEY", test::test_key_hex}});
@@ -147,9 +152,12 @@ TEST_CASE("config: the effective config shows the services' tables and opens aga
 }
 
 TEST_CASE("config: a secret file is bounded, and a secret's value never appears in an error", "[config][hardening]") {
-  // /dev/zero once hung the parser while memory grew.
-  expect_message("[cipher]\nplugin = \"aes_gcm\"\nkey = { file = \"/dev/zero\" }\n",
-                 {"secret file '/dev/zero' is larger than 65536 bytes"});
+  // /dev/zero once hung the parser while memory grew (now refused as a device); a large file is bounded.
+  auto large = std::filesystem::temp_directory_path() / ("strata-large-secret-" + sdk::Uuid::generate().str());
+  std::ofstream(large) << std::string(70'000, 'k');
+  expect_message("[cipher]\nplugin = \"aes_gcm\"\nkey = { file = \"" + large.string() + "\" }\n",
+                 {"secret file '" + large.string() + "' is larger than 65536 bytes"});
+  std::filesystem::remove(large);
   HostOptions secret_env;
   secret_env.env = fake_env({{"TTL_SECRET", "hunter2-secret"}});
   auto error = test::open_error("[cache.default]\nplugin = \"memory\"\ndefault_ttl_s = { env = \"TTL_SECRET\" }\n",

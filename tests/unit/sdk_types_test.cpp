@@ -43,6 +43,18 @@ TEST_CASE("Timestamp: microsecond ISO 8601 round trip", "[sdk][timestamp]") {
   CHECK((now + std::chrono::seconds(1)).micros() == now.micros() + 1'000'000);
 }
 
+TEST_CASE("Timestamp: infinity and -infinity order, print and parse as PostgreSQL's", "[sdk][timestamp]") {
+  auto now = Timestamp::now();
+  CHECK(Timestamp::minus_infinity() < now);
+  CHECK(now < Timestamp::infinity());
+  CHECK(Timestamp::infinity().iso8601() == "infinity");
+  CHECK(Timestamp::minus_infinity().iso8601() == "-infinity");
+  CHECK(Timestamp::parse("infinity") == Timestamp::infinity());
+  CHECK(Timestamp::parse("-infinity") == Timestamp::minus_infinity());
+  CHECK(Timestamp::infinity().is_infinite());
+  CHECK_FALSE(now.is_infinite());
+}
+
 TEST_CASE("hex encoding", "[sdk][bytes]") {
   Bytes all(256);
   for (int i = 0; i < 256; ++i) all[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(i);

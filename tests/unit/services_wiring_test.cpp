@@ -33,11 +33,13 @@ TEST_CASE("messages: a send between users the caller resolved looks neither up a
   auto lookups = [&] { return calls(*host, "get_user") + calls(*host, "get"); };
 
   auto before = lookups();
+  auto inserts_before = calls(*host, "insert_sends");
   REQUIRE(services->messages().send(alice, bob, "resolved already", std::nullopt, Origin{}));
   CHECK(lookups() == before);
-  // By id, the users are looked up (here in the cache): what the resolved form saves.
+  // By id neither: the storage checks both users inside the commit (insert_sends).
   REQUIRE(services->messages().send(Outgoing{alice.id, bob.id, "by id", std::nullopt}, Origin{}));
-  CHECK(lookups() > before);
+  CHECK(lookups() == before);
+  CHECK(calls(*host, "insert_sends") == inserts_before + 2);  // one storage call per send, nothing else
 
   auto gone = alice;
   gone.is_active = false;
@@ -108,6 +110,42 @@ TEST_CASE("audit: a spool belongs to its sink and is never replayed into another
     CHECK(host->effective_config().find("audit-spool-memory-") != std::string::npos);
   }
   CHECK(std::filesystem::file_size(spools[0]) > 0);  // still there for its own sink
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("keys: a cipher key that opens nothing the storage holds under its id is refused at start",
+          "[services][keys][hardening]") {
+  auto dir = std::filesystem::temp_directory_path() / ("strata-keycheck-" + sdk::Uuid::generate().str());
+  auto config = [&](const std::string& key) {
+    return "[storage]\nplugin = \"sqlite\"\npath = \"" + (dir / "strata.db").string() +
+           "\"\n[cache.default]\nplugin = \"memory\"\n[audit]\nplugin = \"memory\"\n"
+           "[cipher]\nplugin = \"aes_gcm\"\nkey = \"" + key + "\"\n[users]\nscrypt_log2_n = 10\n";
+  };
+  const std::string original = test_key_hex;
+  const std::string replaced(64, 'b');  // same key id ("default"), other material: a regenerated key file
+  {
+    auto host = open_host(config(original));
+    auto services = std::move(Services::open(*host).value());
+    auto alice = services->users().register_user("alice", "alice@example.org", "alice-password", Origin{}).value();
+    auto bob = services->users().register_user("bob", "bob@example.org", "bob-password", Origin{}).value();
+    REQUIRE(services->keys().rotate(alice.id, Origin{}));
+    REQUIRE(services->messages().send(alice, bob, "sealed under the original key", std::nullopt, Origin{}));
+    REQUIRE(services->messages().send(bob, alice, "and another", std::nullopt, Origin{}));
+  }
+  {
+    auto host = open_host(config(replaced));
+    auto refused = Services::open(*host);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().code == sdk::ErrorCode::auth_failed);
+    CHECK(refused.error().message.find("the cipher's key 'default' opens none of the 3 newest items") !=
+          std::string::npos);
+    CHECK(refused.error().message.find("Nothing was written") != std::string::npos);
+  }
+  {  // the original key still opens everything; nothing was sealed under the other one
+    auto host = open_host(config(original));
+    REQUIRE(Services::open(*host));
+    CHECK(host->storage()->count_messages_not_under_key("default").value() == 0);
+  }
   std::filesystem::remove_all(dir);
 }
 

@@ -3,6 +3,9 @@
 #include "open_host.hpp"
 #include "output.hpp"
 
+#include <nlohmann/json.hpp>
+#include "strata/services.hpp"
+
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -31,6 +34,24 @@ int check(const Host& host, const std::vector<std::string>& notes) {
     failed += !r.status;
     rows.push_back({r.status ? "ok" : "FAIL", name, r.instance.plugin, outcome});
   }
+  // Audit events waiting in the storage's outbox (a killed process's, or the
+  // sink's while it was down): durable, but not in the trail yet.
+  if (auto storage = host.storage(); storage && failed == 0) {
+    auto waiting = storage->outbox_size();
+    if (waiting && *waiting > 0) {
+      auto oldest = storage->outbox_oldest();
+      std::string age = oldest && *oldest ? fmt::format(", the oldest {:.1f} s old",
+                                                       (sdk::Timestamp::now().micros() - (*oldest)->micros()) / 1e6)
+                                          : "";
+      rows.push_back({"WAIT", "audit outbox", "",
+                      fmt::format("{} event{} not yet in the audit trail{}: the next process that opens the audit "
+                                  "pipeline relays them (e.g. `strata audit tail`)",
+                                  *waiting, *waiting == 1 ? "" : "s", age)});
+    }
+  }
+  // A restore cut off midway leaves instances that disagree while each is healthy.
+  auto unfinished = unfinished_restore(host);
+  if (unfinished) rows.push_back({"FAIL", "restore", "", *unfinished});
   print_table(rows);
   for (const auto& note : notes) fmt::print("{}\n", note);
   // What the plugins measure of themselves (a postgres plugin's read
@@ -49,6 +70,10 @@ int check(const Host& host, const std::vector<std::string>& notes) {
     fmt::print(stderr, "strata: check failed: {} of {} instances unhealthy\n", failed, reports.size());
     return 1;
   }
+  if (unfinished) {
+    fmt::print(stderr, "strata: check failed: {}\n", *unfinished);
+    return 1;
+  }
   fmt::print("all {} instances healthy\n", reports.size());
   return 0;
 }
@@ -64,7 +89,40 @@ std::shared_ptr<sdk::Storage> require_storage(const Host& host) {
 
 }  // namespace
 
-int migrate(const Host& host, const std::string& direction, std::optional<int> steps) {
+namespace {
+
+// The plan of a migration, one line per step, then what was found.
+void print_plan(const sdk::MigrationPlan& plan) {
+  for (const auto& step : plan.steps)
+    fmt::print("  {:>3}_{:<14} {:<9} {}\n", step.version, step.name, step.action, printable(step.detail));
+  for (const auto& note : plan.notes) fmt::print("  note: {}\n", printable(note));
+  if (!plan.differences.empty()) {
+    fmt::print(stderr, "strata: error: migrating to version {} is refused for {} reason{}; nothing was changed:\n",
+               plan.target, plan.differences.size(), plan.differences.size() == 1 ? "" : "s");
+    for (const auto& line : plan.differences) fmt::print(stderr, "  - {}\n", printable(line));
+  }
+}
+
+// What a storage without plan_migration (memory, SQLite) would do: each version in turn.
+sdk::MigrationPlan simple_plan(const sdk::SchemaStatus& status, int target) {
+  sdk::MigrationPlan plan{status, target, {}, {}, {}};
+  for (int v = status.current + 1; v <= target; ++v) plan.steps.push_back({v, "", "apply", ""});
+  for (int v = status.current; v > target; --v) plan.steps.push_back({v, "", "revert", ""});
+  return plan;
+}
+
+// The migrations adopted from the seed's own SQL rather than run, as "1_initial, 2_performance".
+std::string adopted_steps(const sdk::MigrationPlan& plan) {
+  std::string out;
+  for (const auto& step : plan.steps)
+    if (step.action == "baseline" || step.action == "complete")
+      out += (out.empty() ? "" : ", ") + fmt::format("{}_{}", step.version, step.name);
+  return out;
+}
+
+}  // namespace
+
+int migrate(const Host& host, const std::string& direction, std::optional<int> steps, bool dry_run) {
   auto storage = require_storage(host);
   if (!storage) return 1;
   auto status = storage->schema_status();
@@ -78,10 +136,37 @@ int migrate(const Host& host, const std::string& direction, std::optional<int> s
     fmt::print(stderr, "strata: error: the number of steps must not be negative\n");
     return 1;
   }
-  int target = direction == "up" ? std::min(status->latest, status->current + steps.value_or(status->latest))
-                                 : std::max(0, status->current - steps.value_or(1));
+  int target = direction != "down" ? std::min(status->latest, status->current + steps.value_or(status->latest))
+                                   : std::max(0, status->current - steps.value_or(1));
+  auto plan = storage->plan_migration(target);
+  if (!plan && plan.error().code == sdk::ErrorCode::unsupported) plan = simple_plan(*status, target);
+  if (!plan) return report_error(plan.error());
+  if (direction == "plan" || dry_run) {
+    fmt::print("schema version {} -> {} (newest {}){}\n", status->current, target, status->latest,
+               plan->steps.empty() ? ": nothing to do" : "; dry run, nothing changed:");
+    print_plan(*plan);
+    return plan->differences.empty() ? 0 : 1;
+  }
+  if (!plan->differences.empty()) {
+    print_plan(*plan);
+    return 1;
+  }
+  const std::string adopted = adopted_steps(*plan);
   auto moved = storage->migrate(target);
   if (!moved) return report_error(moved.error());
+  if (!adopted.empty()) {
+    // The one line an operator needs, and the same in the audit trail.
+    fmt::print("adopted the seed's schema: {} recorded as applied (found identical to the seed's SQL)\n", adopted);
+    for (const auto& note : plan->notes) fmt::print("  note: {}\n", printable(note));
+    auto services = open_services(host);
+    if (!services) return 1;
+    nlohmann::json notes(plan->notes);
+    auto recorded = services->audit().record(
+        AuditRecord{std::nullopt, "schema.adopt", "schema", sdk::AuditStatus::success,
+                    {{"baseline", adopted}, {"from", status->current}, {"to", moved->current}, {"notes", notes}}},
+        Origin{});
+    if (!recorded) return report_error(recorded.error());
+  }
   fmt::print("schema version {} -> {} (newest {})\n", status->current, moved->current, moved->latest);
   return 0;
 }

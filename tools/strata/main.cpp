@@ -20,13 +20,27 @@ int main(int argc, char** argv) {
   auto* plugins = app.add_subcommand("plugins", "List running plugins: role, instance, plugin, version, ABI, path");
   auto* check = app.add_subcommand("check", "Load every plugin and run its health check (exit 1 on failure)");
   auto* config = app.add_subcommand("config", "Print the effective config with secrets redacted");
-  auto* migrate = app.add_subcommand("migrate", "Move the storage schema: up [N] (default: all), down [N] (default: 1), status");
+  auto* migrate = app.add_subcommand(
+      "migrate", "Move the storage schema: up [N] (default: all; adopts a database the seed's SQL made), down [N] "
+                 "(default: 1), status, plan [N] (what up would do)");
   std::string direction;
   std::optional<int> steps;
-  migrate->add_option("direction", direction, "up, down or status")
+  bool migrate_dry_run = false;
+  migrate->add_option("direction", direction, "up, down, status or plan")
       ->required()
-      ->check(CLI::IsMember({"up", "down", "status"}));
+      ->check(CLI::IsMember({"up", "down", "status", "plan"}));
   migrate->add_option("steps", steps, "how many versions to move");
+  migrate->add_flag("--dry-run", migrate_dry_run, "print the plan (steps, the seed's objects found), change nothing");
+
+  auto* adopt = app.add_subcommand("adopt", "Take over data the seed's services wrote");
+  adopt->require_subcommand(1);
+  auto* adopt_messages = adopt->add_subcommand(
+      "messages", "Re-seal the seed's tagless messages in Strata's envelope (resumable; each row once)");
+  bool accept_unauthenticated = false;
+  std::size_t adopt_batch = 500;
+  adopt_messages->add_flag("--accept-unauthenticated", accept_unauthenticated,
+                           "required: the seed stored no GCM tag, so their content is trusted as it is");
+  adopt_messages->add_option("--batch", adopt_batch, "rows per batch (one transaction each)")->check(CLI::Range(1, 1000));
   auto* cleanup = app.add_subcommand("cleanup", "Purge expired messages now (in batches; see the storage's purge.* keys)");
   bool dry_run = false;
   cleanup->add_flag("--dry-run", dry_run, "only count what would be purged");
@@ -95,29 +109,42 @@ int main(int argc, char** argv) {
       fmt::print(stderr, "strata: error: {}\n", host.error().message);
       return 1;
     }
-    if (*plugins) return strata::cli::list_plugins(**host);
-    if (*check) return strata::cli::check(**host, notes);
-    if (*config) return strata::cli::print_config(**host);
-    if (*migrate) return strata::cli::migrate(**host, direction, steps);
-    if (*cleanup) return strata::cli::cleanup(**host, dry_run);
-    namespace cli = strata::cli;
-    if (*user_add) return cli::user_add(**host, name, email);
-    if (*user_show) return cli::user_show(**host, name);
-    if (*send) return cli::send(**host, from, to, ttl, text);
-    if (*inbox) return cli::inbox(**host, name, limit);
-    if (*read) return cli::read(**host, message_id, name);
-    if (*audit_tail) return cli::audit_tail(**host, limit);
-    if (*metrics) return cli::metrics(**host);
-    if (*keys_rotate) return cli::keys_rotate(**host, name);
-    if (*keys_rewrap) return cli::keys_rewrap(**host, batch);
-    if (*demo) return cli::demo(**host);
-    if (*backup_verify) return cli::backup_verify(**host, backup_dir);
-    if (*backup) return cli::backup(**host, out_dir, encrypt);
-    if (*restore) return cli::restore(**host, backup_dir, force);
+    auto run = [&]() -> int {
+      if (*plugins) return strata::cli::list_plugins(**host);
+      if (*check) return strata::cli::check(**host, notes);
+      if (*config) return strata::cli::print_config(**host);
+      if (*migrate) return strata::cli::migrate(**host, direction, steps, migrate_dry_run);
+      if (*cleanup) return strata::cli::cleanup(**host, dry_run);
+      namespace cli = strata::cli;
+      if (*user_add) return cli::user_add(**host, name, email);
+      if (*user_show) return cli::user_show(**host, name);
+      if (*send) return cli::send(**host, from, to, ttl, text);
+      if (*inbox) return cli::inbox(**host, name, limit);
+      if (*read) return cli::read(**host, message_id, name);
+      if (*audit_tail) return cli::audit_tail(**host, limit);
+      if (*metrics) return cli::metrics(**host);
+      if (*keys_rotate) return cli::keys_rotate(**host, name);
+      if (*keys_rewrap) return cli::keys_rewrap(**host, batch);
+      if (*adopt_messages) return cli::adopt_messages(**host, accept_unauthenticated, adopt_batch);
+      if (*demo) return cli::demo(**host);
+      if (*backup_verify) return cli::backup_verify(**host, backup_dir);
+      if (*backup) return cli::backup(**host, out_dir, encrypt);
+      if (*restore) return cli::restore(**host, backup_dir, force);
+      return 0;
+    };
+    int rc = run();
+    // Under [audit] on_failure = "spool", an event the sink and the spool
+    // both refused is gone: the command did its work, but must not say it
+    // succeeded (the loss was logged above as "LOST n audit events").
+    if (auto lost = strata::cli::audit_events_lost(**host); lost > 0) {
+      fmt::print(stderr, "strata: error: {} audit event(s) of this command were lost: the audit sink and its spool "
+                         "file both refused them\n", lost);
+      return rc != 0 ? rc : 1;
+    }
+    return rc;
   } catch (const std::exception& e) {
     // Nothing should throw this far; if it does, one sentence, no stack trace.
     fmt::print(stderr, "strata: internal error: {}\n", e.what());
     return 1;
   }
-  return 0;
 }

@@ -29,4 +29,9 @@ std::unique_ptr<Services> open_services(const Host& host) {
   return std::move(*services);
 }
 
+std::uint64_t audit_events_lost(const Host& host) {
+  // The services' audit pipelines count into the host's metrics (AuditLog::lost()).
+  return host.metrics()->counter("strata_audit_events_total", "", {{"outcome", "lost"}}).value();
+}
+
 }  // namespace strata::cli

@@ -1,6 +1,7 @@
 #pragma once
 // Which config the CLI opens: --config, else $STRATA_CONFIG, else the built-in default.
 
+#include <cstdint>
 #include <memory>
 #include <vector>
 #include <string>
@@ -20,5 +21,8 @@ sdk::Result<std::unique_ptr<Host>> open_host(const std::string& config_path,
 /// The services on `host` for a one-shot command (no scheduler thread; metrics
 /// are written when they end); null after printing the error.
 std::unique_ptr<Services> open_services(const Host& host);
+
+/// Audit events this process's services lost (sink and spool both failed).
+std::uint64_t audit_events_lost(const Host& host);
 
 }  // namespace strata::cli

@@ -121,6 +121,10 @@ int read(const Host& host, const std::string& id_text, const std::string& as) {
 int audit_tail(const Host& host, std::size_t limit) {
   auto audit = host.audit();
   if (!audit) return report_error(sdk::Error{sdk::ErrorCode::invalid_argument, "the config has no [audit]", {}, false});
+  // Events a killed process committed to the storage's outbox join the trail
+  // first: opening the audit pipeline relays them (when the services can open).
+  if (host.storage())
+    if (auto services = Services::open(host, ServicesOptions{false})) (*services)->audit().flush();
   sdk::AuditQuery query;
   query.limit = limit;
   auto events = audit->query(query);
@@ -193,6 +197,26 @@ int keys_rewrap(const Host& host, std::size_t batch) {
              messages->target_key_id, messages->rewrapped, messages->skipped, messages->failed, keys->rewrapped,
              keys->skipped, keys->failed);
   return messages->failed || keys->failed ? 1 : 0;
+}
+
+int adopt_messages(const Host& host, bool accept_unauthenticated, std::size_t batch) {
+  auto services = open_services(host);
+  if (!services) return 1;
+  auto report = services->adopt_seed_messages(
+      AdoptionOptions{accept_unauthenticated, batch},
+      [](const AdoptionReport& r) {
+        fmt::print(stderr, "\radopt: {}/{} of the seed's messages converted, {} refused, {} by another run",
+                   r.converted, r.seed_rows, r.refused, r.raced);
+      },
+      Origin{});
+  if (report) fmt::print(stderr, "\n");
+  if (!report) return report_error(report.error());
+  fmt::print("adopt finished under key {}: {} converted, {} already Strata's, {} refused{}, {} converted by "
+             "another run\n",
+             report->key_id, report->converted, report->already_strata, report->refused,
+             report->refused ? " (they stay listed as refused)" : "", report->raced);
+  for (const auto& [reason, n] : report->reasons) fmt::print("  refused {}: {}\n", printable(reason), n);
+  return report->refused ? 1 : 0;
 }
 
 }  // namespace strata::cli

@@ -28,6 +28,8 @@ int metrics(const Host& host);
 int keys_rotate(const Host& host, const std::string& name);
 /// `strata keys rewrap [--batch N]`.
 int keys_rewrap(const Host& host, std::size_t batch);
+/// `strata adopt messages --accept-unauthenticated [--batch N]`: the seed's messages re-sealed in Strata's envelope.
+int adopt_messages(const Host& host, bool accept_unauthenticated, std::size_t batch);
 /// `strata demo`.
 int demo(const Host& host);
 

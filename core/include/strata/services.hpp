@@ -17,6 +17,7 @@
 #include "strata/services/context.hpp"
 #include "strata/services/keys.hpp"
 #include "strata/services/maintenance.hpp"
+#include "strata/services/message_adoption.hpp"
 #include "strata/services/messages.hpp"
 #include "strata/services/sessions.hpp"
 #include "strata/services/users.hpp"
@@ -56,7 +57,17 @@ class STRATA_API Services {
   /// a cipher restores only a manifest it authenticates (`auth_failed`
   /// otherwise: forged, edited, stripped of its MAC, or taken without a
   /// cipher); a host without one restores only unauthenticated backups.
+  /// Restores exclude each other (a lock beside the audit spool, in the data
+  /// directory); one cut off is completed by restoring the same backup again,
+  /// without --force (restore_state.hpp).
   sdk::Result<RestoreResult> restore(const std::filesystem::path& dir, bool force, const Origin& origin = {});
+  /// Converts the messages the seed's services wrote into Strata's envelope
+  /// (strata/services/message_adoption.hpp): resumable, each row at most once.
+  sdk::Result<AdoptionReport> adopt_seed_messages(const AdoptionOptions& options,
+                                                  const std::function<void(const AdoptionReport&)>& progress = {},
+                                                  const Origin& origin = {}) {
+    return strata::adopt_seed_messages(context_, options, progress, origin);
+  }
 
  private:
   Services(const Host& host, ServiceContext context, ServicesOptions options);

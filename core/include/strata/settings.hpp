@@ -54,6 +54,7 @@ struct UserSettings {
   ScryptParams scrypt;                        ///< for new hashes; old ones are upgraded at login
   std::chrono::seconds cache_ttl{300};        ///< lookups cached in the `default` cache
   std::size_t min_password_length = 8;
+  int bcrypt_max_cost = 14;  ///< bound on the seed's bcrypt hashes (2^cost rounds), verified until replaced
 };
 
 /// [sessions].

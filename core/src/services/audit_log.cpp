@@ -2,6 +2,8 @@
 
 #include "strata/services/audit_log.hpp"
 
+#include "encoding.hpp"
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -36,7 +38,7 @@ class LockedFile {
   static sdk::Result<LockedFile> open(const std::filesystem::path& path, int flags) {
     std::error_code ec;
     if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
-    int fd = ::open(path.c_str(), flags | O_CLOEXEC, 0600);
+    int fd = ::open(path.c_str(), flags | O_CLOEXEC | O_NOFOLLOW, 0600);  // never write through a planted link
     if (fd < 0) return io_failure(path, "open", errno);
     if (::flock(fd, LOCK_EX) != 0) {
       int e = errno;
@@ -107,6 +109,7 @@ AuditLog::AuditLog(std::shared_ptr<sdk::Audit> sink, AuditLogSettings settings,
       replayed_(metrics_->counter("strata_audit_events_total", "", {{"outcome", "replayed"}})),
       dropped_(metrics_->counter("strata_audit_events_total", "", {{"outcome", "dropped"}})),
       failed_(metrics_->counter("strata_audit_events_total", "", {{"outcome", "failed"}})),
+      lost_(metrics_->counter("strata_audit_events_total", "", {{"outcome", "lost"}})),
       outbox_(std::move(outbox)) {
   if (!sink_) log_(sdk::LogLevel::warning, "no [audit] in the config: audit events are counted, not kept");
   if (sink_ && settings_.on_failure == AuditFailurePolicy::spool) {
@@ -132,17 +135,44 @@ AuditLog::~AuditLog() {
   flusher_.join();
 }
 
+namespace {
+
+// The longest text an event copies from input (a username, an email, an IP
+// a proxy passed on): one hostile call must not write megabytes into the
+// trail and push older history out of rotation.
+constexpr std::size_t max_field_bytes = 1024;
+
+// `text`, or its first max_field_bytes with a marker naming its length and
+// SHA-256, so that the whole value can still be recognised.
+std::string bounded_field(std::string text) {
+  if (text.size() <= max_field_bytes) return text;
+  std::string digest = detail::sha256_hex(sdk::as_bytes(text)).substr(0, 16);
+  std::string marker = "…[truncated: " + std::to_string(text.size()) + " bytes, sha256 " + digest + "…]";
+  text.resize(max_field_bytes);
+  return text + marker;
+}
+
+void bound_strings(nlohmann::json& value) {
+  if (value.is_string()) value = bounded_field(value.get<std::string>());
+  else if (value.is_structured())
+    for (auto& item : value) bound_strings(item);
+}
+
+}  // namespace
+
 sdk::AuditEvent AuditLog::event(const AuditRecord& record, const Origin& origin) const {
   sdk::AuditEvent event;
   event.id = sdk::Uuid::generate();
   event.timestamp = clock_->now();
   if (record.user_id) event.user_id = record.user_id->str();
-  event.ip = origin.ip.empty() ? "unknown" : origin.ip;
+  event.ip = origin.ip.empty() ? "unknown" : bounded_field(origin.ip);
   event.action = record.action;
-  event.resource = record.resource;
+  event.resource = bounded_field(record.resource);
   event.status = record.status;
+  nlohmann::json metadata = record.metadata;
+  bound_strings(metadata);
   // Never throws on text that is not UTF-8 (it is replaced, U+FFFD): an event must be recordable whatever a caller passed.
-  event.metadata = record.metadata.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  event.metadata = metadata.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return event;
 }
 
@@ -286,7 +316,7 @@ void AuditLog::deliver(std::vector<sdk::AuditEvent>& batch) {
   if (auto spooled = append_to_spool(batch); spooled) {
     spooled_.add(batch.size());
   } else {
-    failed_.add(batch.size());
+    lost_.add(batch.size());
     log_(sdk::LogLevel::error, "LOST " + std::to_string(batch.size()) +
                                    " audit events: the sink and the spool both failed: " +
                                    spooled.error().describe());

@@ -11,6 +11,7 @@
 
 #include "backup_authentication.hpp"
 #include "encoding.hpp"
+#include "restore_state.hpp"
 #include "strata/sdk/version.hpp"
 
 namespace strata {
@@ -46,11 +47,12 @@ std::string label(const InstanceInfo& i) {
   return i.role == sdk::Role::cache ? "cache." + i.instance : std::string(sdk::to_string(i.role));
 }
 
-// The three backup methods, whatever the role.
+// The backup methods, whatever the role.
 struct Target {
   InstanceInfo info;
   std::function<sdk::Result<sdk::BackupReport>(const fs::path&)> backup, restore;
   std::function<sdk::Result<bool>()> has_data;
+  std::function<sdk::Result<void>(const fs::path&)> check_restore;
 };
 
 std::vector<Target> targets(const Host& host) {
@@ -59,7 +61,8 @@ std::vector<Target> targets(const Host& host) {
     auto make = [&](auto object) {
       out.push_back(Target{info, [object](const fs::path& d) { return object->backup(d); },
                            [object](const fs::path& d) { return object->restore(d); },
-                           [object] { return object->has_data(); }});
+                           [object] { return object->has_data(); },
+                           [object](const fs::path& d) { return object->check_restore(d); }});
     };
     if (info.role == sdk::Role::storage) make(host.storage());
     else if (info.role == sdk::Role::cache) make(host.cache(info.instance));
@@ -290,7 +293,9 @@ sdk::Result<void> check_keys(const Host& host, const Manifest& m) {
   return {};
 }
 
-sdk::Result<RestoreResult> restore_backup(const Host& host, const fs::path& dir, bool force) {
+// `state_dir`: where the restore-in-progress marker goes (restore_state.hpp);
+// the caller holds the restore lock there.
+sdk::Result<RestoreResult> restore_backup(const Host& host, const fs::path& dir, bool force, const fs::path& state_dir) {
   auto m = read_manifest(dir);
   if (!m) return sdk::fail(m.error());
   // The keys first: a cipher that lacks the backup's key is named as such.
@@ -311,7 +316,12 @@ sdk::Result<RestoreResult> restore_backup(const Host& host, const fs::path& dir,
                                                    "' but the config runs '" + found->info.plugin + "'");
     plan.emplace_back(&b, found);
   }
-  if (!force) {
+  // A restore of this same backup that was cut off is completed, not refused
+  // because the instances it already replaced hold data.
+  const std::string manifest_sha256 = m->json.value("manifest_sha256", "");
+  auto unfinished = detail::read_restore_marker(state_dir);
+  bool completing = unfinished && !manifest_sha256.empty() && unfinished->manifest_sha256 == manifest_sha256;
+  if (!force && !completing) {
     std::vector<std::string> busy;
     for (auto& [b, t] : plan) {
       auto has = t->has_data();
@@ -355,6 +365,28 @@ sdk::Result<RestoreResult> restore_backup(const Host& host, const fs::path& dir,
     }
   }
 
+  // Every instance is asked before any is written: a restore certain to fail
+  // (a Redis namespace it may not clear, a file its plugin cannot read, a
+  // backend down) changes nothing. A plugin older than SDK 1.8 has no
+  // check_restore; that it answers has_data() is then all that is known.
+  for (auto& [b, t] : plan) {
+    auto ready = t->check_restore(source / b->dir);
+    if (!ready && ready.error().code == ErrorCode::unsupported) {
+      auto has = t->has_data();
+      ready = has ? sdk::Result<void>{} : sdk::Result<void>(sdk::fail(has.error()));
+    }
+    if (!ready) {
+      fs::remove_all(staging, ec);
+      return fail(ready.error().code, "not restoring: " + b->dir + " cannot be restored: " +
+                                          ready.error().describe() + ". Nothing was changed.");
+    }
+  }
+
+  if (auto marked = detail::write_restore_marker(state_dir, {dir.string(), manifest_sha256, sdk::Timestamp::now()});
+      !marked) {
+    fs::remove_all(staging, ec);
+    return sdk::fail(marked.error());
+  }
   RestoreResult result;
   for (std::size_t i = 0; i < plan.size(); ++i) {
     auto& [b, t] = plan[i];
@@ -393,7 +425,24 @@ sdk::Result<BackupResult> Services::backup(const BackupOptions& options, const O
 }
 
 sdk::Result<RestoreResult> Services::restore(const fs::path& dir, bool force, const Origin& origin) {
-  auto result = restore_backup(host_, dir, force);
+  // One restore at a time: the emptiness check and the writes happen under the lock.
+  const fs::path state_dir = context_.settings.audit.spool_path.parent_path();
+  auto lock = detail::RestoreLock::take(state_dir);
+  if (!lock) return sdk::fail(lock.error());
+  // And one per database: hosts with data directories of their own restoring
+  // into one database take the storage's own lock (a plugin without one,
+  // like the in-memory store, has nothing another host could share).
+  auto storage = host_.storage();
+  auto held = storage->hold_restore_lock(true);
+  if (!held && held.error().code != ErrorCode::unsupported)
+    return fail(held.error().code, "not restoring: " + held.error().describe());
+  struct Release {
+    std::shared_ptr<sdk::Storage> storage;
+    ~Release() {
+      if (storage) (void)storage->hold_restore_lock(false);
+    }
+  } release{held ? storage : nullptr};
+  auto result = restore_backup(host_, dir, force, state_dir);
   if (!result) return result;
   auto recorded = context_.audit->record(
       AuditRecord{std::nullopt, "backup.restore", "backup:" + dir.filename().string(), sdk::AuditStatus::success,
@@ -403,7 +452,16 @@ sdk::Result<RestoreResult> Services::restore(const fs::path& dir, bool force, co
     return fail(recorded.error().code, "the backup " + dir.string() +
                                            " was restored, but its audit event could not be recorded: " +
                                            recorded.error().describe());
+  detail::remove_restore_marker(state_dir);
   return result;
+}
+
+std::optional<std::string> unfinished_restore(const Host& host) {
+  auto marker = detail::read_restore_marker(host.settings().audit.spool_path.parent_path());
+  if (!marker) return std::nullopt;
+  return "a restore of " + marker->backup_dir + " started at " + marker->started_at.iso8601() +
+         " did not finish: some instances may hold the backup's data and others not; restore the same backup "
+         "again to complete it";
 }
 
 }  // namespace strata

@@ -12,6 +12,8 @@ GroupCommit::GroupCommit(std::shared_ptr<sdk::Storage> storage, GroupCommitSetti
     : storage_(std::move(storage)),
       settings_(settings),
       outbox_(outbox),
+      // An empty batch stores nothing: it only asks whether the method exists.
+      checks_users_(storage_->insert_sends({}, {}).has_value()),
       batches_(metrics.counter("strata_group_commit_batches_total", "Transactions the group commit wrote.")),
       writes_(metrics.counter("strata_group_commit_writes_total", "Writes the group commit coalesced into them.")),
       retried_one_by_one_(metrics.counter("strata_group_commit_split_batches_total",
@@ -107,6 +109,7 @@ void GroupCommit::run() {
 }
 
 sdk::Result<void> GroupCommit::store(std::span<const sdk::Message> messages, std::span<const sdk::AuditEvent> events) {
+  if (checks_users_) return storage_->insert_sends(messages, events);  // events: empty without an outbox
   if (outbox_) return storage_->insert_with_outbox(messages, events);
   if (messages.size() == 1) return storage_->insert_message(messages.front());
   return storage_->insert_messages(messages);
@@ -117,6 +120,10 @@ namespace {
 bool outcome_unknown(const sdk::Error& e) {
   return e.code == sdk::ErrorCode::unavailable || e.code == sdk::ErrorCode::timeout;
 }
+
+// The backend answered and refused the whole write (read-only, disk full,
+// out of memory): nothing was written, and waiting may help.
+bool refused_for_now(const sdk::Error& e) { return e.code == sdk::ErrorCode::conflict && e.retryable; }
 
 // The fields a send wrote; read state and timestamps' precision may differ.
 bool same_content(const sdk::Message& stored, const sdk::Message& ours) {
@@ -142,7 +149,9 @@ sdk::Result<void> GroupCommit::store_retrying(std::span<const sdk::Message> mess
                                               std::span<const sdk::AuditEvent> events) {
   using namespace std::chrono_literals;
   auto stored = store(messages, events);
-  if (stored || !outcome_unknown(stored.error()) || settings_.retry.count() == 0) return stored;
+  if (stored || settings_.retry.count() == 0) return stored;
+  if (!outcome_unknown(stored.error()) && !refused_for_now(stored.error())) return stored;
+  bool maybe_stored = outcome_unknown(stored.error());  // some attempt may have committed
   const auto deadline = std::chrono::steady_clock::now() + settings_.retry;
   for (auto pause = 20ms; std::chrono::steady_clock::now() + pause < deadline; pause = std::min(pause * 2, 500ms)) {
     std::this_thread::sleep_for(pause);
@@ -161,11 +170,18 @@ sdk::Result<void> GroupCommit::store_retrying(std::span<const sdk::Message> mess
       stored = sdk::fail(committed.error());
       continue;
     }
-    if (!outcome_unknown(again.error())) return again;
+    if (!outcome_unknown(again.error()) && !refused_for_now(again.error())) return again;
+    maybe_stored = maybe_stored || outcome_unknown(again.error());
     stored = std::move(again);
   }
-  stored.error().message += "; retried for " + std::to_string(settings_.retry.count()) +
-                            " ms ([group_commit] retry_ms): the outcome is unknown, the rows may be stored under their ids";
+  const std::string retried = "; retried for " + std::to_string(settings_.retry.count()) + " ms ([group_commit] retry_ms)";
+  if (!maybe_stored) {
+    stored.error().message += retried + ", refused each time: nothing was stored";
+    return stored;
+  }
+  if (!outcome_unknown(stored.error()))  // refused now, but an earlier attempt may have committed
+    stored.error() = sdk::Error{sdk::ErrorCode::unavailable, stored.error().message, stored.error().plugin, true};
+  stored.error().message += retried + ": the outcome is unknown, the rows may be stored under their ids";
   return stored;
 }
 
@@ -189,7 +205,7 @@ void GroupCommit::commit(std::vector<Write>& batch) {
   auto stored = store_retrying(messages, events);
   // Success, or the backend away past the retries (each write would fail
   // alike, and the batch may have committed), goes to every write.
-  if (stored || outcome_unknown(stored.error())) {
+  if (stored || outcome_unknown(stored.error()) || refused_for_now(stored.error())) {
     for (auto& w : batch) finish(w, stored);
     return;
   }

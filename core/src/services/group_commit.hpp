@@ -9,6 +9,11 @@
 // events are committed in the same transaction as its rows; without one
 // only messages are batched and the caller records the events itself.
 //
+// With a storage that has insert_sends (SDK 1.8) every batch is stored
+// with it: a message whose sender or recipient is missing or deactivated
+// fails the transaction, and the split below gives that write alone the
+// storage's reason.
+//
 // One bad row never fails its neighbours: a batch that fails for a reason
 // other than the backend being away is retried one write at a time, so only
 // the bad write gets its error. A batch cut off by a lost connection (a
@@ -16,6 +21,11 @@
 // ids are generated here, so a retry that finds them stored with the same
 // content has found the first attempt committed, which is success, never a
 // duplicate. Past retry_ms each writer gets `unavailable`, "outcome unknown".
+// A write the backend answered and refused as a whole (`conflict`,
+// retryable: a read-only server, a full disk, a store out of memory) is
+// retried the same way, for every write of the batch at once; past retry_ms
+// it fails with that refusal and "nothing was stored" — a definite failure,
+// unless an earlier attempt's outcome was unknown.
 
 #include <condition_variable>
 #include <deque>
@@ -57,6 +67,9 @@ class GroupCommit {
   void flush();
   /// Whether events are committed with the rows (the storage has an outbox).
   bool outbox() const { return outbox_; }
+  /// Whether the storage checks each message's users inside the commit
+  /// (SDK 1.8 insert_sends): senders need not look them up first.
+  bool checks_users() const { return checks_users_; }
 
  private:
   struct Write {
@@ -75,6 +88,7 @@ class GroupCommit {
   std::shared_ptr<sdk::Storage> storage_;
   GroupCommitSettings settings_;
   bool outbox_;
+  bool checks_users_;
   Counter &batches_, &writes_, &retried_one_by_one_, &retries_, &found_committed_;
 
   std::mutex mutex_;

@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "content_replacement.hpp"
 #include "group_commit.hpp"
 #include "strata/services/users.hpp"
 
@@ -35,15 +36,18 @@ sdk::Result<sdk::Message> Messages::seal(const Outgoing& out, std::set<sdk::Uuid
   if (out.ttl && *out.ttl > max_ttl)
     return fail(ErrorCode::invalid_argument, "a message TTL may be at most " + std::to_string(max_ttl.count()) +
                                                  " seconds (100 years), got " + std::to_string(out.ttl->count()));
+  // No lookups when the storage checks the users inside the commit
+  // (GroupCommit::checks_users): a send then costs no round trip before it.
+  const bool commit_checks = ctx_.writes->checks_users();
   for (const auto* id : {&out.from, &out.to}) {
-    if (checked && checked->contains(*id)) continue;
+    if (commit_checks || (checked && checked->contains(*id))) continue;
     auto user = users_.get(*id);
     if (!user) {
       if (user.error().code == ErrorCode::not_found)
         return fail(ErrorCode::invalid_argument, "no user with id " + id->str());
       return sdk::fail(user.error());
     }
-    if (!user->is_active) return fail(ErrorCode::invalid_argument, "user " + user->username + " is deactivated");
+    if (!user->is_active) return fail(ErrorCode::invalid_argument, "user " + sdk::excerpt(user->username, 80) + " is deactivated");
     if (checked) checked->insert(*id);
   }
   sdk::Message m;
@@ -80,7 +84,7 @@ void Messages::send_async(const Outgoing& out, const Origin& origin, SendDone do
 sdk::Result<sdk::Message> Messages::send(const sdk::User& from, const sdk::User& to, std::string text,
                                          std::optional<std::chrono::seconds> ttl, const Origin& origin) {
   for (const auto* user : {&from, &to})
-    if (!user->is_active) return fail(ErrorCode::invalid_argument, "user " + user->username + " is deactivated");
+    if (!user->is_active) return fail(ErrorCode::invalid_argument, "user " + sdk::excerpt(user->username, 80) + " is deactivated");
   std::set<sdk::Uuid> checked{from.id, to.id};
   std::promise<sdk::Result<sdk::Message>> outcome;
   store(Outgoing{from.id, to.id, std::move(text), ttl}, &checked, origin,
@@ -168,6 +172,11 @@ sdk::Result<std::string> Messages::open(const sdk::Message& m, const Origin& ori
   // seed's services): it can only have used the key the seed configures
   // (DB_ENCRYPTION_KEY, the aes_gcm plugin's key id "default").
   const std::string key_id = m.key_id.empty() ? std::string(unnamed_key_id) : m.key_id;
+  if (m.encrypted_content.empty())  // what a storage hands back for a ciphertext over the read bound
+    return fail(ErrorCode::invalid_argument,
+                "message " + m.id.str() + " has no ciphertext, or one over the " +
+                    std::to_string(sdk::max_read_ciphertext_bytes) + " bytes reads allow (" +
+                    std::to_string(max_text_bytes) + " bytes of text, sealed): it is not read");
   auto plain = ctx_.cipher->open(sdk::Sealed{key_id, m.iv, m.encrypted_content},
                                  associated_data(m.id, m.sender_id, m.recipient_id));
   if (plain) return std::string(plain->begin(), plain->end());
@@ -272,6 +281,7 @@ sdk::Result<RewrapProgress> Messages::rewrap(std::size_t batch_size,
   for (;;) {
     auto page = ctx_.storage->messages_not_under_key(*primary, request);
     if (!page) return sdk::fail(page.error());
+    std::vector<sdk::ContentReplacement> rows;
     for (const auto& m : page->items) {
       sdk::Bytes aad = associated_data(m.id, m.sender_id, m.recipient_id);
       auto plain = ctx_.cipher->open(
@@ -287,17 +297,14 @@ sdk::Result<RewrapProgress> Messages::rewrap(std::size_t batch_size,
       }
       auto sealed = ctx_.cipher->seal(*plain, aad);
       if (!sealed) return sdk::fail(sealed.error());
-      auto replaced =
-          ctx_.storage->replace_message_content(m.id, m.key_id, sealed->ciphertext, sealed->iv, sealed->key_id);
-      if (!replaced) {
-        if (replaced.error().code == ErrorCode::not_found) {  // purged meanwhile
-          ++p.skipped;
-          continue;
-        }
-        return sdk::fail(replaced.error());
-      }
-      ++(*replaced ? p.rewrapped : p.skipped);
+      rows.push_back({m.id, m.key_id, std::move(sealed->ciphertext), std::move(sealed->iv), std::move(sealed->key_id)});
     }
+    // The page's rows in one statement and one transaction: the round trip
+    // per row was what bounded a rewrap (about 360 rows/s on PostgreSQL).
+    std::vector<sdk::AuditEvent> no_events;  // rewrap records its outcome once, below
+    auto replaced = detail::replace_contents(*ctx_.storage, rows, no_events);
+    if (!replaced) return sdk::fail(replaced.error());
+    for (bool r : *replaced) ++(r ? p.rewrapped : p.skipped);  // skipped: re-sealed or purged meanwhile
     if (progress) progress(p);
     if (!page->next) break;
     request.after = page->next;

@@ -3,6 +3,7 @@
 #include "strata/services.hpp"
 
 #include "group_commit.hpp"
+#include "key_check.hpp"
 #include "missing_cipher.hpp"
 
 namespace strata {
@@ -14,6 +15,9 @@ sdk::Result<std::unique_ptr<Services>> Services::open(const Host& host, Services
     return sdk::fail(sdk::ErrorCode::invalid_argument, "the services need a [storage] in the config; this one has none");
   c.cipher = host.cipher();
   if (!c.cipher) c.cipher = std::make_shared<detail::MissingCipher>();
+  // A wrong key is refused here, before anything is sealed under it.
+  else if (auto opens = detail::check_cipher_opens_storage(*c.storage, *c.cipher); !opens)
+    return sdk::fail(opens.error());
   c.cache = host.cache("default");
   c.sessions = host.cache("session") ? host.cache("session") : c.cache;
   c.metrics = host.metrics();

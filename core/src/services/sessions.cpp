@@ -33,6 +33,19 @@ sdk::Result<sdk::Cache*> Sessions::cache() const {
 sdk::Result<Session> Sessions::create(const sdk::Uuid& user_id, const Origin& origin) {
   auto cache = this->cache();
   if (!cache) return sdk::fail(cache.error());
+  // Only for a user who exists and is active, asked of the storage (a cached
+  // lookup could be a deactivation behind).
+  auto user = ctx_.storage->get_user(user_id);
+  if (!user && user.error().code != ErrorCode::not_found) return sdk::fail(user.error());
+  if (!user || !user->is_active) {
+    std::string reason = user ? "inactive" : "unknown_user";
+    auto r = ctx_.audit->record(AuditRecord{user_id, "session.create", resource("user", user_id),
+                                            sdk::AuditStatus::failure, {{"reason", reason}}},
+                                origin);
+    if (!r) return sdk::fail(r.error());
+    return fail(ErrorCode::invalid_argument, user ? "user " + user_id.str() + " is deactivated: no session for them"
+                                                  : "no user with id " + user_id.str());
+  }
   sdk::Bytes random(token_bytes);
   CryptoPP::AutoSeededRandomPool rng;
   rng.GenerateBlock(random.data(), random.size());

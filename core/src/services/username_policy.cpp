@@ -28,7 +28,7 @@ const USpoofChecker* checker() {
   return instance.get();
 }
 
-std::string quoted(std::string_view name) { return "'" + std::string(name) + "'"; }
+std::string quoted(std::string_view name) { return "'" + sdk::excerpt(name, 80) + "'"; }
 
 }  // namespace
 

@@ -2,6 +2,8 @@
 
 #include "strata/services/users.hpp"
 
+#include <utility>
+
 #include "encoding.hpp"
 #include "username_policy.hpp"
 #include "json_codec.hpp"
@@ -37,7 +39,7 @@ sdk::Result<void> check_email(std::string_view email) {
   auto at = email.find('@');
   if (email.size() > max_name_bytes || at == std::string_view::npos || at == 0 || at + 1 == email.size() ||
       has_control_characters(email) || email.find(' ') != std::string_view::npos)
-    return fail(ErrorCode::invalid_argument, "'" + std::string(email) + "' is not an email address");
+    return fail(ErrorCode::invalid_argument, "'" + sdk::excerpt(email, 80) + "' is not an email address");
   return {};
 }
 
@@ -118,25 +120,54 @@ sdk::Result<sdk::User> Users::authenticate(std::string_view username, std::strin
     (void)verify_password(password, dummy_hash_, ctx_.settings.users.scrypt);  // same work as for a real user
     return refuse(std::nullopt, "unknown_user");
   }
-  auto matches = verify_password(password, found->password_hash, ctx_.settings.users.scrypt);
-  if (!matches) return refuse(found->id, "unreadable_hash");
+  auto matches = verify_password(password, found->password_hash, ctx_.settings.users.scrypt,
+                                 ctx_.settings.users.bcrypt_max_cost);
+  if (!matches) {
+    ctx_.log(sdk::LogLevel::warning, "user " + found->id.str() + " cannot log in: " + matches.error().message);
+    return refuse(found->id, "unreadable_hash");
+  }
   if (!*matches) return refuse(found->id, "wrong_password");
   if (!found->is_active) return refuse(found->id, "inactive");
 
   sdk::Timestamp now = ctx_.clock->now();
-  if (auto r = ctx_.storage->record_login(found->id, now); !r) return sdk::fail(r.error());
-  found->last_login = now;
-  if (needs_rehash(found->password_hash, ctx_.settings.users.scrypt)) {
-    // The configured cost changed since this hash was made: upgrade it now that we have the password.
-    found->password_hash = hash_password(password, ctx_.settings.users.scrypt);
-    found->updated_at = now;
-    if (auto r = ctx_.storage->update_user(*found); !r)
-      ctx_.log(sdk::LogLevel::warning, "could not upgrade the password hash of user " + found->id.str() + ": " +
-                                           r.error().describe());
-  }
+  if (auto r = record_login(*found, password, now, origin); !r) return sdk::fail(r.error());
   invalidate(*found);
   return with_audit(*ctx_.audit, sdk::Result<sdk::User>(without_hash(*found)),
                     event("user.login", found->id, resource("user", found->id)), origin);
+}
+
+sdk::Result<void> Users::record_login(sdk::User& user, std::string_view password, sdk::Timestamp now,
+                                      const Origin& origin) {
+  user.last_login = now;
+  if (!needs_rehash(user.password_hash, ctx_.settings.users.scrypt))
+    return ctx_.storage->record_login(user.id, now);
+  // A hash of the seed's (bcrypt, argon2) or of another scrypt cost: replaced
+  // now that the password is at hand, in the transaction that sets
+  // last_login, and only if no password change came first (compare-and-set).
+  std::string from(hash_scheme(user.password_hash));
+  std::string replacement = hash_password(password, ctx_.settings.users.scrypt);
+  auto swapped = ctx_.storage->record_login_rehashed(user.id, now, user.password_hash, replacement);
+  if (!swapped && swapped.error().code == ErrorCode::unsupported) {
+    // A storage plugin older than SDK 1.7: two writes, as before.
+    if (auto r = ctx_.storage->record_login(user.id, now); !r) return r;
+    user.updated_at = now;
+    std::string old_hash = std::exchange(user.password_hash, replacement);
+    auto updated = ctx_.storage->update_user(user);
+    user.password_hash = old_hash;
+    swapped = updated ? sdk::Result<bool>(true) : sdk::fail(updated.error());
+  }
+  if (!swapped) {
+    ctx_.log(sdk::LogLevel::warning, "could not upgrade the password hash of user " + user.id.str() + ": " +
+                                         swapped.error().describe());
+    return {};  // the login stands; the next one tries again
+  }
+  if (!*swapped) return {};  // the password changed meanwhile: that hash is newer
+  user.password_hash = replacement;
+  user.updated_at = now;
+  return ctx_.audit->record(event("user.password_upgrade", user.id, resource("user", user.id),
+                                  sdk::AuditStatus::success,
+                                  {{"from", from}, {"to", "scrypt"}}),
+                            origin);
 }
 
 sdk::Result<sdk::User> Users::lookup(std::string key, const std::function<sdk::Result<sdk::User>()>& load) {
@@ -191,7 +222,8 @@ sdk::Result<void> Users::change_password(const sdk::Uuid& id, std::string_view c
                                          const Origin& origin) {
   auto user = ctx_.storage->get_user(id);
   if (!user) return sdk::fail(user.error());
-  auto matches = verify_password(current, user->password_hash, ctx_.settings.users.scrypt);
+  auto matches = verify_password(current, user->password_hash, ctx_.settings.users.scrypt,
+                                 ctx_.settings.users.bcrypt_max_cost);
   if (!matches || !*matches) {
     auto r = ctx_.audit->record(event("user.password_change", id, resource("user", id), sdk::AuditStatus::failure,
                                       {{"reason", "wrong_password"}}),

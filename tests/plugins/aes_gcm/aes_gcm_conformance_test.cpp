@@ -1,5 +1,7 @@
 // The cipher conformance kit on the aes_gcm plugin, loaded through the host.
 
+#include <sys/stat.h>
+
 #include <fstream>
 #include <strata/sdk/testing/conformance.hpp>
 
@@ -107,5 +109,32 @@ TEST_CASE("aes_gcm: a key file is generated once (mode 0600), reused, and refuse
   CHECK(lost.message.find("key file " + file.string() + " is missing, but its directory already holds data") !=
         std::string::npos);
   CHECK_FALSE(std::filesystem::exists(file));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("aes_gcm: a key file that is a FIFO, a directory or a symlink loop, and an all-zero key, are refused at once",
+          "[aes_gcm][config][hardening]") {
+  auto dir = std::filesystem::temp_directory_path() / ("strata-keyfile-" + sdk::Uuid::generate().str());
+  std::filesystem::create_directories(dir);
+  auto table = [](const std::filesystem::path& file) {
+    return "[cipher]\nplugin = \"aes_gcm\"\nkey_file = \"" + file.string() + "\"\n";
+  };
+  auto refusal = [&](const std::filesystem::path& file) { return test::open_error(table(file)).message; };
+  REQUIRE(::mkfifo((dir / "fifo").c_str(), 0600) == 0);  // opening it for reading would block forever
+  CHECK(refusal(dir / "fifo").find("is a FIFO, not a regular file") != std::string::npos);
+  std::filesystem::create_directories(dir / "subdir");
+  CHECK(refusal(dir / "subdir").find("is a directory, not a regular file") != std::string::npos);
+  std::filesystem::create_symlink(dir / "loop-b", dir / "loop-a");
+  std::filesystem::create_symlink(dir / "loop-a", dir / "loop-b");
+  std::string loop = refusal(dir / "loop-a");
+  CHECK(loop.find("symlink loop") != std::string::npos);
+  CHECK(loop.find("internal") == std::string::npos);
+  auto write_key = [&](const std::string& name, const std::string& hex) {
+    std::ofstream(dir / name) << hex << "\n";
+    std::filesystem::permissions(dir / name, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    return dir / name;
+  };
+  CHECK(refusal(write_key("zero.key", std::string(64, '0'))).find("is all zeros: a placeholder") != std::string::npos);
+  CHECK(test::open_host(table(write_key("good.key", test::test_key_hex)))->cipher()->health());
   std::filesystem::remove_all(dir);
 }

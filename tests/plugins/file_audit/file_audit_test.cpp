@@ -113,3 +113,50 @@ TEST_CASE("file_audit: opening and appending new events never read the history",
   REQUIRE(host->audit()->append(old));
   CHECK(host->audit()->count(sdk::AuditQuery{}).value() == 2);
 }
+
+TEST_CASE("file_audit: files restored from a backup, and the backup's copies, are owner-only",
+          "[file_audit][backup][hardening]") {
+  TempDir dir, backup;
+  auto host = test::open_host(dir.table("rotate_bytes = 2048\nkeep = 2\n"));
+  for (int i = 0; i < 40; ++i)
+    REQUIRE(host->audit()->append(std::vector{make_event(now_ms() + std::chrono::milliseconds(i), "a", "u")}));
+  std::filesystem::create_directories(backup.path);
+  auto report = host->audit()->backup(backup.path);
+  REQUIRE(report);
+  using std::filesystem::perms;
+  for (const auto& file : report->files) {
+    INFO(file);
+    CHECK((std::filesystem::status(backup.path / file).permissions() & (perms::group_all | perms::others_all)) ==
+          perms::none);
+    // A copy that lost its mode on the way (an archive, another user's tools): 0644.
+    std::filesystem::permissions(backup.path / file, perms::owner_read | perms::owner_write | perms::group_read |
+                                                         perms::others_read);
+  }
+  REQUIRE(host->audit()->restore(backup.path));
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path)) {
+    INFO(entry.path());
+    CHECK((entry.status().permissions() & (perms::group_all | perms::others_all)) == perms::none);
+  }
+}
+
+TEST_CASE("file_audit: a directory others may write to is refused, and a planted link is never written through",
+          "[file_audit][hardening]") {
+  TempDir dir;
+  using std::filesystem::perms;
+  std::filesystem::create_directories(dir.path);
+  std::filesystem::permissions(dir.path, perms::all);  // 0777
+  CHECK(test::open_error(dir.table()).message.find("others can write to it") != std::string::npos);
+
+  std::filesystem::permissions(dir.path, perms::owner_all);
+  TempDir elsewhere;
+  std::filesystem::create_directories(elsewhere.path);
+  std::ofstream(elsewhere.path / "victim") << "precious\n";
+  std::filesystem::create_symlink(elsewhere.path / "victim", dir.file());
+  auto host = test::open_host(dir.table());
+  auto appended = host->audit()->append(std::vector{make_event(now_ms(), "a", "u")});
+  REQUIRE_FALSE(appended);
+  CHECK(appended.error().message.find(dir.file().string()) != std::string::npos);
+  std::ifstream victim(elsewhere.path / "victim");
+  std::string content((std::istreambuf_iterator<char>(victim)), {});
+  CHECK(content == "precious\n");
+}

@@ -70,6 +70,7 @@ struct LoadOutcome {
   std::set<sdk::Uuid> acknowledged;
   std::size_t acknowledgements = 0;
   int unknown = 0;                       // unavailable/timeout: may or may not be stored
+  int refused = 0;                       // conflict from a read-only server: certainly not stored
   std::vector<std::string> other_errors;  // anything else is a defect
   double unavailable_s = 0;               // the longest time without an acknowledgement
 };
@@ -98,6 +99,10 @@ LoadOutcome send_through(FormationServices& s, const sdk::User& alice, const sdk
           } else if (m.error().code == sdk::ErrorCode::unavailable || m.error().code == sdk::ErrorCode::timeout) {
             ++out.unknown;
             std::this_thread::sleep_for(50ms);  // an application backing off
+          } else if (m.error().code == sdk::ErrorCode::conflict &&
+                     m.error().message.find("nothing was stored") != std::string::npos) {
+            ++out.refused;  // the demoted primary refused it for the whole retry window
+            std::this_thread::sleep_for(50ms);
           } else {
             out.other_errors.push_back(m.error().describe());
           }

@@ -11,6 +11,7 @@
 
 #include "postgres_db.hpp"
 #include "process.hpp"
+#include "strata/services.hpp"
 #include "test_host.hpp"
 
 using namespace strata;
@@ -304,6 +305,138 @@ TEST_CASE("postgres: hostile input is stored verbatim, never executed", "[postgr
   CHECK(storage->find_user_by_username("cut").error().code == sdk::ErrorCode::not_found);  // nothing truncated stored
 }
 
+TEST_CASE("postgres: infinity and far-off timestamps read as what they are, in lists and reads alike",
+          "[postgres][hardening]") {
+  test::TempDatabase db;
+  auto host = test::open_host(db.storage_table());
+  auto storage = migrated(*host);
+  auto alice = make_user("alice"), bob = make_user("bob");
+  REQUIRE(storage->create_user(alice));
+  REQUIRE(storage->create_user(bob));
+  auto insert = [&](const std::string& created_at, const std::string& expires_at) {
+    return sdk::Uuid::parse(db.sql("INSERT INTO messages (sender_id, recipient_id, encrypted_content, iv, created_at, "
+                                   "expires_at) VALUES ('" + alice.id.str() + "', '" + bob.id.str() +
+                                   "', '\\xde', '\\x00', '" + created_at + "', '" + expires_at + "') RETURNING id"))
+        .value();
+  };
+  auto never = insert("-infinity", "infinity");
+  auto far = insert("2026-01-01 00:00:00+00", "200000-06-01 12:00:00+00");
+  auto beyond = insert("2026-01-01 00:00:00+00", "294276-12-31 23:59:59+00");  // PostgreSQL's last day
+
+  auto m = storage->get_message(never);
+  REQUIRE(m);
+  CHECK(m->created_at == sdk::Timestamp::minus_infinity());
+  CHECK(m->expires_at == sdk::Timestamp::infinity());
+  CHECK(m->expires_at->iso8601() == "infinity");
+  CHECK(storage->get_message(far)->expires_at->iso8601() == "200000-06-01T12:00:00.000000Z");
+  CHECK(storage->get_message(beyond)->expires_at == sdk::Timestamp::infinity());  // not a year before Christ
+
+  // The inbox lists what a read finds: all three are live (none has expired).
+  auto inbox = storage->inbox(bob.id, {});
+  REQUIRE(inbox);
+  CHECK(inbox->items.size() == 3);
+  CHECK(storage->count_expired(sdk::Timestamp::now()).value() == 0);
+
+  // Written back, infinity is PostgreSQL's infinity again.
+  auto forever = make_message(alice.id, bob.id, sdk::Timestamp::now());
+  forever.expires_at = sdk::Timestamp::infinity();
+  REQUIRE(storage->insert_message(forever));
+  CHECK(db.sql("SELECT expires_at::text FROM messages WHERE id = '" + forever.id.str() + "'") == "infinity");
+  CHECK(storage->get_message(forever.id)->expires_at == sdk::Timestamp::infinity());
+}
+
+TEST_CASE("postgres: a NULL where the seed's defaults put a value is refused, naming the column and the row",
+          "[postgres][hardening]") {
+  test::TempDatabase db;
+  auto host = test::open_host(db.storage_table());
+  auto storage = migrated(*host);
+  auto alice = make_user("alice"), bob = make_user("bob");
+  REQUIRE(storage->create_user(alice));
+  REQUIRE(storage->create_user(bob));
+  db.sql("UPDATE users SET is_active = NULL WHERE id = '" + alice.id.str() + "'");
+  auto user = storage->get_user(alice.id);
+  REQUIRE_FALSE(user);  // not "active"
+  CHECK(user.error().code == sdk::ErrorCode::conflict);
+  CHECK(user.error().message.find("column is_active of the row with id " + alice.id.str() + " holds NULL, not a flag") !=
+        std::string::npos);
+  CHECK(storage->get_user(bob.id));
+
+  auto id = sdk::Uuid::parse(db.sql("INSERT INTO messages (sender_id, recipient_id, encrypted_content, iv, created_at) "
+                                    "VALUES ('" + bob.id.str() + "', '" + bob.id.str() +
+                                    "', '\\xde', '\\x00', NULL) RETURNING id"))
+                .value();
+  auto m = storage->get_message(id);
+  REQUIRE_FALSE(m);  // not 1970
+  CHECK(m.error().message.find("column created_at of the row with id " + id.str() + " holds NULL, not a time") !=
+        std::string::npos);
+  // Refusals neither leak nor wedge pooled connections: many in a row, then a normal read.
+  for (int i = 0; i < 40; ++i) CHECK_FALSE(storage->get_message(id));
+  CHECK(storage->get_user(bob.id));
+}
+
+TEST_CASE("postgres: a read-only server is a definite refusal, and check says the store cannot write",
+          "[postgres][hardening]") {
+  test::TempDatabase db;
+  auto config = db.storage_table() + "[cache.default]\nplugin = \"memory\"\n[audit]\nplugin = \"memory\"\n"
+                                     "[cipher]\nplugin = \"aes_gcm\"\nkey = \"" + std::string(test::test_key_hex) +
+                "\"\n[users]\nscrypt_log2_n = 10\n[group_commit]\nretry_ms = 300\n";
+  sdk::User alice, bob;
+  {
+    auto host = test::open_host(config);
+    migrated(*host);
+    auto services = std::move(Services::open(*host).value());
+    alice = services->users().register_user("alice", "alice@example.org", "alice-password", Origin{}).value();
+    bob = services->users().register_user("bob", "bob@example.org", "bob-password", Origin{}).value();
+  }
+  test::admin_sql("ALTER DATABASE " + db.name() + " SET default_transaction_read_only = on");
+  auto host = test::open_host(config);
+  auto health = host->storage()->health();
+  REQUIRE_FALSE(health);
+  CHECK(health.error().code == sdk::ErrorCode::conflict);
+  CHECK(health.error().message.find("cannot write: transactions are read-only") != std::string::npos);
+
+  auto services = std::move(Services::open(*host).value());
+  auto sent = services->messages().send(alice, bob, "refused", std::nullopt, Origin{});
+  REQUIRE_FALSE(sent);  // not "outcome unknown": the server said no
+  INFO(sent.error().describe());
+  CHECK(sent.error().code == sdk::ErrorCode::conflict);
+  CHECK(sent.error().message.find("refused the write, nothing was written: it is read-only") != std::string::npos);
+  CHECK(sent.error().message.find("nothing was stored") != std::string::npos);
+  CHECK(sent.error().message.find("unknown") == std::string::npos);
+  test::admin_sql("ALTER DATABASE " + db.name() + " RESET default_transaction_read_only");
+}
+
+TEST_CASE("postgres: a ciphertext over the read bound comes back empty, and the services say why",
+          "[postgres][hardening]") {
+  test::TempDatabase db;
+  auto host = test::open_host(db.storage_table() + "[cache.default]\nplugin = \"memory\"\n[audit]\nplugin = "
+                              "\"memory\"\n[cipher]\nplugin = \"aes_gcm\"\nkey = \"" + std::string(test::test_key_hex) +
+                              "\"\n[users]\nscrypt_log2_n = 10\n");
+  auto storage = migrated(*host);
+  auto services = std::move(Services::open(*host).value());
+  auto alice = services->users().register_user("alice", "alice@example.org", "alice-password", Origin{}).value();
+  auto bob = services->users().register_user("bob", "bob@example.org", "bob-password", Origin{}).value();
+  auto fine = services->messages().send(alice, bob, "within bounds", std::nullopt, Origin{}).value();
+  // 8 MiB written by another client: a read must not fetch it whole.
+  auto huge = sdk::Uuid::parse(db.sql("INSERT INTO messages (sender_id, recipient_id, encrypted_content, iv, key_id) "
+                                      "VALUES ('" + alice.id.str() + "', '" + bob.id.str() +
+                                      "', decode(repeat('ab', 8 * 1024 * 1024), 'hex'), '\\x000102030405060708090a0b', "
+                                      "'default') RETURNING id"))
+                  .value();
+  auto raw = storage->get_message(huge);
+  REQUIRE(raw);
+  CHECK(raw->encrypted_content.empty());
+  CHECK(raw->iv.size() == 12);  // the rest of the row intact
+  auto read = services->messages().read(huge, bob.id, Origin{});
+  REQUIRE_FALSE(read);
+  CHECK(read.error().message.find("over the 1052672 bytes reads allow") != std::string::npos);
+  auto inbox = services->messages().inbox(bob.id, {}, Origin{});
+  REQUIRE(inbox);
+  REQUIRE(inbox->items.size() == 2);
+  for (const auto& entry : inbox->items) CHECK(entry.text.has_value() == (entry.envelope.id == fine.id));
+  CHECK(db.sql("SELECT octet_length(encrypted_content) FROM messages WHERE id = '" + huge.str() + "'") == "8388608");
+}
+
 TEST_CASE("postgres: a multi-host conninfo passes through: a dead first host fails over", "[postgres][config]") {
   test::TempDatabase db;
   int dead = test::free_port();
@@ -551,4 +684,26 @@ TEST_CASE("postgres: a missing pg_dump is a clear error", "[postgres][backup]") 
   CHECK(backup.error().code == sdk::ErrorCode::unavailable);
   CHECK(backup.error().message.find("'/nonexistent/pg_dump' was not found") != std::string::npos);
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("postgres: two hosts restoring into one database exclude each other until the lock is let go",
+          "[postgres][backup][hardening]") {
+  test::TempDatabase db;
+  auto first = test::open_host(db.storage_table()), second = test::open_host(db.storage_table());
+  auto storage = migrated(*first);
+  REQUIRE(storage->hold_restore_lock(true));
+  REQUIRE(storage->hold_restore_lock(true));  // taking it again while holding it is a no-op
+  auto refused = second->storage()->hold_restore_lock(true);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == sdk::ErrorCode::conflict);
+  CHECK(refused.error().message.find("another restore into ") != std::string::npos);
+  CHECK(refused.error().message.find("(backend pid ") != std::string::npos);  // who holds it
+  // The lock is a session's of its own: the pool's connections go on working.
+  CHECK(second->storage()->create_user(make_user("during", sdk::testing::now_ms())));
+  REQUIRE(storage->hold_restore_lock(false));
+  REQUIRE(second->storage()->hold_restore_lock(true));
+  // A host that goes away (its session closes) lets it go too.
+  second.reset();
+  CHECK(storage->hold_restore_lock(true));
+  CHECK(storage->hold_restore_lock(false));
 }

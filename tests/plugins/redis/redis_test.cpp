@@ -1,6 +1,7 @@
 // The redis plugin against real servers: seed compatibility, faults, bad credentials.
 
 #include <chrono>
+#include <fstream>
 #include <functional>
 
 #include "backends.hpp"
@@ -186,9 +187,34 @@ TEST_CASE("redis: namespaces never overlap: a prefix ends with ':', and a whole 
   CHECK(refused.error().message.find("Set owns_db = true") != std::string::npos);
   std::filesystem::create_directories(dir / "whole");
   REQUIRE(whole->backup(dir / "whole"));  // reading is harmless
+  auto unready = whole->check_restore(dir / "whole");  // restore's preflight says so, before anything is written
+  REQUIRE_FALSE(unready);
+  CHECK(unready.error().message.find("Set owns_db = true") != std::string::npos);
   CHECK_FALSE(whole->restore(dir / "whole"));
+  CHECK(host->cache("owner")->check_restore(dir / "whole"));
+  std::ofstream(dir / "whole" / "keys.bin", std::ios::trunc) << "garbage";
+  CHECK(host->cache("owner")->check_restore(dir / "whole").error().message.find("is not a Strata Redis backup") !=
+        std::string::npos);
   CHECK(sdk::to_string(app2->get("k").value().value()) == "theirs");  // nothing was deleted
   CHECK(host->cache("owner")->clear().value() >= 1);
   CHECK_FALSE(app2->get("k").value());
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("redis: full under noeviction, a write is a definite refusal and health says the store cannot write",
+          "[redis][hardening]") {
+  OwnRedis redis({"--maxmemory", "2mb", "--maxmemory-policy", "noeviction"});
+  auto host = test::open_host("[cache.default]\nplugin = \"redis\"\nport = " + std::to_string(redis.port()) +
+                              "\nkey_prefix = \"oom:\"\n");
+  auto cache = host->cache("default");
+  REQUIRE(cache->health());
+  const std::string value(64 * 1024, 'x');
+  sdk::Result<void> refused;
+  for (int i = 0; i < 200 && refused; ++i) refused = cache->set("k" + std::to_string(i), sdk::as_bytes(value), std::nullopt);
+  REQUIRE_FALSE(refused);  // not `unavailable`: Redis answered, and wrote nothing
+  CHECK(refused.error().code == sdk::ErrorCode::conflict);
+  CHECK(refused.error().message.find("refused the write, nothing was written: OOM") != std::string::npos);
+  auto health = cache->health();
+  REQUIRE_FALSE(health);
+  CHECK(health.error().message.find("maxmemory-policy noeviction): it refuses writes") != std::string::npos);
 }

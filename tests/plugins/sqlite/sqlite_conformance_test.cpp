@@ -21,7 +21,11 @@ sdk::testing::StorageTarget sqlite_target() {
               std::filesystem::remove_all(dir);
             });
           },
-          true};
+          true,
+          true,
+          true,
+          true,
+          true};  // seed_adoption: keys rewrap and adopt run in batches here too
 }
 
 }  // namespace

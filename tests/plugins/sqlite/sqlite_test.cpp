@@ -2,7 +2,10 @@
 // file, migrations, and errors naming the file.
 
 #include <atomic>
+#include <fstream>
 #include <thread>
+
+#include <sqlite3.h>
 
 #include <strata/sdk/testing/fixtures.hpp>
 
@@ -71,10 +74,10 @@ TEST_CASE("sqlite: migrations down and up, and auto_migrate off leaves a new fil
 
 TEST_CASE("sqlite: an unusable path is refused with the path named", "[sqlite]") {
   TempDir dir;
-  std::filesystem::create_directories(dir.path);
-  auto error = test::open_error("[storage]\nplugin = \"sqlite\"\npath = \"" + dir.path.string() + "\"\n");  // a directory
+  std::filesystem::create_directories(dir.path / "adir");
+  auto error = test::open_error("[storage]\nplugin = \"sqlite\"\npath = \"" + (dir.path / "adir").string() + "\"\n");  // a directory
   CHECK(error.code == sdk::ErrorCode::unavailable);
-  CHECK(error.message.find(dir.path.string()) != std::string::npos);
+  CHECK(error.message.find((dir.path / "adir").string()) != std::string::npos);
   auto bad = test::open_error(dir.table("synchronous = \"sometimes\"\n"));
   CHECK(bad.message.find("synchronous must be \"full\" or \"normal\"") != std::string::npos);
 }
@@ -94,4 +97,116 @@ TEST_CASE("sqlite: the database and its WAL are owner-only even in an open direc
     CHECK((mode & (std::filesystem::perms::group_all | std::filesystem::perms::others_all)) ==
           std::filesystem::perms::none);
   }
+}
+
+TEST_CASE("sqlite: a directory others may write to is refused, and a planted link is never opened",
+          "[sqlite][hardening]") {
+  TempDir dir;
+  using std::filesystem::perms;
+  std::filesystem::create_directories(dir.path / "data");
+  std::filesystem::permissions(dir.path / "data", perms::all);  // 0777: anyone could plant strata.db
+  CHECK(test::open_error(dir.table()).message.find("others can write to it") != std::string::npos);
+
+  std::filesystem::permissions(dir.path / "data", perms::owner_all);
+  std::ofstream(dir.path / "victim") << "precious\n";
+  std::filesystem::create_symlink(dir.path / "victim", dir.path / "data" / "strata.db");
+  auto error = test::open_error(dir.table());
+  CHECK(error.message.find("cannot open SQLite database") != std::string::npos);
+  std::ifstream victim(dir.path / "victim");
+  std::string content((std::istreambuf_iterator<char>(victim)), {});
+  CHECK(content == "precious\n");
+}
+
+TEST_CASE("sqlite: a hand-written row that is not what its columns mean is refused, naming the column",
+          "[sqlite][hardening]") {
+  TempDir dir;
+  auto host = test::open_host(dir.table());
+  auto storage = host->storage();
+  auto alice = make_user("alice"), bob = make_user("bob");
+  REQUIRE(storage->create_user(alice));
+  REQUIRE(storage->create_user(bob));
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open((dir.path / "data" / "strata.db").c_str(), &db) == SQLITE_OK);
+  auto exec = [&](const std::string& sql) {
+    char* error = nullptr;
+    int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+    INFO((error ? error : ""));
+    sqlite3_free(error);
+    REQUIRE(rc == SQLITE_OK);
+  };
+  auto message_row = [&](const std::string& id, const std::string& created_at) {
+    return "INSERT INTO messages (id, sender_id, recipient_id, encrypted_content, iv, created_at, expires_at, is_read, "
+           "is_deleted, key_id, read_at) VALUES (" + id + ", '" + alice.id.str() + "', '" + bob.id.str() +
+           "', x'de', x'00', " + created_at + ", NULL, 0, 0, 'default', NULL)";
+  };
+
+  SECTION("a message id that is not a UUID: not listed as the nil id") {
+    exec(message_row("'not-a-uuid'", "1764460800000000"));
+    auto inbox = storage->inbox(bob.id, {});
+    REQUIRE_FALSE(inbox);
+    CHECK(inbox.error().code == sdk::ErrorCode::conflict);
+    CHECK(inbox.error().message.find("column id of the row with id 'not-a-uuid' holds 'not-a-uuid', which is not a "
+                                     "UUID") != std::string::npos);
+  }
+  SECTION("a created_at that is text: not shown as 1970 or as year 2026's seconds") {
+    auto id = sdk::Uuid::generate();
+    exec(message_row("'" + id.str() + "'", "'2026-01-01'"));
+    auto m = storage->get_message(id);
+    REQUIRE_FALSE(m);
+    CHECK(m.error().message.find("column created_at of the row with id '" + id.str() +
+                                 "' holds '2026-01-01', which is not a time") != std::string::npos);
+  }
+  SECTION("an is_active that is no flag: not shown as active, nor as inactive") {
+    exec("UPDATE users SET is_active = 'yes' WHERE id = '" + alice.id.str() + "'");
+    auto user = storage->get_user(alice.id);
+    REQUIRE_FALSE(user);
+    CHECK(user.error().message.find("column is_active of the row with id '" + alice.id.str() +
+                                    "' holds 'yes', which is not a flag") != std::string::npos);
+    CHECK(storage->get_user(bob.id));  // the other rows still read
+  }
+  sqlite3_close(db);
+}
+
+TEST_CASE("sqlite: a ciphertext over the read bound comes back empty, the row intact", "[sqlite][hardening]") {
+  TempDir dir;
+  auto host = test::open_host(dir.table());
+  auto storage = host->storage();
+  auto alice = make_user("alice"), bob = make_user("bob");
+  REQUIRE(storage->create_user(alice));
+  REQUIRE(storage->create_user(bob));
+  auto huge = make_message(alice.id, bob.id, sdk::Timestamp::now());
+  huge.encrypted_content = sdk::Bytes(sdk::max_read_ciphertext_bytes + 1, 0xab);
+  auto fits = make_message(alice.id, bob.id, sdk::Timestamp::now());
+  fits.encrypted_content = sdk::Bytes(sdk::max_read_ciphertext_bytes, 0xcd);
+  REQUIRE(storage->insert_message(huge));
+  REQUIRE(storage->insert_message(fits));
+  auto read = storage->get_message(huge.id);
+  REQUIRE(read);
+  CHECK(read->encrypted_content.empty());
+  CHECK(read->iv == huge.iv);
+  CHECK(storage->get_message(fits.id)->encrypted_content.size() == sdk::max_read_ciphertext_bytes);
+  auto inbox = storage->inbox(bob.id, {});
+  REQUIRE(inbox);
+  CHECK(inbox->items.size() == 2);
+}
+
+TEST_CASE("sqlite: two hosts restoring into one file exclude each other until the lock is let go",
+          "[sqlite][backup][hardening]") {
+  TempDir dir;
+  auto first = test::open_host(dir.table()), second = test::open_host(dir.table());
+  REQUIRE(first->storage()->hold_restore_lock(true));
+  REQUIRE(first->storage()->hold_restore_lock(true));  // taking it again while holding it is a no-op
+  auto refused = second->storage()->hold_restore_lock(true);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == sdk::ErrorCode::conflict);
+  CHECK(refused.error().message.find("another restore into ") != std::string::npos);
+  CHECK(refused.error().message.find(".restore-lock is locked") != std::string::npos);
+  // The data stays usable by both meanwhile: the lock is not SQLite's own.
+  auto t0 = sdk::testing::now_ms();
+  CHECK(second->storage()->create_user(make_user("during", t0)));
+  REQUIRE(first->storage()->hold_restore_lock(false));
+  REQUIRE(second->storage()->hold_restore_lock(true));
+  // A host that goes away lets it go too.
+  second.reset();
+  CHECK(first->storage()->hold_restore_lock(true));
 }

@@ -94,6 +94,12 @@ class STRATA_API AuditLog {
   sdk::Result<std::size_t> replay_spool();
   /// Events waiting in the spool file.
   std::size_t spooled() const;
+  /// Events this process recorded and then lost under `spool`: the sink and
+  /// the spool file both refused them (each loss is also logged, "LOST n
+  /// audit events"). An application checks it after flush(); the CLI exits
+  /// non-zero when a command's events were lost. Counted in
+  /// strata_audit_events_total{outcome="lost"} too.
+  std::uint64_t lost() const { return lost_.value(); }
   /// Whether the sink failed recently, in this process or another using the
   /// same spool: until the pause ends, nothing waits on it (events are
   /// spooled or dropped at once, metrics kept).
@@ -115,7 +121,7 @@ class STRATA_API AuditLog {
   std::shared_ptr<const sdk::Clock> clock_;
   std::shared_ptr<Metrics> metrics_;
   sdk::Logger log_;
-  Counter &written_, &spooled_, &replayed_, &dropped_, &failed_;
+  Counter &written_, &spooled_, &replayed_, &dropped_, &failed_, &lost_;
 
   mutable std::mutex mutex_;
   std::condition_variable wake_, idle_;

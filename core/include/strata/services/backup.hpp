@@ -73,5 +73,10 @@ struct VerifiedBackup {
 /// one only integrity is checked: a forger can recompute checksums.
 STRATA_API sdk::Result<VerifiedBackup> verify_backup(const std::filesystem::path& dir, sdk::Cipher* cipher = nullptr);
 
+/// What to tell an operator when a restore on `host`'s data directory
+/// started and did not finish (killed, crashed, an instance failed); nullopt
+/// otherwise. `strata check` reports it.
+STRATA_API std::optional<std::string> unfinished_restore(const Host& host);
+
 
 }  // namespace strata

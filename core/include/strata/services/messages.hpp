@@ -55,14 +55,20 @@ class STRATA_API Messages {
   using SendDone = std::function<void(sdk::Result<sdk::Message>)>;
 
   /// Seals and stores one message; both users must exist and be active.
+  /// With a storage that checks them inside the commit (SDK 1.8
+  /// insert_sends: every bundled storage) nothing is looked up first: a
+  /// send costs one round trip, and a user deactivated by another process
+  /// is refused at the next send, whatever any cache holds. Otherwise both
+  /// are looked up (through the default cache) before sealing.
   /// Returns once the message and its `message.send` audit event are durable
   /// (committed in one transaction when the storage has an audit outbox).
   /// Concurrent sends share transactions ([group_commit]). `unavailable` or
   /// `timeout` means the outcome is unknown: the message may be stored.
   sdk::Result<sdk::Message> send(const Outgoing& message, const Origin& origin);
   /// The same without waiting for the commit, for applications with an event
-  /// loop: the users are checked and the text sealed on the calling thread
-  /// (errors there come back at once, through `done` too); `done` then runs
+  /// loop: the text is sealed (and without insert_sends the users looked
+  /// up) on the calling thread (errors there come back at once, through
+  /// `done` too); `done` then runs
   /// on a group-commit writer thread once the message is durable or failed.
   /// It must be quick and must not throw; hand work back to your loop.
   void send_async(const Outgoing& message, const Origin& origin, SendDone done);

@@ -43,6 +43,9 @@ class STRATA_API Users {
   void invalidate(const sdk::User& user);
   sdk::Result<void> check_password_rules(std::string_view password) const;
   sdk::Result<void> update(sdk::User user);
+  // Sets last_login; a hash not in the configured scrypt (the seed's bcrypt or
+  // argon2 included) is replaced in the same transaction, and audited.
+  sdk::Result<void> record_login(sdk::User& user, std::string_view password, sdk::Timestamp now, const Origin& origin);
 
   ServiceContext& ctx_;
   Sessions* sessions_;

@@ -104,7 +104,8 @@ class Audit {
   // data into an empty directory, restore(dir) replaces the data with it,
   // has_data() says whether there is any (restore refuses a non-empty target
   // unless forced). Leaving them out declares the capability absent: `strata
-  // backup` reports the instance as not backed up.
+  // backup` reports the instance as not backed up. SDK ABI 1.8:
+  // check_restore(dir), restore's preflight.
   STRATA_SDK_AUDIT_METHODS(STRATA_SDK_OPTIONAL_DEFAULT)
 };
 

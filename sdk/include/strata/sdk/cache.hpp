@@ -71,6 +71,7 @@ class Cache {
   // has_data() says whether there is any (restore refuses a non-empty target
   // unless forced). Leaving them out declares the capability absent: `strata
   // backup` reports the instance as not backed up. SDK ABI 1.6: gauges().
+  // SDK ABI 1.8: check_restore(dir), restore's preflight.
   STRATA_SDK_CACHE_METHODS(STRATA_SDK_OPTIONAL_DEFAULT)
 };
 

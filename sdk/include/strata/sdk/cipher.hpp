@@ -47,6 +47,8 @@ class Cipher {
   // seal_with_iv(key_id, iv, plaintext, associated_data): seals with a
   // caller-chosen nonce, for known-answer tests only (reusing a nonce under
   // one key destroys confidentiality); the default answers `unsupported`.
+  // open_untagged(key_id, iv, ciphertext) (ABI 1.7): decrypts the seed's
+  // tagless GCM output, unauthenticated, for `strata adopt messages`.
   STRATA_SDK_CIPHER_METHODS(STRATA_SDK_OPTIONAL_DEFAULT)
 };
 

@@ -13,10 +13,12 @@ enum class ErrorCode {
   not_found,         ///< the record, key or file does not exist
   already_exists,    ///< a unique constraint would be violated
   invalid_argument,  ///< the caller's input or configuration is wrong
-  unavailable,       ///< the backend cannot be reached (retry may help)
-  timeout,           ///< the backend did not answer in time (retry may help)
+  unavailable,       ///< the backend cannot be reached (retry may help); a write's outcome is unknown
+  timeout,           ///< the backend did not answer in time (retry may help); a write's outcome is unknown
   auth_failed,       ///< authentication failed: wrong password or AEAD tag mismatch
-  conflict,          ///< the state changed underneath, or a reference is dangling
+  conflict,          ///< the state changed underneath, or a reference is dangling; also a write the
+                     ///< backend answered and refused, so nothing was written (retryable when waiting
+                     ///< may help: a read-only server, a full disk, a store out of memory)
   unsupported,       ///< the plugin does not offer this operation
   internal,          ///< a bug or an unexpected exception inside a plugin
 };
@@ -35,6 +37,28 @@ constexpr std::string_view to_string(ErrorCode code) noexcept {
     case ErrorCode::internal: return "internal";
   }
   return "unknown";
+}
+
+/// `text` fit to quote in an error message or a log line: control characters
+/// escaped (`\x0a`), and at most `max` bytes of it, a longer one cut with a
+/// note of its length. Input a caller controls (a username, an email, a
+/// stored value) goes into messages through it, so an error never carries a
+/// raw line break or a megabyte back.
+inline std::string excerpt(std::string_view text, std::size_t max = 4096) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size() < max ? text.size() : max);
+  for (unsigned char c : text.substr(0, max)) {
+    if (c < 0x20 || c == 0x7f) {
+      out += "\\x";
+      out += digits[c >> 4];
+      out += digits[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (text.size() > max) out += "… (" + std::to_string(text.size()) + " bytes in all)";
+  return out;
 }
 
 /// Whether retrying the same call may succeed, by default, for a code.

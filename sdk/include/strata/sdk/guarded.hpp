@@ -24,9 +24,11 @@ struct PluginContext;
 
 namespace detail {
 
-/// Stamps the plugin's name on an error that has none.
+/// Stamps the plugin's name on an error that has none, and bounds and
+/// escapes its message (it may quote input: a username, a stored value).
 inline void stamp(Error& error, const std::string& plugin) {
   if (error.plugin.empty()) error.plugin = plugin;
+  error.message = excerpt(error.message);
 }
 
 /// The error for the exception being handled (call only inside a catch block).

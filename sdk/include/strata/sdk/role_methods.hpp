@@ -20,6 +20,8 @@
 //   OPTIONAL_1_4    added in ABI 1.4, optional; never called on an older plugin
 //   OPTIONAL_1_5    added in ABI 1.5, optional; never called on an older plugin
 //   OPTIONAL_1_6    added in ABI 1.6, optional; never called on an older plugin
+//   OPTIONAL_1_7    added in ABI 1.7, optional; never called on an older plugin
+//   OPTIONAL_1_8    added in ABI 1.8, optional; never called on an older plugin
 
 /// The SDK ABI minor version a KIND appeared in.
 #define STRATA_SDK_SINCE_REQUIRED 0
@@ -30,6 +32,8 @@
 #define STRATA_SDK_SINCE_OPTIONAL_1_4 4
 #define STRATA_SDK_SINCE_OPTIONAL_1_5 5
 #define STRATA_SDK_SINCE_OPTIONAL_1_6 6
+#define STRATA_SDK_SINCE_OPTIONAL_1_7 7
+#define STRATA_SDK_SINCE_OPTIONAL_1_8 8
 #define STRATA_SDK_SINCE(KIND) STRATA_SDK_SINCE_##KIND
 
 // Backup and restore (ABI 1.2): the same three optional methods on storage, cache and audit.
@@ -40,6 +44,13 @@
   X(OPTIONAL_1_2, sdk::Result<sdk::BackupReport>, restore, (const std::filesystem::path& dir), (dir)) \
   /* Whether the instance holds any data (restore refuses a non-empty target unless forced). */       \
   X(OPTIONAL_1_2, sdk::Result<bool>, has_data, (), ())
+
+// Restore's preflight (ABI 1.8), appended to the same three tables (rows are only ever appended).
+#define STRATA_SDK_RESTORE_CHECK_METHOD(X)                                                                  \
+  /* Whether restore(dir) can replace this instance's data with what backup() wrote into `dir`, changing     \
+     nothing: the files parse, the backend answers, the config allows replacing the data. A restore asks     \
+     every instance before it writes any. */                                                                 \
+  X(OPTIONAL_1_8, sdk::Result<void>, check_restore, (const std::filesystem::path& dir), (dir))
 
 #define STRATA_SDK_STORAGE_METHODS(X)                                                                          \
   X(REQUIRED, sdk::Result<void>, health, (), ())                                                               \
@@ -110,7 +121,44 @@
   X(OPTIONAL_1_6, sdk::Result<std::uint64_t>, count_expired, (sdk::Timestamp now), (now))                    \
   /* Current values the plugin measures, as metric records (e.g. read replicas' lag): shown by `strata check`  \
      and with this process's metrics. Empty when there is nothing to report. */                               \
-  X(OPTIONAL_1_6, sdk::Result<std::vector<sdk::Metric>>, gauges, (), ())
+  X(OPTIONAL_1_6, sdk::Result<std::vector<sdk::Metric>>, gauges, (), ())                                     \
+  /* What migrate(target) would do, changing nothing: each step (applied, or adopted as a baseline because    \
+     another tool made the same objects) and, when it would refuse, every difference it found. */             \
+  X(OPTIONAL_1_7, sdk::Result<sdk::MigrationPlan>, plan_migration, (int target), (target))                     \
+  /* Sets last_login and replaces password_hash (and updated_at) in one transaction, only if the stored hash  \
+     is still `expected_hash` (a password changed meanwhile is not overwritten; last_login is set anyway).    \
+     True when the hash was replaced; `not_found` for an unknown id. */                                       \
+  X(OPTIONAL_1_7, sdk::Result<bool>, record_login_rehashed,                                                    \
+    (const sdk::Uuid& id, sdk::Timestamp at, std::string_view expected_hash, std::string_view new_hash),       \
+    (id, at, expected_hash, new_hash))                                                                         \
+  /* Messages (deleted or not, expired or not) whose key_id is `key_id`, newest first by keyset: with ''       \
+     the rows the seed's services wrote, which `adopt messages` converts. */                                   \
+  X(OPTIONAL_1_7, sdk::Result<sdk::Page<sdk::Message>>, messages_under_key,                                    \
+    (std::string_view key_id, const sdk::PageRequest& page), (key_id, page))                                   \
+  /* How many messages each key_id seals ('' included), in key_id order. */                                    \
+  X(OPTIONAL_1_7, sdk::Result<std::vector<sdk::KeyCount>>, count_messages_by_key, (), ())                      \
+  /* replace_message_content for a batch, in one transaction: row i is replaced only if its key_id is still   \
+     rows[i].expected_key_id. `events` is empty, or holds one audit event per row, each appended to the       \
+     outbox in the same transaction only if its row was replaced. Per row: true when replaced, false when     \
+     its key id had changed or the row is gone. */                                                             \
+  X(OPTIONAL_1_7, sdk::Result<std::vector<bool>>, replace_message_contents,                                    \
+    (std::span<const sdk::ContentReplacement> rows, std::span<const sdk::AuditEvent> events), (rows, events)) \
+  STRATA_SDK_RESTORE_CHECK_METHOD(X)                                                                           \
+  /* When the oldest event waiting in the outbox occurred; nullopt when none waits (`strata check` reports     \
+     the backlog's age). */                                                                                    \
+  X(OPTIONAL_1_8, sdk::Result<std::optional<sdk::Timestamp>>, outbox_oldest, (), ())                     \
+  /* hold = true takes a lock on the backend itself, held until hold = false (or the instance goes), that   \
+     no other process can take at the same time: restores into one database from two hosts exclude each     \
+     other, where a lock in either host's data directory cannot see the other. Never waits: `conflict`     \
+     when another holder has it. */                                                                         \
+  X(OPTIONAL_1_8, sdk::Result<void>, hold_restore_lock, (bool hold), (hold))                                 \
+  /* insert_with_outbox (`events` may be empty), only if every message's sender and recipient exists and is  \
+     active, checked inside the same transaction with those users' rows locked against change until it      \
+     commits: a deactivation or deletion either comes first and refuses the send, or waits for it. Otherwise  \
+     `invalid_argument` naming the first user that does not qualify ("no user with id …", "user … is          \
+     deactivated") and nothing is stored. What lets a send skip looking its users up before its commit. */   \
+  X(OPTIONAL_1_8, sdk::Result<void>, insert_sends,                                                            \
+    (std::span<const sdk::Message> messages, std::span<const sdk::AuditEvent> events), (messages, events))
 
 #define STRATA_SDK_CACHE_METHODS(X)                                                                            \
   X(REQUIRED, sdk::Result<void>, health, (), ())                                                               \
@@ -132,7 +180,8 @@
   X(REQUIRED, sdk::Result<std::uint64_t>, clear, (), ())                                                       \
   STRATA_SDK_BACKUP_METHODS(X)                                                                                 \
   /* As Storage::gauges: current values the plugin measures (e.g. the Redis topology it sees). */             \
-  X(OPTIONAL_1_6, sdk::Result<std::vector<sdk::Metric>>, gauges, (), ())
+  X(OPTIONAL_1_6, sdk::Result<std::vector<sdk::Metric>>, gauges, (), ())                                     \
+  STRATA_SDK_RESTORE_CHECK_METHOD(X)
 
 #define STRATA_SDK_AUDIT_METHODS(X)                                                                            \
   X(REQUIRED, sdk::Result<void>, health, (), ())                                                               \
@@ -141,7 +190,8 @@
   X(REQUIRED, sdk::Result<std::vector<sdk::AuditEvent>>, query, (const sdk::AuditQuery& query), (query))       \
   X(REQUIRED, sdk::Result<std::uint64_t>, count, (const sdk::AuditQuery& query), (query))                      \
   X(REQUIRED, sdk::Result<std::vector<sdk::Metric>>, query_metrics, (const sdk::MetricQuery& query), (query))  \
-  STRATA_SDK_BACKUP_METHODS(X)
+  STRATA_SDK_BACKUP_METHODS(X)                                                                                 \
+  STRATA_SDK_RESTORE_CHECK_METHOD(X)
 
 #define STRATA_SDK_CIPHER_METHODS(X)                                                                           \
   X(REQUIRED, sdk::Result<void>, health, (), ())                                                               \
@@ -157,7 +207,12 @@
      confidentiality. */                                                                                       \
   X(OPTIONAL_1_0, sdk::Result<sdk::Sealed>, seal_with_iv,                                                      \
     (std::string_view key_id, sdk::BytesView iv, sdk::BytesView plaintext, sdk::BytesView associated_data),    \
-    (key_id, iv, plaintext, associated_data))
+    (key_id, iv, plaintext, associated_data))                                                                 \
+  /* Decrypts a legacy AES-GCM ciphertext stored without its tag and sealed without associated data (the    \
+     seed's DatabaseEncryption.encrypt): GCM's counter mode alone, so nothing is authenticated. For           \
+     `strata adopt messages` only, which re-seals the result at once. */                                       \
+  X(OPTIONAL_1_7, sdk::Result<sdk::Bytes>, open_untagged,                                                      \
+    (std::string_view key_id, sdk::BytesView iv, sdk::BytesView ciphertext), (key_id, iv, ciphertext))
 
 // ---- expansions used by the role headers ------------------------------------
 
@@ -179,5 +234,7 @@
 #define STRATA_SDK_DEFAULT_OPTIONAL_1_4(RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_OPTIONAL_(RET, NAME, PARAMS, ARGS)
 #define STRATA_SDK_DEFAULT_OPTIONAL_1_5(RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_OPTIONAL_(RET, NAME, PARAMS, ARGS)
 #define STRATA_SDK_DEFAULT_OPTIONAL_1_6(RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_OPTIONAL_(RET, NAME, PARAMS, ARGS)
+#define STRATA_SDK_DEFAULT_OPTIONAL_1_7(RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_OPTIONAL_(RET, NAME, PARAMS, ARGS)
+#define STRATA_SDK_DEFAULT_OPTIONAL_1_8(RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_OPTIONAL_(RET, NAME, PARAMS, ARGS)
 /// Expands a table row to the optional method's default (used inside the role interfaces).
 #define STRATA_SDK_OPTIONAL_DEFAULT(KIND, RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_##KIND(RET, NAME, PARAMS, ARGS)

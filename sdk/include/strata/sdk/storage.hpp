@@ -78,6 +78,13 @@ struct Cursor {
 /// The largest page a storage backend must serve; larger limits are `invalid_argument`.
 inline constexpr std::size_t max_page_limit = 1000;
 
+/// The largest encrypted_content a read hands back: the services' 1 MiB
+/// text bound plus room for any cipher's overhead. A stored row over it
+/// (written by another client) is read with encrypted_content empty and the
+/// rest of the row intact, so one huge row costs neither the time nor the
+/// memory of its size; the services refuse to open it, naming the bound.
+inline constexpr std::size_t max_read_ciphertext_bytes = (1 << 20) + 4096;
+
 /// A page request: up to `limit` rows (1..max_page_limit), newest first, older than `after`.
 struct PageRequest {
   std::size_t limit = 50;
@@ -95,6 +102,45 @@ struct Page {
 struct SchemaStatus {
   int current = 0;
   int latest = 0;
+};
+
+/// A message's new sealed content (replace_message_contents): replaced only
+/// if the row's key_id is still `expected_key_id`.
+struct ContentReplacement {
+  Uuid id;
+  std::string expected_key_id;
+  Bytes encrypted_content;
+  Bytes iv;
+  std::string key_id;
+};
+
+/// How many messages one cipher key id seals ('' for the seed's rows).
+struct KeyCount {
+  std::string key_id;
+  std::uint64_t messages = 0;
+};
+
+/// One step of a schema migration (plan_migration).
+struct MigrationStep {
+  int version = 0;
+  std::string name;
+  /// "apply" (run it), "baseline" (its objects were made by another tool,
+  /// the seed's SQL say, and are identical: recorded as applied), "complete"
+  /// (partly made by another tool: the rest is created), "revert" (down).
+  std::string action;
+  std::string detail;  ///< one line on what was found
+};
+
+/// What migrate(target) would do from the current state.
+struct MigrationPlan {
+  SchemaStatus status;
+  int target = 0;
+  std::vector<MigrationStep> steps;
+  /// Why migrate(target) would refuse, one line per difference (the object,
+  /// what the migration has, what was found); empty when it would go ahead.
+  std::vector<std::string> differences;
+  /// What was found and accepted (an extra nullable column, an extra index).
+  std::vector<std::string> notes;
 };
 
 /// Storage role. Implementations must be safe to call from several threads.
@@ -180,6 +226,12 @@ class Storage {
   // SDK ABI 1.3: replace_active_key. 1.4: all_keys, replace_key_wrapping.
   // SDK ABI 1.5, the transactional audit outbox: insert_with_outbox,
   // drain_outbox, outbox_size. 1.6: count_expired, gauges.
+  // SDK ABI 1.7, moving from the seed: plan_migration, record_login_rehashed,
+  // messages_under_key, count_messages_by_key, replace_message_contents.
+  // SDK ABI 1.8: check_restore(dir), restore's preflight (without it, the
+  // host only asks has_data() whether the instance answers); outbox_oldest();
+  // hold_restore_lock(hold), a restore's lock on the database itself;
+  // insert_sends, messages stored only if their users exist and are active.
   STRATA_SDK_STORAGE_METHODS(STRATA_SDK_OPTIONAL_DEFAULT)
 };
 

@@ -5,6 +5,7 @@
 #include <compare>
 #include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <ctime>
 #include <optional>
 #include <string>
@@ -30,8 +31,17 @@ class Timestamp {
   /// The current wall-clock time.
   static Timestamp now() noexcept { return from(std::chrono::system_clock::now()); }
 
+  /// Later and earlier than every other time: PostgreSQL's 'infinity' and
+  /// '-infinity' (a seed row may hold them, e.g. a message that never
+  /// expires). Printed and parsed as those words.
+  static constexpr Timestamp infinity() noexcept { return Timestamp(std::numeric_limits<std::int64_t>::max()); }
+  static constexpr Timestamp minus_infinity() noexcept { return Timestamp(std::numeric_limits<std::int64_t>::min()); }
+  constexpr bool is_infinite() const noexcept { return *this == infinity() || *this == minus_infinity(); }
+
   /// Parses "YYYY-MM-DDTHH:MM:SS[.ffffff]Z" (a space may replace the T); nullopt otherwise.
   static std::optional<Timestamp> parse(std::string_view text) {
+    if (text == "infinity") return infinity();
+    if (text == "-infinity") return minus_infinity();
     std::string s(text);
     int year, month, day, hour, minute, second, consumed = 0;
     char sep;
@@ -58,8 +68,11 @@ class Timestamp {
     return Timestamp(secs * 1'000'000 + micros);
   }
 
-  /// ISO 8601 with microseconds: "2026-11-25T00:44:17.123456Z".
+  /// ISO 8601 with microseconds: "2026-11-25T00:44:17.123456Z"; "infinity"
+  /// and "-infinity" for those two.
   std::string iso8601() const {
+    if (*this == infinity()) return "infinity";
+    if (*this == minus_infinity()) return "-infinity";
     std::int64_t secs = micros_ >= 0 ? micros_ / 1'000'000 : (micros_ - 999'999) / 1'000'000;
     std::int64_t frac = micros_ - secs * 1'000'000;
     std::time_t t = static_cast<std::time_t>(secs);

@@ -35,6 +35,13 @@ struct StorageTarget {
   bool outbox = true;
   /// Capability: count_expired (SDK 1.6). Declared false, the kit checks `unsupported`.
   bool count_expired = true;
+  /// Capability: what moving from the seed needs (SDK 1.7): count_messages_by_key,
+  /// messages_under_key, replace_message_contents, record_login_rehashed.
+  /// Declared false, the kit checks `unsupported`.
+  bool seed_adoption = true;
+  /// Capability: insert_sends (SDK 1.8), messages stored only if their users
+  /// exist and are active. Declared false, the kit checks `unsupported`.
+  bool checked_sends = true;
 };
 
 namespace detail {
@@ -379,6 +386,72 @@ inline void run_storage_conformance(const StorageTarget& target) {
     expect_error(s->messages_not_under_key("new", PageRequest{0, std::nullopt}), ErrorCode::invalid_argument);
   }
 
+  SECTION("moving from the seed (SDK 1.7): rows per key, the seed's rows, batch compare-and-set, rehash at login") {
+    User a = make_user("a", t0), b = make_user("b", t0);
+    expect_ok(s->create_user(a));
+    expect_ok(s->create_user(b));
+    if (!target.seed_adoption) {
+      expect_error(s->count_messages_by_key(), ErrorCode::unsupported);
+      expect_error(s->messages_under_key("", PageRequest{}), ErrorCode::unsupported);
+      expect_error(s->replace_message_contents({}, {}), ErrorCode::unsupported);
+      expect_error(s->record_login_rehashed(a.id, t0, a.password_hash, "x"), ErrorCode::unsupported);
+      return;
+    }
+    std::vector<Message> batch;
+    for (int i = 0; i < 7; ++i) {
+      Message m = make_message(a.id, b.id, t0 - std::chrono::seconds(i));
+      m.key_id = i < 5 ? "" : "k";  // five rows the seed wrote, two of Strata's
+      batch.push_back(m);
+    }
+    expect_ok(s->insert_messages(batch));
+    auto counts = expect_ok(s->count_messages_by_key());
+    REQUIRE(counts.size() == 2);
+    CHECK((counts[0].key_id == "" && counts[0].messages == 5));
+    CHECK((counts[1].key_id == "k" && counts[1].messages == 2));
+    std::vector<Uuid> listed;
+    PageRequest request{2, std::nullopt};
+    for (int guard = 0; guard < 10; ++guard) {
+      auto page = expect_ok(s->messages_under_key("", request));
+      for (const auto& m : page.items) listed.push_back(m.id);
+      if (!page.next) break;
+      request.after = page.next;
+    }
+    CHECK(listed == std::vector<Uuid>{batch[0].id, batch[1].id, batch[2].id, batch[3].id, batch[4].id});
+
+    // Rows 0 and 1 are replaced; an unknown id and a row whose key id moved on are not.
+    const Bytes content{1, 2, 3}, iv{4, 5, 6};
+    std::vector<ContentReplacement> rows{{batch[0].id, "", content, iv, "k"},
+                                         {batch[1].id, "", content, iv, "k"},
+                                         {Uuid::generate(), "", content, iv, "k"},
+                                         {batch[2].id, "other", content, iv, "k"}};
+    std::vector<AuditEvent> events;
+    if (target.outbox)
+      for (int i = 0; i < 4; ++i) events.push_back(make_event(t0, "message.adopt", a.id.str()));
+    CHECK(expect_ok(s->replace_message_contents(rows, events)) == std::vector<bool>{true, true, false, false});
+    Message converted = expect_ok(s->get_message(batch[0].id));
+    CHECK(converted.encrypted_content == content);
+    CHECK(converted.iv == iv);
+    CHECK(converted.key_id == "k");
+    CHECK(expect_ok(s->get_message(batch[2].id)) == batch[2]);
+    if (target.outbox) CHECK(expect_ok(s->outbox_size()) == 2);  // only the replaced rows' events
+    CHECK(expect_ok(s->replace_message_contents(std::span(rows).first(1), {})) == std::vector<bool>{false});
+    if (target.outbox)  // one event per row, or none
+      expect_error(s->replace_message_contents(rows, std::span(events).first(1)), ErrorCode::invalid_argument);
+
+    // last_login always; the hash only while it is still the one verified.
+    const Timestamp t1 = t0 + std::chrono::seconds(1), t2 = t0 + std::chrono::seconds(2);
+    CHECK(expect_ok(s->record_login_rehashed(a.id, t1, a.password_hash, "$scrypt$new")));
+    User upgraded = expect_ok(s->get_user(a.id));
+    CHECK(upgraded.password_hash == "$scrypt$new");
+    CHECK(upgraded.last_login == t1);
+    CHECK(upgraded.updated_at == t1);
+    CHECK_FALSE(expect_ok(s->record_login_rehashed(a.id, t2, a.password_hash, "$scrypt$newer")));
+    User kept = expect_ok(s->get_user(a.id));
+    CHECK(kept.password_hash == "$scrypt$new");
+    CHECK(kept.last_login == t2);
+    expect_error(s->record_login_rehashed(Uuid::generate(), t1, "x", "y"), ErrorCode::not_found);
+  }
+
   SECTION("backup (SDK 1.2): a fresh instance restored from a backup holds the same rows") {
     User a = make_user("a", t0), b = make_user("b", t0);
     expect_ok(s->create_user(a));
@@ -464,6 +537,52 @@ inline void run_storage_conformance(const StorageTarget& target) {
     CHECK(expect_ok(s->get_key(keys[3].id)).private_key_encrypted == rewrapped);
     expect_error(s->replace_key_wrapping(Uuid::generate(), rewrapped, Bytes{9}), ErrorCode::not_found);
     expect_error(s->all_keys(PageRequest{0, std::nullopt}), ErrorCode::invalid_argument);
+  }
+
+  SECTION("checked sends (SDK 1.8): stored only when every sender and recipient exists and is active") {
+    if (!target.checked_sends) {
+      expect_error(s->insert_sends({}, {}), ErrorCode::unsupported);
+      return;
+    }
+    User a = make_user("a", t0), b = make_user("b", t0), gone = make_user("gone", t0);
+    expect_ok(s->create_user(a));
+    expect_ok(s->create_user(b));
+    expect_ok(s->create_user(gone));
+    expect_ok(s->set_user_active(gone.id, false));
+    expect_ok(s->insert_sends({}, {}));  // nothing to store: how the services ask whether it exists
+    std::vector<Message> fine{make_message(a.id, b.id, t0), make_message(b.id, a.id, t0 - std::chrono::seconds(1))};
+    expect_ok(s->insert_sends(fine, {}));
+    for (const auto& m : fine) CHECK(expect_ok(s->get_message(m.id)) == m);
+    // One message of a batch from or to a deactivated or unknown user: none is stored.
+    const Uuid nobody = Uuid::generate();
+    struct Case {
+      Message bad;
+      std::string says;
+    };
+    for (const auto& c : {Case{make_message(gone.id, a.id, t0), "is deactivated"},
+                          Case{make_message(a.id, gone.id, t0), "is deactivated"},
+                          Case{make_message(a.id, nobody, t0), "no user with id " + nobody.str()},
+                          Case{make_message(nobody, a.id, t0), "no user with id " + nobody.str()}}) {
+      std::vector<Message> batch{make_message(a.id, b.id, t0), c.bad};
+      auto refused = s->insert_sends(batch, {});
+      REQUIRE_FALSE(refused);
+      CHECK(refused.error().code == ErrorCode::invalid_argument);
+      INFO("refusal: " << refused.error().message);
+      CHECK(refused.error().message.find(c.says) != std::string::npos);
+      for (const auto& m : batch) expect_error(s->get_message(m.id), ErrorCode::not_found);
+    }
+    // Reactivated, the same user may send again; its events ride along as with insert_with_outbox.
+    expect_ok(s->set_user_active(gone.id, true));
+    Message back = make_message(gone.id, a.id, t0);
+    if (target.outbox) {
+      AuditEvent event = make_event(t0, "message.send", std::nullopt);
+      std::uint64_t before = expect_ok(s->outbox_size());
+      expect_ok(s->insert_sends(std::span(&back, 1), std::span(&event, 1)));
+      CHECK(expect_ok(s->outbox_size()) == before + 1);
+    } else {
+      expect_ok(s->insert_sends(std::span(&back, 1), {}));
+    }
+    CHECK(expect_ok(s->get_message(back.id)) == back);
   }
 
   SECTION("audit outbox (SDK 1.5): rows and events commit together, drain in order, stay when delivery fails") {
