@@ -17,8 +17,9 @@ build_packages=(
 # packages only provide the binaries; pg_cron is preloaded into that instance;
 # pg_auto_failover runs the HA tests' formation (tools/pg-formation.sh).
 # dpkg-dev: dpkg-shlibdeps, which computes the Debian packages' dependencies.
+# ccache: the compiler cache CMakeLists.txt uses when it is installed.
 test_packages=(
-  catch2 libbenchmark-dev libssl-dev dpkg-dev
+  catch2 libbenchmark-dev libssl-dev dpkg-dev ccache
   redis-server redis-tools postgresql postgresql-client postgresql-15-cron
   postgresql-15-auto-failover pg-auto-failover-cli
 )
