@@ -658,7 +658,11 @@ constexpr const char* restore_lock_key = "7391149215237181443";
 sdk::Result<void> PostgresStorage::hold_restore_lock(bool hold) {
   std::lock_guard lock(restore_lock_mutex_);
   if (!hold) {
-    restore_lock_.reset();  // closing the session releases its advisory lock
+    // Unlocked explicitly before the session closes: the server ends a closed
+    // session asynchronously, and a host asking right after would still find
+    // the lock held (a restore's caller did, now and then).
+    if (restore_lock_) (void)restore_lock_->exec("SELECT pg_advisory_unlock($1::bigint)", {Param(restore_lock_key)});
+    restore_lock_.reset();  // closing the session releases it anyway, should the unlock have failed
     return {};
   }
   if (restore_lock_) return {};
