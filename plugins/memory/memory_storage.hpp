@@ -77,6 +77,10 @@ class MemoryStorage : public sdk::Storage {
   sdk::Result<std::size_t> drain_outbox(std::size_t limit, const sdk::OutboxDelivery& deliver) override;
   sdk::Result<std::uint64_t> outbox_size() override;
   sdk::Result<std::optional<sdk::Timestamp>> outbox_oldest() override;
+  // Session revocations (SDK 1.9), in memory_session_revocations.cpp.
+  sdk::Result<void> revoke_sessions(std::string_view subject, sdk::Timestamp before,
+                                    sdk::Timestamp keep_until) override;
+  sdk::Result<std::optional<sdk::Timestamp>> sessions_revoked_before(std::span<const std::string> subjects) override;
 
  private:
   sdk::Result<void> insert_messages_locked(std::span<const sdk::Message> messages);
@@ -111,6 +115,10 @@ class MemoryStorage : public sdk::Storage {
   std::map<std::uint64_t, sdk::AuditEvent> outbox_;
   std::set<std::uint64_t> outbox_delivering_;
   std::uint64_t outbox_next_ = 0;
+  struct SessionRevocation {
+    sdk::Timestamp before, keep_until;
+  };
+  std::unordered_map<std::string, SessionRevocation> revocations_;  // by subject
 };
 
 }  // namespace strata::memory

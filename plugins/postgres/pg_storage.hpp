@@ -75,6 +75,10 @@ class PostgresStorage : public sdk::Storage {
   sdk::Result<std::size_t> drain_outbox(std::size_t limit, const sdk::OutboxDelivery& deliver) override;
   sdk::Result<std::uint64_t> outbox_size() override;
   sdk::Result<std::optional<sdk::Timestamp>> outbox_oldest() override;
+  // Session revocations (SDK 1.9), in pg_session_revocations.cpp.
+  sdk::Result<void> revoke_sessions(std::string_view subject, sdk::Timestamp before,
+                                    sdk::Timestamp keep_until) override;
+  sdk::Result<std::optional<sdk::Timestamp>> sessions_revoked_before(std::span<const std::string> subjects) override;
   /// A batch of compare-and-set re-seals and their outbox events: one statement (pg_outbox.cpp).
   sdk::Result<std::vector<bool>> replace_message_contents(std::span<const sdk::ContentReplacement> rows,
                                                           std::span<const sdk::AuditEvent> events) override;

@@ -80,6 +80,10 @@ class SqliteStorage : public sdk::Storage {
   sdk::Result<std::size_t> drain_outbox(std::size_t limit, const sdk::OutboxDelivery& deliver) override;
   sdk::Result<std::uint64_t> outbox_size() override;
   sdk::Result<std::optional<sdk::Timestamp>> outbox_oldest() override;
+  // Session revocations (SDK 1.9), in sqlite_session_revocations.cpp.
+  sdk::Result<void> revoke_sessions(std::string_view subject, sdk::Timestamp before,
+                                    sdk::Timestamp keep_until) override;
+  sdk::Result<std::optional<sdk::Timestamp>> sessions_revoked_before(std::span<const std::string> subjects) override;
 
  private:
   sdk::Result<std::map<std::string, std::uint64_t>> table_counts();

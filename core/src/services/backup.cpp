@@ -444,6 +444,15 @@ sdk::Result<RestoreResult> Services::restore(const fs::path& dir, bool force, co
   } release{held ? storage : nullptr};
   auto result = restore_backup(host_, dir, force, state_dir);
   if (!result) return result;
+  // Sessions made before the restore end with it: a backup (or the session
+  // cache restored with it) carries tokens that were live when it was made
+  // and revocations only as of then. Until this is done the restore marker
+  // stays, so a failure here is completed by restoring again.
+  if (context_.sessions)
+    if (auto revoked = sessions_.revoke_everyone(origin); !revoked)
+      return fail(revoked.error().code, "the backup " + dir.string() +
+                                            " was restored, but the sessions made before it could not be revoked: " +
+                                            revoked.error().describe() + "; restore the same backup again to complete it");
   auto recorded = context_.audit->record(
       AuditRecord{std::nullopt, "backup.restore", "backup:" + dir.filename().string(), sdk::AuditStatus::success,
                   {{"instances", result->restored.size()}, {"forced", force}}},

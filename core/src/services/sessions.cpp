@@ -1,4 +1,6 @@
-// Sessions in the session cache.
+// Sessions in the session cache; revocations recorded in the storage too
+// (SDK 1.9), so that a cache that comes back older than the truth (a Redis
+// restarted from a snapshot, a restored backup) cannot revive a session.
 
 #include "strata/services/sessions.hpp"
 
@@ -18,9 +20,39 @@ std::string token_key(std::string_view token) { return "token:" + detail::sha256
 
 std::string revoked_key(const sdk::Uuid& user) { return "revoked-before:" + user.str(); }
 
+// The subjects of the storage's revocation records (SDK 1.9) a session falls under.
+constexpr std::string_view everyone = "all";
+std::string user_subject(const sdk::Uuid& user) { return "user:" + user.str(); }
+std::string token_subject(std::string_view token) { return "token:" + detail::sha256_hex(sdk::as_bytes(token)); }
+
 sdk::Unexpected not_valid() { return fail(ErrorCode::auth_failed, "the session is unknown, expired or revoked"); }
 
 }  // namespace
+
+sdk::Result<bool> Sessions::revoke_durably(std::string_view subject) {
+  // A record outlives every session it covers, whatever ttl_s this process
+  // has: a session made by another process (or before ttl_s was lowered)
+  // with a longer lifetime must not come back when the record goes.
+  auto now = ctx_.clock->now();
+  auto recorded = ctx_.storage->revoke_sessions(subject, now, now + SessionSettings::max_ttl);
+  if (!recorded && recorded.error().code == ErrorCode::unsupported) return false;
+  if (!recorded) return fail(recorded.error().code, "the revocation could not be recorded: " + recorded.error().describe());
+  return true;
+}
+
+sdk::Result<bool> Sessions::revoked(const Session& s, std::string_view token, sdk::Cache& cache) {
+  std::vector<std::string> subjects{std::string(everyone), user_subject(s.user_id), token_subject(token)};
+  auto durable = ctx_.storage->sessions_revoked_before(subjects);
+  if (durable) return *durable && s.created_at <= **durable;
+  if (durable.error().code != ErrorCode::unsupported) return sdk::fail(durable.error());
+  // A storage older than SDK 1.9 keeps no revocations: the cache's mark is
+  // all there is (and it is lost with the cache).
+  auto mark = cache.get(revoked_key(s.user_id));
+  if (!mark) return sdk::fail(mark.error());
+  if (!*mark) return false;
+  std::string text((*mark)->begin(), (*mark)->end());
+  return s.created_at.micros() <= std::stoll(text);
+}
 
 Sessions::Sessions(ServiceContext& context) : ctx_(context) {}
 
@@ -80,15 +112,12 @@ sdk::Result<Session> Sessions::get(std::string_view token) {
   } catch (const nlohmann::json::exception&) {
     return not_valid();
   }
-  // Revoked by revoke_all after it was created?
-  auto mark = (*cache)->get(revoked_key(s.user_id));
-  if (!mark) return sdk::fail(mark.error());
-  if (*mark) {
-    std::string text((*mark)->begin(), (*mark)->end());
-    if (s.created_at.micros() <= std::stoll(text)) {
-      (void)(*cache)->remove(key);
-      return not_valid();
-    }
+  // Revoked after it was created (this token, its user, or everyone)?
+  auto is_revoked = revoked(s, token, **cache);
+  if (!is_revoked) return sdk::fail(is_revoked.error());
+  if (*is_revoked) {
+    (void)(*cache)->remove(key);
+    return not_valid();
   }
   auto remaining = (*cache)->ttl(key);
   if (!remaining) return sdk::fail(remaining.error());
@@ -112,23 +141,43 @@ sdk::Result<void> Sessions::revoke(std::string_view token, const Origin& origin)
   auto s = get(token);
   auto cache = this->cache();
   if (!cache) return sdk::fail(cache.error());
+  if (!s) {
+    if (auto r = (*cache)->remove(token_key(token)); !r) return sdk::fail(r.error());
+    return {};  // already gone: nothing to audit
+  }
+  // Recorded in the storage first: a session cache restarted from a snapshot
+  // taken before this call brings the token back, and the record refuses it.
+  if (auto r = revoke_durably(token_subject(token)); !r) return sdk::fail(r.error());
   if (auto r = (*cache)->remove(token_key(token)); !r) return sdk::fail(r.error());
-  if (!s) return {};  // already gone: nothing to audit
   return ctx_.audit->record(AuditRecord{s->user_id, "session.revoke", resource("user", s->user_id)}, origin);
 }
 
 sdk::Result<void> Sessions::revoke_all(const sdk::Uuid& user_id, const Origin& origin) {
   auto cache = this->cache();
   if (!cache) return sdk::fail(cache.error());
-  // Sessions created up to now are refused. The mark lives as long as the
-  // longest session lifetime [sessions] accepts, not this process's ttl_s: a
-  // session made by another process (or before ttl_s was lowered) with a
-  // longer lifetime must not come back when the mark expires.
-  std::string now = std::to_string(ctx_.clock->now().micros());
-  auto ttl = std::chrono::duration_cast<sdk::Ttl>(SessionSettings::max_ttl);
-  if (auto r = (*cache)->set(revoked_key(user_id), sdk::as_bytes(now), ttl); !r) return sdk::fail(r.error());
+  // Sessions created up to now are refused.
+  auto durable = revoke_durably(user_subject(user_id));
+  if (!durable) return sdk::fail(durable.error());
+  if (!*durable) {
+    // A storage older than SDK 1.9: a mark in the cache, living as long as
+    // the longest session lifetime [sessions] accepts (see revoke_durably).
+    std::string now = std::to_string(ctx_.clock->now().micros());
+    auto ttl = std::chrono::duration_cast<sdk::Ttl>(SessionSettings::max_ttl);
+    if (auto r = (*cache)->set(revoked_key(user_id), sdk::as_bytes(now), ttl); !r) return sdk::fail(r.error());
+  }
   return ctx_.audit->record(
       AuditRecord{user_id, "session.revoke_all", resource("user", user_id)}, origin);
+}
+
+sdk::Result<void> Sessions::revoke_everyone(const Origin& origin) {
+  auto cache = this->cache();
+  if (!cache) return sdk::fail(cache.error());
+  auto durable = revoke_durably(everyone);
+  if (!durable) return sdk::fail(durable.error());
+  // Without a durable record, emptying the session cache is the only way.
+  if (!*durable)
+    if (auto r = (*cache)->clear(); !r) return sdk::fail(r.error());
+  return ctx_.audit->record(AuditRecord{std::nullopt, "session.revoke_everyone", "sessions"}, origin);
 }
 
 }  // namespace strata

@@ -21,7 +21,7 @@ using sdk::testing::make_user;
 
 namespace {
 
-constexpr int latest_version = 4;
+constexpr int latest_version = 5;
 
 std::shared_ptr<sdk::Storage> migrated(Host& host) {
   auto storage = host.storage();
@@ -47,7 +47,8 @@ TEST_CASE("postgres: migrations up, down and up, and health says when to migrate
 
   CHECK(storage->migrate(latest_version)->current == latest_version);
   CHECK(storage->health());
-  for (const char* table : {"users", "messages", "encryption_keys", "strata_audit_outbox", "strata_schema_migrations"})
+  for (const char* table : {"users", "messages", "encryption_keys", "strata_audit_outbox", "strata_session_revocations",
+                            "strata_schema_migrations"})
     CHECK(table_exists(db, table));
   CHECK(db.sql("SELECT count(*) FROM strata_schema_migrations") == std::to_string(latest_version));
 
@@ -470,7 +471,8 @@ TEST_CASE("postgres: pg_cron runs the seed's cleanup job, installed once by proc
   auto sql = [&](const std::string& statement) { return test::admin_sql(statement, cron_db); };
   auto reset = [&] {
     sql("DROP EXTENSION IF EXISTS pg_cron");
-    sql("DROP TABLE IF EXISTS encryption_keys, messages, users, strata_audit_outbox, strata_schema_migrations");
+    sql("DROP TABLE IF EXISTS encryption_keys, messages, users, strata_audit_outbox, strata_session_revocations, "
+        "strata_schema_migrations");
     sql("DROP FUNCTION IF EXISTS cleanup_old_messages()");
   };
   reset();

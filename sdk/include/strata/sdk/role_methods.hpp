@@ -22,6 +22,7 @@
 //   OPTIONAL_1_6    added in ABI 1.6, optional; never called on an older plugin
 //   OPTIONAL_1_7    added in ABI 1.7, optional; never called on an older plugin
 //   OPTIONAL_1_8    added in ABI 1.8, optional; never called on an older plugin
+//   OPTIONAL_1_9    added in ABI 1.9, optional; never called on an older plugin
 
 /// The SDK ABI minor version a KIND appeared in.
 #define STRATA_SDK_SINCE_REQUIRED 0
@@ -34,6 +35,7 @@
 #define STRATA_SDK_SINCE_OPTIONAL_1_6 6
 #define STRATA_SDK_SINCE_OPTIONAL_1_7 7
 #define STRATA_SDK_SINCE_OPTIONAL_1_8 8
+#define STRATA_SDK_SINCE_OPTIONAL_1_9 9
 #define STRATA_SDK_SINCE(KIND) STRATA_SDK_SINCE_##KIND
 
 // Backup and restore (ABI 1.2): the same three optional methods on storage, cache and audit.
@@ -158,7 +160,16 @@
      `invalid_argument` naming the first user that does not qualify ("no user with id …", "user … is          \
      deactivated") and nothing is stored. What lets a send skip looking its users up before its commit. */   \
   X(OPTIONAL_1_8, sdk::Result<void>, insert_sends,                                                            \
-    (std::span<const sdk::Message> messages, std::span<const sdk::AuditEvent> events), (messages, events))
+    (std::span<const sdk::Message> messages, std::span<const sdk::AuditEvent> events), (messages, events))    \
+  /* Records durably that sessions of `subject` created at or before `before` are revoked (the services'     \
+     subjects: "all", "user:<uuid>", "token:<sha256>"). A subject revoked again keeps the later `before` and  \
+     `keep_until`; records whose keep_until has passed (`before` as the clock) may be deleted meanwhile. */  \
+  X(OPTIONAL_1_9, sdk::Result<void>, revoke_sessions,                                                         \
+    (std::string_view subject, sdk::Timestamp before, sdk::Timestamp keep_until), (subject, before, keep_until)) \
+  /* The latest `before` recorded for any of `subjects`; nullopt when none has a record. What a session       \
+     lookup asks, so that a revocation outlives a session cache restarted from an older snapshot. */         \
+  X(OPTIONAL_1_9, sdk::Result<std::optional<sdk::Timestamp>>, sessions_revoked_before,                        \
+    (std::span<const std::string> subjects), (subjects))
 
 #define STRATA_SDK_CACHE_METHODS(X)                                                                            \
   X(REQUIRED, sdk::Result<void>, health, (), ())                                                               \
@@ -236,5 +247,6 @@
 #define STRATA_SDK_DEFAULT_OPTIONAL_1_6(RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_OPTIONAL_(RET, NAME, PARAMS, ARGS)
 #define STRATA_SDK_DEFAULT_OPTIONAL_1_7(RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_OPTIONAL_(RET, NAME, PARAMS, ARGS)
 #define STRATA_SDK_DEFAULT_OPTIONAL_1_8(RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_OPTIONAL_(RET, NAME, PARAMS, ARGS)
+#define STRATA_SDK_DEFAULT_OPTIONAL_1_9(RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_OPTIONAL_(RET, NAME, PARAMS, ARGS)
 /// Expands a table row to the optional method's default (used inside the role interfaces).
 #define STRATA_SDK_OPTIONAL_DEFAULT(KIND, RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_##KIND(RET, NAME, PARAMS, ARGS)

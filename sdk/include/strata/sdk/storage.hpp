@@ -232,6 +232,8 @@ class Storage {
   // host only asks has_data() whether the instance answers); outbox_oldest();
   // hold_restore_lock(hold), a restore's lock on the database itself;
   // insert_sends, messages stored only if their users exist and are active.
+  // SDK ABI 1.9: revoke_sessions, sessions_revoked_before, durable session
+  // revocations.
   STRATA_SDK_STORAGE_METHODS(STRATA_SDK_OPTIONAL_DEFAULT)
 };
 

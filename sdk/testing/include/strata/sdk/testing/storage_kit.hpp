@@ -42,6 +42,9 @@ struct StorageTarget {
   /// Capability: insert_sends (SDK 1.8), messages stored only if their users
   /// exist and are active. Declared false, the kit checks `unsupported`.
   bool checked_sends = true;
+  /// Capability: durable session revocations (SDK 1.9): revoke_sessions,
+  /// sessions_revoked_before. Declared false, the kit checks `unsupported`.
+  bool session_revocations = true;
 };
 
 namespace detail {
@@ -583,6 +586,40 @@ inline void run_storage_conformance(const StorageTarget& target) {
       expect_ok(s->insert_sends(std::span(&back, 1), {}));
     }
     CHECK(expect_ok(s->get_message(back.id)) == back);
+  }
+
+  SECTION("session revocations (SDK 1.9): the latest per subject, asked over several subjects") {
+    const std::vector<std::string> none;
+    if (!target.session_revocations) {
+      expect_error(s->sessions_revoked_before(none), ErrorCode::unsupported);
+      return;
+    }
+    const std::string user = "user:" + Uuid::generate().str(), token = "token:" + std::string(64, 'a');
+    const std::vector<std::string> both{user, token, "all"};
+    CHECK_FALSE(expect_ok(s->sessions_revoked_before(both)).has_value());
+    CHECK_FALSE(expect_ok(s->sessions_revoked_before(none)).has_value());
+    const Timestamp later = t0 + std::chrono::hours(1), much_later = t0 + std::chrono::hours(48);
+    // Microseconds survive: a session made a microsecond after a revocation is not covered by it.
+    const Timestamp revoked = Timestamp::from_micros(t0.micros() + 123);
+    expect_ok(s->revoke_sessions(user, revoked, later));
+    CHECK(expect_ok(s->sessions_revoked_before(both)) == revoked);
+    CHECK(expect_ok(s->sessions_revoked_before(std::vector<std::string>{user})) == revoked);
+    CHECK_FALSE(expect_ok(s->sessions_revoked_before(std::vector<std::string>{token})).has_value());
+    // The latest of several subjects' records; a subject revoked again keeps the later time,
+    // whatever order the two revocations arrive in.
+    expect_ok(s->revoke_sessions(token, t0 + std::chrono::seconds(5), later));
+    CHECK(expect_ok(s->sessions_revoked_before(both)) == t0 + std::chrono::seconds(5));
+    expect_ok(s->revoke_sessions(user, t0 + std::chrono::seconds(9), later));
+    expect_ok(s->revoke_sessions(user, t0, later));
+    CHECK(expect_ok(s->sessions_revoked_before(std::vector<std::string>{user})) == t0 + std::chrono::seconds(9));
+    // Hostile subject text is data, not syntax.
+    const std::string odd = "user:'); DROP TABLE users; --\n\x01";
+    expect_ok(s->revoke_sessions(odd, t0, later));
+    CHECK(expect_ok(s->sessions_revoked_before(std::vector<std::string>{odd})) == t0);
+    // A revocation recorded at a later clock (records whose keep_until it passed may go meanwhile).
+    expect_ok(s->revoke_sessions("all", much_later, much_later + std::chrono::hours(1)));
+    CHECK(expect_ok(s->sessions_revoked_before(std::vector<std::string>{"all"})) == much_later);
+    CHECK(expect_ok(s->sessions_revoked_before(both)) == much_later);
   }
 
   SECTION("audit outbox (SDK 1.5): rows and events commit together, drain in order, stay when delivery fails") {
