@@ -56,12 +56,48 @@ bool in_range(sdk::Timestamp t, const std::optional<sdk::Timestamp>& from, const
 FileAudit::Settings FileAudit::read_settings(const sdk::ConfigView& config) {
   Settings s{config.get<std::string>("path"), metrics_path_for(config),
              static_cast<std::uintmax_t>(config.get_in_range("rotate_bytes", 1024, 1LL << 40)),
-             static_cast<int>(config.get_in_range("keep", 0, 1000)), true};
+             static_cast<int>(config.get_in_range("keep", 0, 1000)), true, false};
   auto fsync = config.get<std::string>("fsync");
   if (fsync != "every_batch" && fsync != "never")
     throw sdk::Error{ErrorCode::invalid_argument, "fsync must be \"every_batch\" or \"never\", got \"" + fsync + "\"", {}, false};
   s.fsync_every_batch = fsync == "every_batch";
+  auto unbacked = config.get<std::string>("unbacked_rotation");
+  if (unbacked != "warn" && unbacked != "refuse")
+    throw sdk::Error{ErrorCode::invalid_argument,
+                     "unbacked_rotation must be \"warn\" or \"refuse\", got \"" + sdk::excerpt(unbacked, 40) + "\"", {},
+                     false};
+  s.refuse_unbacked_rotation = unbacked == "refuse";
   return s;
+}
+
+sdk::Result<void> FileAudit::before_drop(const std::filesystem::path& file, std::uintmax_t backed_up_bytes,
+                                         bool refuse) {
+  // The events past what the last backup holds, and their time range.
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return {};  // gone meanwhile: nothing is deleted
+  in.seekg(static_cast<std::streamoff>(backed_up_bytes));
+  std::uint64_t events = 0;
+  std::optional<sdk::Timestamp> first, last;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty()) continue;
+    ++events;
+    if (auto e = event_from(line)) {
+      if (!first || e->timestamp < *first) first = e->timestamp;
+      if (!last || e->timestamp > *last) last = e->timestamp;
+    }
+  }
+  if (events == 0) return {};
+  std::string what = std::to_string(events) + " audit event(s)" +
+                     (first ? " from " + first->iso8601() + " to " + last->iso8601() : std::string()) +
+                     " that no backup holds";
+  if (refuse)
+    return fail(ErrorCode::conflict, "not rotating " + file.string() + ": it would delete " + what +
+                                         " (unbacked_rotation = \"refuse\"); back up the audit trail (`strata "
+                                         "backup`), or raise keep or rotate_bytes");
+  log_(sdk::LogLevel::warning, "rotation deletes " + file.string() + " with " + what +
+                                   "; back up more often, raise keep or rotate_bytes, or set unbacked_rotation = "
+                                   "\"refuse\" to keep them");
+  return {};
 }
 
 FileAudit::FileAudit(const sdk::PluginContext& context) : FileAudit(context, read_settings(context.config)) {}
@@ -73,6 +109,10 @@ FileAudit::FileAudit(const sdk::PluginContext& context, const Settings& s)
   // Where others may write, a link planted as audit.jsonl would send the trail into another file.
   for (const auto* path : {&s.path, &s.metrics_path})
     if (auto ok = sdk::check_private_directory(*path); !ok) throw ok.error();
+  events_.before_drop([this, refuse = s.refuse_unbacked_rotation](const std::filesystem::path& file,
+                                                                  std::uintmax_t backed_up_bytes) {
+    return before_drop(file, backed_up_bytes, refuse);
+  });
 }
 
 sdk::Result<void> FileAudit::load_ids_on_disk() {

@@ -38,10 +38,14 @@ class FileAudit : public sdk::Audit {
     std::uintmax_t rotate_bytes;
     int keep;
     bool fsync_every_batch;
+    bool refuse_unbacked_rotation;
   };
   static Settings read_settings(const sdk::ConfigView& config);
   FileAudit(const sdk::PluginContext& context, const Settings& settings);
   sdk::Result<std::vector<sdk::AuditEvent>> matching(const sdk::AuditQuery& query);
+  // Before rotation deletes the oldest events file: says (or refuses, with
+  // unbacked_rotation = "refuse") when it holds events no backup holds.
+  sdk::Result<void> before_drop(const std::filesystem::path& file, std::uintmax_t backed_up_bytes, bool refuse);
 
   sdk::Logger log_;
   std::mutex mutex_;

@@ -1,6 +1,7 @@
 #include "file_json_lines.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -19,10 +20,48 @@ JsonLines::JsonLines(std::filesystem::path path, std::uintmax_t rotate_bytes, in
 
 std::filesystem::path JsonLines::rotated(int n) const { return path_.string() + "." + std::to_string(n); }
 
+std::filesystem::path JsonLines::backed_up_marker() const { return path_.string() + ".backed-up"; }
+
+sdk::Result<void> JsonLines::record_backed_up(const std::vector<std::filesystem::path>& originals,
+                                              const std::vector<std::filesystem::path>& copies) const {
+  std::string text;
+  for (std::size_t i = 0; i < originals.size(); ++i) {
+    struct stat original {};
+    std::error_code ec;
+    auto bytes = std::filesystem::file_size(copies[i], ec);  // a prefix of the original: it only grows
+    if (ec || ::stat(originals[i].c_str(), &original) != 0) continue;
+    text += std::to_string(original.st_ino) + " " + std::to_string(bytes) + "\n";
+  }
+  // Written whole, then renamed over the old marker: never half a list.
+  auto temporary = backed_up_marker().string() + ".tmp";
+  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return io_error(temporary, "create", errno);
+  bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  int error_number = errno;
+  ::close(fd);
+  if (!written) return io_error(temporary, "write", error_number);
+  if (::rename(temporary.c_str(), backed_up_marker().c_str()) != 0) return io_error(backed_up_marker(), "rename", errno);
+  return {};
+}
+
+std::uintmax_t JsonLines::backed_up_bytes(const std::filesystem::path& file) const {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) return 0;
+  std::ifstream in(backed_up_marker());
+  unsigned long long inode = 0, bytes = 0;
+  while (in >> inode >> bytes)
+    if (inode == st.st_ino) return bytes;
+  return 0;
+}
+
 sdk::Result<void> JsonLines::rotate_if_needed() {
   std::error_code ec;
   auto size = std::filesystem::file_size(path_, ec);
   if (ec || size < rotate_bytes_) return {};
+  // What rotation deletes is asked about first (events no backup holds).
+  auto dropped = keep_ > 0 ? rotated(keep_) : path_;
+  if (before_drop_ && std::filesystem::exists(dropped))
+    if (auto ok = before_drop_(dropped, backed_up_bytes(dropped)); !ok) return ok;
   // path.(keep) goes; path.(n) -> path.(n+1); path -> path.1.
   std::filesystem::remove(rotated(keep_), ec);
   for (int n = keep_ - 1; n >= 1; --n)
@@ -95,6 +134,7 @@ sdk::Result<void> JsonLines::scan(const std::function<void(std::string_view)>& o
 sdk::Result<std::vector<std::string>> JsonLines::copy_to(const std::filesystem::path& dir,
                                                        const std::string& name) const {
   std::vector<std::string> written;
+  std::vector<std::filesystem::path> originals, copies;
   for (int n = 0; n <= keep_; ++n) {
     std::filesystem::path from = n == 0 ? path_ : rotated(n);
     if (!std::filesystem::exists(from)) continue;
@@ -105,17 +145,23 @@ sdk::Result<std::vector<std::string>> JsonLines::copy_to(const std::filesystem::
     std::filesystem::permissions(dir / to, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec);
     if (ec) return io_error(dir / to, "chmod", ec.value());
     written.push_back(to);
+    originals.push_back(from);
+    copies.push_back(dir / to);
   }
+  if (auto recorded = record_backed_up(originals, copies); !recorded) return sdk::fail(recorded.error());
   return written;
 }
 
 sdk::Result<void> JsonLines::replace_from(const std::filesystem::path& dir, const std::string& name) {
   std::error_code ec;
   if (path_.has_parent_path()) std::filesystem::create_directories(path_.parent_path(), ec);
+  std::vector<std::filesystem::path> targets, sources;
   for (int n = 0; n <= keep_; ++n) {
     std::filesystem::path target = n == 0 ? path_ : rotated(n);
     std::filesystem::path source = dir / (n == 0 ? name : name + "." + std::to_string(n));
     if (std::filesystem::exists(source)) {
+      targets.push_back(target);
+      sources.push_back(source);
       std::filesystem::copy_file(source, target, std::filesystem::copy_options::overwrite_existing, ec);
       if (ec) return io_error(target, "restore", ec.value());
       // The trail is owner-only, whatever mode the backup's copy had.
@@ -126,7 +172,7 @@ sdk::Result<void> JsonLines::replace_from(const std::filesystem::path& dir, cons
       if (ec) return io_error(target, "remove", ec.value());
     }
   }
-  return {};
+  return record_backed_up(targets, sources);  // what a backup restored is held by that backup
 }
 
 }  // namespace strata::file_audit

@@ -33,14 +33,29 @@ class JsonLines {
 
   const std::filesystem::path& path() const { return path_; }
 
+  /// Called before rotation deletes `file` (the oldest generation), with how
+  /// many of its first bytes the last copy_to (a backup) or replace_from (a
+  /// restore) holds. An error stops the rotation: nothing is deleted and the
+  /// append fails with it.
+  using BeforeDrop = std::function<sdk::Result<void>(const std::filesystem::path& file, std::uintmax_t backed_up_bytes)>;
+  void before_drop(BeforeDrop check) { before_drop_ = std::move(check); }
+
  private:
   std::filesystem::path rotated(int n) const;
   sdk::Result<void> rotate_if_needed();
+  // Which files the last backup or restore holds, and how much of each: one
+  // "inode bytes" line per file in path.backed-up (an inode survives the
+  // renames of rotation; the files only grow).
+  std::filesystem::path backed_up_marker() const;
+  sdk::Result<void> record_backed_up(const std::vector<std::filesystem::path>& originals,
+                                     const std::vector<std::filesystem::path>& copies) const;
+  std::uintmax_t backed_up_bytes(const std::filesystem::path& file) const;
 
   std::filesystem::path path_;
   std::uintmax_t rotate_bytes_;
   int keep_;
   bool fsync_;
+  BeforeDrop before_drop_;
 };
 
 /// `unavailable` naming the file and the system's reason.

@@ -63,6 +63,79 @@ TEST_CASE("file_audit: rotation keeps the newest files and queries span them", "
   REQUIRE(newest->size() == 1);
 }
 
+TEST_CASE("file_audit: rotation says when it deletes events no backup holds, or refuses to when asked",
+          "[file_audit][rotation][hardening]") {
+  TempDir dir, backup;
+  std::filesystem::create_directories(backup.path);
+  std::vector<std::string> warnings;
+  HostOptions options;
+  options.log = [&](sdk::LogLevel level, std::string_view line) {
+    if (level == sdk::LogLevel::warning) warnings.emplace_back(line);
+  };
+  auto rotated = [&] { return dir.file().string() + ".1"; };
+  int sent = 0;
+  // Appends one event; true when that append rotated (the active file started again).
+  auto append_one = [&](sdk::Audit& audit) {
+    std::error_code ec;
+    auto before = std::filesystem::file_size(dir.file(), ec);
+    auto appended = audit.append(std::vector{make_event(now_ms() + std::chrono::milliseconds(++sent), "a", "u")});
+    REQUIRE(appended);
+    return !ec && std::filesystem::file_size(dir.file()) < before;
+  };
+  {
+    auto host = test::open_host(dir.table("rotate_bytes = 2048\nkeep = 1\n"), options);
+    auto& audit = *host->audit();
+    // Two rotations without a backup: the second deletes a file of events nobody backed up.
+    for (int rotations = 0; rotations < 2;) rotations += append_one(audit);
+    REQUIRE(warnings.size() == 1);
+    CHECK(warnings[0].find("rotation deletes " + rotated()) != std::string::npos);
+    CHECK(warnings[0].find("audit event(s) from ") != std::string::npos);
+    CHECK(warnings[0].find("that no backup holds") != std::string::npos);
+
+    // Backed up now: the next rotation deletes only what the backup holds, silently.
+    warnings.clear();
+    REQUIRE(audit.backup(backup.path));
+    int after_backup = 0;
+    for (bool rotated_now = false; !rotated_now; ++after_backup) rotated_now = append_one(audit);
+    CHECK(warnings.empty());
+    // The one after deletes the file that was active at the backup: only the
+    // events appended to it after the backup are named.
+    for (bool rotated_now = false; !rotated_now;) rotated_now = append_one(audit);
+    REQUIRE(warnings.size() == 1);
+    INFO(warnings[0]);
+    CHECK(warnings[0].find("with " + std::to_string(after_backup - 1) + " audit event(s)") != std::string::npos);
+  }
+
+  // unbacked_rotation = "refuse": the append that would delete them fails,
+  // nothing is deleted, and a backup lets appends go on.
+  TempDir strict;
+  auto host = test::open_host(strict.table("rotate_bytes = 2048\nkeep = 1\nunbacked_rotation = \"refuse\"\n"));
+  auto& audit = *host->audit();
+  std::optional<sdk::Error> refused;
+  int stored = 0;
+  for (int i = 0; i < 200 && !refused; ++i) {
+    auto appended = audit.append(std::vector{make_event(now_ms() + std::chrono::milliseconds(i), "a", "u")});
+    if (appended) ++stored;
+    else refused = appended.error();
+  }
+  REQUIRE(refused);
+  INFO(refused->message);
+  CHECK(refused->code == sdk::ErrorCode::conflict);
+  CHECK(refused->message.find("not rotating " + strict.file().string() + ".1") != std::string::npos);
+  CHECK(refused->message.find("that no backup holds") != std::string::npos);
+  CHECK(audit.count(sdk::AuditQuery{}).value() == static_cast<std::uint64_t>(stored));  // nothing deleted
+  TempDir strict_backup;
+  std::filesystem::create_directories(strict_backup.path);
+  REQUIRE(audit.backup(strict_backup.path));
+  CHECK(audit.append(std::vector{make_event(now_ms(), "a", "u")}));
+
+  // A value other than the two is refused at start, naming it.
+  TempDir wrong;
+  auto opened = Host::open_string(wrong.table("unbacked_rotation = \"sometimes\"\n"), HostOptions{}, "wrong.toml");
+  REQUIRE_FALSE(opened);
+  CHECK(opened.error().message.find("unbacked_rotation must be \"warn\" or \"refuse\"") != std::string::npos);
+}
+
 TEST_CASE("file_audit: an unwritable file is unavailable, with the path", "[file_audit]") {
   TempDir dir;
   std::filesystem::create_directories(dir.file());  // a directory where the file should be
