@@ -128,6 +128,13 @@ sdk::Result<void> FileAudit::load_ids_on_disk() {
 
 sdk::ConfigSchema FileAudit::config_schema() { return audit_schema(); }
 
+sdk::Result<std::string> FileAudit::sink_identity() {
+  std::error_code ec;
+  auto path = std::filesystem::weakly_canonical(std::filesystem::absolute(events_.path()), ec);
+  if (ec) return fail(ErrorCode::unavailable, "cannot resolve " + events_.path().string() + ": " + ec.message());
+  return "file:" + path.string();
+}
+
 sdk::Result<void> FileAudit::health() {
   std::lock_guard lock(mutex_);
   return events_.append("");  // opens (creating) the file for append: proves it is writable

@@ -30,6 +30,8 @@ class FileAudit : public sdk::Audit {
   sdk::Result<sdk::BackupReport> backup(const std::filesystem::path& dir) override;
   sdk::Result<sdk::BackupReport> restore(const std::filesystem::path& dir) override;
   sdk::Result<bool> has_data() override;
+  /// "file:" and the events file's absolute path, links resolved (SDK 1.9).
+  sdk::Result<std::string> sink_identity() override;
 
  private:
   sdk::Result<std::map<std::string, std::uint64_t>> line_counts();

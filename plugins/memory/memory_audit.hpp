@@ -27,6 +27,9 @@ class MemoryAudit : public sdk::Audit {
   sdk::Result<sdk::BackupReport> backup(const std::filesystem::path& dir) override;
   sdk::Result<sdk::BackupReport> restore(const std::filesystem::path& dir) override;
   sdk::Result<bool> has_data() override;
+  /// "memory" (SDK 1.9): every process's memory sink counts as one sink, the
+  /// outbox's events for it are relayed by whichever process has one.
+  sdk::Result<std::string> sink_identity() override { return std::string("memory"); }
   sdk::Result<void> check_restore(const std::filesystem::path& dir) override;
  private:
   std::vector<const sdk::AuditEvent*> matching(const sdk::AuditQuery& query) const;

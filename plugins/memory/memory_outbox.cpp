@@ -5,6 +5,7 @@
 
 #include "memory_storage.hpp"
 
+#include <algorithm>
 #include <mutex>
 
 namespace strata::memory {
@@ -15,7 +16,7 @@ sdk::Result<void> MemoryStorage::insert_with_outbox(std::span<const sdk::Message
     if (auto ok = sdk::validate(e); !ok) return ok;
   std::unique_lock lock(mutex_);
   if (auto inserted = insert_messages_locked(messages); !inserted) return inserted;
-  for (const auto& e : events) outbox_.emplace(outbox_next_++, e);
+  for (const auto& e : events) add_to_outbox(e);
   return {};
 }
 
@@ -33,7 +34,7 @@ sdk::Result<void> MemoryStorage::insert_sends(std::span<const sdk::Message> mess
                          "user " + sdk::excerpt(user->second.username, 80) + " is deactivated");
     }
   if (auto inserted = insert_messages_locked(messages); !inserted) return inserted;
-  for (const auto& e : events) outbox_.emplace(outbox_next_++, e);
+  for (const auto& e : events) add_to_outbox(e);
   return {};
 }
 
@@ -42,11 +43,11 @@ sdk::Result<std::size_t> MemoryStorage::drain_outbox(std::size_t limit, const sd
   std::vector<sdk::AuditEvent> batch;
   {
     std::unique_lock lock(mutex_);
-    for (const auto& [seq, event] : outbox_) {
+    for (const auto& [seq, entry] : outbox_) {
       if (batch.size() >= limit) break;
-      if (outbox_delivering_.contains(seq)) continue;
+      if (outbox_delivering_.contains(seq) || !outbox_mine(entry)) continue;
       taken.push_back(seq);
-      batch.push_back(event);
+      batch.push_back(entry.event);
     }
     outbox_delivering_.insert(taken.begin(), taken.end());
   }
@@ -64,14 +65,22 @@ sdk::Result<std::size_t> MemoryStorage::drain_outbox(std::size_t limit, const sd
 
 sdk::Result<std::uint64_t> MemoryStorage::outbox_size() {
   std::shared_lock lock(mutex_);
-  return static_cast<std::uint64_t>(outbox_.size());
+  return static_cast<std::uint64_t>(
+      std::count_if(outbox_.begin(), outbox_.end(), [&](const auto& entry) { return outbox_mine(entry.second); }));
 }
 
 sdk::Result<std::optional<sdk::Timestamp>> MemoryStorage::outbox_oldest() {
   std::shared_lock lock(mutex_);
   std::optional<sdk::Timestamp> oldest;
-  for (const auto& [seq, event] : outbox_) oldest = oldest ? std::min(*oldest, event.timestamp) : event.timestamp;
+  for (const auto& [seq, entry] : outbox_)
+    if (outbox_mine(entry)) oldest = oldest ? std::min(*oldest, entry.event.timestamp) : entry.event.timestamp;
   return oldest;
+}
+
+sdk::Result<void> MemoryStorage::set_outbox_sink(std::string_view identity) {
+  std::unique_lock lock(mutex_);
+  outbox_sink_ = identity;
+  return {};
 }
 
 }  // namespace strata::memory

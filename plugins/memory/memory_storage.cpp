@@ -433,7 +433,7 @@ sdk::Result<std::vector<bool>> MemoryStorage::replace_message_contents(std::span
       it->second.encrypted_content = rows[i].encrypted_content;
       it->second.iv = rows[i].iv;
       it->second.key_id = rows[i].key_id;
-      if (!events.empty()) outbox_.emplace(outbox_next_++, events[i]);
+      if (!events.empty()) add_to_outbox(events[i]);
     }
     out.push_back(replace);
   }

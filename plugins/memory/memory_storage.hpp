@@ -77,6 +77,7 @@ class MemoryStorage : public sdk::Storage {
   sdk::Result<std::size_t> drain_outbox(std::size_t limit, const sdk::OutboxDelivery& deliver) override;
   sdk::Result<std::uint64_t> outbox_size() override;
   sdk::Result<std::optional<sdk::Timestamp>> outbox_oldest() override;
+  sdk::Result<void> set_outbox_sink(std::string_view identity) override;
   // Session revocations (SDK 1.9), in memory_session_revocations.cpp.
   sdk::Result<void> revoke_sessions(std::string_view subject, sdk::Timestamp before,
                                     sdk::Timestamp keep_until) override;
@@ -110,11 +111,20 @@ class MemoryStorage : public sdk::Storage {
   std::set<InboxKey> inbox_index_;
   std::set<ConversationKey> conversation_index_;
   std::unordered_map<sdk::Uuid, sdk::KeyRecord> keys_;
-  // The outbox by insertion sequence; `outbox_delivering_` holds the
+  // The outbox by insertion sequence, each event with the sink it is for
+  // (set_outbox_sink; "" before one was set); `outbox_delivering_` holds the
   // sequences a drain has handed out and not yet settled (skipped by others).
-  std::map<std::uint64_t, sdk::AuditEvent> outbox_;
+  struct OutboxEntry {
+    std::string sink;
+    sdk::AuditEvent event;
+  };
+  std::map<std::uint64_t, OutboxEntry> outbox_;
   std::set<std::uint64_t> outbox_delivering_;
   std::uint64_t outbox_next_ = 0;
+  std::string outbox_sink_;  // guarded by mutex_
+  // Whether an entry is this instance's to relay: its sink's, or from before any sink was set.
+  bool outbox_mine(const OutboxEntry& entry) const { return entry.sink == outbox_sink_ || entry.sink.empty(); }
+  void add_to_outbox(const sdk::AuditEvent& event) { outbox_.emplace(outbox_next_++, OutboxEntry{outbox_sink_, event}); }
   struct SessionRevocation {
     sdk::Timestamp before, keep_until;
   };

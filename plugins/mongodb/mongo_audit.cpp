@@ -207,6 +207,8 @@ MongoAudit::MongoAudit(const sdk::PluginContext& context)
   }
 }
 
+sdk::Result<std::string> MongoAudit::sink_identity() { return client_.destination() + "/" + events_; }
+
 sdk::ConfigSchema MongoAudit::config_schema() {
   auto schema = connection_schema();
   schema.push_back(sdk::field("collections.audit", ConfigType::string, "events (the seed's AuditLog model)")

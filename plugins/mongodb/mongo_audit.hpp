@@ -25,6 +25,9 @@ class MongoAudit : public sdk::Audit {
   sdk::Result<sdk::BackupReport> backup(const std::filesystem::path& dir) override;
   sdk::Result<sdk::BackupReport> restore(const std::filesystem::path& dir) override;
   sdk::Result<bool> has_data() override;
+  /// "<servers and database>/<events collection>" (SDK 1.9).
+  sdk::Result<std::string> sink_identity() override;
+
  private:
   sdk::Result<void> ensure_indexes();
   sdk::Result<void> insert(const std::string& collection, std::vector<Bson>& documents, bool ignore_duplicates);

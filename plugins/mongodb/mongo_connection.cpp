@@ -30,6 +30,13 @@ DefaultLogHandlerAtUnload log_handler_guard;
 
 }  // namespace
 
+std::string Client::destination() const {
+  std::string hosts;
+  for (const mongoc_host_list_t* host = mongoc_uri_get_hosts(uri_); host; host = host->next)
+    hosts += (hosts.empty() ? "" : ",") + std::string(host->host_and_port);
+  return "mongodb://" + hosts + "/" + settings_.database;
+}
+
 Client::Client(const Settings& settings, sdk::Logger log) : settings_(settings), log_(std::move(log)) {
   static std::once_flag initialized;
   std::call_once(initialized, [] {

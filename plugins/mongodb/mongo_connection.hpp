@@ -40,6 +40,9 @@ class Client {
   Lease lease() { return Lease(pool_); }
   Collection collection(const Lease& lease, const std::string& name) const;
   const Settings& settings() const { return settings_; }
+  /// The servers and the database, without credentials or options:
+  /// "mongodb://host:port,host:port/database" (hosts in the URI's order).
+  std::string destination() const;
   /// Appends the configured write concern to `opts`.
   void add_write_concern(bson_t* opts) const;
   /// Pings the server.

@@ -22,14 +22,15 @@ using Params = std::vector<Param>;
   "is_deleted, key_id, read_at) SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bytea[], "         \
   "$5::bytea[], $6::timestamptz[], $7::timestamptz[], $8::boolean[], $9::boolean[], $10::text[], "              \
   "$11::timestamptz[])"
-#define INSERT_EVENTS                                                                                           \
-  "INSERT INTO strata_audit_outbox (" OUTBOX_COLUMNS ") SELECT * FROM unnest($12::uuid[], $13::timestamptz[], " \
-  "$14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[])"
+// The events go with the sink they are for (set_outbox_sink), parameter SINK.
+#define INSERT_EVENTS(SINK)                                                                                    \
+  "INSERT INTO strata_audit_outbox (" OUTBOX_COLUMNS ", sink) SELECT *, " SINK "::text FROM unnest($12::uuid[], " \
+  "$13::timestamptz[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[])"
 
 // Any batch of messages and events is one statement: one round trip and one
 // commit, like a plain INSERT (BEGIN + two COPYs + COMMIT would be six).
 const Statement insert_with_outbox_sql{"strata_insert_with_outbox",
-                                       "WITH inserted AS (" INSERT_MESSAGES ") " INSERT_EVENTS};
+                                       "WITH inserted AS (" INSERT_MESSAGES ") " INSERT_EVENTS("$20")};
 // The same, only if every user in $20 exists and is active: their rows are
 // locked FOR SHARE (a concurrent deactivation waits for this commit; one
 // that committed first is what the lock reads, even after this statement's
@@ -40,14 +41,16 @@ const Statement insert_sends_sql{
     "bad AS (SELECT w.id, u.username FROM unnest($20::uuid[]) WITH ORDINALITY AS w(id, n) LEFT JOIN wanted u "
     "ON u.id = w.id WHERE u.id IS NULL OR u.is_active IS NOT TRUE ORDER BY w.n LIMIT 1), "
     "inserted AS (" INSERT_MESSAGES " WHERE NOT EXISTS (SELECT 1 FROM bad)), "
-    "events AS (" INSERT_EVENTS " WHERE NOT EXISTS (SELECT 1 FROM bad)) "
+    "events AS (" INSERT_EVENTS("$21") " WHERE NOT EXISTS (SELECT 1 FROM bad)) "
     "SELECT id, username FROM bad"};
+// This instance's events: its sink's, and those from before any sink was set ('').
 const Statement take_events{"strata_take_outbox",
-                            "SELECT seq, " OUTBOX_COLUMNS " FROM strata_audit_outbox ORDER BY seq LIMIT $1"
-                            " FOR UPDATE SKIP LOCKED"};
+                            "SELECT seq, " OUTBOX_COLUMNS " FROM strata_audit_outbox WHERE sink IN ($2, '')"
+                            " ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED"};
 const Statement remove_events{"strata_remove_outbox", "DELETE FROM strata_audit_outbox WHERE seq = ANY($1::bigint[])"};
-const Statement count_events{"strata_count_outbox", "SELECT count(*) FROM strata_audit_outbox"};
-const Statement oldest_event{"strata_oldest_outbox", "SELECT min(occurred_at) FROM strata_audit_outbox"};
+const Statement count_events{"strata_count_outbox", "SELECT count(*) FROM strata_audit_outbox WHERE sink IN ($1, '')"};
+const Statement oldest_event{"strata_oldest_outbox",
+                             "SELECT min(occurred_at) FROM strata_audit_outbox WHERE sink IN ($1, '')"};
 
 // A batch of compare-and-set re-seals (the seed's rows adopted, key rotation)
 // and the events of the rows replaced, in one statement: the events join the
@@ -57,8 +60,8 @@ const Statement replace_contents_sql{
     "WITH updated AS (UPDATE messages m SET encrypted_content = u.content, iv = u.iv, key_id = u.key_id"
     " FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::bytea[], $5::text[]) AS u(id, expected, content, iv, key_id)"
     " WHERE m.id = u.id AND m.key_id IS NOT DISTINCT FROM u.expected RETURNING m.id),"
-    " events AS (INSERT INTO strata_audit_outbox (" OUTBOX_COLUMNS ")"
-    " SELECT e.event_id, e.occurred_at, e.user_id, e.ip, e.action, e.resource, e.status, e.metadata"
+    " events AS (INSERT INTO strata_audit_outbox (" OUTBOX_COLUMNS ", sink)"
+    " SELECT e.event_id, e.occurred_at, e.user_id, e.ip, e.action, e.resource, e.status, e.metadata, $15::text"
     " FROM unnest($6::uuid[], $7::uuid[], $8::timestamptz[], $9::text[], $10::text[], $11::text[], $12::text[],"
     " $13::text[], $14::text[]) WITH ORDINALITY"
     " AS e(row_id, event_id, occurred_at, user_id, ip, action, resource, status, metadata, n)"
@@ -156,6 +159,7 @@ sdk::Result<void> PostgresStorage::insert_with_outbox(std::span<const sdk::Messa
   if (messages.size() + events.size() == 0) return {};
   auto params = batch_params(messages, events);
   if (!params) return sdk::fail(params.error());
+  params->push_back(outbox_sink());
   return write<void>([&](Connection& c) -> sdk::Result<void> {
     if (auto r = c.run(insert_with_outbox_sql, *params); !r) return sdk::fail(r.error());
     return {};
@@ -176,6 +180,7 @@ sdk::Result<void> PostgresStorage::insert_sends(std::span<const sdk::Message> me
   ArrayParam user_ids(oid::uuid, users.size());
   for (const auto& id : users) user_ids.add(id);
   params->push_back(std::move(user_ids).param());
+  params->push_back(outbox_sink());
   return write<void>([&](Connection& c) -> sdk::Result<void> {
     auto r = c.run(insert_sends_sql, *params);
     if (!r) return sdk::fail(r.error());
@@ -190,7 +195,7 @@ sdk::Result<std::size_t> PostgresStorage::drain_outbox(std::size_t limit, const 
   return pool_.run<std::size_t>(Repeatable::no, [&](Connection& c) -> sdk::Result<std::size_t> {
     std::size_t delivered = 0;
     auto done = in_transaction(c, [&]() -> sdk::Result<void> {
-      auto rows = c.run(take_events, {std::to_string(limit)});
+      auto rows = c.run(take_events, {std::to_string(limit), outbox_sink()});
       if (!rows) return sdk::fail(rows.error());
       int n = PQntuples(rows->get());
       if (n == 0) return {};
@@ -217,16 +222,27 @@ sdk::Result<std::size_t> PostgresStorage::drain_outbox(std::size_t limit, const 
 
 sdk::Result<std::uint64_t> PostgresStorage::outbox_size() {
   return pool_.run<std::uint64_t>(Repeatable::yes, [&](Connection& c) -> sdk::Result<std::uint64_t> {
-    auto r = c.run(count_events, {});
+    auto r = c.run(count_events, {outbox_sink()});
     if (!r) return sdk::fail(r.error());
     return static_cast<std::uint64_t>(Row(r->get(), 0).int8(0));
   });
 }
 
+sdk::Result<void> PostgresStorage::set_outbox_sink(std::string_view identity) {
+  std::lock_guard lock(outbox_sink_mutex_);
+  outbox_sink_ = identity;
+  return {};
+}
+
+std::string PostgresStorage::outbox_sink() const {
+  std::lock_guard lock(outbox_sink_mutex_);
+  return outbox_sink_;
+}
+
 sdk::Result<std::optional<sdk::Timestamp>> PostgresStorage::outbox_oldest() {
   using Oldest = std::optional<sdk::Timestamp>;
   return pool_.run<Oldest>(Repeatable::yes, [&](Connection& c) -> sdk::Result<Oldest> {
-    auto r = c.run(oldest_event, {});
+    auto r = c.run(oldest_event, {outbox_sink()});
     if (!r) return sdk::fail(r.error());
     return Row(r->get(), 0).optional_time(0);
   });
@@ -245,6 +261,7 @@ sdk::Result<std::vector<bool>> PostgresStorage::replace_message_contents(std::sp
   if (rows.empty()) return std::vector<bool>{};
   auto params = replacement_params(rows, events);
   if (!params) return sdk::fail(params.error());
+  params->push_back(outbox_sink());
   return write<std::vector<bool>>([&](Connection& c) -> sdk::Result<std::vector<bool>> {
     auto r = c.run(replace_contents_sql, *params);
     if (!r) return sdk::fail(r.error());

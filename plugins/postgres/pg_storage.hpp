@@ -75,6 +75,7 @@ class PostgresStorage : public sdk::Storage {
   sdk::Result<std::size_t> drain_outbox(std::size_t limit, const sdk::OutboxDelivery& deliver) override;
   sdk::Result<std::uint64_t> outbox_size() override;
   sdk::Result<std::optional<sdk::Timestamp>> outbox_oldest() override;
+  sdk::Result<void> set_outbox_sink(std::string_view identity) override;
   // Session revocations (SDK 1.9), in pg_session_revocations.cpp.
   sdk::Result<void> revoke_sessions(std::string_view subject, sdk::Timestamp before,
                                     sdk::Timestamp keep_until) override;
@@ -127,6 +128,10 @@ class PostgresStorage : public sdk::Storage {
   Pool pool_;
   ReplicaSet replicas_;
   std::mutex restore_lock_mutex_;
+  // The audit sink this instance's outbox events are for (set_outbox_sink); "" until set.
+  std::string outbox_sink() const;
+  mutable std::mutex outbox_sink_mutex_;
+  std::string outbox_sink_;
   std::unique_ptr<Connection> restore_lock_;  // holds the restore's advisory lock while open
 };
 

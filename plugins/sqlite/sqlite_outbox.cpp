@@ -15,12 +15,15 @@ namespace {
 
 #define OUTBOX_COLUMNS "event_id, occurred_at, user_id, ip, action, resource, status, metadata"
 
+// Each event with the sink it is for; an instance relays its sink's events
+// and those from before any sink was set ('').
 constexpr const char* insert_event_sql =
-    "INSERT INTO strata_audit_outbox (" OUTBOX_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
-constexpr const char* take_events_sql = "SELECT seq, " OUTBOX_COLUMNS " FROM strata_audit_outbox ORDER BY seq LIMIT ?1";
-constexpr const char* remove_through_sql = "DELETE FROM strata_audit_outbox WHERE seq <= ?1";
-constexpr const char* count_events_sql = "SELECT count(*) FROM strata_audit_outbox";
-constexpr const char* oldest_event_sql = "SELECT min(occurred_at) FROM strata_audit_outbox";
+    "INSERT INTO strata_audit_outbox (" OUTBOX_COLUMNS ", sink) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+constexpr const char* take_events_sql =
+    "SELECT seq, " OUTBOX_COLUMNS " FROM strata_audit_outbox WHERE sink IN (?2, '') ORDER BY seq LIMIT ?1";
+constexpr const char* remove_through_sql = "DELETE FROM strata_audit_outbox WHERE seq <= ?1 AND sink IN (?2, '')";
+constexpr const char* count_events_sql = "SELECT count(*) FROM strata_audit_outbox WHERE sink IN (?1, '')";
+constexpr const char* oldest_event_sql = "SELECT min(occurred_at) FROM strata_audit_outbox WHERE sink IN (?1, '')";
 constexpr const char* user_state_sql = "SELECT username, is_active FROM users WHERE id = ?1";
 
 sdk::AuditEvent event_from(const Row& r) {
@@ -83,7 +86,7 @@ sdk::Result<void> SqliteStorage::insert_sends(std::span<const sdk::Message> mess
 
 sdk::Result<void> SqliteStorage::insert_event_locked(const sdk::AuditEvent& e) {
   auto r = db_->run(insert_event_sql, {e.id, e.timestamp, e.user_id, e.ip, e.action, e.resource,
-                                       std::string(sdk::to_string(e.status)), e.metadata});
+                                       std::string(sdk::to_string(e.status)), e.metadata, outbox_sink_});
   if (!r) return sdk::fail(r.error());
   return {};
 }
@@ -94,7 +97,7 @@ sdk::Result<std::size_t> SqliteStorage::drain_outbox(std::size_t limit, const sd
   auto done = db_->in_transaction([&]() -> sdk::Result<void> {
     std::vector<sdk::AuditEvent> events;
     std::int64_t last_seq = 0;
-    auto r = db_->run(take_events_sql, {static_cast<std::int64_t>(limit)}, [&](const Row& row) {
+    auto r = db_->run(take_events_sql, {static_cast<std::int64_t>(limit), outbox_sink_}, [&](const Row& row) {
       last_seq = row.integer(0);
       events.push_back(event_from(row));
     });
@@ -102,7 +105,8 @@ sdk::Result<std::size_t> SqliteStorage::drain_outbox(std::size_t limit, const sd
     if (events.empty()) return {};
     if (auto ok = deliver(events); !ok) return ok;
     // The oldest rows, in order, with no gaps: nobody else drains meanwhile.
-    if (auto removed = db_->run(remove_through_sql, {last_seq}); !removed) return sdk::fail(removed.error());
+    if (auto removed = db_->run(remove_through_sql, {last_seq, outbox_sink_}); !removed)
+      return sdk::fail(removed.error());
     delivered = events.size();
     return {};
   });
@@ -113,7 +117,8 @@ sdk::Result<std::size_t> SqliteStorage::drain_outbox(std::size_t limit, const sd
 sdk::Result<std::uint64_t> SqliteStorage::outbox_size() {
   std::lock_guard lock(mutex_);
   std::uint64_t n = 0;
-  auto r = db_->run(count_events_sql, {}, [&](const Row& row) { n = static_cast<std::uint64_t>(row.integer(0)); });
+  auto r = db_->run(count_events_sql, {outbox_sink_},
+                    [&](const Row& row) { n = static_cast<std::uint64_t>(row.integer(0)); });
   if (!r) return sdk::fail(r.error());
   return n;
 }
@@ -121,9 +126,15 @@ sdk::Result<std::uint64_t> SqliteStorage::outbox_size() {
 sdk::Result<std::optional<sdk::Timestamp>> SqliteStorage::outbox_oldest() {
   std::lock_guard lock(mutex_);
   std::optional<sdk::Timestamp> oldest;
-  auto r = db_->run(oldest_event_sql, {}, [&](const Row& row) { oldest = row.optional_time(0); });
+  auto r = db_->run(oldest_event_sql, {outbox_sink_}, [&](const Row& row) { oldest = row.optional_time(0); });
   if (!r) return sdk::fail(r.error());
   return oldest;
+}
+
+sdk::Result<void> SqliteStorage::set_outbox_sink(std::string_view identity) {
+  std::lock_guard lock(mutex_);
+  outbox_sink_ = identity;
+  return {};
 }
 
 }  // namespace strata::sqlite

@@ -80,6 +80,7 @@ class SqliteStorage : public sdk::Storage {
   sdk::Result<std::size_t> drain_outbox(std::size_t limit, const sdk::OutboxDelivery& deliver) override;
   sdk::Result<std::uint64_t> outbox_size() override;
   sdk::Result<std::optional<sdk::Timestamp>> outbox_oldest() override;
+  sdk::Result<void> set_outbox_sink(std::string_view identity) override;
   // Session revocations (SDK 1.9), in sqlite_session_revocations.cpp.
   sdk::Result<void> revoke_sessions(std::string_view subject, sdk::Timestamp before,
                                     sdk::Timestamp keep_until) override;
@@ -99,6 +100,7 @@ class SqliteStorage : public sdk::Storage {
   std::mutex mutex_;
   std::unique_ptr<Database> db_;
   int restore_lock_fd_ = -1;  // holds the flock of hold_restore_lock(true); guarded by mutex_
+  std::string outbox_sink_;   // the audit sink outbox events are for (set_outbox_sink); guarded by mutex_
 };
 
 }  // namespace strata::sqlite

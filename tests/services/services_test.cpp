@@ -721,6 +721,53 @@ TEST_CASE("audit: events a killed process left in the outbox reach the trail onc
   CHECK(std::any_of(trail.begin(), trail.end(), [&](const sdk::AuditEvent& e) { return e.id == left.id; }));
 }
 
+TEST_CASE("audit: a process with another sink on the same storage never relays this one's outbox into its own",
+          "[services][audit][hardening]") {
+  test::ServiceEnv env;
+  const char* config = std::getenv("STRATA_SERVICES_CONFIG");
+  // The in-memory store is this process's alone: no other process shares its outbox.
+  if (!env.services().audit().uses_outbox() || !config || std::string(config) == "testing") return;
+  env.settle_audit();
+  auto storage = env.host().storage();
+  // The deployment's events, committed and not yet relayed (a process killed after its commit).
+  std::vector<sdk::AuditEvent> waiting;
+  for (int i = 0; i < 3; ++i)
+    waiting.push_back(env.services().audit().event(
+        AuditRecord{std::nullopt, "message.send", "message:deployment-" + std::to_string(i)}, Origin{}));
+  REQUIRE(storage->insert_with_outbox({}, waiting));
+
+  // Another process on the same storage with an [audit] of its own (a memory
+  // sink): the same config but that table.
+  std::string text = env.config_text();
+  auto from = text.find("\n[audit]\n");
+  REQUIRE(from != std::string::npos);
+  auto to = text.find("\n[", from + 1);
+  text.replace(from, to == std::string::npos ? std::string::npos : to - from, "\n[audit]\nplugin = \"memory\"\n");
+  HostOptions options;
+  options.env = test::fake_env(env.env_vars());
+  auto other = Host::open_string(text, options, "other-sink.toml");
+  INFO((other ? std::string() : other.error().describe()));
+  REQUIRE(other);
+  {
+    auto services = Services::open(**other, ServicesOptions{false});
+    REQUIRE(services);
+    auto alice = (*services)->users().register_user("alice", "alice@example.org", "alice-password", Origin{});
+    REQUIRE(alice);
+    (*services)->audit().flush();  // relays what waits for its sink
+    // Its own events reached its own sink; none of the deployment's did.
+    sdk::AuditQuery all;
+    all.limit = 1000;
+    auto its_trail = (*other)->audit()->query(all).value();
+    CHECK(std::any_of(its_trail.begin(), its_trail.end(), [](const auto& e) { return e.action == "user.register"; }));
+    for (const auto& e : its_trail) CHECK(e.resource.find("deployment") == std::string::npos);
+  }
+  // They waited for the deployment's own sink, and reach it.
+  CHECK(storage->outbox_size().value() == 3);
+  auto trail = env.events("message.send");
+  for (const auto& w : waiting)
+    CHECK(std::any_of(trail.begin(), trail.end(), [&](const sdk::AuditEvent& e) { return e.id == w.id; }));
+}
+
 TEST_CASE("messages: a user deactivated behind this process's back is refused at the very next send",
           "[services][messages][hardening]") {
   // Sends look nobody up before their commit: the storage checks the users

@@ -7,6 +7,19 @@
 #include "missing_cipher.hpp"
 
 namespace strata {
+namespace {
+
+// Where the host's audit events end up (the sink's SDK 1.9 sink_identity);
+// a sink plugin without it is known only by its name.
+sdk::Result<std::string> audit_sink_identity(const Host& host) {
+  auto identity = host.audit()->sink_identity();
+  if (identity || identity.error().code != sdk::ErrorCode::unsupported) return identity;
+  for (const auto& info : host.instances())
+    if (info.role == sdk::Role::audit) return "plugin:" + info.plugin;
+  return std::string("plugin:?");
+}
+
+}  // namespace
 
 sdk::Result<std::unique_ptr<Services>> Services::open(const Host& host, ServicesOptions options) {
   ServiceContext c;
@@ -28,6 +41,15 @@ sdk::Result<std::unique_ptr<Services>> Services::open(const Host& host, Services
   // there is a sink to relay to, and the policy lets an event wait for it.
   bool outbox = host.audit() && c.settings.audit.outbox && c.settings.audit.on_failure != AuditFailurePolicy::block &&
                 c.storage->outbox_size().has_value();
+  if (outbox) {
+    // The outbox's events are for this sink only: another process on the
+    // same storage with another [audit] must not relay them into its own.
+    auto identity = audit_sink_identity(host);
+    if (!identity) return sdk::fail(identity.error().code, "the audit sink cannot say where its events go: " +
+                                                                identity.error().describe());
+    auto claimed = c.storage->set_outbox_sink(*identity);
+    if (!claimed && claimed.error().code != sdk::ErrorCode::unsupported) return sdk::fail(claimed.error());
+  }
   c.writes = std::make_shared<GroupCommit>(c.storage, c.settings.group_commit, outbox, *c.metrics);
   AuditOutbox audit_outbox;
   if (outbox) audit_outbox = AuditOutbox{c.storage, c.writes};

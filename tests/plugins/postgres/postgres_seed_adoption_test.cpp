@@ -14,7 +14,7 @@ using namespace strata;
 
 namespace {
 
-constexpr int latest_version = 5;
+constexpr int latest_version = 6;
 const std::string seed_dir = std::string(STRATA_SOURCE_DIR) + "/tests/interop/seed/";
 
 std::string read_text(const std::string& path) {
@@ -72,17 +72,18 @@ TEST_CASE("postgres seed adoption: a database the seed's SQL made is adopted as 
   auto plan = storage->plan_migration(latest_version);
   REQUIRE(plan);
   CHECK(plan->differences.empty());
-  REQUIRE(plan->steps.size() == 5);
+  REQUIRE(plan->steps.size() == 6);
   CHECK(plan->steps[0].action == "baseline");
   CHECK(plan->steps[1].action == "baseline");
   CHECK(plan->steps[2].action == "apply");
   CHECK(plan->steps[3].action == "apply");
   CHECK(plan->steps[4].action == "apply");
+  CHECK(plan->steps[5].action == "apply");
   CHECK(db.sql("SELECT to_regclass('strata_schema_migrations') IS NULL") == "t");  // the plan wrote nothing
 
   REQUIRE(storage->migrate(latest_version)->current == latest_version);
   CHECK(db.sql("SELECT string_agg(version || ':' || baseline, ',' ORDER BY version) FROM strata_schema_migrations") ==
-        "1:true,2:true,3:false,4:false,5:false");
+        "1:true,2:true,3:false,4:false,5:false,6:false");
   CHECK(storage->health());
   auto carol = storage->find_user_by_username("carol");
   REQUIRE(carol);

@@ -21,7 +21,7 @@ using sdk::testing::make_user;
 
 namespace {
 
-constexpr int latest_version = 5;
+constexpr int latest_version = 6;
 
 std::shared_ptr<sdk::Storage> migrated(Host& host) {
   auto storage = host.storage();

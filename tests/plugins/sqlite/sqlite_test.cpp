@@ -64,23 +64,27 @@ TEST_CASE("sqlite: migrations down and up, and auto_migrate off leaves a new fil
   REQUIRE_FALSE(health);
   CHECK(health.error().message.find("run `strata migrate up`") != std::string::npos);
   CHECK(storage->migrate(1)->current == 1);
-  CHECK_FALSE(storage->health());  // 1 of 3: the audit outbox is missing
+  CHECK_FALSE(storage->health());  // 1 of 4: the audit outbox is missing
   CHECK(storage->migrate(2)->current == 2);
-  CHECK_FALSE(storage->health());  // 2 of 3: the session revocations are missing
+  CHECK_FALSE(storage->health());  // 2 of 4: the session revocations are missing
   CHECK(storage->migrate(3)->current == 3);
+  CHECK_FALSE(storage->health());  // 3 of 4: the outbox's sink column is missing
+  CHECK(storage->migrate(4)->current == 4);
   CHECK(storage->health());
   REQUIRE(storage->create_user(make_user("x")));
   CHECK(storage->outbox_size().value() == 0);
   const std::vector<std::string> everyone{"all"};
   CHECK(storage->sessions_revoked_before(everyone));
+  CHECK(storage->migrate(3)->current == 3);
+  CHECK_FALSE(storage->outbox_size());  // the column it asks about is gone
   CHECK(storage->migrate(2)->current == 2);
   CHECK_FALSE(storage->sessions_revoked_before(everyone));  // its table is gone
   CHECK(storage->migrate(1)->current == 1);
   CHECK(storage->outbox_size().error().code != sdk::ErrorCode::unsupported);  // its table is gone
   CHECK(storage->migrate(0)->current == 0);
-  CHECK(storage->migrate(3)->current == 3);
+  CHECK(storage->migrate(4)->current == 4);
   CHECK(storage->find_user_by_username("x").error().code == sdk::ErrorCode::not_found);
-  CHECK(storage->migrate(4).error().code == sdk::ErrorCode::invalid_argument);
+  CHECK(storage->migrate(5).error().code == sdk::ErrorCode::invalid_argument);
 }
 
 TEST_CASE("sqlite: an unusable path is refused with the path named", "[sqlite]") {

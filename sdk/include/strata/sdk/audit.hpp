@@ -105,7 +105,8 @@ class Audit {
   // has_data() says whether there is any (restore refuses a non-empty target
   // unless forced). Leaving them out declares the capability absent: `strata
   // backup` reports the instance as not backed up. SDK ABI 1.8:
-  // check_restore(dir), restore's preflight.
+  // check_restore(dir), restore's preflight. SDK ABI 1.9: sink_identity(),
+  // where the events end up (the outbox relays only into that sink).
   STRATA_SDK_AUDIT_METHODS(STRATA_SDK_OPTIONAL_DEFAULT)
 };
 

@@ -169,7 +169,12 @@
   /* The latest `before` recorded for any of `subjects`; nullopt when none has a record. What a session       \
      lookup asks, so that a revocation outlives a session cache restarted from an older snapshot. */         \
   X(OPTIONAL_1_9, sdk::Result<std::optional<sdk::Timestamp>>, sessions_revoked_before,                        \
-    (std::span<const std::string> subjects), (subjects))
+    (std::span<const std::string> subjects), (subjects))                                                       \
+  /* The audit sink this instance's outbox belongs to (Audit::sink_identity): events written to the outbox   \
+     from now on carry it, and drain_outbox, outbox_size and outbox_oldest consider only events that carry    \
+     it (and those written before any sink was set, by an older host). Another process on the same storage   \
+     with another sink then never relays this one's events into its own. */                                  \
+  X(OPTIONAL_1_9, sdk::Result<void>, set_outbox_sink, (std::string_view identity), (identity))
 
 #define STRATA_SDK_CACHE_METHODS(X)                                                                            \
   X(REQUIRED, sdk::Result<void>, health, (), ())                                                               \
@@ -202,7 +207,11 @@
   X(REQUIRED, sdk::Result<std::uint64_t>, count, (const sdk::AuditQuery& query), (query))                      \
   X(REQUIRED, sdk::Result<std::vector<sdk::Metric>>, query_metrics, (const sdk::MetricQuery& query), (query))  \
   STRATA_SDK_BACKUP_METHODS(X)                                                                                 \
-  STRATA_SDK_RESTORE_CHECK_METHOD(X)
+  STRATA_SDK_RESTORE_CHECK_METHOD(X)                                                                           \
+  /* Where this sink's events end up, the same text in every process that writes there and in no process     \
+     that writes elsewhere, whatever else its config says (e.g. "file:/var/lib/strata/audit.jsonl"; never a   \
+     credential). Events in the storage's audit outbox are relayed only into the sink they were written for. */ \
+  X(OPTIONAL_1_9, sdk::Result<std::string>, sink_identity, (), ())
 
 #define STRATA_SDK_CIPHER_METHODS(X)                                                                           \
   X(REQUIRED, sdk::Result<void>, health, (), ())                                                               \

@@ -233,7 +233,7 @@ class Storage {
   // hold_restore_lock(hold), a restore's lock on the database itself;
   // insert_sends, messages stored only if their users exist and are active.
   // SDK ABI 1.9: revoke_sessions, sessions_revoked_before, durable session
-  // revocations.
+  // revocations; set_outbox_sink, the audit sink the outbox's events are for.
   STRATA_SDK_STORAGE_METHODS(STRATA_SDK_OPTIONAL_DEFAULT)
 };
 

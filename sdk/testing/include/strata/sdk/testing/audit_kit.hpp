@@ -38,6 +38,15 @@ inline void run_audit_conformance(const AuditTarget& target) {
 
   SECTION("health") { expect_ok(a->health()); }
 
+  SECTION("sink identity (SDK 1.9): where the events go, one line, the same on every call") {
+    auto identity = a->sink_identity();
+    if (!identity && identity.error().code == ErrorCode::unsupported) return;  // known by its plugin's name
+    REQUIRE(identity);
+    CHECK_FALSE(identity->empty());
+    CHECK(identity->find('\n') == std::string::npos);
+    CHECK(expect_ok(a->sink_identity()) == *identity);
+  }
+
   SECTION("events round-trip exactly, hostile strings and nested metadata included") {
     std::vector<AuditEvent> events;
     for (std::size_t i = 0; i < hostile_strings().size(); ++i) {

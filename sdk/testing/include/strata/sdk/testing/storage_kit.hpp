@@ -622,6 +622,41 @@ inline void run_storage_conformance(const StorageTarget& target) {
     CHECK(expect_ok(s->sessions_revoked_before(both)) == much_later);
   }
 
+  SECTION("audit outbox sinks (SDK 1.9): events are relayed only for the sink they were written for") {
+    if (!target.outbox) return;  // without an outbox, nothing to assign
+    auto drained = [&](std::vector<std::string>& actions) {
+      return expect_ok(s->drain_outbox(100, [&](std::span<const AuditEvent> events) -> Result<void> {
+        for (const auto& e : events) actions.push_back(e.action);
+        return {};
+      }));
+    };
+    // Written before any sink was set (an older host): every sink relays it.
+    AuditEvent legacy = make_event(t0, "legacy", std::nullopt);
+    expect_ok(s->insert_with_outbox({}, std::span(&legacy, 1)));
+    expect_ok(s->set_outbox_sink("file:/var/lib/strata/audit.jsonl"));
+    std::vector<AuditEvent> deployment{make_event(t0, "deployment", std::nullopt),
+                                       make_event(t0 + std::chrono::milliseconds(1), "deployment", std::nullopt)};
+    expect_ok(s->insert_with_outbox({}, deployment));
+    CHECK(expect_ok(s->outbox_size()) == 3);
+    // Another sink on the same storage sees, counts and takes none of them.
+    expect_ok(s->set_outbox_sink("memory"));
+    AuditEvent other = make_event(t0 + std::chrono::seconds(1), "other", std::nullopt);
+    expect_ok(s->insert_with_outbox({}, std::span(&other, 1)));
+    CHECK(expect_ok(s->outbox_size()) == 2);  // its own and the legacy one
+    CHECK(expect_ok(s->outbox_oldest()) == t0);
+    std::vector<std::string> taken;
+    CHECK(drained(taken) == 2);
+    CHECK(taken == std::vector<std::string>{"legacy", "other"});
+    CHECK(expect_ok(s->outbox_size()) == 0);
+    // The deployment's events waited for their own sink, and are all there.
+    expect_ok(s->set_outbox_sink("file:/var/lib/strata/audit.jsonl"));
+    CHECK(expect_ok(s->outbox_size()) == 2);
+    taken.clear();
+    CHECK(drained(taken) == 2);
+    CHECK(taken == std::vector<std::string>{"deployment", "deployment"});
+    CHECK(expect_ok(s->outbox_size()) == 0);
+  }
+
   SECTION("audit outbox (SDK 1.5): rows and events commit together, drain in order, stay when delivery fails") {
     if (!target.outbox) {
       expect_error(s->outbox_size(), ErrorCode::unsupported);

@@ -1,0 +1,1 @@
+ALTER TABLE strata_audit_outbox DROP COLUMN sink;
