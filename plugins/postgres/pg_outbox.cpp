@@ -1,5 +1,6 @@
-// The transactional audit outbox (SDK 1.5) on PostgreSQL: events go into
-// strata_audit_outbox in the transaction of the messages they describe, and
+// The transactional audit outbox (SDK 1.5) on PostgreSQL: the events of a
+// batch go into strata_audit_outbox_batches as one row of parallel arrays
+// (migration 7), in the transaction of the messages they describe, and
 // drain_outbox hands them to the relay under FOR UPDATE SKIP LOCKED, so two
 // processes relaying at once never hand over the same row.
 
@@ -22,10 +23,12 @@ using Params = std::vector<Param>;
   "is_deleted, key_id, read_at) SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bytea[], "         \
   "$5::bytea[], $6::timestamptz[], $7::timestamptz[], $8::boolean[], $9::boolean[], $10::text[], "              \
   "$11::timestamptz[])"
-// The events go with the sink they are for (set_outbox_sink), parameter SINK.
-#define INSERT_EVENTS(SINK)                                                                                    \
-  "INSERT INTO strata_audit_outbox (" OUTBOX_COLUMNS ", sink) SELECT *, " SINK "::text FROM unnest($12::uuid[], " \
-  "$13::timestamptz[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[])"
+// The events, as one row, with the sink they are for (set_outbox_sink),
+// parameter SINK; none when there are none.
+#define INSERT_EVENTS(SINK)                                                                                     \
+  "INSERT INTO strata_audit_outbox_batches (sink, " OUTBOX_COLUMNS ") SELECT " SINK "::text, $12::uuid[], "     \
+  "$13::timestamptz[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[] "           \
+  "WHERE cardinality($12::uuid[]) > 0"
 
 // Any batch of messages and events is one statement: one round trip and one
 // commit, like a plain INSERT (BEGIN + two COPYs + COMMIT would be six).
@@ -41,16 +44,36 @@ const Statement insert_sends_sql{
     "bad AS (SELECT w.id, u.username FROM unnest($20::uuid[]) WITH ORDINALITY AS w(id, n) LEFT JOIN wanted u "
     "ON u.id = w.id WHERE u.id IS NULL OR u.is_active IS NOT TRUE ORDER BY w.n LIMIT 1), "
     "inserted AS (" INSERT_MESSAGES " WHERE NOT EXISTS (SELECT 1 FROM bad)), "
-    "events AS (" INSERT_EVENTS("$21") " WHERE NOT EXISTS (SELECT 1 FROM bad)) "
+    "events AS (" INSERT_EVENTS("$21") " AND NOT EXISTS (SELECT 1 FROM bad)) "
     "SELECT id, username FROM bad"};
-// This instance's events: its sink's, and those from before any sink was set ('').
-const Statement take_events{"strata_take_outbox",
-                            "SELECT seq, " OUTBOX_COLUMNS " FROM strata_audit_outbox WHERE sink IN ($2, '')"
-                            " ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED"};
-const Statement remove_events{"strata_remove_outbox", "DELETE FROM strata_audit_outbox WHERE seq = ANY($1::bigint[])"};
-const Statement count_events{"strata_count_outbox", "SELECT count(*) FROM strata_audit_outbox WHERE sink IN ($1, '')"};
+
+// This instance's batches (its sink's, and those from before any sink was
+// set: ''), oldest first, locked, with how many events each holds.
+const Statement take_batches{"strata_take_outbox",
+                             "SELECT seq, cardinality(event_id)::bigint FROM strata_audit_outbox_batches"
+                             " WHERE sink IN ($2, '') ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED"};
+// The first $2 events of the batches $1, in order.
+const Statement batch_events{
+    "strata_outbox_events",
+    "SELECT b.seq, e.event_id, e.occurred_at, e.user_id, e.ip, e.action, e.resource, e.status, e.metadata"
+    " FROM strata_audit_outbox_batches b, unnest(b.event_id, b.occurred_at,"
+    " b.user_id, b.ip, b.action, b.resource, b.status, b.metadata) WITH ORDINALITY"
+    " AS e(" OUTBOX_COLUMNS ", n) WHERE b.seq = ANY($1::bigint[]) ORDER BY b.seq, e.n LIMIT $2"};
+const Statement remove_batches{"strata_remove_outbox",
+                               "DELETE FROM strata_audit_outbox_batches WHERE seq = ANY($1::bigint[])"};
+// A batch whose first $2 events were handed over keeps the rest.
+const Statement trim_batch{
+    "strata_trim_outbox",
+    "UPDATE strata_audit_outbox_batches SET event_id = event_id[$2::int + 1:], occurred_at = occurred_at[$2::int + 1:],"
+    " user_id = user_id[$2::int + 1:], ip = ip[$2::int + 1:], action = action[$2::int + 1:],"
+    " resource = resource[$2::int + 1:], status = status[$2::int + 1:], metadata = metadata[$2::int + 1:]"
+    " WHERE seq = $1"};
+const Statement count_events{"strata_count_outbox",
+                             "SELECT coalesce(sum(cardinality(event_id)), 0) FROM strata_audit_outbox_batches"
+                             " WHERE sink IN ($1, '')"};
 const Statement oldest_event{"strata_oldest_outbox",
-                             "SELECT min(occurred_at) FROM strata_audit_outbox WHERE sink IN ($1, '')"};
+                             "SELECT min(t) FROM strata_audit_outbox_batches b, unnest(b.occurred_at) t"
+                             " WHERE b.sink IN ($1, '')"};
 
 // A batch of compare-and-set re-seals (the seed's rows adopted, key rotation)
 // and the events of the rows replaced, in one statement: the events join the
@@ -60,13 +83,22 @@ const Statement replace_contents_sql{
     "WITH updated AS (UPDATE messages m SET encrypted_content = u.content, iv = u.iv, key_id = u.key_id"
     " FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::bytea[], $5::text[]) AS u(id, expected, content, iv, key_id)"
     " WHERE m.id = u.id AND m.key_id IS NOT DISTINCT FROM u.expected RETURNING m.id),"
-    " events AS (INSERT INTO strata_audit_outbox (" OUTBOX_COLUMNS ", sink)"
-    " SELECT e.event_id, e.occurred_at, e.user_id, e.ip, e.action, e.resource, e.status, e.metadata, $15::text"
+    " events AS (INSERT INTO strata_audit_outbox_batches (sink, " OUTBOX_COLUMNS ")"
+    " SELECT $15::text, array_agg(e.event_id ORDER BY e.n), array_agg(e.occurred_at ORDER BY e.n),"
+    " array_agg(e.user_id ORDER BY e.n), array_agg(e.ip ORDER BY e.n), array_agg(e.action ORDER BY e.n),"
+    " array_agg(e.resource ORDER BY e.n), array_agg(e.status ORDER BY e.n), array_agg(e.metadata ORDER BY e.n)"
     " FROM unnest($6::uuid[], $7::uuid[], $8::timestamptz[], $9::text[], $10::text[], $11::text[], $12::text[],"
     " $13::text[], $14::text[]) WITH ORDINALITY"
     " AS e(row_id, event_id, occurred_at, user_id, ip, action, resource, status, metadata, n)"
-    " WHERE e.row_id IN (SELECT id FROM updated) ORDER BY e.n)"
+    " WHERE e.row_id IN (SELECT id FROM updated) HAVING count(*) > 0)"
     " SELECT id FROM updated"};
+
+// A bigint[] in text form, {1,2,3}.
+std::string bigint_array(const std::vector<std::int64_t>& values) {
+  std::string text = "{";
+  for (auto v : values) text += (text.size() > 1 ? "," : "") + std::to_string(v);
+  return text + "}";
+}
 
 bool has_nul(std::string_view text) { return text.find('\0') != std::string_view::npos; }
 
@@ -192,26 +224,44 @@ sdk::Result<void> PostgresStorage::insert_sends(std::span<const sdk::Message> me
 }
 
 sdk::Result<std::size_t> PostgresStorage::drain_outbox(std::size_t limit, const sdk::OutboxDelivery& deliver) {
+  if (limit == 0) return std::size_t{0};
   return pool_.run<std::size_t>(Repeatable::no, [&](Connection& c) -> sdk::Result<std::size_t> {
     std::size_t delivered = 0;
     auto done = in_transaction(c, [&]() -> sdk::Result<void> {
-      auto rows = c.run(take_events, {std::to_string(limit), outbox_sink()});
-      if (!rows) return sdk::fail(rows.error());
-      int n = PQntuples(rows->get());
-      if (n == 0) return {};
-      std::vector<sdk::AuditEvent> events;
-      events.reserve(static_cast<std::size_t>(n));
-      std::string seqs = "{";
-      for (int i = 0; i < n; ++i) {
-        Row row(rows->get(), i);
-        events.push_back(event_from(row));
-        seqs += (i ? "," : "") + std::to_string(row.int8(0));
+      // Lock the oldest batches until they hold `limit` events; the last one
+      // taken may be handed over in part (its front), the rest staying.
+      auto batches = c.run(take_batches, {std::to_string(limit), outbox_sink()});
+      if (!batches) return sdk::fail(batches.error());
+      std::vector<std::int64_t> whole;
+      std::optional<std::pair<std::int64_t, std::size_t>> front;  // a batch and how many of its events go
+      std::size_t taking = 0;
+      for (int i = 0; i < PQntuples(batches->get()) && taking < limit; ++i) {
+        Row row(batches->get(), i);
+        auto held = static_cast<std::size_t>(row.int8(1));
+        if (taking + held <= limit) {
+          whole.push_back(row.int8(0));
+          taking += held;
+        } else {
+          front.emplace(row.int8(0), limit - taking);
+          taking = limit;
+        }
       }
-      seqs += "}";
-      // The rows stay locked (and in the table) while the sink works: a
+      if (taking == 0) return {};
+      auto taken = whole;
+      if (front) taken.push_back(front->first);
+      auto rows = c.run(batch_events, {bigint_array(taken), std::to_string(taking)});
+      if (!rows) return sdk::fail(rows.error());
+      std::vector<sdk::AuditEvent> events;
+      events.reserve(taking);
+      for (int i = 0; i < PQntuples(rows->get()); ++i) events.push_back(event_from(Row(rows->get(), i)));
+      // The batches stay locked (and in the table) while the sink works: a
       // crash here leaves them for the next relay; the sink dedupes by id.
       if (auto ok = deliver(events); !ok) return ok;
-      if (auto r = c.run(remove_events, {seqs}); !r) return sdk::fail(r.error());
+      if (!whole.empty())
+        if (auto r = c.run(remove_batches, {bigint_array(whole)}); !r) return sdk::fail(r.error());
+      if (front)
+        if (auto r = c.run(trim_batch, {std::to_string(front->first), std::to_string(front->second)}); !r)
+          return sdk::fail(r.error());
       delivered = events.size();
       return {};
     });

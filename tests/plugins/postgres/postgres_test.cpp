@@ -21,7 +21,7 @@ using sdk::testing::make_user;
 
 namespace {
 
-constexpr int latest_version = 6;
+constexpr int latest_version = 7;
 
 std::shared_ptr<sdk::Storage> migrated(Host& host) {
   auto storage = host.storage();
@@ -47,8 +47,8 @@ TEST_CASE("postgres: migrations up, down and up, and health says when to migrate
 
   CHECK(storage->migrate(latest_version)->current == latest_version);
   CHECK(storage->health());
-  for (const char* table : {"users", "messages", "encryption_keys", "strata_audit_outbox", "strata_session_revocations",
-                            "strata_schema_migrations"})
+  for (const char* table : {"users", "messages", "encryption_keys", "strata_audit_outbox_batches",
+                            "strata_session_revocations", "strata_schema_migrations"})
     CHECK(table_exists(db, table));
   CHECK(db.sql("SELECT count(*) FROM strata_schema_migrations") == std::to_string(latest_version));
 
@@ -62,6 +62,49 @@ TEST_CASE("postgres: migrations up, down and up, and health says when to migrate
   auto beyond = storage->migrate(latest_version + 1);
   REQUIRE_FALSE(beyond);
   CHECK(beyond.error().code == sdk::ErrorCode::invalid_argument);
+}
+
+TEST_CASE("postgres: events waiting in the per-event outbox move to batches and back, in order", "[postgres][migrate]") {
+  test::TempDatabase db;
+  auto host = test::open_host(db.storage_table());
+  auto storage = host->storage();
+  REQUIRE(storage->migrate(6));
+  // 300 events of one sink (two batches of at most 256) between two of another.
+  db.sql("INSERT INTO strata_audit_outbox (event_id, occurred_at, user_id, ip, action, resource, status, metadata, sink)"
+         " VALUES (gen_random_uuid(), now(), NULL, 'local', 'other.0', 'r', 'failure', '{}', 'file:/other')");
+  db.sql("INSERT INTO strata_audit_outbox (event_id, occurred_at, user_id, ip, action, resource, status, metadata, sink)"
+         " SELECT gen_random_uuid(), now(), 'u' || i, 'local', 'mine.' || i, 'r', 'success', '{\"i\":' || i || '}', "
+         "'memory' FROM generate_series(1, 300) i");
+  db.sql("INSERT INTO strata_audit_outbox (event_id, occurred_at, user_id, ip, action, resource, status, metadata, sink)"
+         " VALUES (gen_random_uuid(), now(), NULL, 'local', 'other.1', 'r', 'success', '{}', 'file:/other')");
+  const std::string before = db.sql("SELECT string_agg(event_id::text, ',' ORDER BY seq) FROM strata_audit_outbox");
+
+  REQUIRE(storage->migrate(7));
+  CHECK(db.sql("SELECT count(*) FROM strata_audit_outbox_batches") == "4");
+  CHECK_FALSE(table_exists(db, "strata_audit_outbox"));
+  REQUIRE(storage->migrate(6));  // and back, nothing lost or reordered
+  CHECK(db.sql("SELECT string_agg(event_id::text, ',' ORDER BY seq) FROM strata_audit_outbox") == before);
+  REQUIRE(storage->migrate(7));
+
+  REQUIRE(storage->set_outbox_sink("memory"));
+  CHECK(storage->outbox_size().value() == 300);
+  std::vector<sdk::AuditEvent> got;
+  while (true) {
+    auto n = storage->drain_outbox(7, [&](std::span<const sdk::AuditEvent> events) -> sdk::Result<void> {
+      got.insert(got.end(), events.begin(), events.end());
+      return {};
+    });
+    REQUIRE(n);
+    if (*n == 0) break;
+  }
+  REQUIRE(got.size() == 300);
+  for (int i = 0; i < 300; ++i) {
+    CHECK(got[static_cast<std::size_t>(i)].action == "mine." + std::to_string(i + 1));
+    CHECK(got[static_cast<std::size_t>(i)].metadata == "{\"i\":" + std::to_string(i + 1) + "}");
+  }
+  CHECK(got[0].user_id == std::optional<std::string>("u1"));
+  REQUIRE(storage->set_outbox_sink("file:/other"));
+  CHECK(storage->outbox_size().value() == 2);
 }
 
 TEST_CASE("postgres: four processes migrating at once take turns", "[postgres][migrate]") {
@@ -471,8 +514,8 @@ TEST_CASE("postgres: pg_cron runs the seed's cleanup job, installed once by proc
   auto sql = [&](const std::string& statement) { return test::admin_sql(statement, cron_db); };
   auto reset = [&] {
     sql("DROP EXTENSION IF EXISTS pg_cron");
-    sql("DROP TABLE IF EXISTS encryption_keys, messages, users, strata_audit_outbox, strata_session_revocations, "
-        "strata_schema_migrations");
+    sql("DROP TABLE IF EXISTS encryption_keys, messages, users, strata_audit_outbox, strata_audit_outbox_batches, "
+        "strata_session_revocations, strata_schema_migrations");
     sql("DROP FUNCTION IF EXISTS cleanup_old_messages()");
   };
   reset();
