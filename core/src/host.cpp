@@ -36,8 +36,15 @@ sdk::Logger stderr_logger() {
 // plugin and a hash of its non-secret settings (FNV-1a, stable across
 // builds), so events spooled for one sink are never replayed into another
 // that shares the data directory. `strata config` shows the resulting path.
-void use_spool_of_sink(ServiceSettings& settings, const std::string& plugin, const ValidatedConfig& config,
-                       const EnvLookup& env) {
+// With no data directory (no STRATA_DATA_DIR, XDG_DATA_HOME or HOME) it is
+// an error: the spool (and its .paused marker) never land in the working
+// directory.
+sdk::Result<void> use_spool_of_sink(ServiceSettings& settings, const std::string& plugin,
+                                    const ValidatedConfig& config, const EnvLookup& env) {
+  auto data_dir = default_data_dir(env);
+  if (!data_dir)
+    return sdk::fail(data_dir.error().code, "spool_path is not set, and for its default there is " + data_dir.error().message +
+                                                ", or set spool_path");
   std::uint64_t hash = 1469598103934665603ULL;
   auto mix = [&](std::string_view text) {
     for (unsigned char c : text) hash = (hash ^ c) * 1099511628211ULL;
@@ -58,7 +65,7 @@ void use_spool_of_sink(ServiceSettings& settings, const std::string& plugin, con
   }
   char id[17];
   std::snprintf(id, sizeof id, "%016llx", static_cast<unsigned long long>(hash));
-  settings.audit.spool_path = default_data_dir(env) / ("audit-spool-" + plugin + "-" + std::string(id, 12) + ".jsonl");
+  settings.audit.spool_path = *data_dir / ("audit-spool-" + plugin + "-" + std::string(id, 12) + ".jsonl");
   for (auto& [name, view] : settings.tables) {
     if (name != "audit") continue;
     auto entries = view.entries();
@@ -66,6 +73,7 @@ void use_spool_of_sink(ServiceSettings& settings, const std::string& plugin, con
       if (key == "spool_path") value = sdk::ConfigValue(settings.audit.spool_path.string());
     view = sdk::ConfigView(std::move(entries), "[audit]");
   }
+  return {};
 }
 
 // Wraps a plugin-created object so that it keeps its library loaded, and so
@@ -163,6 +171,11 @@ sdk::Result<std::unique_ptr<Host>> Host::open_string(std::string_view toml, Host
 }
 
 sdk::Result<std::unique_ptr<Host>> Host::open_embedded(HostOptions options) {
+  // Everything the built-in config keeps lives in the data directory.
+  if (!options.env) options.env = process_env();
+  if (auto data_dir = default_data_dir(options.env); !data_dir)
+    return sdk::fail(data_dir.error().code, "the built-in config (config/embedded.toml) keeps its files in the "
+                                            "data directory, and there is " + data_dir.error().message);
   return open_string(detail::embedded_config, std::move(options), "<built-in embedded.toml>");
 }
 
@@ -222,7 +235,8 @@ sdk::Result<std::unique_ptr<Host>> Host::open(sdk::Result<HostConfig> config, Ho
     InstanceInfo info{table.role,  table.instance, d.name,       d.version, d.description,
                       d.abi_major, d.abi_minor,    (*library)->path()};
     if (table.role == Role::audit && !s.settings.audit.spool_path_configured)
-      use_spool_of_sink(s.settings, d.name, *validated, options.env);
+      if (auto named = use_spool_of_sink(s.settings, d.name, *validated, options.env); !named)
+        return refuse(named.error().code, named.error().message);
     if (options.instrument) *object = instrument(std::move(*object), info, s.metrics);
     s.instances.push_back(Instance{std::move(info), std::move(*object)});
     s.validated.push_back(std::move(*validated));

@@ -34,16 +34,19 @@ std::vector<HostTable> make_tables() {
            field("spool_path", ConfigType::string,
                  "the spool file (default: <data dir>/audit-spool-<plugin>-<sink id>.jsonl, one per sink)"),
        },
-       [](const sdk::ConfigView& v, ServiceSettings& s, const HostConfig& config, const EnvLookup& env) {
+       [](const sdk::ConfigView& v, ServiceSettings& s, const HostConfig& config, const EnvLookup&) {
          s.audit.on_failure = parse_policy(v.get<std::string>("on_failure"));
          s.audit.queue_size = static_cast<std::size_t>(v.get_in_range("queue_size", 1, 10'000'000));
          s.audit.batch_size = static_cast<std::size_t>(v.get_in_range("batch_size", 1, 100'000));
          s.audit.flush_interval = std::chrono::milliseconds(v.get_in_range("flush_interval_ms", 1, 3'600'000));
          s.audit.outbox = v.get<bool>("outbox");
          auto spool = v.find<std::string>("spool_path");
-         std::filesystem::path path =
-             spool ? std::filesystem::path(*spool) : default_data_dir(env) / "audit-spool.jsonl";
-         s.audit.spool_path = path.is_absolute() ? path : config.base_dir / path;
+         // Without spool_path the host names the sink's own spool in the data
+         // directory once the sink has started (use_spool_of_sink in host.cpp).
+         if (spool) {
+           std::filesystem::path path(*spool);
+           s.audit.spool_path = path.is_absolute() ? path : config.base_dir / path;
+         }
          s.audit.spool_path_configured = spool.has_value();
        }},
       {"group_commit",

@@ -43,11 +43,13 @@ std::string_view to_string(AuditFailurePolicy policy) noexcept {
   return "spool";
 }
 
-std::filesystem::path default_data_dir(const EnvLookup& env) {
-  if (auto dir = env("STRATA_DATA_DIR"); dir && !dir->empty()) return *dir;
+sdk::Result<std::filesystem::path> default_data_dir(const EnvLookup& env) {
+  if (auto dir = env("STRATA_DATA_DIR"); dir && !dir->empty()) return std::filesystem::path(*dir);
   if (auto xdg = env("XDG_DATA_HOME"); xdg && !xdg->empty()) return std::filesystem::path(*xdg) / "strata";
-  auto home = env("HOME");
-  return std::filesystem::path(home ? *home : ".") / ".local" / "share" / "strata";
+  if (auto home = env("HOME"); home && !home->empty())
+    return std::filesystem::path(*home) / ".local" / "share" / "strata";
+  return sdk::fail(sdk::ErrorCode::invalid_argument,
+                   "no data directory: set STRATA_DATA_DIR, XDG_DATA_HOME or HOME (none is set)");
 }
 
 sdk::Result<ServiceSettings> read_service_settings(const HostConfig& config, const EnvLookup& env) {

@@ -2,6 +2,7 @@
 // Helpers for tests that open a host from inline TOML.
 
 #include <catch2/catch.hpp>
+#include <unistd.h>
 
 #include <filesystem>
 #include <map>
@@ -15,8 +16,16 @@ namespace strata::test {
 /// Where the deliberately broken and test-only plugins are built.
 inline std::filesystem::path test_plugin_dir() { return STRATA_TEST_PLUGIN_DIR; }
 
-/// An environment made of exactly these variables.
+/// A data directory of this test process's own, so that a host's default
+/// audit spool never lands in the working directory or the user's home.
+inline std::string test_data_dir() {
+  return (std::filesystem::temp_directory_path() / ("strata-test-data-" + std::to_string(::getpid()))).string();
+}
+
+/// An environment made of exactly these variables, and STRATA_DATA_DIR
+/// (test_data_dir()) unless they name one.
 inline EnvLookup fake_env(std::map<std::string, std::string> vars) {
+  vars.try_emplace("STRATA_DATA_DIR", test_data_dir());
   return [vars = std::move(vars)](std::string_view name) -> std::optional<std::string> {
     auto it = vars.find(std::string(name));
     if (it == vars.end()) return std::nullopt;

@@ -91,3 +91,28 @@ TEST_CASE("host: a plugin given by path is loaded as is", "[host]") {
   auto missing = test::open_error("[cache.default]\nplugin = \"/nonexistent/libstrata-x.so\"\n");
   CHECK(missing.message.find("plugin file /nonexistent/libstrata-x.so does not exist") != std::string::npos);
 }
+
+TEST_CASE("host: with no data directory, nothing is written to the working directory: the open fails and says why",
+          "[host][config]") {
+  // No STRATA_DATA_DIR, XDG_DATA_HOME or HOME (fake_env's own STRATA_DATA_DIR emptied).
+  HostOptions options;
+  options.env = test::fake_env({{"STRATA_DATA_DIR", ""}});
+  auto embedded = Host::open_embedded(options);
+  REQUIRE_FALSE(embedded);
+  CHECK(embedded.error().message.find("no data directory: set STRATA_DATA_DIR, XDG_DATA_HOME or HOME") !=
+        std::string::npos);
+
+  // An [audit] whose spool would default into the data directory.
+  auto error = test::open_error("[storage]\nplugin = \"memory\"\n[audit]\nplugin = \"memory\"\n", options);
+  INFO(error.message);
+  CHECK(error.message.find("[audit] at test.toml:3:1: spool_path is not set") != std::string::npos);
+  CHECK(error.message.find("set STRATA_DATA_DIR, XDG_DATA_HOME or HOME") != std::string::npos);
+
+  // A spool_path of its own needs no data directory; without [audit] there is no spool at all.
+  auto spool = std::filesystem::temp_directory_path() / ("strata-spool-" + sdk::Uuid::generate().str() + ".jsonl");
+  test::open_host("[storage]\nplugin = \"memory\"\n[audit]\nplugin = \"memory\"\nspool_path = \"" + spool.string() +
+                      "\"\n",
+                  options);
+  test::open_host("[storage]\nplugin = \"memory\"\n", options);
+  CHECK_FALSE(std::filesystem::exists(spool));  // and it is created only when something is spooled
+}

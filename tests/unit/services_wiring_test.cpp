@@ -110,6 +110,9 @@ TEST_CASE("audit: a spool belongs to its sink and is never replayed into another
     CHECK(host->effective_config().find("audit-spool-memory-") != std::string::npos);
   }
   CHECK(std::filesystem::file_size(spools[0]) > 0);  // still there for its own sink
+  // A sink that never failed leaves no spool file: it exists only while it holds events.
+  for (const auto& entry : std::filesystem::directory_iterator(dir))
+    CHECK_FALSE(entry.path().filename().string().starts_with("audit-spool-memory-"));
   std::filesystem::remove_all(dir);
 }
 

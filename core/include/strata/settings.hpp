@@ -99,6 +99,8 @@ struct ServiceSettings {
 };
 
 /// The default data directory ($STRATA_DATA_DIR, $XDG_DATA_HOME/strata, ~/.local/share/strata).
-STRATA_API std::filesystem::path default_data_dir(const EnvLookup& env);
+/// None of them set is an error naming them: Strata never falls back to the
+/// working directory.
+STRATA_API sdk::Result<std::filesystem::path> default_data_dir(const EnvLookup& env);
 
 }  // namespace strata

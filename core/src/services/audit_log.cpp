@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -33,19 +34,23 @@ std::int64_t wall_micros() {
 }
 
 // An open file descriptor holding an exclusive flock, closed on scope exit.
+// The spool file exists only while it holds events: the replay that empties
+// it removes it, under the lock. So a process that was waiting for the lock
+// checks, once it has it, that the file it locked is still the one at the
+// path, and otherwise locks that one (or finds none).
 class LockedFile {
  public:
-  static sdk::Result<LockedFile> open(const std::filesystem::path& path, int flags) {
+  /// Opens (creating it and its directory) and locks the file at `path`.
+  static sdk::Result<LockedFile> create(const std::filesystem::path& path, int flags) {
     std::error_code ec;
     if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
-    int fd = ::open(path.c_str(), flags | O_CLOEXEC | O_NOFOLLOW, 0600);  // never write through a planted link
-    if (fd < 0) return io_failure(path, "open", errno);
-    if (::flock(fd, LOCK_EX) != 0) {
-      int e = errno;
-      ::close(fd);
-      return io_failure(path, "lock", e);
-    }
-    return LockedFile(fd);
+    auto file = lock(path, flags | O_CREAT);
+    if (!file) return sdk::fail(file.error());
+    return std::move(**file);
+  }
+  /// Opens and locks the file at `path`; nothing when there is none.
+  static sdk::Result<std::optional<LockedFile>> existing(const std::filesystem::path& path, int flags) {
+    return lock(path, flags & ~O_CREAT);
   }
   LockedFile(LockedFile&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
   ~LockedFile() {
@@ -60,6 +65,25 @@ class LockedFile {
 
  private:
   explicit LockedFile(int fd) : fd_(fd) {}
+
+  static sdk::Result<std::optional<LockedFile>> lock(const std::filesystem::path& path, int flags) {
+    for (;;) {
+      int fd = ::open(path.c_str(), flags | O_CLOEXEC | O_NOFOLLOW, 0600);  // never write through a planted link
+      if (fd < 0 && errno == ENOENT && !(flags & O_CREAT)) return std::nullopt;
+      if (fd < 0) return io_failure(path, "open", errno);
+      if (::flock(fd, LOCK_EX) != 0) {
+        int e = errno;
+        ::close(fd);
+        return io_failure(path, "lock", e);
+      }
+      struct stat held {}, current {};
+      if (::fstat(fd, &held) == 0 && ::lstat(path.c_str(), &current) == 0 && held.st_ino == current.st_ino &&
+          held.st_dev == current.st_dev)
+        return std::optional<LockedFile>(LockedFile(fd));
+      ::close(fd);  // emptied and removed while this process waited: look again
+    }
+  }
+
   int fd_;
 };
 
@@ -86,9 +110,9 @@ sdk::Result<void> write_all(int fd, std::string_view data, const std::filesystem
 }
 
 std::size_t count_lines(const std::filesystem::path& path) {
-  auto file = LockedFile::open(path, O_RDONLY | O_CREAT);
-  if (!file) return 0;
-  auto text = read_all(file->fd(), path);
+  auto file = LockedFile::existing(path, O_RDONLY);
+  if (!file || !*file) return 0;
+  auto text = read_all((*file)->fd(), path);
   if (!text) return 0;
   return static_cast<std::size_t>(std::count(text->begin(), text->end(), '\n'));
 }
@@ -325,7 +349,7 @@ void AuditLog::deliver(std::vector<sdk::AuditEvent>& batch) {
 
 sdk::Result<void> AuditLog::append_to_spool(const std::vector<sdk::AuditEvent>& batch) {
   std::lock_guard lock(spool_mutex_);
-  auto file = LockedFile::open(settings_.spool_path, O_WRONLY | O_APPEND | O_CREAT);
+  auto file = LockedFile::create(settings_.spool_path, O_WRONLY | O_APPEND);
   if (!file) return sdk::fail(file.error());
   std::string lines;
   for (const auto& event : batch) lines += detail::event_to_json(event).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
@@ -342,9 +366,15 @@ sdk::Result<std::size_t> AuditLog::replay_spool() {
 
 sdk::Result<std::size_t> AuditLog::replay_locked() {
   if (!sink_) return std::size_t{0};
-  auto file = LockedFile::open(settings_.spool_path, O_RDWR | O_CREAT);
-  if (!file) return sdk::fail(file.error());
-  auto text = read_all(file->fd(), settings_.spool_path);
+  auto opened = LockedFile::existing(settings_.spool_path, O_RDWR);
+  if (!opened) return sdk::fail(opened.error());
+  if (!*opened) {  // nothing spooled
+    spool_pending_ = 0;
+    sink_answered();
+    return std::size_t{0};
+  }
+  auto& file = **opened;
+  auto text = read_all(file.fd(), settings_.spool_path);
   if (!text) return sdk::fail(text.error());
   std::vector<sdk::AuditEvent> events;
   std::size_t start = 0;
@@ -373,8 +403,11 @@ sdk::Result<std::size_t> AuditLog::replay_locked() {
       return sdk::fail(r.error());
     }
   }
-  if (::ftruncate(file->fd(), 0) != 0) return LockedFile::io_failure(settings_.spool_path, "truncate", errno);
-  if (::fsync(file->fd()) != 0) return LockedFile::io_failure(settings_.spool_path, "fsync", errno);
+  // Emptied: the file goes (under the lock; see LockedFile). Should the
+  // removal not survive a crash, the events are replayed again and the sink
+  // skips them by id.
+  if (::unlink(settings_.spool_path.c_str()) != 0)
+    return LockedFile::io_failure(settings_.spool_path, "remove", errno);
   spool_pending_ = 0;
   sink_answered();
   replayed_.add(events.size());
