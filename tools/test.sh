@@ -27,6 +27,11 @@ tools/wait-for-test-ports.sh
 trap 'tools/services.sh stop' EXIT
 tools/services.sh start
 
+# What the tree holds now: a test or a build that leaves a file in it fails
+# the run (checked at the end; a developer's own changes are not counted).
+tree_status() { git status --porcelain --untracked-files=all 2>/dev/null || true; }
+tree_before=$(tree_status)
+
 # ctest with its preset; when tests fail, the end of their output again after
 # the summary (tools/ctest-recap.sh), so that a log's tail shows why.
 run_ctest() {
@@ -74,4 +79,11 @@ fi
 # The fuzz targets under AFL++, a fixed time each (tests/fuzz/README.md).
 if [[ "${STRATA_SKIP_FUZZ:-0}" != 1 ]]; then
   tools/fuzz.sh "${STRATA_FUZZ_SECONDS:-10}"
+fi
+
+tree_after=$(tree_status)
+if [[ "$tree_after" != "$tree_before" ]]; then
+  echo "test.sh: the run changed the source tree (git status, before and after):" >&2
+  diff <(echo "$tree_before") <(echo "$tree_after") >&2 || true
+  exit 1
 fi
