@@ -20,6 +20,13 @@ sdk::testing::AuditTarget forgetful_audit() {
   return {[] { return breaker_host("[audit]\nplugin = \"kit_breaker\"\n")->audit(); }};
 }
 
+// The documented way for a target to refuse its config: fresh() throws sdk::Error.
+sdk::testing::AuditTarget refused_audit() {
+  return {[]() -> std::shared_ptr<sdk::Audit> {
+    throw sdk::Error{sdk::ErrorCode::invalid_argument, "kit_breaker: this config is refused", {}, false};
+  }};
+}
+
 sdk::testing::CacheTarget no_backup_cache() {
   sdk::testing::CacheTarget target;
   target.fresh = [] { return breaker_host("[cache.default]\nplugin = \"kit_breaker\"\n")->cache(); };
@@ -32,3 +39,17 @@ sdk::testing::CacheTarget no_backup_cache() {
 
 STRATA_AUDIT_CONFORMANCE("kit_breaker: metadata handed back as {}", forgetful_audit())
 STRATA_CACHE_CONFORMANCE("kit_breaker: backup declared, answered unsupported", no_backup_cache())
+STRATA_AUDIT_CONFORMANCE("kit_breaker: fresh() refuses its config", refused_audit())
+
+// The kit's own diagnostics (each of these must fail, saying what
+// tests/CMakeLists.txt expects): codes by name, the asking line, the hint.
+TEST_CASE("kit diagnostics: error codes print by name", "[kit_diagnostics]") {
+  sdk::Result<void> refused = sdk::fail(sdk::ErrorCode::not_found, "kit_breaker: nothing here");
+  sdk::testing::detail::expect_error(refused, sdk::ErrorCode::unsupported);
+}
+
+TEST_CASE("kit diagnostics: an unsupported answer names the capability flags, at the asking line",
+          "[kit_diagnostics]") {
+  sdk::Result<int> answer = sdk::fail(sdk::ErrorCode::unsupported, "kit_breaker: no outbox here");
+  sdk::testing::detail::expect_ok(std::move(answer));  // the line the failure must name
+}
