@@ -3,6 +3,7 @@
 // Host, it owns the audit pipeline, the scheduler and the five services:
 //
 //   auto host = strata::Host::open_file("strata.toml");
+//   strata::Services::migrate(**host);  // a new or upgraded database
 //   auto services = strata::Services::open(**host);
 //   auto alice = (*services)->users().register_user("alice", "alice@example.org", password, {});
 //
@@ -34,7 +35,18 @@ class STRATA_API Services {
  public:
   /// `invalid_argument` when the config lacks [storage]. Without a [cipher],
   /// messages and keys answer `invalid_argument` saying so; the rest works.
+  /// A storage whose schema is older than this build's (a new or not yet
+  /// upgraded database) is refused here, once, with `invalid_argument`
+  /// (not retryable) saying to call migrate(): never a retryable
+  /// `unavailable` on every call.
   static sdk::Result<std::unique_ptr<Services>> open(const Host& host, ServicesOptions options = {});
+  /// Brings the host's storage to the newest schema this build has, as
+  /// `strata migrate up` does: a database the seed's own SQL made is adopted
+  /// as a baseline, and one that differs from it is refused with every
+  /// difference listed, changing nothing. Safe to call from several
+  /// processes at once (they take turns) and when already up to date. Call
+  /// it before open() on a new or upgraded database. Returns the new status.
+  static sdk::Result<sdk::SchemaStatus> migrate(const Host& host);
   /// Stops the scheduler (writing metrics a last time), then flushes the audit queue.
   ~Services();
   Services(const Services&) = delete;

@@ -26,6 +26,13 @@ sdk::Result<std::unique_ptr<Services>> Services::open(const Host& host, Services
   c.storage = host.storage();
   if (!c.storage)
     return sdk::fail(sdk::ErrorCode::invalid_argument, "the services need a [storage] in the config; this one has none");
+  // An older schema is said once, here, with what to do about it.
+  if (auto status = c.storage->schema_status(); status && status->current < status->latest)
+    return sdk::fail(sdk::ErrorCode::invalid_argument,
+                     "the storage's schema is at version " + std::to_string(status->current) + " and this build needs " +
+                         std::to_string(status->latest) +
+                         ": call strata::Services::migrate(host) before opening the services, or run `strata "
+                         "migrate up`");
   c.cipher = host.cipher();
   if (!c.cipher) c.cipher = std::make_shared<detail::MissingCipher>();
   // A wrong key is refused here, before anything is sealed under it.
@@ -56,6 +63,24 @@ sdk::Result<std::unique_ptr<Services>> Services::open(const Host& host, Services
   c.audit = std::make_shared<AuditLog>(host.audit(), c.settings.audit, c.clock, c.metrics, c.log,
                                        std::move(audit_outbox));
   return std::unique_ptr<Services>(new Services(host, std::move(c), options));
+}
+
+sdk::Result<sdk::SchemaStatus> Services::migrate(const Host& host) {
+  auto storage = host.storage();
+  if (!storage)
+    return sdk::fail(sdk::ErrorCode::invalid_argument, "the services need a [storage] in the config; this one has none");
+  auto status = storage->schema_status();
+  if (!status || status->current >= status->latest) return status;
+  // What would be done first: a database that differs from what the
+  // migrations expect is refused whole, before anything changes.
+  if (auto plan = storage->plan_migration(status->latest); plan && !plan->differences.empty()) {
+    std::string why;
+    for (const auto& difference : plan->differences) why += "\n  " + difference;
+    return sdk::fail(sdk::ErrorCode::conflict, "the storage's schema cannot be migrated; nothing was changed:" + why);
+  } else if (!plan && plan.error().code != sdk::ErrorCode::unsupported) {
+    return sdk::fail(plan.error());
+  }
+  return storage->migrate(status->latest);
 }
 
 Services::Services(const Host& host, ServiceContext context, ServicesOptions options)

@@ -107,6 +107,37 @@ TEST_CASE("postgres: events waiting in the per-event outbox move to batches and 
   CHECK(storage->outbox_size().value() == 2);
 }
 
+TEST_CASE("postgres: an embedding application on an unmigrated database is told once, and migrates by API",
+          "[postgres][migrate]") {
+  test::TempDatabase db;
+  auto host = test::open_host(db.storage_table() + "[cipher]\nplugin = \"aes_gcm\"\nkey = \"" + test::test_key_hex +
+                              "\"\n");
+  auto refused = Services::open(*host);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == sdk::ErrorCode::invalid_argument);
+  CHECK_FALSE(refused.error().retryable);
+  CHECK(refused.error().message.find("schema is at version 0 and this build needs " + std::to_string(latest_version)) !=
+        std::string::npos);
+  CHECK(refused.error().message.find("Services::migrate(host)") != std::string::npos);
+
+  auto migrated = Services::migrate(*host);
+  REQUIRE(migrated);
+  CHECK(migrated->current == latest_version);
+  CHECK(Services::migrate(*host)->current == latest_version);  // already there: nothing to do
+  auto services = Services::open(*host);
+  REQUIRE(services);
+  CHECK((*services)->users().register_user("alice", "alice@example.org", "alice-password", Origin{}));
+
+  // A database that differs from what the migrations expect is refused whole.
+  test::TempDatabase other;
+  other.sql("CREATE TABLE users (id integer)");
+  auto other_host = test::open_host(other.storage_table());
+  auto differs = Services::migrate(*other_host);
+  REQUIRE_FALSE(differs);
+  CHECK(differs.error().message.find("nothing was changed") != std::string::npos);
+  CHECK(other.sql("SELECT count(*) FROM information_schema.tables WHERE table_name = 'messages'") == "0");
+}
+
 TEST_CASE("postgres: four processes migrating at once take turns", "[postgres][migrate]") {
   test::TempDatabase db;
   std::vector<std::unique_ptr<Host>> hosts;
