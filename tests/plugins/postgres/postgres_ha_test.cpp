@@ -207,12 +207,12 @@ void failover_under_load(const char* kind, const std::string& disrupt) {
 }  // namespace
 
 TEST_CASE("postgres HA: a planned failover under 16 sending threads loses and duplicates no acknowledged message",
-          "[postgres][ha]") {
+          "[postgres][ha][failover]") {
   failover_under_load("planned", "failover");
 }
 
 TEST_CASE("postgres HA: the primary's machine dies (SIGKILL) under 16 sending threads, no acknowledged message is lost",
-          "[postgres][ha]") {
+          "[postgres][ha][failover]") {
   failover_under_load("unplanned", "kill-primary");
   // The dead node comes back as the secondary (pg_rewind), for the tests after this one.
   test::pg_formation("heal");

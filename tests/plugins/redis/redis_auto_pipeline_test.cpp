@@ -58,7 +58,7 @@ struct Tally {
 }  // namespace
 
 TEST_CASE("redis auto_pipeline: 16 threads share round trips, and each caller gets its own reply or its own error",
-          "[redis][auto_pipeline]") {
+          "[redis][auto_pipeline][tsan]") {
   OwnRedis server;
   auto host = test::open_host(pipelined_table(server.port()));
   auto cache = host->cache();
@@ -126,7 +126,7 @@ TEST_CASE("redis auto_pipeline: 16 threads share round trips, and each caller ge
 }
 
 TEST_CASE("redis auto_pipeline: connections killed under 8 threads cost retries, never a reply to the wrong caller",
-          "[redis][auto_pipeline][fault]") {
+          "[redis][auto_pipeline][fault][tsan]") {
   OwnRedis server;
   auto host = test::open_host(pipelined_table(server.port(), "command_timeout_ms = 3000\nretry.max_attempts = 20\n"));
   auto cache = host->cache();

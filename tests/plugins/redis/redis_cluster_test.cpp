@@ -178,7 +178,7 @@ TEST_CASE("redis cluster: a slot migrating (ASK) and moved (MOVED) under the plu
 }
 
 TEST_CASE("redis cluster: a primary killed under 8 threads, calls recover and no acknowledged revoke is lost",
-          "[redis][cluster]") {
+          "[redis][cluster][failover]") {
   require_cluster();
   auto host = session_host();
   auto cache = host->cache("session");
@@ -211,7 +211,7 @@ TEST_CASE("redis cluster: a primary killed under 8 threads, calls recover and no
 }
 
 TEST_CASE("redis cluster: CLUSTER FAILOVER under 8 threads, the old primary's MOVED is followed and no revoke is lost",
-          "[redis][cluster]") {
+          "[redis][cluster][failover]") {
   require_cluster();
   // Auto-pipelined here (the kill above is not): each session is looked up
   // after it is created, and the lookups share round trips through the
@@ -227,7 +227,7 @@ TEST_CASE("redis cluster: CLUSTER FAILOVER under 8 threads, the old primary's MO
 }
 
 TEST_CASE("redis cluster: a hung primary's circuit opens, its calls fail fast and the other shards go on",
-          "[redis][cluster]") {
+          "[redis][cluster][failover]") {
   require_cluster();
   std::string prefix = "strata-test:" + sdk::Uuid::generate().str() + ":";
   auto host = test::open_host(cluster_table("default", prefix,

@@ -75,12 +75,12 @@ STRATA_CACHE_CONFORMANCE("redis sentinel mode", sentinel_target())
 STRATA_CACHE_CONFORMANCE("redis sentinel mode, auto-pipelined", sentinel_target("auto_pipeline = true\n"))
 
 TEST_CASE("redis sentinel: the primary killed under 8 threads, calls recover and no acknowledged revoke is lost",
-          "[redis][sentinel]") {
+          "[redis][sentinel][failover]") {
   failover_keeps_revokes("unplanned (SIGKILL)", "kill-primary");
 }
 
 TEST_CASE("redis sentinel: SENTINEL FAILOVER under 8 threads, calls recover and no acknowledged revoke is lost",
-          "[redis][sentinel]") {
+          "[redis][sentinel][failover]") {
   failover_keeps_revokes("planned (SENTINEL FAILOVER)", "failover");
 }
 
