@@ -33,6 +33,48 @@ CacheTarget memory_cache(std::int64_t default_ttl_s) {
   return target;
 }
 
+// A storage that implements the required methods only (the memory plugin's,
+// forwarded) and leaves every optional one at its `unsupported` default:
+// what an out-of-tree plugin's first version looks like. The kit must pass
+// it with every capability declared absent.
+#define STRATA_FORWARD_(KIND, RETURN, NAME, PARAMETERS, ARGUMENTS) STRATA_FORWARD_##KIND(RETURN, NAME, PARAMETERS, ARGUMENTS)
+#define STRATA_FORWARD_REQUIRED(RETURN, NAME, PARAMETERS, ARGUMENTS) \
+  RETURN NAME PARAMETERS override { return inner_->NAME ARGUMENTS; }
+#define STRATA_FORWARD_OPTIONAL_1_0(...)
+#define STRATA_FORWARD_OPTIONAL_1_1(...)
+#define STRATA_FORWARD_OPTIONAL_1_2(...)
+#define STRATA_FORWARD_OPTIONAL_1_3(...)
+#define STRATA_FORWARD_OPTIONAL_1_4(...)
+#define STRATA_FORWARD_OPTIONAL_1_5(...)
+#define STRATA_FORWARD_OPTIONAL_1_6(...)
+#define STRATA_FORWARD_OPTIONAL_1_7(...)
+#define STRATA_FORWARD_OPTIONAL_1_8(...)
+#define STRATA_FORWARD_OPTIONAL_1_9(...)
+
+class RequiredOnlyStorage final : public sdk::Storage {
+ public:
+  explicit RequiredOnlyStorage(std::shared_ptr<sdk::Storage> inner) : inner_(std::move(inner)) {}
+  STRATA_SDK_STORAGE_METHODS(STRATA_FORWARD_)
+
+ private:
+  std::shared_ptr<sdk::Storage> inner_;
+};
+
+StorageTarget required_only_storage() {
+  StorageTarget target;
+  target.fresh = [] {
+    return std::make_shared<RequiredOnlyStorage>(test::open_host("[storage]\nplugin = \"memory\"\n")->storage());
+  };
+  target.backup = false;
+  target.key_rotation = false;
+  target.outbox = false;
+  target.count_expired = false;
+  target.seed_adoption = false;
+  target.checked_sends = false;
+  target.session_revocations = false;
+  return target;
+}
+
 AuditTarget memory_audit() {
   return AuditTarget{[] { return test::open_host("[audit]\nplugin = \"memory\"\n")->audit(); }};
 }
@@ -40,6 +82,7 @@ AuditTarget memory_audit() {
 }  // namespace
 
 STRATA_STORAGE_CONFORMANCE("memory", memory_storage())
+STRATA_STORAGE_CONFORMANCE("required methods only, every capability declared absent", required_only_storage())
 STRATA_CACHE_CONFORMANCE("memory", memory_cache(3600))
 STRATA_CACHE_CONFORMANCE("memory without default TTL", memory_cache(0))
 STRATA_AUDIT_CONFORMANCE("memory", memory_audit())

@@ -30,6 +30,12 @@ struct StorageTarget {
   /// Capability: backup(), restore() and has_data() (SDK 1.2). Declared false,
   /// the kit checks that they answer `unsupported`.
   bool backup = true;
+  /// Capability: key rotation in the storage: messages_not_under_key,
+  /// count_messages_not_under_key and replace_message_content (SDK 1.1),
+  /// replace_active_key (1.3), all_keys and replace_key_wrapping (1.4).
+  /// Declared false, the kit checks `unsupported`; the services then rotate
+  /// key pairs in two steps (not atomic) and `keys rewrap` says it cannot run.
+  bool key_rotation = true;
   /// Capability: the transactional audit outbox (SDK 1.5): insert_with_outbox,
   /// drain_outbox, outbox_size. Declared false, the kit checks `unsupported`.
   bool outbox = true;
@@ -346,6 +352,13 @@ inline void run_storage_conformance(const StorageTarget& target) {
   }
 
   SECTION("key rotation (SDK 1.1): list, count and compare-and-set replace by cipher key") {
+    if (!target.key_rotation) {
+      expect_error(s->count_messages_not_under_key("new"), ErrorCode::unsupported);
+      expect_error(s->messages_not_under_key("new", PageRequest{3, std::nullopt}), ErrorCode::unsupported);
+      expect_error(s->replace_message_content(Uuid::generate(), "old", Bytes{1}, Bytes{2}, "new"),
+                   ErrorCode::unsupported);
+      return;
+    }
     User a = make_user("a", t0), b = make_user("b", t0);
     expect_ok(s->create_user(a));
     expect_ok(s->create_user(b));
@@ -491,6 +504,10 @@ inline void run_storage_conformance(const StorageTarget& target) {
   SECTION("key records (SDK 1.3): concurrent rotations leave exactly one active key") {
     User a = make_user("a", t0);
     expect_ok(s->create_user(a));
+    if (!target.key_rotation) {
+      expect_error(s->replace_active_key(make_key(a.id, t0)), ErrorCode::unsupported);
+      return;
+    }
     expect_ok(s->insert_key(make_key(a.id, t0 - std::chrono::hours(1))));
     std::vector<std::thread> rotators;
     std::atomic<int> failures{0};
@@ -508,6 +525,11 @@ inline void run_storage_conformance(const StorageTarget& target) {
   }
 
   SECTION("key records (SDK 1.4): every key listed by keyset, wrapping replaced by compare-and-set") {
+    if (!target.key_rotation) {
+      expect_error(s->all_keys(PageRequest{2, std::nullopt}), ErrorCode::unsupported);
+      expect_error(s->replace_key_wrapping(Uuid::generate(), Bytes{1}, Bytes{2}), ErrorCode::unsupported);
+      return;
+    }
     User a = make_user("a", t0), b = make_user("b", t0);
     expect_ok(s->create_user(a));
     expect_ok(s->create_user(b));
