@@ -103,7 +103,25 @@ constexpr Provider provide() noexcept {
   constexpr int roles = std::is_base_of_v<Storage, Impl> + std::is_base_of_v<Cache, Impl> +
                         std::is_base_of_v<Audit, Impl> + std::is_base_of_v<Cipher, Impl>;
   static_assert(roles == 1, "a provider implements exactly one role interface");
-  static_assert(std::is_constructible_v<Impl, const PluginContext&>,
+  // An abstract Impl misses a required method; say which list to check
+  // before the compiler's own notes (they name the pure virtual left over).
+  static_assert(!(std::is_base_of_v<Storage, Impl> && std::is_abstract_v<Impl>),
+                "this Storage provider does not implement every required method: each REQUIRED row of "
+                "STRATA_SDK_STORAGE_METHODS in strata/sdk/role_methods.hpp (the compiler's notes below name the "
+                "missing one)");
+  static_assert(!(std::is_base_of_v<Cache, Impl> && std::is_abstract_v<Impl>),
+                "this Cache provider does not implement every required method: each REQUIRED row of "
+                "STRATA_SDK_CACHE_METHODS in strata/sdk/role_methods.hpp (the compiler's notes below name the "
+                "missing one)");
+  static_assert(!(std::is_base_of_v<Audit, Impl> && std::is_abstract_v<Impl>),
+                "this Audit provider does not implement every required method: each REQUIRED row of "
+                "STRATA_SDK_AUDIT_METHODS in strata/sdk/role_methods.hpp (the compiler's notes below name the "
+                "missing one)");
+  static_assert(!(std::is_base_of_v<Cipher, Impl> && std::is_abstract_v<Impl>),
+                "this Cipher provider does not implement every required method: each REQUIRED row of "
+                "STRATA_SDK_CIPHER_METHODS in strata/sdk/role_methods.hpp (the compiler's notes below name the "
+                "missing one)");
+  static_assert(std::is_abstract_v<Impl> || std::is_constructible_v<Impl, const PluginContext&>,
                 "a provider is constructible from const PluginContext&");
   Provider p{};
   p.config_schema = &detail::schema_trampoline<Impl>;
