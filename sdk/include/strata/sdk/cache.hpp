@@ -28,9 +28,24 @@ struct KeyTtl {
   std::optional<Ttl> remaining;    ///< empty: the key never expires
 };
 
-/// Cache role. Keys and values are binary-safe (NULs, newlines, any byte).
-/// A `ttl` argument left empty means the instance's configured default TTL.
-/// Implementations must be safe to call from several threads.
+/// Cache role. Implementations must be safe to call from several threads.
+///
+/// The contract the cache kit (strata/sdk/testing/cache_kit.hpp) checks:
+/// - Keys and values are binary-safe: any byte, NULs and newlines included
+///   ("a\0b" and "a" are two keys), empty values included.
+/// - Values of at least 1 MiB are stored whole (the services keep sessions
+///   and users, a few hundred bytes; the kit checks 1 MiB). A backend with
+///   a smaller item limit (memcached's default 1 MiB item includes its
+///   overhead) must be configured above it.
+/// - TTLs have millisecond resolution and work below a second (the kit
+///   sets 300 ms and waits 450 ms); `ttl()` reports what remains, or none
+///   for a key that never expires; 0 or a negative TTL is `invalid_argument`.
+///   A `ttl` argument left empty means the instance's configured default.
+/// - increment(key, delta) is signed, creates a missing key at `delta`,
+///   refuses a value that is not a decimal integer, and is atomic across
+///   threads (and processes, for a shared backend).
+/// - clear() removes this instance's keys only (not a sibling instance's on
+///   the same server) and returns exactly how many it removed.
 class Cache {
  public:
   virtual ~Cache() = default;
