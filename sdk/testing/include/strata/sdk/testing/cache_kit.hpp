@@ -158,21 +158,14 @@ inline void run_cache_conformance(const CacheTarget& target) {
   SECTION("increment is atomic across threads") {
     const int threads = target.atomic_increment ? 4 : 1, per_thread = 250;
     std::vector<std::thread> workers;
-    std::atomic<int> failures{0};
-    std::mutex first_error_mutex;
-    std::string first_error;
+    detail::FailureLog failures;
     for (int t = 0; t < threads; ++t)
       workers.emplace_back([&] {
-        for (int i = 0; i < per_thread; ++i)
-          if (auto r = c->increment("counter", 1, Ttl(60'000)); !r) {
-            ++failures;
-            std::lock_guard lock(first_error_mutex);
-            if (first_error.empty()) first_error = r.error().describe();
-          }
+        for (int i = 0; i < per_thread; ++i) failures.note(c->increment("counter", 1, Ttl(60'000)));
       });
     for (auto& w : workers) w.join();
-    INFO("first failure: " << first_error);
-    CHECK(failures == 0);
+    INFO("first failure: " << failures.first());
+    CHECK(failures.count() == 0);
     CHECK(value_of("counter") == to_bytes(std::to_string(threads * per_thread)));
   }
 

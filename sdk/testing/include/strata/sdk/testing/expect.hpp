@@ -4,6 +4,7 @@
 // sdk::Error thrown anywhere in a kit (from a target's fresh(), say: the
 // documented way to refuse a config) shown as its code and message.
 
+#include <mutex>
 #include <source_location>
 #include <string>
 #include <type_traits>
@@ -28,6 +29,31 @@ CATCH_TRANSLATE_EXCEPTION(const strata::sdk::Error& error) { return "sdk::Error:
 #define CATCH_INTERNAL_LINEINFO ::Catch::SourceLineInfo(where.file_name(), static_cast<std::size_t>(where.line()))
 
 namespace strata::sdk::testing::detail {
+
+/// Failures from several threads: how many, and the first one's error, so a
+/// concurrent section's CHECK says why rather than only "3 == 0".
+class FailureLog {
+ public:
+  template <class T>
+  void note(const Result<T>& r) {
+    if (r) return;
+    std::lock_guard lock(mutex_);
+    if (count_++ == 0) first_ = r.error().describe();
+  }
+  int count() const {
+    std::lock_guard lock(mutex_);
+    return count_;
+  }
+  std::string first() const {
+    std::lock_guard lock(mutex_);
+    return count_ == 0 ? "none" : first_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  int count_ = 0;
+  std::string first_;
+};
 
 /// What a failed call's error says, with a hint for `unsupported`.
 inline std::string explain(const Error& error) {

@@ -233,10 +233,13 @@ inline void run_storage_conformance(const StorageTarget& target) {
     // insert per page, so inserts land while the pages are being read.
     std::atomic<bool> stop{false};
     std::atomic<int> written{0}, pages_read{0};
+    detail::FailureLog insert_failures;
     std::thread writer([&] {
       for (int i = 1; i <= 300 && !stop; ++i) {
         while (pages_read * 10 < i && !stop) std::this_thread::yield();
-        if (s->insert_message(make_message(a.id, b.id, t0 + std::chrono::milliseconds(i)))) ++written;
+        auto inserted = s->insert_message(make_message(a.id, b.id, t0 + std::chrono::milliseconds(i)));
+        insert_failures.note(inserted);
+        if (inserted) ++written;
       }
     });
     std::vector<Message> seen;
@@ -254,6 +257,8 @@ inline void run_storage_conformance(const StorageTarget& target) {
     }
     stop = true;
     writer.join();
+    INFO("first failed insert: " << insert_failures.first());
+    CHECK(insert_failures.count() == 0);
     std::set<Uuid> ids;
     for (const auto& m : seen) CHECK(ids.insert(m.id).second);  // no repeats
     for (const auto& m : initial) CHECK(ids.contains(m.id));     // no gaps
@@ -510,14 +515,15 @@ inline void run_storage_conformance(const StorageTarget& target) {
     }
     expect_ok(s->insert_key(make_key(a.id, t0 - std::chrono::hours(1))));
     std::vector<std::thread> rotators;
-    std::atomic<int> failures{0};
+    detail::FailureLog failures;
     for (int t = 0; t < 8; ++t)
       rotators.emplace_back([&, t] {
         for (int i = 0; i < 5; ++i)
-          if (!s->replace_active_key(make_key(a.id, t0 + std::chrono::milliseconds(t * 10 + i)))) ++failures;
+          failures.note(s->replace_active_key(make_key(a.id, t0 + std::chrono::milliseconds(t * 10 + i))));
       });
     for (auto& r : rotators) r.join();
-    CHECK(failures == 0);
+    INFO("first failure: " << failures.first());
+    CHECK(failures.count() == 0);
     auto keys = expect_ok(s->keys_for_user(a.id));
     CHECK(keys.size() == 41);
     CHECK(std::count_if(keys.begin(), keys.end(), [](const KeyRecord& k) { return k.is_active; }) == 1);
@@ -745,7 +751,7 @@ inline void run_storage_conformance(const StorageTarget& target) {
       expect_ok(s->insert_with_outbox({}, std::span(many).subspan(i, 10)));
     std::mutex seen_mutex;
     std::vector<Uuid> seen;
-    std::atomic<int> errors{0};
+    detail::FailureLog errors;
     std::vector<std::thread> relays;
     for (int r = 0; r < 2; ++r)
       relays.emplace_back([&] {
@@ -755,7 +761,7 @@ inline void run_storage_conformance(const StorageTarget& target) {
             for (const auto& e : got) seen.push_back(e.id);
             return {};
           });
-          if (!n) ++errors;
+          errors.note(n);
           if (!n || *n == 0) break;
         }
       });
@@ -765,7 +771,8 @@ inline void run_storage_conformance(const StorageTarget& target) {
       for (const auto& e : got) seen.push_back(e.id);
       return {};
     }));
-    CHECK(errors == 0);
+    INFO("first failure: " << errors.first());
+    CHECK(errors.count() == 0);
     CHECK(seen.size() == many.size());
     CHECK(std::set<Uuid>(seen.begin(), seen.end()).size() == many.size());
   }
