@@ -29,7 +29,8 @@ std::pair<Uuid, Uuid> participants(const Uuid& a, const Uuid& b) { return std::m
 
 }  // namespace
 
-MemoryStorage::MemoryStorage(const sdk::PluginContext& context) : clock_(context.clock) {}
+MemoryStorage::MemoryStorage(const sdk::PluginContext& context)
+    : clock_(context.clock), epoch_(Uuid::generate().str()) {}
 
 sdk::ConfigSchema MemoryStorage::config_schema() { return {}; }
 
@@ -163,6 +164,10 @@ sdk::Result<void> MemoryStorage::check_new_message(const sdk::Message& m) const 
 
 void MemoryStorage::add_message(const sdk::Message& m) {
   messages_.emplace(m.id, m);
+  // Numbered under the writer lock: the order messages become visible.
+  std::uint64_t seq = ++inbox_heads_[m.recipient_id];
+  sequence_index_.emplace(SequenceKey{m.recipient_id, seq}, m.id);
+  seq_of_.emplace(m.id, seq);
   inbox_index_.emplace(m.recipient_id, m.created_at, m.id);
   auto [low, high] = participants(m.sender_id, m.recipient_id);
   conversation_index_.emplace(low, high, m.created_at, m.id);
@@ -175,6 +180,10 @@ void MemoryStorage::remove_message(const Uuid& id) {
   inbox_index_.erase({m.recipient_id, m.created_at, m.id});
   auto [low, high] = participants(m.sender_id, m.recipient_id);
   conversation_index_.erase({low, high, m.created_at, m.id});
+  if (auto seq = seq_of_.find(id); seq != seq_of_.end()) {
+    sequence_index_.erase({m.recipient_id, seq->second});
+    seq_of_.erase(seq);
+  }
   messages_.erase(it);
 }
 
@@ -514,12 +523,21 @@ sdk::Result<sdk::BackupReport> MemoryStorage::restore(const std::filesystem::pat
   inbox_index_.clear();
   conversation_index_.clear();
   keys_.clear();
+  // A restored store numbers its messages afresh, in a new epoch.
+  inbox_heads_.clear();
+  sequence_index_.clear();
+  seq_of_.clear();
+  epoch_ = Uuid::generate().str();
   for (const auto& u : users) {
     users_.emplace(u.id, u);
     user_by_name_.emplace(u.username, u.id);
     user_by_email_.emplace(u.email, u.id);
   }
-  for (const auto& m : messages) add_message(m);
+  std::vector<const sdk::Message*> oldest_first;
+  for (const auto& m : messages) oldest_first.push_back(&m);
+  std::sort(oldest_first.begin(), oldest_first.end(),
+            [](const auto* a, const auto* b) { return std::tie(a->created_at, a->id) < std::tie(b->created_at, b->id); });
+  for (const auto* m : oldest_first) add_message(*m);
   for (const auto& k : keys) keys_.emplace(k.id, k);
   return sdk::BackupReport{{}, {{"users", users.size()}, {"messages", messages.size()}, {"encryption_keys", keys.size()}}, ""};
 }

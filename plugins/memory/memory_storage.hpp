@@ -82,6 +82,10 @@ class MemoryStorage : public sdk::Storage {
   sdk::Result<void> revoke_sessions(std::string_view subject, sdk::Timestamp before,
                                     sdk::Timestamp keep_until) override;
   sdk::Result<std::optional<sdk::Timestamp>> sessions_revoked_before(std::span<const std::string> subjects) override;
+  // The per-recipient sequence (SDK 1.10), in memory_inbox_stream.cpp.
+  sdk::Result<sdk::InboxStream> inbox_since(const sdk::Uuid& recipient, std::uint64_t after,
+                                            std::size_t limit) override;
+  sdk::Result<sdk::InboxHeads> inbox_heads(std::span<const sdk::Uuid> recipients) override;
 
  private:
   sdk::Result<void> insert_messages_locked(std::span<const sdk::Message> messages);
@@ -111,6 +115,14 @@ class MemoryStorage : public sdk::Storage {
   std::set<InboxKey> inbox_index_;
   std::set<ConversationKey> conversation_index_;
   std::unordered_map<sdk::Uuid, sdk::KeyRecord> keys_;
+  // The per-recipient sequence: each recipient's last number, the messages
+  // by (recipient, number), and each message's number. A new store (this
+  // process) or a restore is a new epoch.
+  using SequenceKey = std::pair<sdk::Uuid, std::uint64_t>;
+  std::unordered_map<sdk::Uuid, std::uint64_t> inbox_heads_;
+  std::map<SequenceKey, sdk::Uuid> sequence_index_;
+  std::unordered_map<sdk::Uuid, std::uint64_t> seq_of_;
+  std::string epoch_;
   // The outbox by insertion sequence, each event with the sink it is for
   // (set_outbox_sink; "" before one was set); `outbox_delivering_` holds the
   // sequences a drain has handed out and not yet settled (skipped by others).

@@ -18,11 +18,16 @@ using Params = std::vector<Param>;
 #define OUTBOX_COLUMNS "event_id, occurred_at, user_id, ip, action, resource, status, metadata"
 
 // The batch's rows and its events, from parameters $1-$19 (batch_params).
-#define INSERT_MESSAGES                                                                                         \
-  "INSERT INTO messages (id, sender_id, recipient_id, encrypted_content, iv, created_at, expires_at, is_read, " \
-  "is_deleted, key_id, read_at) SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bytea[], "         \
-  "$5::bytea[], $6::timestamptz[], $7::timestamptz[], $8::boolean[], $9::boolean[], $10::text[], "              \
-  "$11::timestamptz[])"
+// The rows go in in recipient order (a recipient's own in batch order): the
+// numbering trigger locks each recipient's head row, and batches that lock
+// in one order never deadlock.
+#define MESSAGE_FIELDS "id, sender_id, recipient_id, encrypted_content, iv, created_at, expires_at, is_read, " \
+  "is_deleted, key_id, read_at"
+#define INSERT_MESSAGES_IF(CONDITION)                                                                           \
+  "INSERT INTO messages (" MESSAGE_FIELDS ") SELECT " MESSAGE_FIELDS " FROM unnest($1::uuid[], $2::uuid[], "    \
+  "$3::uuid[], $4::bytea[], $5::bytea[], $6::timestamptz[], $7::timestamptz[], $8::boolean[], $9::boolean[], " \
+  "$10::text[], $11::timestamptz[]) WITH ORDINALITY AS b(" MESSAGE_FIELDS ", n) WHERE " CONDITION               \
+  " ORDER BY recipient_id, n"
 // The events, as one row, with the sink they are for (set_outbox_sink),
 // parameter SINK; none when there are none.
 #define INSERT_EVENTS(SINK)                                                                                     \
@@ -33,7 +38,7 @@ using Params = std::vector<Param>;
 // Any batch of messages and events is one statement: one round trip and one
 // commit, like a plain INSERT (BEGIN + two COPYs + COMMIT would be six).
 const Statement insert_with_outbox_sql{"strata_insert_with_outbox",
-                                       "WITH inserted AS (" INSERT_MESSAGES ") " INSERT_EVENTS("$20")};
+                                       "WITH inserted AS (" INSERT_MESSAGES_IF("true") ") " INSERT_EVENTS("$20")};
 // The same, only if every user in $20 exists and is active: their rows are
 // locked FOR SHARE (a concurrent deactivation waits for this commit; one
 // that committed first is what the lock reads, even after this statement's
@@ -43,7 +48,7 @@ const Statement insert_sends_sql{
     "WITH wanted AS (SELECT id, username, is_active FROM users WHERE id = ANY($20::uuid[]) FOR SHARE), "
     "bad AS (SELECT w.id, u.username FROM unnest($20::uuid[]) WITH ORDINALITY AS w(id, n) LEFT JOIN wanted u "
     "ON u.id = w.id WHERE u.id IS NULL OR u.is_active IS NOT TRUE ORDER BY w.n LIMIT 1), "
-    "inserted AS (" INSERT_MESSAGES " WHERE NOT EXISTS (SELECT 1 FROM bad)), "
+    "inserted AS (" INSERT_MESSAGES_IF("NOT EXISTS (SELECT 1 FROM bad)") "), "
     "events AS (" INSERT_EVENTS("$21") " AND NOT EXISTS (SELECT 1 FROM bad)) "
     "SELECT id, username FROM bad"};
 

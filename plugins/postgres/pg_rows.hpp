@@ -91,4 +91,14 @@ class Row {
   int row_;
 };
 
+// The message columns as pg_storage.cpp reads them, for message_from.
+// A ciphertext over sdk::max_read_ciphertext_bytes comes back empty, never whole.
+#define MAX_READ_CIPHERTEXT "1052672"
+#define MESSAGE_READ_COLUMNS                                                                                    \
+  "id, sender_id, recipient_id, CASE WHEN octet_length(encrypted_content) <= " MAX_READ_CIPHERTEXT             \
+  " THEN encrypted_content ELSE ''::bytea END, iv, created_at, expires_at, is_read, is_deleted, key_id, read_at"
+
+/// A message from a row of MESSAGE_READ_COLUMNS (first, in that order).
+sdk::Message message_from(const Row& r);
+
 }  // namespace strata::postgres

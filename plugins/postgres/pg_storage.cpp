@@ -17,17 +17,12 @@ namespace {
 using sdk::ErrorCode;
 using sdk::fail;
 using Params = std::vector<Param>;
-static_assert(sdk::max_read_ciphertext_bytes == 1052672, "MAX_READ_CIPHERTEXT below must say the same");
+static_assert(sdk::max_read_ciphertext_bytes == 1052672, "MAX_READ_CIPHERTEXT (pg_rows.hpp) must say the same");
 
 // The seed's columns first, then Strata's additions (messages.key_id, read_at).
 #define USER_COLUMNS "id, username, email, password_hash, created_at, updated_at, last_login, is_active"
 #define MESSAGE_COLUMNS \
   "id, sender_id, recipient_id, encrypted_content, iv, created_at, expires_at, is_read, is_deleted, key_id, read_at"
-// The same, read: a ciphertext over sdk::max_read_ciphertext_bytes comes back empty, never whole.
-#define MAX_READ_CIPHERTEXT "1052672"
-#define MESSAGE_READ_COLUMNS                                                                                    \
-  "id, sender_id, recipient_id, CASE WHEN octet_length(encrypted_content) <= " MAX_READ_CIPHERTEXT             \
-  " THEN encrypted_content ELSE ''::bytea END, iv, created_at, expires_at, is_read, is_deleted, key_id, read_at"
 #define KEY_COLUMNS "id, user_id, public_key, private_key_encrypted, created_at, expires_at, is_active"
 // Pages: live rows strictly older than the cursor (created_at, id), newest first, one extra row
 // to learn whether a next page exists. The first page passes ('infinity', max uuid).
@@ -117,21 +112,6 @@ sdk::User user_from(const Row& r) {
                    r.boolean(7)};
 }
 
-sdk::Message message_from(const Row& r) {
-  sdk::Message m;
-  m.id = r.uuid(0);
-  m.sender_id = r.uuid(1);
-  m.recipient_id = r.uuid(2);
-  m.encrypted_content = r.bytes(3);
-  m.iv = r.bytes(4);
-  m.created_at = r.time(5);
-  m.expires_at = r.optional_time(6);
-  m.is_read = r.boolean(7);
-  m.is_deleted = r.boolean(8);
-  m.key_id = r.str(9);
-  m.read_at = r.optional_time(10);
-  return m;
-}
 
 sdk::KeyRecord key_from(const Row& r) {
   return sdk::KeyRecord{r.uuid(0), r.uuid(1), r.bytes(2), r.bytes(3), r.time(4), r.optional_time(5),
@@ -147,6 +127,24 @@ sdk::Error explain_duplicate(sdk::Error e) {
 }
 
 }  // namespace
+
+bool by_recipient(const sdk::Message& a, const sdk::Message& b) { return a.recipient_id < b.recipient_id; }
+
+sdk::Message message_from(const Row& r) {
+  sdk::Message m;
+  m.id = r.uuid(0);
+  m.sender_id = r.uuid(1);
+  m.recipient_id = r.uuid(2);
+  m.encrypted_content = r.bytes(3);
+  m.iv = r.bytes(4);
+  m.created_at = r.time(5);
+  m.expires_at = r.optional_time(6);
+  m.is_read = r.boolean(7);
+  m.is_deleted = r.boolean(8);
+  m.key_id = r.str(9);
+  m.read_at = r.optional_time(10);
+  return m;
+}
 
 PostgresStorage::PostgresStorage(const sdk::PluginContext& context)
     : clock_(context.clock),
@@ -338,6 +336,15 @@ sdk::Result<void> PostgresStorage::insert_message(const sdk::Message& message) {
 
 sdk::Result<void> PostgresStorage::insert_messages(std::span<const sdk::Message> messages) {
   if (messages.empty()) return {};
+  // In recipient order, as every batch insert: the numbering trigger locks
+  // each recipient's head row, and two batches locking in one order never
+  // deadlock. Stable: a recipient's messages keep their order.
+  std::vector<sdk::Message> sorted;
+  if (!std::is_sorted(messages.begin(), messages.end(), by_recipient)) {
+    sorted.assign(messages.begin(), messages.end());
+    std::stable_sort(sorted.begin(), sorted.end(), by_recipient);
+    messages = sorted;
+  }
   auto data = encode_messages(messages);
   if (!data) return sdk::fail(data.error());
   return write<void>([&](Connection& c) -> sdk::Result<void> {
@@ -579,7 +586,9 @@ sdk::Result<sdk::BackupReport> PostgresStorage::backup(const std::filesystem::pa
       auto counts = count_tables(c);
       if (!counts) return sdk::fail(counts.error());
       if (auto r = run_pg_tool(s.pg_dump,
-                               {"--format=custom", "--no-password", "--file=" + (dir / dump_file).string(),
+                               // Without the sequence's epoch: a restore starts a new one (inbox_since).
+                               {"--format=custom", "--no-password", "--exclude-table-data=strata_inbox_epoch",
+                                "--file=" + (dir / dump_file).string(),
                                 std::string("--snapshot=") + PQgetvalue(snapshot->get(), 0, 0)},
                                s);
           !r)

@@ -80,6 +80,10 @@ class PostgresStorage : public sdk::Storage {
   sdk::Result<void> revoke_sessions(std::string_view subject, sdk::Timestamp before,
                                     sdk::Timestamp keep_until) override;
   sdk::Result<std::optional<sdk::Timestamp>> sessions_revoked_before(std::span<const std::string> subjects) override;
+  // The per-recipient sequence (SDK 1.10), in pg_inbox_stream.cpp.
+  sdk::Result<sdk::InboxStream> inbox_since(const sdk::Uuid& recipient, std::uint64_t after,
+                                            std::size_t limit) override;
+  sdk::Result<sdk::InboxHeads> inbox_heads(std::span<const sdk::Uuid> recipients) override;
   /// A batch of compare-and-set re-seals and their outbox events: one statement (pg_outbox.cpp).
   sdk::Result<std::vector<bool>> replace_message_contents(std::span<const sdk::ContentReplacement> rows,
                                                           std::span<const sdk::AuditEvent> events) override;

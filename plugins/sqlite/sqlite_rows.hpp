@@ -79,4 +79,13 @@ class Row {
   sqlite3_stmt* s_;
 };
 
+// The message columns as sqlite_storage.cpp reads them, for message_from.
+// A ciphertext over sdk::max_read_ciphertext_bytes comes back empty, never whole.
+#define MESSAGE_READ_COLUMNS                                                                                  \
+  "id, sender_id, recipient_id, CASE WHEN length(encrypted_content) <= 1052672 THEN encrypted_content"        \
+  " ELSE x'' END, iv, created_at, expires_at, is_read, is_deleted, key_id, read_at"
+
+/// A message from a row of MESSAGE_READ_COLUMNS (first, in that order).
+sdk::Message message_from(const Row& r);
+
 }  // namespace strata::sqlite

@@ -29,10 +29,6 @@ using sdk::fail;
 #define USER_COLUMNS "id, username, email, password_hash, created_at, updated_at, last_login, is_active"
 #define MESSAGE_COLUMNS \
   "id, sender_id, recipient_id, encrypted_content, iv, created_at, expires_at, is_read, is_deleted, key_id, read_at"
-// The same, read: a ciphertext over sdk::max_read_ciphertext_bytes comes back empty, never whole.
-#define MESSAGE_READ_COLUMNS                                                                                  \
-  "id, sender_id, recipient_id, CASE WHEN length(encrypted_content) <= 1052672 THEN encrypted_content"        \
-  " ELSE x'' END, iv, created_at, expires_at, is_read, is_deleted, key_id, read_at"
 #define KEY_COLUMNS "id, user_id, public_key, private_key_encrypted, created_at, expires_at, is_active"
 // Live rows strictly older than the cursor, newest first, one extra to learn whether a next page exists.
 #define PAGE_TAIL \
@@ -102,6 +98,16 @@ constexpr const char* deactivate_user_keys_sql = "UPDATE encryption_keys SET is_
 sdk::User user_from(const Row& r) {
   return sdk::User{r.uuid(0), r.text(1), r.text(2), r.text(3), r.time(4), r.time(5), r.optional_time(6), r.boolean(7)};
 }
+sdk::KeyRecord key_from(const Row& r) {
+  return sdk::KeyRecord{r.uuid(0), r.uuid(1), r.blob(2), r.blob(3), r.time(4), r.optional_time(5), r.boolean(6)};
+}
+std::vector<Value> message_values(const sdk::Message& m) {
+  return {m.id,         m.sender_id,  m.recipient_id, m.encrypted_content, m.iv,     m.created_at,
+          m.expires_at, m.is_read,    m.is_deleted,   m.key_id,            m.read_at};
+}
+
+}  // namespace
+
 sdk::Message message_from(const Row& r) {
   sdk::Message m;
   m.id = r.uuid(0);
@@ -117,15 +123,6 @@ sdk::Message message_from(const Row& r) {
   m.read_at = r.optional_time(10);
   return m;
 }
-sdk::KeyRecord key_from(const Row& r) {
-  return sdk::KeyRecord{r.uuid(0), r.uuid(1), r.blob(2), r.blob(3), r.time(4), r.optional_time(5), r.boolean(6)};
-}
-std::vector<Value> message_values(const sdk::Message& m) {
-  return {m.id,         m.sender_id,  m.recipient_id, m.encrypted_content, m.iv,     m.created_at,
-          m.expires_at, m.is_read,    m.is_deleted,   m.key_id,            m.read_at};
-}
-
-}  // namespace
 
 SqliteStorage::SqliteStorage(const sdk::PluginContext& context) : clock_(context.clock) {
   const auto& config = context.config;
@@ -507,6 +504,10 @@ sdk::Result<sdk::BackupReport> SqliteStorage::restore(const std::filesystem::pat
   if (auto r = db_->restore_from(dir / backup_file); !r) return sdk::fail(r.error());
   auto status = db_->schema_status();
   if (!status) return sdk::fail(status.error());
+  // The copy holds the epoch of its day: numbers after it may be handed out
+  // again, so cursors from before the restore must not match.
+  if (status->current >= inbox_sequence_version)
+    if (auto r = start_new_epoch(); !r) return sdk::fail(r.error());
   auto counts = table_counts();
   if (!counts) return sdk::fail(counts.error());
   return sdk::BackupReport{{}, std::move(*counts), std::to_string(status->current)};

@@ -85,8 +85,16 @@ class SqliteStorage : public sdk::Storage {
   sdk::Result<void> revoke_sessions(std::string_view subject, sdk::Timestamp before,
                                     sdk::Timestamp keep_until) override;
   sdk::Result<std::optional<sdk::Timestamp>> sessions_revoked_before(std::span<const std::string> subjects) override;
+  // The per-recipient sequence (SDK 1.10), in sqlite_inbox_stream.cpp.
+  sdk::Result<sdk::InboxStream> inbox_since(const sdk::Uuid& recipient, std::uint64_t after,
+                                            std::size_t limit) override;
+  sdk::Result<sdk::InboxHeads> inbox_heads(std::span<const sdk::Uuid> recipients) override;
 
  private:
+  // The schema version that added the sequence (schema/sqlite/005_inbox_sequence).
+  static constexpr int inbox_sequence_version = 5;
+  // Names a new run of the sequence (after a restore).
+  sdk::Result<void> start_new_epoch();
   sdk::Result<std::map<std::string, std::uint64_t>> table_counts();
   // Inserts each message; the caller holds mutex_ inside a transaction.
   sdk::Result<void> insert_messages_locked(std::span<const sdk::Message> messages);

@@ -50,6 +50,7 @@ CacheTarget memory_cache(std::int64_t default_ttl_s) {
 #define STRATA_FORWARD_OPTIONAL_1_7(...)
 #define STRATA_FORWARD_OPTIONAL_1_8(...)
 #define STRATA_FORWARD_OPTIONAL_1_9(...)
+#define STRATA_FORWARD_OPTIONAL_1_10(...)
 
 class RequiredOnlyStorage final : public sdk::Storage {
  public:
@@ -72,6 +73,7 @@ StorageTarget required_only_storage() {
   target.seed_adoption = false;
   target.checked_sends = false;
   target.session_revocations = false;
+  target.inbox_sequence = false;
   return target;
 }
 

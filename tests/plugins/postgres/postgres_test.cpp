@@ -21,7 +21,7 @@ using sdk::testing::make_user;
 
 namespace {
 
-constexpr int latest_version = 7;
+constexpr int latest_version = 8;
 
 std::shared_ptr<sdk::Storage> migrated(Host& host) {
   auto storage = host.storage();
@@ -175,12 +175,14 @@ TEST_CASE("postgres: the schema is the seed's DDL exactly, plus only Strata's ad
         "iv:bytea:NO:,created_at:timestamp with time zone:YES:now(),expires_at:timestamp with time zone:YES:,"
         "is_read:boolean:YES:false,is_deleted:boolean:YES:false,"
         // Strata's additions (schema/postgres/003_strata.up.sql):
-        "key_id:text:NO:''::text,read_at:timestamp with time zone:YES:");
+        "key_id:text:NO:''::text,read_at:timestamp with time zone:YES:,"
+        // and 008_inbox_sequence.up.sql:
+        "recipient_seq:bigint:YES:");
   CHECK(columns("encryption_keys") ==
         "id:uuid:NO:uuid_generate_v4(),user_id:uuid:YES:,public_key:bytea:NO:,private_key_encrypted:bytea:NO:,"
         "created_at:timestamp with time zone:YES:now(),expires_at:timestamp with time zone:YES:,"
         "is_active:boolean:YES:true");
-  // Every index: the seed's (constraints, schema.sql, indexes.sql), then Strata's three.
+  // Every index: the seed's (constraints, schema.sql, indexes.sql), then Strata's four.
   CHECK(db.sql("SELECT string_agg(indexdef, E'\\n' ORDER BY indexname) FROM pg_indexes WHERE schemaname = 'public' "
                "AND tablename IN ('users', 'messages', 'encryption_keys')") ==
         "CREATE UNIQUE INDEX encryption_keys_pkey ON public.encryption_keys USING btree (id)\n"
@@ -193,6 +195,7 @@ TEST_CASE("postgres: the schema is the seed's DDL exactly, plus only Strata's ad
         "CREATE INDEX idx_messages_inbox_keyset ON public.messages USING btree (recipient_id, created_at DESC, id DESC) "
         "WHERE (is_deleted = false)\n"
         "CREATE INDEX idx_messages_recipient ON public.messages USING btree (recipient_id)\n"
+        "CREATE UNIQUE INDEX idx_messages_recipient_seq ON public.messages USING btree (recipient_id, recipient_seq)\n"
         "CREATE INDEX idx_messages_sender ON public.messages USING btree (sender_id)\n"
         "CREATE INDEX idx_users_composite ON public.users USING btree (username, email, is_active)\n"
         "CREATE UNIQUE INDEX messages_pkey ON public.messages USING btree (id)\n"
@@ -546,8 +549,9 @@ TEST_CASE("postgres: pg_cron runs the seed's cleanup job, installed once by proc
   auto reset = [&] {
     sql("DROP EXTENSION IF EXISTS pg_cron");
     sql("DROP TABLE IF EXISTS encryption_keys, messages, users, strata_audit_outbox, strata_audit_outbox_batches, "
-        "strata_session_revocations, strata_schema_migrations");
+        "strata_session_revocations, strata_inbox_heads, strata_inbox_epoch, strata_schema_migrations");
     sql("DROP FUNCTION IF EXISTS cleanup_old_messages()");
+    sql("DROP FUNCTION IF EXISTS strata_number_message()");
   };
   reset();
   auto table = [&](const std::string& schedule) {

@@ -23,6 +23,7 @@
 //   OPTIONAL_1_7    added in ABI 1.7, optional; never called on an older plugin
 //   OPTIONAL_1_8    added in ABI 1.8, optional; never called on an older plugin
 //   OPTIONAL_1_9    added in ABI 1.9, optional; never called on an older plugin
+//   OPTIONAL_1_10   added in ABI 1.10, optional; never called on an older plugin
 
 /// The SDK ABI minor version a KIND appeared in.
 #define STRATA_SDK_SINCE_REQUIRED 0
@@ -36,6 +37,7 @@
 #define STRATA_SDK_SINCE_OPTIONAL_1_7 7
 #define STRATA_SDK_SINCE_OPTIONAL_1_8 8
 #define STRATA_SDK_SINCE_OPTIONAL_1_9 9
+#define STRATA_SDK_SINCE_OPTIONAL_1_10 10
 #define STRATA_SDK_SINCE(KIND) STRATA_SDK_SINCE_##KIND
 
 // Backup and restore (ABI 1.2): the same three optional methods on storage, cache and audit.
@@ -174,7 +176,16 @@
      from now on carry it, and drain_outbox, outbox_size and outbox_oldest consider only events that carry    \
      it (and those written before any sink was set, by an older host). Another process on the same storage   \
      with another sink then never relays this one's events into its own. */                                  \
-  X(OPTIONAL_1_9, sdk::Result<void>, set_outbox_sink, (std::string_view identity), (identity))
+  X(OPTIONAL_1_9, sdk::Result<void>, set_outbox_sink, (std::string_view identity), (identity))              \
+  /* The recipient's messages after sequence number `after`, ascending, at most `limit` (1..max_page_limit):  \
+     every row, deleted and expired ones included, so that a missing number always means a row that is gone. \
+     With the sequence's epoch and the recipient's head (InboxStream). */                                     \
+  X(OPTIONAL_1_10, sdk::Result<sdk::InboxStream>, inbox_since,                                               \
+    (const sdk::Uuid& recipient, std::uint64_t after, std::size_t limit), (recipient, after, limit))          \
+  /* The epoch and each recipient's head (0 for none yet), in the order asked: what a subscriber's poll asks  \
+     for all its recipients in one call. */                                                                   \
+  X(OPTIONAL_1_10, sdk::Result<sdk::InboxHeads>, inbox_heads, (std::span<const sdk::Uuid> recipients),        \
+    (recipients))
 
 #define STRATA_SDK_CACHE_METHODS(X)                                                                            \
   X(REQUIRED, sdk::Result<void>, health, (), ())                                                               \
@@ -257,5 +268,6 @@
 #define STRATA_SDK_DEFAULT_OPTIONAL_1_7(RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_OPTIONAL_(RET, NAME, PARAMS, ARGS)
 #define STRATA_SDK_DEFAULT_OPTIONAL_1_8(RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_OPTIONAL_(RET, NAME, PARAMS, ARGS)
 #define STRATA_SDK_DEFAULT_OPTIONAL_1_9(RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_OPTIONAL_(RET, NAME, PARAMS, ARGS)
+#define STRATA_SDK_DEFAULT_OPTIONAL_1_10(RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_OPTIONAL_(RET, NAME, PARAMS, ARGS)
 /// Expands a table row to the optional method's default (used inside the role interfaces).
 #define STRATA_SDK_OPTIONAL_DEFAULT(KIND, RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_##KIND(RET, NAME, PARAMS, ARGS)

@@ -131,6 +131,34 @@ struct MigrationStep {
   std::string detail;  ///< one line on what was found
 };
 
+/// A message with its number in its recipient's sequence (SDK 1.10): numbers
+/// run 1, 2, 3 … per recipient, without gaps, in the order the messages
+/// committed, assigned inside the transaction that stores each message.
+struct SequencedMessage {
+  std::uint64_t seq = 0;
+  Message message;
+
+  bool operator==(const SequencedMessage&) const = default;
+};
+
+/// What inbox_since read.
+struct InboxStream {
+  /// Names this run of the sequence: it changes when the numbers may restart
+  /// or repeat (a restore, a re-created database), so a cursor from another
+  /// epoch means nothing here.
+  std::string epoch;
+  /// The recipient's last number handed out (0: none yet).
+  std::uint64_t head = 0;
+  /// Rows numbered after the cursor, ascending.
+  std::vector<SequencedMessage> items;
+};
+
+/// What inbox_heads read: the epoch and, per recipient asked, its head.
+struct InboxHeads {
+  std::string epoch;
+  std::vector<std::uint64_t> heads;
+};
+
 /// What migrate(target) would do from the current state.
 struct MigrationPlan {
   SchemaStatus status;
@@ -234,6 +262,7 @@ class Storage {
   // insert_sends, messages stored only if their users exist and are active.
   // SDK ABI 1.9: revoke_sessions, sessions_revoked_before, durable session
   // revocations; set_outbox_sink, the audit sink the outbox's events are for.
+  // SDK ABI 1.10, the per-recipient sequence: inbox_since, inbox_heads.
   STRATA_SDK_STORAGE_METHODS(STRATA_SDK_OPTIONAL_DEFAULT)
 };
 

@@ -18,6 +18,7 @@
 #include "strata/sdk/testing/catch.hpp"
 #include "strata/sdk/testing/expect.hpp"
 #include "strata/sdk/testing/fixtures.hpp"
+#include "strata/sdk/testing/inbox_sequence_kit.hpp"
 
 namespace strata::sdk::testing {
 
@@ -51,6 +52,10 @@ struct StorageTarget {
   /// Capability: durable session revocations (SDK 1.9): revoke_sessions,
   /// sessions_revoked_before. Declared false, the kit checks `unsupported`.
   bool session_revocations = true;
+  /// Capability: the per-recipient sequence (SDK 1.10): inbox_since,
+  /// inbox_heads. Declared false, the kit checks `unsupported`; the services
+  /// then cannot follow an inbox (Messages::since answers `unsupported`).
+  bool inbox_sequence = true;
 };
 
 namespace detail {
@@ -776,6 +781,9 @@ inline void run_storage_conformance(const StorageTarget& target) {
     CHECK(seen.size() == many.size());
     CHECK(std::set<Uuid>(seen.begin(), seen.end()).size() == many.size());
   }
+
+  detail::run_inbox_sequence_sections(target.inbox_sequence, target.concurrent_writers, target.backup, target.fresh,
+                                      s, t0);
 
   SECTION("key records: stored exactly, newest first, deactivated, user checked") {
     User a = make_user("a", t0);
