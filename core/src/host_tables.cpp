@@ -97,6 +97,13 @@ std::vector<HostTable> make_tables() {
          auto days = v.get_in_range("lifetime_days", 0, 36500);
          if (days > 0) s.keys.lifetime = std::chrono::hours(24 * days);
        }},
+      {"delivery",
+       {field("poll_interval_ms", ConfigType::integer,
+              "how often inbox subscribers ask the storage for what hints missed (a lost hint costs at most this)")
+            .or_default(1000)},
+       [](const sdk::ConfigView& v, ServiceSettings& s, const HostConfig&, const EnvLookup&) {
+         s.delivery.poll_interval = std::chrono::milliseconds(v.get_in_range("poll_interval_ms", 10, 3'600'000));
+       }},
       {"maintenance",
        {
            field("purge_interval_s", ConfigType::integer, "expired-message purge interval; 0: off").or_default(3600),

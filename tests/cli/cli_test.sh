@@ -108,6 +108,22 @@ expect "keys rotate" 0 "older keys are deactivated" -- "$strata" keys rotate ali
 expect "keys rewrap with one key: nothing to do" 0 "0 messages re-sealed" -- "$strata" keys rewrap
 expect "audit tail" 0 "message.read" -- "$strata" audit tail --limit 50
 expect "metrics from every process so far" 0 'strata_plugin_calls_total\{instance="default",operation="seal",outcome="ok",role="cipher"\} 7' -- "$strata" metrics
+# watch: what is stored from the start, then only what is new after a restart from the cursor file.
+expect "watch prints bob's messages in commit order" 0 "alice: Hello Bob, from another process" -- \
+  "$strata" watch bob --cursor-file "$tmp/bob.cursor" --idle-timeout 1
+if ! grep -Eq '^[^ ]+:[0-9]+$' "$tmp/bob.cursor"; then
+  echo "FAIL: watch left no cursor file"; failures=$((failures + 1))
+fi
+"$strata" send --from alice --to bob "after the restart" >/dev/null
+watched=$("$strata" watch bob --cursor-file "$tmp/bob.cursor" --idle-timeout 1)
+if [[ $watched == *"after the restart"* && $watched != *"from another process"* ]]; then
+  echo "ok: watch resumes from its cursor file, nothing repeated"
+else
+  echo "FAIL: watch resumed from its cursor file wrongly: $watched"; failures=$((failures + 1))
+fi
+echo "garbage" >"$tmp/bad.cursor"
+expect "a malformed cursor file is refused by name" 1 "bad.cursor: inbox cursor 'garbage' has no ':'" -- \
+  "$strata" watch bob --cursor-file "$tmp/bad.cursor" --idle-timeout 1
 "$strata" send --from alice --to bob --ttl 1 "gone in a second" >/dev/null
 sleep 1.5
 expect "cleanup --dry-run counts without deleting" 0 "^would purge 1 expired message \\(dry run: nothing deleted\\)$" -- "$strata" cleanup --dry-run
@@ -131,6 +147,7 @@ expect "restore refuses a target with data" 1 "already hold.*--force" -- "$strat
 fresh=$tmp/fresh
 expect "restore into a fresh data directory" 0 "restored 4 instances" -- env STRATA_DATA_DIR=$fresh STRATA_KEY=$(cat "$STRATA_DATA_DIR/cipher.key" 2>/dev/null || echo none) "$strata" restore "$backup_dir"
 expect "the restored inbox, decrypted" 0 "alice +Hello Bob, from another process" -- env STRATA_DATA_DIR=$fresh STRATA_KEY=$(cat "$STRATA_DATA_DIR/cipher.key" 2>/dev/null || echo none) "$strata" inbox bob
+expect "watch: a cursor from before a restore is a gap, said" 0 "are gone \(purged, or the storage was restored\)" -- env STRATA_DATA_DIR=$fresh STRATA_KEY=$(cat "$STRATA_DATA_DIR/cipher.key" 2>/dev/null || echo none) "$strata" watch bob --cursor-file "$tmp/bob.cursor" --idle-timeout 1
 printf 'x' >> "$backup_dir/storage/strata.db"
 expect "a damaged backup is refused" 1 "damaged" -- "$strata" backup verify "$backup_dir"
 if [[ -e $tmp/pwned ]]; then

@@ -9,6 +9,7 @@
 #include "open_host.hpp"
 #include "backup_commands.hpp"
 #include "service_commands.hpp"
+#include "watch_command.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"strata: the Strata plugin host's command line"};
@@ -67,6 +68,15 @@ int main(int argc, char** argv) {
   inbox->add_option("name", name, "username")->required();
   inbox->add_option("--limit", limit, "how many messages")->check(CLI::Range(1, 1000));
 
+  strata::cli::WatchOptions watch_options;
+  auto* watch = app.add_subcommand("watch", "Print a user's new messages as they arrive, decrypted, in commit order");
+  watch->add_option("name", watch_options.name, "username")->required();
+  watch->add_option("--cursor-file", watch_options.cursor_file,
+                    "keep the position here: a restart resumes after the last message printed");
+  watch->add_option("--count", watch_options.count, "stop after this many messages")->check(CLI::PositiveNumber);
+  watch->add_option("--idle-timeout", watch_options.idle_timeout_s, "stop after this many seconds without a new message")
+      ->check(CLI::PositiveNumber);
+
   auto* read = app.add_subcommand("read", "Open one message as its sender or recipient");
   std::string message_id;
   read->add_option("id", message_id, "message id")->required();
@@ -120,6 +130,7 @@ int main(int argc, char** argv) {
       if (*user_show) return cli::user_show(**host, name);
       if (*send) return cli::send(**host, from, to, ttl, text);
       if (*inbox) return cli::inbox(**host, name, limit);
+      if (*watch) return cli::watch(**host, watch_options);
       if (*read) return cli::read(**host, message_id, name);
       if (*audit_tail) return cli::audit_tail(**host, limit);
       if (*metrics) return cli::metrics(**host);

@@ -85,6 +85,13 @@ struct GroupCommitSettings {
   std::chrono::milliseconds retry{5000};
 };
 
+/// [delivery]: how inbox subscribers learn of new messages.
+struct DeliverySettings {
+  /// How often subscribers ask the storage what hints missed: the most a
+  /// lost hint (a crash after commit, Redis away) delays a message.
+  std::chrono::milliseconds poll_interval{1000};
+};
+
 /// All service settings.
 struct ServiceSettings {
   AuditLogSettings audit;
@@ -93,6 +100,7 @@ struct ServiceSettings {
   SessionSettings sessions;
   KeySettings keys;
   MaintenanceSettings maintenance;
+  DeliverySettings delivery;
   /// The validated tables with defaults filled, by name, for `strata config`
   /// ("audit" only when the config has an [audit]: its pipeline keys).
   std::vector<std::pair<std::string, sdk::ConfigView>> tables;

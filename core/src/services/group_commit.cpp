@@ -186,8 +186,9 @@ sdk::Result<void> GroupCommit::store_retrying(std::span<const sdk::Message> mess
 }
 
 void GroupCommit::commit(std::vector<Write>& batch) {
-  auto finish = [](Write& w, sdk::Result<void> r) {
+  auto finish = [this](Write& w, sdk::Result<void> r) {
     try {
+      if (r && committed_ && !w.messages.empty()) committed_(w.messages);
       w.done(std::move(r));
     } catch (...) {  // a caller's callback must not take a writer thread down
     }

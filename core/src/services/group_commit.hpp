@@ -63,6 +63,11 @@ class GroupCommit {
   sdk::Result<void> write(std::vector<sdk::Message> messages, std::vector<sdk::AuditEvent> events);
   /// submit() for a caller that will wait anyway: commits here when idle, as write() does.
   void submit_and_wait(std::vector<sdk::Message> messages, std::vector<sdk::AuditEvent> events, Done done);
+  /// Called on the writer thread with each write's messages once they
+  /// committed, before the writer hears of it (the inbox hints). Set once,
+  /// before the first write; it must be quick and must not throw.
+  using Committed = std::function<void(std::span<const sdk::Message>)>;
+  void on_committed(Committed committed) { committed_ = std::move(committed); }
   /// Waits until every write queued so far has finished (its `done` returned).
   void flush();
   /// Whether events are committed with the rows (the storage has an outbox).
@@ -86,6 +91,7 @@ class GroupCommit {
   sdk::Result<bool> all_stored_as(std::span<const sdk::Message> messages);
 
   std::shared_ptr<sdk::Storage> storage_;
+  Committed committed_;
   GroupCommitSettings settings_;
   bool outbox_;
   bool checks_users_;

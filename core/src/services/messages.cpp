@@ -18,7 +18,7 @@ sdk::Unexpected no_message(const sdk::Uuid& id) { return fail(ErrorCode::not_fou
 
 }  // namespace
 
-Messages::Messages(ServiceContext& context, Users& users) : ctx_(context), users_(users) {}
+// The constructor and destructor, with the rest of following an inbox, are in inbox_stream.cpp.
 
 sdk::Bytes Messages::associated_data(const sdk::Uuid& id, const sdk::Uuid& sender, const sdk::Uuid& recipient) {
   sdk::Bytes aad;

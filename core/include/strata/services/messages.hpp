@@ -9,6 +9,7 @@
 #include <chrono>
 #include <functional>
 #include <future>
+#include <memory>
 #include <optional>
 #include <set>
 #include <span>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "strata/services/context.hpp"
+#include "strata/services/inbox_stream.hpp"
 #include "strata/services/rewrap_progress.hpp"
 
 namespace strata {
@@ -50,6 +52,8 @@ class STRATA_API Messages {
   static constexpr std::chrono::seconds max_ttl{100LL * 365 * 86400};
 
   Messages(ServiceContext& context, Users& users);
+  /// Stops the delivery thread: no subscription's callback runs afterwards.
+  ~Messages();
 
   /// Called once when an asynchronous send is durable, or failed.
   using SendDone = std::function<void(sdk::Result<sdk::Message>)>;
@@ -88,6 +92,36 @@ class STRATA_API Messages {
   /// A page of the conversation between two users, newest first, each entry opened.
   sdk::Result<sdk::Page<MessageEntry>> conversation(const sdk::Uuid& a, const sdk::Uuid& b,
                                                     const sdk::PageRequest& page, const Origin& origin);
+  // ---- following an inbox (strata/services/inbox_stream.hpp) -------------
+  // Needs a storage with the per-recipient sequence (SDK 1.10: every bundled
+  // one); otherwise these answer `unsupported`.
+
+  /// Up to `limit` (1..1000) of the recipient's messages after `cursor`, in
+  /// the order they committed, or a gap (re-read the inbox from the start).
+  /// A message is never passed over: it is either here, after `next`, or
+  /// gone (deleted, expired, purged). An `inbox`-style audit event records
+  /// each read that returns messages.
+  sdk::Result<InboxUpdate> since(const sdk::Uuid& recipient, const InboxCursor& cursor, std::size_t limit,
+                                 const Origin& origin);
+  /// since(), waiting up to `timeout` for something after `cursor`: returns
+  /// as soon as a hint or the poll ([delivery] poll_interval_ms) finds it;
+  /// an empty update (with `next`) when the time is up.
+  sdk::Result<InboxUpdate> wait(const sdk::Uuid& recipient, const InboxCursor& cursor, std::chrono::milliseconds timeout,
+                                const Origin& origin);
+  /// Calls `on_update` (on Strata's delivery thread, one call at a time)
+  /// with every message after `cursor`, exactly once and in order: what is
+  /// stored now first (catch-up), then each new message shortly after it
+  /// commits (a hint), or within a poll interval when hints are lost. A gap
+  /// update means re-read the inbox, then continue. Keep the callback quick;
+  /// an exception from it is ignored. Lives as long as the handle.
+  sdk::Result<std::unique_ptr<InboxSubscription>> subscribe(const sdk::Uuid& recipient, InboxCursor cursor,
+                                                            std::function<void(const InboxUpdate&)> on_update,
+                                                            const Origin& origin);
+  /// Where this process sends and hears hints; by default in-process only
+  /// (subscribers in this process hear of this process's sends at once,
+  /// others' within a poll interval). Set it before the first send.
+  void use_hint_transport(std::shared_ptr<HintTransport> transport);
+
   /// Soft-deletes a message; only its sender or recipient may.
   sdk::Result<void> remove(const sdk::Uuid& id, const sdk::Uuid& by, const Origin& origin);
   /// Re-seals every message not under the cipher's primary key, `batch_size`
@@ -118,6 +152,11 @@ class STRATA_API Messages {
 
   ServiceContext& ctx_;
   Users& users_;
+  std::shared_ptr<InboxSubscription::Registry> followers_;
+  // Where commits send hints (inbox_stream.cpp); shared with the group
+  // commit's callback, which may outlive this object.
+  struct Hints;
+  std::shared_ptr<Hints> hints_;
 };
 
 }  // namespace strata
