@@ -100,9 +100,13 @@ std::vector<HostTable> make_tables() {
       {"delivery",
        {field("poll_interval_ms", ConfigType::integer,
               "how often inbox subscribers ask the storage for what hints missed (a lost hint costs at most this)")
-            .or_default(1000)},
+            .or_default(1000),
+        field("threads", ConfigType::integer,
+              "threads reading followed inboxes and calling subscribers back (one subscriber's calls never overlap)")
+            .or_default(4)},
        [](const sdk::ConfigView& v, ServiceSettings& s, const HostConfig&, const EnvLookup&) {
          s.delivery.poll_interval = std::chrono::milliseconds(v.get_in_range("poll_interval_ms", 10, 3'600'000));
+         s.delivery.threads = static_cast<std::size_t>(v.get_in_range("threads", 1, 64));
        }},
       {"maintenance",
        {

@@ -89,6 +89,8 @@ struct Seen {
   std::mutex mutex;
   std::vector<sdk::Uuid> ids;
   int gaps = 0;
+  std::atomic<bool> in_callback{false};
+  std::atomic<int> overlaps{0};  // callbacks of one subscription running at once (must stay 0)
 };
 
 std::unique_ptr<InboxSubscription> follow(Messages& messages, const sdk::Uuid& recipient, InboxCursor from,
@@ -96,6 +98,9 @@ std::unique_ptr<InboxSubscription> follow(Messages& messages, const sdk::Uuid& r
   auto subscription = messages.subscribe(
       recipient, std::move(from),
       [&seen](const InboxUpdate& update) {
+        if (seen.in_callback.exchange(true)) ++seen.overlaps;
+        std::this_thread::sleep_for(std::chrono::microseconds(200));  // room for an overlap to show
+        seen.in_callback = false;
         std::lock_guard lock(seen.mutex);
         if (update.gap) ++seen.gaps;
         for (const auto& entry : update.entries) {
@@ -266,6 +271,7 @@ TEST_CASE("inbox: subscribers get every message once and in order, with hints lo
     INFO("recipient " << r);
     CHECK(seen[r].ids == expected);  // 0 lost, 0 twice, sequence order
     CHECK(seen[r].gaps == 0);
+    CHECK(seen[r].overlaps.load() == 0);
   }
   std::size_t total = 0;
   for (int r = 0; r < recipients; ++r) total += seen[r].ids.size();

@@ -90,6 +90,8 @@ struct DeliverySettings {
   /// How often subscribers ask the storage what hints missed: the most a
   /// lost hint (a crash after commit, Redis away) delays a message.
   std::chrono::milliseconds poll_interval{1000};
+  /// Threads reading followed inboxes (each read is a round trip to the storage).
+  std::size_t threads = 4;
 };
 
 /// All service settings.

@@ -88,7 +88,7 @@ Messages::Messages(ServiceContext& context, Users& users)
     : ctx_(context),
       users_(users),
       followers_(std::make_shared<InboxSubscription::Registry>(ctx_.storage, ctx_.settings.delivery.poll_interval,
-                                                               *ctx_.metrics, ctx_.log)),
+                                                               ctx_.settings.delivery.threads, *ctx_.metrics, ctx_.log)),
       hints_(std::make_shared<Hints>()) {
   use_hint_transport(std::make_shared<InProcessHints>());
   ctx_.writes->on_committed([hints = std::weak_ptr<Hints>(hints_)](std::span<const sdk::Message> messages) {

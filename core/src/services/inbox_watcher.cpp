@@ -13,9 +13,10 @@ constexpr int pages_per_turn = 16;
 }  // namespace
 
 InboxSubscription::Registry::Registry(std::shared_ptr<sdk::Storage> storage, std::chrono::milliseconds poll_interval,
-                                      Metrics& metrics, sdk::Logger log)
+                                      std::size_t threads, Metrics& metrics, sdk::Logger log)
     : storage_(std::move(storage)),
       poll_interval_(poll_interval),
+      thread_count_(std::max<std::size_t>(1, threads)),
       log_(std::move(log)),
       hints_received_(metrics.counter("strata_inbox_hints_received_total",
                                       "New-message hints received for recipients this process follows.")),
@@ -38,11 +39,14 @@ void InboxSubscription::Registry::stop() {
   }
   wake_.notify_all();
   hinted_.notify_all();
-  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+  for (auto& thread : threads_)
+    if (thread.joinable() && thread.get_id() != std::this_thread::get_id()) thread.join();
 }
 
 void InboxSubscription::Registry::start_locked() {
-  if (!thread_.joinable() && !stopping_) thread_ = std::thread([this] { run(); });
+  if (!threads_.empty() || stopping_) return;
+  next_poll_ = std::chrono::steady_clock::now() + poll_interval_;
+  for (std::size_t i = 0; i < thread_count_; ++i) threads_.emplace_back([this] { run(); });
 }
 
 void InboxSubscription::Registry::hint(const sdk::Uuid& recipient) {
@@ -55,7 +59,7 @@ void InboxSubscription::Registry::hint(const sdk::Uuid& recipient) {
     if (subscribed != by_recipient_.end()) due_.insert(subscribed->second.begin(), subscribed->second.end());
     if (waiting != waiters_.end()) ++waiting->second.hints;
   }
-  wake_.notify_one();
+  wake_.notify_all();
   hinted_.notify_all();
 }
 
@@ -77,7 +81,10 @@ std::uint64_t InboxSubscription::Registry::add(const sdk::Uuid& recipient, Inbox
 
 void InboxSubscription::Registry::remove(std::uint64_t id) {
   std::unique_lock lock(mutex_);
-  if (thread_.get_id() != std::this_thread::get_id()) idle_.wait(lock, [&] { return delivering_ != id; });
+  idle_.wait(lock, [&] {
+    auto it = delivering_.find(id);
+    return it == delivering_.end() || it->second == std::this_thread::get_id();  // from its own callback: no wait
+  });
   auto it = subscriptions_.find(id);
   if (it == subscriptions_.end()) return;
   auto& ids = by_recipient_[it->second.recipient];
@@ -118,23 +125,37 @@ void InboxSubscription::Registry::unwatch(const sdk::Uuid& recipient) {
   if (it != waiters_.end() && --it->second.count == 0) waiters_.erase(it);
 }
 
+std::uint64_t InboxSubscription::Registry::take_due_locked() {
+  for (auto it = due_.begin(); it != due_.end(); ++it)
+    if (!delivering_.contains(*it)) {
+      std::uint64_t id = *it;
+      due_.erase(it);
+      delivering_.emplace(id, std::this_thread::get_id());
+      return id;
+    }
+  return 0;
+}
+
 void InboxSubscription::Registry::run() {
-  auto next_poll = std::chrono::steady_clock::now() + poll_interval_;
   std::unique_lock lock(mutex_);
   while (!stopping_) {
-    wake_.wait_until(lock, next_poll, [&] { return stopping_ || !due_.empty(); });
-    if (stopping_) break;
-    if (std::chrono::steady_clock::now() >= next_poll) {
+    if (std::chrono::steady_clock::now() >= next_poll_) {
+      next_poll_ = std::chrono::steady_clock::now() + poll_interval_;  // this thread polls; the others go on
       lock.unlock();
       poll();
       lock.lock();
-      next_poll = std::chrono::steady_clock::now() + poll_interval_;
+      continue;
     }
-    std::set<std::uint64_t> turn;
-    turn.swap(due_);
-    lock.unlock();
-    for (auto id : turn) deliver(id);
-    lock.lock();
+    if (std::uint64_t id = take_due_locked()) {
+      lock.unlock();
+      deliver(id);
+      lock.lock();
+      delivering_.erase(id);
+      idle_.notify_all();
+      if (due_.contains(id)) wake_.notify_one();  // hinted meanwhile: another turn
+      continue;
+    }
+    wake_.wait_until(lock, next_poll_);
   }
 }
 
@@ -163,6 +184,7 @@ void InboxSubscription::Registry::poll() {
       }
     }
   }
+  wake_.notify_all();
 }
 
 void InboxSubscription::Registry::deliver(std::uint64_t id) {
@@ -177,7 +199,6 @@ void InboxSubscription::Registry::deliver(std::uint64_t id) {
       cursor = it->second.cursor;
       fetch = it->second.fetch;
       callback = it->second.callback;
-      delivering_ = id;
     }
     auto update = (*fetch)(cursor);
     fetches_.add();
@@ -203,9 +224,7 @@ void InboxSubscription::Registry::deliver(std::uint64_t id) {
       std::lock_guard lock(mutex_);
       auto it = subscriptions_.find(id);
       if (it != subscriptions_.end() && update) it->second.cursor = update->next;
-      delivering_ = 0;
     }
-    idle_.notify_all();
     if (!moved) return;
   }
   std::lock_guard lock(mutex_);  // more to read: due again, after the others' turn

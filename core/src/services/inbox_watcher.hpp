@@ -1,5 +1,5 @@
 #pragma once
-// The delivery thread behind Messages::subscribe and Messages::wait.
+// The delivery threads behind Messages::subscribe and Messages::wait.
 //
 // Each subscription has a cursor and a fetch (Messages::since for its
 // recipient). A subscription is marked due when it starts (catch-up), when
@@ -7,7 +7,9 @@
 // head past its cursor (one inbox_heads call for every recipient followed,
 // each poll interval): so a hint that never comes delays a message by one
 // poll interval at most. A due subscription is fetched until caught up, its
-// callback called with each update, and its cursor moved past it.
+// callback called with each update, and its cursor moved past it. Several
+// threads deliver (each read is a round trip); one subscription is only
+// ever delivered by one thread at a time, so its callbacks never overlap.
 
 #include <chrono>
 #include <condition_variable>
@@ -17,6 +19,7 @@
 #include <set>
 #include <thread>
 #include <unordered_map>
+#include <vector>
 
 #include "strata/metrics.hpp"
 #include "strata/sdk/sdk.hpp"
@@ -29,13 +32,13 @@ class InboxSubscription::Registry {
   using Fetch = std::function<sdk::Result<InboxUpdate>(const InboxCursor&)>;
   using Callback = std::function<void(const InboxUpdate&)>;
 
-  Registry(std::shared_ptr<sdk::Storage> storage, std::chrono::milliseconds poll_interval, Metrics& metrics,
-           sdk::Logger log);
+  Registry(std::shared_ptr<sdk::Storage> storage, std::chrono::milliseconds poll_interval, std::size_t threads,
+           Metrics& metrics, sdk::Logger log);
   /// stop().
   ~Registry();
   Registry(const Registry&) = delete;
   Registry& operator=(const Registry&) = delete;
-  /// Joins the delivery thread: no callback or fetch runs after it returns.
+  /// Joins the delivery threads: no callback or fetch runs after it returns.
   void stop();
 
   /// A hint: subscriptions to `recipient` are due, waiters wake.
@@ -69,17 +72,20 @@ class InboxSubscription::Registry {
   void start_locked();
   void run();
   void poll();
+  // A due subscription no other thread is delivering, taken; 0 if none.
+  std::uint64_t take_due_locked();
   // Fetches and calls back until caught up (or a turn's pages are used up: due again).
   void deliver(std::uint64_t id);
 
   std::shared_ptr<sdk::Storage> storage_;
   const std::chrono::milliseconds poll_interval_;
+  const std::size_t thread_count_;
   sdk::Logger log_;
   Counter &hints_received_, &fetches_, &poll_found_, &gaps_, &fetch_errors_;
   OperationStats& lag_;
 
   mutable std::mutex mutex_;
-  std::condition_variable wake_;    // the delivery thread: something is due, or stop
+  std::condition_variable wake_;    // the delivery threads: something is due, or stop
   std::condition_variable idle_;    // remove(): a callback finished
   std::condition_variable hinted_;  // wait_hint()
   std::map<std::uint64_t, Subscription> subscriptions_;
@@ -87,9 +93,10 @@ class InboxSubscription::Registry {
   std::set<std::uint64_t> due_;
   std::unordered_map<sdk::Uuid, Waiters> waiters_;
   std::uint64_t next_id_ = 1;
-  std::uint64_t delivering_ = 0;  // whose fetch or callback runs now (0: none)
+  std::map<std::uint64_t, std::thread::id> delivering_;  // whose fetch or callback runs now, on which thread
+  std::chrono::steady_clock::time_point next_poll_;
   bool stopping_ = false;
-  std::thread thread_;
+  std::vector<std::thread> threads_;
 };
 
 }  // namespace strata

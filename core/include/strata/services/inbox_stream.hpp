@@ -58,7 +58,7 @@ class HintTransport {
 };
 
 /// A subscription's handle: while it lives, its callback runs (on Strata's
-/// delivery thread) with each update; destroying it or cancel() stops it.
+/// delivery threads, never two calls at once) with each update; destroying it or cancel() stops it.
 class STRATA_API InboxSubscription {
  public:
   class Registry;

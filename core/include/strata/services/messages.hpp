@@ -52,7 +52,7 @@ class STRATA_API Messages {
   static constexpr std::chrono::seconds max_ttl{100LL * 365 * 86400};
 
   Messages(ServiceContext& context, Users& users);
-  /// Stops the delivery thread: no subscription's callback runs afterwards.
+  /// Stops the delivery threads: no subscription's callback runs afterwards.
   ~Messages();
 
   /// Called once when an asynchronous send is durable, or failed.
@@ -108,7 +108,7 @@ class STRATA_API Messages {
   /// an empty update (with `next`) when the time is up.
   sdk::Result<InboxUpdate> wait(const sdk::Uuid& recipient, const InboxCursor& cursor, std::chrono::milliseconds timeout,
                                 const Origin& origin);
-  /// Calls `on_update` (on Strata's delivery thread, one call at a time)
+  /// Calls `on_update` (on a Strata delivery thread, one call at a time)
   /// with every message after `cursor`, exactly once and in order: what is
   /// stored now first (catch-up), then each new message shortly after it
   /// commits (a hint), or within a poll interval when hints are lost. A gap
