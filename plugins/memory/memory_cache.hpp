@@ -1,6 +1,7 @@
 #pragma once
 // Cache role in memory, with the same semantics as the Redis plugin.
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -39,6 +40,9 @@ class MemoryCache : public sdk::Cache {
   sdk::Result<sdk::BackupReport> restore(const std::filesystem::path& dir) override;
   sdk::Result<bool> has_data() override;
   sdk::Result<void> check_restore(const std::filesystem::path& dir) override;
+  // Publish and listen (SDK 1.10) within this instance, in memory_channels.cpp.
+  sdk::Result<void> publish(std::string_view channel, sdk::BytesView message) override;
+  sdk::Result<void> listen(std::string_view channel, sdk::ChannelListener listener) override;
  private:
   struct Entry {
     sdk::Bytes value;
@@ -60,6 +64,9 @@ class MemoryCache : public sdk::Cache {
   std::shared_ptr<const sdk::Clock> clock_;
   std::optional<sdk::Ttl> default_ttl_;  // empty: entries without a TTL never expire
   std::mutex mutex_;
+  // Listeners by channel; a publish calls them on the publisher's thread.
+  std::mutex channels_mutex_;
+  std::map<std::string, std::shared_ptr<sdk::ChannelListener>, std::less<>> channels_;
   Map entries_;
   std::size_t sweep_at_ = 1024;  // sweep expired entries when the map reaches this size
 };

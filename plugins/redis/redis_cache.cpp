@@ -54,7 +54,8 @@ void ignore_sigpipe(const sdk::Logger& log) {
 RedisCache::RedisCache(const sdk::PluginContext& context)
     : settings_(read_settings(context.config)),
       wait_replicas_(std::to_string(settings_.min_replicas_acked)),
-      wait_ms_(std::to_string(settings_.command_timeout.count())) {
+      wait_ms_(std::to_string(settings_.command_timeout.count())),
+      log_(context.log) {
   if (settings_.cluster_mode())
     cluster_ = std::make_unique<Cluster>(settings_, context.log);
   else

@@ -2,9 +2,12 @@
 // Cache role on Redis.
 
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 
 #include "redis_cluster.hpp"
+#include "redis_listener.hpp"
 #include "redis_pool.hpp"
 #include "strata/sdk/sdk.hpp"
 
@@ -42,6 +45,12 @@ class RedisCache : public sdk::Cache {
   /// Sentinel mode: how many sentinels answer and which primary they name;
   /// cluster mode: each primary's slots, replicas and circuit (empty in standalone mode).
   sdk::Result<std::vector<sdk::Metric>> gauges() override;
+  /// PUBLISH on the channel (under key_prefix, like keys); in cluster mode
+  /// every node relays it. In redis_channels.cpp.
+  sdk::Result<void> publish(std::string_view channel, sdk::BytesView message) override;
+  /// SUBSCRIBE on a connection of its own (redis_listener.hpp): the primary
+  /// (standalone, Sentinel) or the first cluster seed that answers.
+  sdk::Result<void> listen(std::string_view channel, sdk::ChannelListener listener) override;
 
  private:
   std::string full_key(std::string_view key) const;
@@ -77,6 +86,9 @@ class RedisCache : public sdk::Cache {
   std::string wait_replicas_, wait_ms_;  // WAIT's arguments (min_replicas_acked, command_timeout_ms)
   std::unique_ptr<Pool> pool_;        // standalone and Sentinel mode
   std::unique_ptr<Cluster> cluster_;  // cluster mode
+  sdk::Logger log_;
+  std::mutex listeners_mutex_;
+  std::map<std::string, std::unique_ptr<Listener>, std::less<>> listeners_;  // by full channel name; stop first
 };
 
 }  // namespace strata::redis

@@ -1,6 +1,7 @@
 #include "redis_connection.hpp"
 
 #include <poll.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 
 #include <cerrno>
@@ -119,6 +120,8 @@ sdk::Result<std::unique_ptr<Connection>> Connection::open(const Settings& settin
 }
 
 Connection::~Connection() { redisFree(context_); }
+
+void Connection::interrupt() noexcept { ::shutdown(context_->fd, SHUT_RDWR); }
 
 bool Connection::idle_and_alive() const noexcept {
   if (broken()) return false;

@@ -69,6 +69,11 @@ class Connection {
   const std::optional<Redirect>& redirect() const noexcept { return redirect_; }
   /// The MOVED or ASK of the last reply read, if it was one.
   const std::optional<Redirect>& last_redirect() const noexcept { return last_redirect_; }
+  /// Pub/sub: no reply timeout from now on, so the next message may wait as
+  /// long as it takes (TCP keepalive still finds a dead peer).
+  void wait_without_timeout() noexcept { redisSetTimeout(context_, timeval{0, 0}); }
+  /// Shuts the socket down from another thread: a read blocked on it returns.
+  void interrupt() noexcept;
   /// "host:port/db", for messages.
   const std::string& address() const noexcept { return address_; }
 

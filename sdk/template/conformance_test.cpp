@@ -21,6 +21,7 @@ strata::sdk::testing::CacheTarget example_target() {
   target.default_ttl = std::chrono::seconds(3600);
   target.advance_clock = [clock](strata::sdk::Ttl d) { clock->advance(d); };
   target.backup = false;  // ExampleCache keeps nothing worth backing up
+  target.publish_subscribe = false;  // nor does it carry messages between processes
   return target;
 }
 

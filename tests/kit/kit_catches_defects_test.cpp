@@ -32,6 +32,7 @@ sdk::testing::CacheTarget no_backup_cache() {
   target.fresh = [] { return breaker_host("[cache.default]\nplugin = \"kit_breaker\"\n")->cache(); };
   target.default_ttl = std::chrono::seconds(3600);
   target.backup = true;  // declared, and not kept
+  target.publish_subscribe = false;
   return target;
 }
 

@@ -249,6 +249,7 @@ TEST_CASE("inbox: subscribers get every message once and in order, with hints lo
   // Meanwhile subscriber 0 is stopped and resumed from its cursor, twice.
   for (int restart = 0; restart < 2; ++restart) {
     std::this_thread::sleep_for(150ms);
+    subscriptions[0]->cancel();  // then the cursor is final: nothing delivered past it
     InboxCursor resume_at = subscriptions[0]->cursor();
     subscriptions[0].reset();
     subscriptions[0] = follow(env.messages(), to[0].id, resume_at, seen[0]);
@@ -336,6 +337,41 @@ TEST_CASE("inbox: a cancelled subscription is never called again, even from its 
   CHECK(calls.load() == 1);
   std::lock_guard lock(handle);
   subscription.reset();
+}
+
+TEST_CASE("inbox: another process's send reaches a subscriber by a hint through the cache, not the poll",
+          "[services][inbox_stream]") {
+  // Hints carried by the poll alone would take a minute here.
+  ServiceEnv env("[delivery]\npoll_interval_ms = 60000\n");
+  if (!env.production()) {
+    SUCCEED("the memory and embedded configs' caches carry hints within one process only");
+    return;
+  }
+  auto alice = env.user("alice"), bob = env.user("bob");
+  // A second process on the same config: its own host, services and Redis connections.
+  HostOptions options;
+  options.env = fake_env(env.env_vars());
+  auto other_host = Host::open_string(env.config_text(), options, "production.toml");
+  REQUIRE(other_host);
+  auto other = Services::open(**other_host, ServicesOptions{false});
+  REQUIRE(other);
+  Seen seen;
+  auto subscription = follow(env.messages(), bob.id, InboxCursor{}, seen);
+  std::this_thread::sleep_for(300ms);  // the cache's listener subscribes in the background
+  auto sent = (*other)->messages().send(Outgoing{alice.id, bob.id, "from the other process", std::nullopt}, Origin{});
+  REQUIRE(sent);
+  const auto start = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - start < 10s) {
+    {
+      std::lock_guard lock(seen.mutex);
+      if (!seen.ids.empty()) break;
+    }
+    std::this_thread::sleep_for(2ms);
+  }
+  subscription.reset();
+  // Within 10 s, with the first poll a minute away: only a hint can have brought it.
+  REQUIRE(seen.ids.size() == 1);
+  CHECK(seen.ids[0] == sent->id);
 }
 
 }  // namespace strata::test

@@ -8,7 +8,11 @@
 // higher number is never visible before a lower one.
 
 #include <algorithm>
+#include <array>
 #include <charconv>
+#include <condition_variable>
+#include <deque>
+#include <thread>
 
 #include "group_commit.hpp"
 #include "inbox_watcher.hpp"
@@ -17,8 +21,9 @@
 namespace strata {
 namespace {
 
-// Hints within this process: a send's commit reaches this process's
-// subscribers at once. Other processes' sends are found by the poll.
+// Hints within this process, for a config whose cache cannot carry them: a
+// send's commit reaches this process's subscribers at once; other
+// processes' sends are found by the poll.
 class InProcessHints final : public HintTransport {
  public:
   void publish(const sdk::Uuid& recipient) override {
@@ -37,6 +42,79 @@ class InProcessHints final : public HintTransport {
  private:
   std::mutex mutex_;
   std::shared_ptr<Receiver> receiver_;
+};
+
+// Hints through the default cache's publish and listen (SDK 1.10; Redis
+// pub/sub): every process on the same cache hears of every commit. A commit
+// only queues its recipients; a thread of this transport sends what queued,
+// up to 1,024 recipients (16 bytes each) per message, so a commit never
+// waits for the cache, and a cache that is away costs hints, nothing else.
+class CacheHints final : public HintTransport {
+ public:
+  static constexpr std::string_view channel = "strata:inbox-hints";
+  static constexpr std::size_t per_message = 1024;
+
+  CacheHints(std::shared_ptr<sdk::Cache> cache, Metrics& metrics)
+      : cache_(std::move(cache)),
+        sent_(metrics.counter("strata_inbox_hints_sent_total", "New-message hints published through the cache.")),
+        lost_(metrics.counter("strata_inbox_hints_unsent_total",
+                              "Hints the cache refused to publish (the poll delivers their messages).")),
+        thread_([this] { run(); }) {}
+  ~CacheHints() override {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    queued_.notify_one();
+    thread_.join();
+    (void)cache_->listen(channel, {});
+  }
+
+  void publish(const sdk::Uuid& recipient) override {
+    {
+      std::lock_guard lock(mutex_);
+      queue_.push_back(recipient);
+    }
+    queued_.notify_one();
+  }
+  void listen(Receiver receiver) override {
+    (void)cache_->listen(channel, [receiver = std::move(receiver)](sdk::BytesView message) {
+      for (std::size_t at = 0; at + 16 <= message.size(); at += 16) {
+        std::array<std::uint8_t, 16> id{};
+        std::copy_n(message.begin() + static_cast<std::ptrdiff_t>(at), 16, id.begin());
+        receiver(sdk::Uuid(id));
+      }
+    });
+  }
+
+ private:
+  void run() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      queued_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, nothing left
+      std::vector<sdk::Uuid> batch;
+      while (!queue_.empty() && batch.size() < per_message) {
+        batch.push_back(queue_.front());
+        queue_.pop_front();
+      }
+      lock.unlock();
+      std::sort(batch.begin(), batch.end());
+      batch.erase(std::unique(batch.begin(), batch.end()), batch.end());
+      sdk::Bytes message;
+      for (const auto& id : batch) message.insert(message.end(), id.bytes().begin(), id.bytes().end());
+      (cache_->publish(channel, message) ? sent_ : lost_).add(batch.size());
+      lock.lock();
+    }
+  }
+
+  std::shared_ptr<sdk::Cache> cache_;
+  Counter &sent_, &lost_;
+  std::mutex mutex_;
+  std::condition_variable queued_;
+  std::deque<sdk::Uuid> queue_;
+  bool stopping_ = false;
+  std::thread thread_;
 };
 
 bool visible(const sdk::Message& m, sdk::Timestamp now) {
@@ -90,7 +168,10 @@ Messages::Messages(ServiceContext& context, Users& users)
       followers_(std::make_shared<InboxSubscription::Registry>(ctx_.storage, ctx_.settings.delivery.poll_interval,
                                                                ctx_.settings.delivery.threads, *ctx_.metrics, ctx_.log)),
       hints_(std::make_shared<Hints>()) {
-  use_hint_transport(std::make_shared<InProcessHints>());
+  // Across processes through the default cache when it can (Redis), else within this one.
+  const bool cache_carries_hints = ctx_.cache && ctx_.cache->listen(CacheHints::channel, {}).has_value();
+  if (cache_carries_hints) use_hint_transport(std::make_shared<CacheHints>(ctx_.cache, *ctx_.metrics));
+  else use_hint_transport(std::make_shared<InProcessHints>());
   ctx_.writes->on_committed([hints = std::weak_ptr<Hints>(hints_)](std::span<const sdk::Message> messages) {
     if (auto alive = hints.lock()) alive->publish(messages);
   });

@@ -79,19 +79,21 @@ std::uint64_t InboxSubscription::Registry::add(const sdk::Uuid& recipient, Inbox
   return id;
 }
 
-void InboxSubscription::Registry::remove(std::uint64_t id) {
+InboxCursor InboxSubscription::Registry::remove(std::uint64_t id) {
   std::unique_lock lock(mutex_);
   idle_.wait(lock, [&] {
     auto it = delivering_.find(id);
     return it == delivering_.end() || it->second == std::this_thread::get_id();  // from its own callback: no wait
   });
   auto it = subscriptions_.find(id);
-  if (it == subscriptions_.end()) return;
+  if (it == subscriptions_.end()) return {};
+  InboxCursor last = it->second.cursor;
   auto& ids = by_recipient_[it->second.recipient];
   ids.erase(id);
   if (ids.empty()) by_recipient_.erase(it->second.recipient);
   due_.erase(id);
   subscriptions_.erase(it);
+  return last;
 }
 
 InboxCursor InboxSubscription::Registry::cursor(std::uint64_t id) const {
@@ -237,9 +239,12 @@ InboxSubscription::InboxSubscription(std::shared_ptr<Registry> registry, std::ui
 InboxSubscription::~InboxSubscription() { cancel(); }
 
 void InboxSubscription::cancel() {
-  if (registry_) registry_->remove(id_);
+  if (registry_ && !final_) final_ = registry_->remove(id_);
 }
 
-InboxCursor InboxSubscription::cursor() const { return registry_ ? registry_->cursor(id_) : InboxCursor{}; }
+InboxCursor InboxSubscription::cursor() const {
+  if (final_) return *final_;
+  return registry_ ? registry_->cursor(id_) : InboxCursor{};
+}
 
 }  // namespace strata

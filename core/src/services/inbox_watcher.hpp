@@ -46,8 +46,9 @@ class InboxSubscription::Registry {
 
   /// A new subscription, due at once (catch-up from `cursor`).
   std::uint64_t add(const sdk::Uuid& recipient, InboxCursor cursor, Fetch fetch, Callback callback);
-  /// Ends a subscription; waits for its callback if it runs on another thread.
-  void remove(std::uint64_t id);
+  /// Ends a subscription and returns its final cursor; waits for its
+  /// callback if it runs on another thread.
+  InboxCursor remove(std::uint64_t id);
   InboxCursor cursor(std::uint64_t id) const;
 
   /// For Messages::wait: registers interest in `recipient` and returns its

@@ -52,6 +52,7 @@ sdk::testing::CacheTarget mongodb_cache() {
   // plugin relies on the server's atomic $inc, so this is the server's
   // capability, declared here rather than papered over in the plugin.
   target.atomic_increment = false;
+  target.publish_subscribe = false;  // the mongodb cache has no publish/listen
   return target;
 }
 

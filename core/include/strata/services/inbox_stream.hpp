@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -69,12 +70,16 @@ class STRATA_API InboxSubscription {
   /// Stops it: once this returns, the callback does not run again (called
   /// from the callback itself, after that call returns).
   void cancel();
-  /// Past everything delivered so far: where a restarted reader resumes.
+  /// Past everything delivered so far. While it runs, a delivery may be
+  /// under way: to resume elsewhere without a repeat, cancel() first, then
+  /// ask; after cancel() it is the final position (cancelled from inside a
+  /// callback: the position before that callback's update).
   InboxCursor cursor() const;
 
  private:
   std::shared_ptr<Registry> registry_;
   std::uint64_t id_;
+  std::optional<InboxCursor> final_;  // set by cancel()
 };
 
 }  // namespace strata

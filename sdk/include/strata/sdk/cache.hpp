@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -21,6 +22,9 @@ namespace strata::sdk {
 
 /// A time to live. Millisecond resolution, as Redis' PX.
 using Ttl = std::chrono::milliseconds;
+
+/// What Cache::listen calls with each message published on its channel.
+using ChannelListener = std::function<void(BytesView message)>;
 
 /// The state of a key's expiry.
 struct KeyTtl {
@@ -87,6 +91,8 @@ class Cache {
   // unless forced). Leaving them out declares the capability absent: `strata
   // backup` reports the instance as not backed up. SDK ABI 1.6: gauges().
   // SDK ABI 1.8: check_restore(dir), restore's preflight.
+  // SDK ABI 1.10: publish(channel, message), listen(channel, listener):
+  // fire-and-forget messages between processes (the inbox hints).
   STRATA_SDK_CACHE_METHODS(STRATA_SDK_OPTIONAL_DEFAULT)
 };
 

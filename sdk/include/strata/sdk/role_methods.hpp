@@ -208,7 +208,16 @@
   STRATA_SDK_BACKUP_METHODS(X)                                                                                 \
   /* As Storage::gauges: current values the plugin measures (e.g. the Redis topology it sees). */             \
   X(OPTIONAL_1_6, sdk::Result<std::vector<sdk::Metric>>, gauges, (), ())                                     \
-  STRATA_SDK_RESTORE_CHECK_METHOD(X)
+  STRATA_SDK_RESTORE_CHECK_METHOD(X)                                                                         \
+  /* Sends `message` to whoever listens on `channel` now, in any process using the same server (Redis        \
+     PUBLISH): fire and forget, no delivery guarantee (what the services' inbox hints need). */               \
+  X(OPTIONAL_1_10, sdk::Result<void>, publish, (std::string_view channel, sdk::BytesView message),            \
+    (channel, message))                                                                                        \
+  /* From now on calls `listener` with each message published on `channel`, on a thread of the plugin's,     \
+     until listen(channel, {}) or the instance goes; after a lost connection it reconnects by itself, and     \
+     what was published meanwhile is lost. An empty listener for a channel not listened to is a no-op. */     \
+  X(OPTIONAL_1_10, sdk::Result<void>, listen, (std::string_view channel, sdk::ChannelListener listener),      \
+    (channel, listener))
 
 #define STRATA_SDK_AUDIT_METHODS(X)                                                                            \
   X(REQUIRED, sdk::Result<void>, health, (), ())                                                               \

@@ -3,6 +3,7 @@
 //
 //   STRATA_CACHE_CONFORMANCE("redis session", my_cache_target())
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -36,6 +37,10 @@ struct CacheTarget {
   /// Capability: backup(), restore() and has_data() (SDK 1.2). Declared false,
   /// the kit checks that they answer `unsupported`.
   bool backup = true;
+  /// Capability: publish() and listen() (SDK 1.10), messages between
+  /// processes on the same server. Declared false, the kit checks
+  /// `unsupported`; the services then carry inbox hints within one process.
+  bool publish_subscribe = true;
 };
 
 /// Runs every cache check; each SECTION gets a fresh instance.
@@ -189,6 +194,54 @@ inline void run_cache_conformance(const CacheTarget& target) {
     auto ttl = expect_ok(restored->ttl("long"));
     REQUIRE(ttl.remaining);
     CHECK(std::chrono::abs(*ttl.remaining - Ttl(std::chrono::hours(1))) < std::chrono::seconds(5));
+  }
+
+  SECTION("publish and listen (SDK 1.10): every message, binary-safe and in order, to this namespace, until stopped") {
+    if (!target.publish_subscribe) {
+      expect_error(c->publish("hints", {}), ErrorCode::unsupported);
+      expect_error(c->listen("hints", {}), ErrorCode::unsupported);
+      return;
+    }
+    std::mutex mutex;
+    std::vector<Bytes> heard;
+    auto count = [&] {
+      std::lock_guard lock(mutex);
+      return heard.size();
+    };
+    expect_ok(c->listen("hints", [&](BytesView message) {
+      std::lock_guard lock(mutex);
+      heard.emplace_back(message.begin(), message.end());
+    }));
+    std::shared_ptr<Cache> other = target.sibling ? target.sibling() : nullptr;
+    std::atomic<int> other_heard{0};
+    if (other) expect_ok(other->listen("hints", [&](BytesView) { ++other_heard; }));
+    // A listener may subscribe in the background: publish until it hears.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (count() == 0 && std::chrono::steady_clock::now() < deadline) {
+      expect_ok(c->publish("hints", as_bytes("ready?")));
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    REQUIRE(count() > 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the last "ready?" arrives
+    const std::size_t before = count();
+    const std::vector<Bytes> sent{all_byte_values(), Bytes{}, to_bytes("third")};
+    for (const auto& message : sent) expect_ok(c->publish("hints", message));
+    expect_ok(c->publish("elsewhere", as_bytes("not for this listener")));
+    while (count() < before + sent.size() && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    {
+      std::lock_guard lock(mutex);
+      REQUIRE(heard.size() == before + sent.size());
+      CHECK(std::vector<Bytes>(heard.begin() + static_cast<std::ptrdiff_t>(before), heard.end()) == sent);
+    }
+    // Stopped, it hears nothing more; another namespace heard nothing at all.
+    expect_ok(c->listen("hints", {}));
+    expect_ok(c->publish("hints", as_bytes("after")));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    CHECK(count() == before + sent.size());
+    CHECK(other_heard.load() == 0);
+    if (other) expect_ok(other->listen("hints", {}));
+    expect_ok(c->listen("never listened", {}));
   }
 
   SECTION("clear removes this instance's keys, not another's") {
