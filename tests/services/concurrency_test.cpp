@@ -5,7 +5,9 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <future>
 #include <map>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -134,6 +136,35 @@ TEST_CASE("send_async: completes once durable, with a future or a callback", "[s
   auto refused = env.messages().send_async(Outgoing{alice.id, sdk::Uuid::generate(), "to nobody", std::nullopt}, Origin{}).get();
   REQUIRE_FALSE(refused);
   CHECK(refused.error().code == sdk::ErrorCode::invalid_argument);
+}
+
+TEST_CASE("send_async between users already looked up: stored once durable, a deactivated one refused at once",
+          "[services][concurrency]") {
+  test::ServiceEnv env;
+  auto alice = env.user("alice");
+  auto bob = env.user("bob");
+  std::atomic<int> called{0}, succeeded{0};
+  std::promise<void> all_called;
+  for (int i = 0; i < 100; ++i)
+    env.messages().send_async(alice, bob, "resolved " + std::to_string(i), std::nullopt, Origin{},
+                              [&](sdk::Result<sdk::Message> m) {
+                                if (m && m->sender_id == alice.id && m->recipient_id == bob.id) ++succeeded;
+                                if (++called == 100) all_called.set_value();
+                              });
+  REQUIRE(all_called.get_future().wait_for(30s) == std::future_status::ready);
+  CHECK(succeeded == 100);
+  CHECK(test::inbox_ids(*env.host().storage(), bob.id).size() == 100);
+  // The copy the caller holds says deactivated: refused before sealing, on the calling thread.
+  auto gone = bob;
+  gone.is_active = false;
+  std::optional<sdk::Result<sdk::Message>> refused;
+  env.messages().send_async(alice, gone, "to a deactivated user", std::nullopt, Origin{},
+                            [&](sdk::Result<sdk::Message> m) { refused = std::move(m); });
+  REQUIRE(refused.has_value());
+  REQUIRE_FALSE(*refused);
+  CHECK(refused->error().code == sdk::ErrorCode::invalid_argument);
+  CHECK(refused->error().message.find("bob") != std::string::npos);
+  CHECK(test::inbox_ids(*env.host().storage(), bob.id).size() == 100);
 }
 
 TEST_CASE("group commit: with a linger, writers wait for more and every send still completes once",

@@ -81,15 +81,32 @@ void Messages::send_async(const Outgoing& out, const Origin& origin, SendDone do
   store(out, nullptr, origin, std::move(done), false);
 }
 
-sdk::Result<sdk::Message> Messages::send(const sdk::User& from, const sdk::User& to, std::string text,
-                                         std::optional<std::chrono::seconds> ttl, const Origin& origin) {
+namespace {
+
+// Users the caller looked up are checked as given.
+sdk::Result<void> both_active(const sdk::User& from, const sdk::User& to) {
   for (const auto* user : {&from, &to})
     if (!user->is_active) return fail(ErrorCode::invalid_argument, "user " + sdk::excerpt(user->username, 80) + " is deactivated");
+  return {};
+}
+
+}  // namespace
+
+sdk::Result<sdk::Message> Messages::send(const sdk::User& from, const sdk::User& to, std::string text,
+                                         std::optional<std::chrono::seconds> ttl, const Origin& origin) {
+  if (auto active = both_active(from, to); !active) return sdk::fail(active.error());
   std::set<sdk::Uuid> checked{from.id, to.id};
   std::promise<sdk::Result<sdk::Message>> outcome;
   store(Outgoing{from.id, to.id, std::move(text), ttl}, &checked, origin,
         [&outcome](sdk::Result<sdk::Message> r) { outcome.set_value(std::move(r)); }, true);
   return outcome.get_future().get();
+}
+
+void Messages::send_async(const sdk::User& from, const sdk::User& to, std::string text,
+                          std::optional<std::chrono::seconds> ttl, const Origin& origin, SendDone done) {
+  if (auto active = both_active(from, to); !active) return done(sdk::fail(active.error()));
+  std::set<sdk::Uuid> checked{from.id, to.id};
+  store(Outgoing{from.id, to.id, std::move(text), ttl}, &checked, origin, std::move(done), false);
 }
 
 namespace {

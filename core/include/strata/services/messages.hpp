@@ -82,6 +82,11 @@ class STRATA_API Messages {
   /// they are checked active as given, not looked up again.
   sdk::Result<sdk::Message> send(const sdk::User& from, const sdk::User& to, std::string text,
                                  std::optional<std::chrono::seconds> ttl, const Origin& origin);
+  /// send_async between users already looked up: nothing is looked up on
+  /// the calling thread, whatever the storage (a deactivated user is
+  /// refused at once, through `done`).
+  void send_async(const sdk::User& from, const sdk::User& to, std::string text,
+                  std::optional<std::chrono::seconds> ttl, const Origin& origin, SendDone done);
   /// Seals and stores several messages atomically (the storage batch path).
   sdk::Result<std::vector<sdk::Message>> send_batch(std::span<const Outgoing> messages, const Origin& origin);
   /// Opens a message for its sender or recipient (`not_found` for anyone
