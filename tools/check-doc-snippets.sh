@@ -7,12 +7,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Removes the indentation every non-blank line shares.
+dedent() {
+  awk '{ lines[NR] = $0
+         if ($0 ~ /[^ ]/) { match($0, /^ */); if (common == "" || RLENGTH < common) common = RLENGTH } }
+       END { for (i = 1; i <= NR; i++) print substr(lines[i], common + 1) }'
+}
+
 status=0
 for doc in "$@"; do
   while read -r line_number source; do
     [[ -f $source ]] || { echo "$doc:$line_number: no such file $source" >&2; status=1; continue; }
     shown=$(awk -v start="$line_number" 'NR > start + 1 && /^```/ { exit } NR > start + 1' "$doc")
-    compiled=$(awk '/\/\/ guide:end/ { exit } on; /\/\/ guide:begin/ { on = 1 }' "$source" | sed 's/^  //')
+    compiled=$(awk '/\/\/ guide:end/ { exit } on; /\/\/ guide:begin/ { on = 1 }' "$source" | dedent)
     if [[ $shown != "$compiled" ]]; then
       echo "$doc:$line_number: the block differs from $source (guide:begin … guide:end):" >&2
       diff <(echo "$compiled") <(echo "$shown") >&2 || true

@@ -13,35 +13,42 @@ namespace {
 
 using namespace strata;
 
+// What the application shows. The subscription's callback runs on a
+// delivery thread long after follow() returns, so everything it touches
+// lives as long as the subscription: here, members of the screen.
 struct Screen {
   std::mutex mutex;
   std::vector<std::string> shown;
   std::string saved;
   int reloads = 0;
-};
 
-int follow(Services& s, const sdk::Uuid& bob_id, const InboxCursor& saved_cursor, Screen& screen,
-           std::unique_ptr<InboxSubscription>& kept) {
-  auto reload_inbox = [&] { ++screen.reloads; };
-  auto show = [&](const MessageEntry& e) {
-    std::lock_guard lock(screen.mutex);
-    screen.shown.push_back(e.text ? *e.text : "[refused]");
-  };
-  auto save = [&](const std::string& cursor) {
-    std::lock_guard lock(screen.mutex);
-    screen.saved = cursor;
-  };
-  // guide:begin
-  auto sub = s.messages().subscribe(bob_id, saved_cursor, [&](const strata::InboxUpdate& u) {
-    if (u.gap) reload_inbox();          // messages after the cursor are gone: re-read, then go on
-    for (const auto& e : u.entries) show(e);
-    save(u.next.str());                 // resume here after a restart
-  }, strata::Origin{});
-  // guide:end
-  if (!sub) return 1;
-  kept = std::move(*sub);
-  return 0;
-}
+  void reload_inbox() {
+    std::lock_guard lock(mutex);
+    ++reloads;
+  }
+  void show(const MessageEntry& e) {
+    std::lock_guard lock(mutex);
+    shown.push_back(e.text ? *e.text : "[refused]");
+  }
+  void save(const std::string& cursor) {
+    std::lock_guard lock(mutex);
+    saved = cursor;
+  }
+
+  int follow(Services& s, const sdk::Uuid& bob_id, const InboxCursor& saved_cursor,
+             std::unique_ptr<InboxSubscription>& kept) {
+    // guide:begin
+    auto sub = s.messages().subscribe(bob_id, saved_cursor, [&](const strata::InboxUpdate& u) {
+      if (u.gap) reload_inbox();          // messages after the cursor are gone: re-read, then go on
+      for (const auto& e : u.entries) show(e);
+      save(u.next.str());                 // resume here after a restart
+    }, strata::Origin{});
+    // guide:end
+    if (!sub) return 1;
+    kept = std::move(*sub);
+    return 0;
+  }
+};
 
 }  // namespace
 
@@ -58,7 +65,7 @@ TEST_CASE("embedding guide: the subscription in core/README.md runs as written",
   REQUIRE(s.messages().send(Outgoing{alice->id, bob->id, "stored before", std::nullopt}, Origin{}));
   Screen screen;
   std::unique_ptr<InboxSubscription> subscription;
-  REQUIRE(follow(s, bob->id, InboxCursor{}, screen, subscription) == 0);
+  REQUIRE(screen.follow(s, bob->id, InboxCursor{}, subscription) == 0);
   REQUIRE(s.messages().send(Outgoing{alice->id, bob->id, "sent after", std::nullopt}, Origin{}));
   for (int i = 0; i < 500; ++i) {
     {
