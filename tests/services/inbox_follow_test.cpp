@@ -10,6 +10,7 @@
 #include <random>
 #include <thread>
 
+#include "own_redis.hpp"
 #include "service_env.hpp"
 
 namespace strata::test {
@@ -92,6 +93,15 @@ struct Seen {
   std::atomic<bool> in_callback{false};
   std::atomic<int> overlaps{0};  // callbacks of one subscription running at once (must stay 0)
 };
+
+// A counter's value in the host's Prometheus text; 0 before it counted anything.
+double counter(Host& host, const std::string& name) {
+  const std::string text = host.metrics()->prometheus();
+  for (std::size_t at = text.find(name + " "); at != std::string::npos; at = text.find(name + " ", at + 1)) {
+    if (at == 0 || text[at - 1] == '\n') return std::stod(text.substr(at + name.size() + 1));
+  }
+  return 0;
+}
 
 std::unique_ptr<InboxSubscription> follow(Messages& messages, const sdk::Uuid& recipient, InboxCursor from,
                                           Seen& seen) {
@@ -307,7 +317,7 @@ TEST_CASE("inbox: with every hint lost, the poll still delivers everything", "[s
   subscription.reset();
   CHECK(seen.ids == sent);
   // The poll found them: none of it was a hint.
-  CHECK(env.host().metrics()->prometheus().find("strata_inbox_poll_found_total") != std::string::npos);
+  CHECK(counter(env.host(), "strata_inbox_poll_found_total") > 0);
 }
 
 TEST_CASE("inbox: a cancelled subscription is never called again, even from its own callback",
@@ -372,6 +382,77 @@ TEST_CASE("inbox: another process's send reaches a subscriber by a hint through 
   // Within 10 s, with the first poll a minute away: only a hint can have brought it.
   REQUIRE(seen.ids.size() == 1);
   CHECK(seen.ids[0] == sent->id);
+}
+
+TEST_CASE("inbox: a subscriber loses nothing while the cache's Redis is down, and hints resume after",
+          "[services][inbox_stream]") {
+  ServiceEnv env("[delivery]\npoll_interval_ms = 300\n");
+  if (!env.production()) {
+    SUCCEED("only the production config carries hints through Redis");
+    return;
+  }
+  auto alice = env.user("alice"), bob = env.user("bob");
+  // A process whose cache is a Redis of this test's own, stopped and started
+  // again under it; storage and audit are the suite's servers.
+  OwnRedis redis;
+  auto vars = env.env_vars();
+  vars["REDIS_PORT"] = std::to_string(redis.port());
+  HostOptions options;
+  options.env = fake_env(vars);
+  auto opened = Host::open_string(env.config_text(), options, "production.toml");
+  INFO((opened ? std::string() : opened.error().describe()));
+  REQUIRE(opened);
+  Host& host = **opened;
+  auto services = Services::open(host, ServicesOptions{false});
+  REQUIRE(services);
+  Messages& messages = (*services)->messages();
+
+  Seen seen;
+  auto subscription = follow(messages, bob.id, InboxCursor{}, seen);
+  std::vector<sdk::Uuid> sent;
+  auto send = [&](const std::string& text) {
+    auto m = messages.send(Outgoing{alice.id, bob.id, text, std::nullopt}, Origin{});
+    INFO((m ? std::string() : m.error().describe()));
+    REQUIRE(m);
+    sent.push_back(m->id);
+  };
+  auto seen_count = [&] {
+    std::lock_guard lock(seen.mutex);
+    return seen.ids.size();
+  };
+  auto wait_until_seen = [&](std::size_t n) {
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (seen_count() < n && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
+    REQUIRE(seen_count() >= n);
+  };
+
+  send("before");
+  wait_until_seen(1);
+  redis.stop();
+  for (int i = 0; i < 3; ++i) send("while Redis is down " + std::to_string(i));
+  wait_until_seen(sent.size());  // by the poll: their hints had nowhere to go
+  CHECK(counter(host, "strata_inbox_poll_found_total") > 0);
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (counter(host, "strata_inbox_hints_unsent_total") == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);
+  CHECK(counter(host, "strata_inbox_hints_unsent_total") > 0);
+
+  // Redis back on its port: the publisher's connections and the listener's
+  // subscription come back by themselves, and hints go out again.
+  redis.start();
+  const double sent_before = counter(host, "strata_inbox_hints_sent_total");
+  const auto until = std::chrono::steady_clock::now() + 30s;
+  while (counter(host, "strata_inbox_hints_sent_total") == sent_before && std::chrono::steady_clock::now() < until) {
+    send("after Redis came back " + std::to_string(sent.size()));
+    std::this_thread::sleep_for(200ms);
+  }
+  CHECK(counter(host, "strata_inbox_hints_sent_total") > sent_before);
+  wait_until_seen(sent.size());
+  subscription.reset();
+  std::lock_guard lock(seen.mutex);
+  CHECK(seen.ids == sent);  // each exactly once, in the order sent
+  CHECK(seen.gaps == 0);
+  CHECK(seen.overlaps == 0);
 }
 
 }  // namespace strata::test
