@@ -19,6 +19,24 @@ MemoryCache::MemoryCache(const sdk::PluginContext& context) : clock_(context.clo
   if (seconds < 0)
     throw sdk::Error{ErrorCode::invalid_argument, "default_ttl_s must be 0 (no expiry) or positive", {}, false};
   if (seconds > 0) default_ttl_ = std::chrono::seconds(seconds);
+  // The floor is the cache kit's min_declared_value_limit: what the services
+  // keep in a cache is far smaller, so any cache storing 64 KiB serves them.
+  constexpr std::int64_t smallest_limit = 64 * 1024;
+  auto limit = context.config.get<std::int64_t>("max_value_bytes");
+  if (limit != 0 && limit < smallest_limit)
+    throw sdk::Error{ErrorCode::invalid_argument,
+                     "max_value_bytes must be 0 (no limit) or at least " + std::to_string(smallest_limit) + ", got " +
+                         std::to_string(limit),
+                     {},
+                     false};
+  if (limit > 0) max_value_bytes_ = static_cast<std::size_t>(limit);
+}
+
+sdk::Result<void> MemoryCache::fits(std::size_t size) const {
+  if (!max_value_bytes_ || size <= *max_value_bytes_) return {};
+  return fail(ErrorCode::invalid_argument, "a value of " + std::to_string(size) +
+                                               " bytes is over this cache's max_value_bytes (" +
+                                               std::to_string(*max_value_bytes_) + ")");
 }
 
 sdk::ConfigSchema MemoryCache::config_schema() { return cache_schema(); }
@@ -66,6 +84,7 @@ sdk::Result<std::optional<sdk::Bytes>> MemoryCache::get(std::string_view key) {
 }
 
 sdk::Result<void> MemoryCache::set(std::string_view key, sdk::BytesView value, std::optional<sdk::Ttl> ttl) {
+  if (auto r = fits(value.size()); !r) return r;
   std::lock_guard lock(mutex_);
   auto now = clock_->now();
   auto expires_at = expiry(ttl, now);
@@ -77,6 +96,7 @@ sdk::Result<void> MemoryCache::set(std::string_view key, sdk::BytesView value, s
 
 sdk::Result<bool> MemoryCache::set_if_absent(std::string_view key, sdk::BytesView value,
                                              std::optional<sdk::Ttl> ttl) {
+  if (auto r = fits(value.size()); !r) return sdk::fail(r.error());
   std::lock_guard lock(mutex_);
   auto now = clock_->now();
   auto expires_at = expiry(ttl, now);
@@ -134,6 +154,8 @@ sdk::Result<std::vector<std::optional<sdk::Bytes>>> MemoryCache::get_many(std::s
 
 sdk::Result<void> MemoryCache::set_many(std::span<const std::pair<std::string, sdk::Bytes>> entries,
                                         std::optional<sdk::Ttl> ttl) {
+  for (const auto& entry : entries)  // all or nothing: checked before any is stored
+    if (auto r = fits(entry.second.size()); !r) return r;
   std::lock_guard lock(mutex_);
   auto now = clock_->now();
   auto expires_at = expiry(ttl, now);

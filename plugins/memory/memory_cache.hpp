@@ -17,7 +17,7 @@ namespace strata::memory {
 class MemoryCache : public sdk::Cache {
  public:
   explicit MemoryCache(const sdk::PluginContext& context);
-  /// `default_ttl_s` (3600, the seed's default).
+  /// `default_ttl_s` (3600, the seed's default), `max_value_bytes` (0: no limit).
   static sdk::ConfigSchema config_schema();
 
   sdk::Result<void> health() override;
@@ -59,10 +59,13 @@ class MemoryCache : public sdk::Cache {
   sdk::Result<std::optional<sdk::Timestamp>> expiry(std::optional<sdk::Ttl> ttl, sdk::Timestamp now) const;
   void store(std::string_view key, sdk::BytesView value, std::optional<sdk::Timestamp> expires_at);
   void sweep(sdk::Timestamp now);
+  // invalid_argument naming the limit when a value of `size` bytes is over it.
+  sdk::Result<void> fits(std::size_t size) const;
   static sdk::Result<Map> read_entries(const std::filesystem::path& dir, sdk::Timestamp now);
 
   std::shared_ptr<const sdk::Clock> clock_;
   std::optional<sdk::Ttl> default_ttl_;  // empty: entries without a TTL never expire
+  std::optional<std::size_t> max_value_bytes_;  // empty: no limit
   std::mutex mutex_;
   // Listeners by channel; a publish calls them on the publisher's thread.
   std::mutex channels_mutex_;

@@ -36,9 +36,20 @@ sdk::testing::CacheTarget no_backup_cache() {
   return target;
 }
 
+// A cache that declares a value limit to the kit and does not keep it: the
+// memory plugin, configured without one, stores the larger value.
+sdk::testing::CacheTarget unkept_value_limit() {
+  sdk::testing::CacheTarget target;
+  target.fresh = [] { return test::open_host("[cache.default]\nplugin = \"memory\"\n")->cache(); };
+  target.default_ttl = std::chrono::seconds(3600);
+  target.max_value_bytes = 65536;  // declared, and not kept
+  return target;
+}
+
 }  // namespace
 
 STRATA_AUDIT_CONFORMANCE("kit_breaker: metadata handed back as {}", forgetful_audit())
+STRATA_CACHE_CONFORMANCE("kit_breaker: a declared value limit not kept", unkept_value_limit())
 STRATA_CACHE_CONFORMANCE("kit_breaker: backup declared, answered unsupported", no_backup_cache())
 STRATA_AUDIT_CONFORMANCE("kit_breaker: fresh() refuses its config", refused_audit())
 

@@ -15,10 +15,11 @@ StorageTarget memory_storage() {
   return StorageTarget{[] { return test::open_host("[storage]\nplugin = \"memory\"\n")->storage(); }, true};
 }
 
-CacheTarget memory_cache(std::int64_t default_ttl_s) {
+// `max_value_bytes`: configured in the plugin and declared to the kit (0: neither).
+CacheTarget memory_cache(std::int64_t default_ttl_s, std::size_t max_value_bytes = 0) {
   auto clock = std::make_shared<sdk::ManualClock>();
   auto toml = "[cache.default]\nplugin = \"memory\"\ndefault_ttl_s = " + std::to_string(default_ttl_s) +
-              "\n[cache.other]\nplugin = \"memory\"\n";
+              "\nmax_value_bytes = " + std::to_string(max_value_bytes) + "\n[cache.other]\nplugin = \"memory\"\n";
   // Each fresh() is a new host; its sibling comes from the same host, as in
   // production: clearing one instance must not touch the other.
   auto host = std::make_shared<std::shared_ptr<Host>>();
@@ -30,6 +31,7 @@ CacheTarget memory_cache(std::int64_t default_ttl_s) {
   target.sibling = [host] { return (*host)->cache("other"); };
   if (default_ttl_s > 0) target.default_ttl = std::chrono::seconds(default_ttl_s);
   target.advance_clock = [clock](sdk::Ttl d) { clock->advance(d); };
+  if (max_value_bytes > 0) target.max_value_bytes = max_value_bytes;
   return target;
 }
 
@@ -87,4 +89,13 @@ STRATA_STORAGE_CONFORMANCE("memory", memory_storage())
 STRATA_STORAGE_CONFORMANCE("required methods only, every capability declared absent", required_only_storage())
 STRATA_CACHE_CONFORMANCE("memory", memory_cache(3600))
 STRATA_CACHE_CONFORMANCE("memory without default TTL", memory_cache(0))
+// As a memcached-like backend would declare its item size (1 MiB less its overhead).
+STRATA_CACHE_CONFORMANCE("memory with a declared value limit of 1,000,000 bytes", memory_cache(3600, 1'000'000))
+
+TEST_CASE("memory cache: a value limit below the kit's floor is refused at start, naming the key",
+          "[memory][cache]") {
+  auto error = test::open_error("[cache.default]\nplugin = \"memory\"\nmax_value_bytes = 1024\n");
+  CHECK(error.code == sdk::ErrorCode::invalid_argument);
+  CHECK(error.message.find("max_value_bytes must be 0 (no limit) or at least 65536, got 1024") != std::string::npos);
+}
 STRATA_AUDIT_CONFORMANCE("memory", memory_audit())

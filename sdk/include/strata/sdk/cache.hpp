@@ -37,10 +37,10 @@ struct KeyTtl {
 /// The contract the cache kit (strata/sdk/testing/cache_kit.hpp) checks:
 /// - Keys and values are binary-safe: any byte, NULs and newlines included
 ///   ("a\0b" and "a" are two keys), empty values included.
-/// - Values of at least 1 MiB are stored whole (the services keep sessions
-///   and users, a few hundred bytes; the kit checks 1 MiB). A backend with
-///   a smaller item limit (memcached's default 1 MiB item includes its
-///   overhead) must be configured above it.
+/// - Values of 1 MiB are stored whole, unless the plugin declares a smaller
+///   limit of at least 64 KiB (CacheTarget::max_value_bytes, its README):
+///   then a larger value is `invalid_argument` naming it, and nothing is
+///   stored. The services keep values of a few hundred bytes.
 /// - TTLs have millisecond resolution and work below a second (the kit
 ///   sets 300 ms and waits 450 ms); `ttl()` reports what remains, or none
 ///   for a key that never expires; 0 or a negative TTL is `invalid_argument`.

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -41,7 +42,19 @@ struct CacheTarget {
   /// processes on the same server. Declared false, the kit checks
   /// `unsupported`; the services then carry inbox hints within one process.
   bool publish_subscribe = true;
+  /// Declared limit: the largest value the plugin stores, in bytes, for a
+  /// backend with a smaller item size than 1 MiB (memcached's 1 MiB item
+  /// counts its own overhead). Empty: values of 1 MiB must be stored whole.
+  /// Declared, it must be at least `min_declared_value_limit`; values up to
+  /// it are stored whole, and a larger one is refused with
+  /// `invalid_argument` naming the limit, before anything is stored.
+  std::optional<std::size_t> max_value_bytes;
 };
+
+/// The smallest value limit a cache may declare. What the services keep in
+/// a cache (sessions, cached users, counters) is a few hundred bytes, so
+/// any cache that stores this much serves them.
+inline constexpr std::size_t min_declared_value_limit = 64 * 1024;
 
 /// Runs every cache check; each SECTION gets a fresh instance.
 inline void run_cache_conformance(const CacheTarget& target) {
@@ -71,12 +84,12 @@ inline void run_cache_conformance(const CacheTarget& target) {
     CHECK(value_of("empty") == Bytes{});
   }
 
-  SECTION("binary and hostile keys and values round-trip, 1 MiB included") {
+  SECTION("binary and hostile keys and values round-trip, 1 MiB (or the declared limit) included") {
     std::vector<std::string> keys = hostile_strings();
     keys.push_back(std::string("nul\0in key", 11));
     keys.push_back("with space");
     keys.push_back(std::string(1, '\0'));
-    Bytes big(1 << 20);
+    Bytes big(target.max_value_bytes.value_or(std::size_t{1} << 20));
     for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<std::uint8_t>(i * 31 + 7);
     for (const auto& key : keys) {
       expect_ok(c->set(key, all_byte_values(), std::nullopt));
@@ -85,6 +98,27 @@ inline void run_cache_conformance(const CacheTarget& target) {
     expect_ok(c->set("big", big, std::nullopt));
     CHECK(value_of("big") == big);
     CHECK(value_of(std::string("nul\0in key", 11)) != value_of("nul"));
+  }
+
+  SECTION("a declared value limit: at least 64 KiB, and a larger value is refused whole, naming it") {
+    if (!target.max_value_bytes) return;  // none declared: the section above stored 1 MiB
+    const std::size_t limit = *target.max_value_bytes;
+    INFO("the target declares max_value_bytes = " << limit);
+    CHECK(limit >= min_declared_value_limit);
+    const Bytes over(limit + 1, 0x5a);
+    auto refused = [&](const auto& result) {
+      expect_error(result, ErrorCode::invalid_argument);
+      if (!result) CHECK(result.error().message.find(std::to_string(limit)) != std::string::npos);
+    };
+    expect_ok(c->set("kept", as_bytes("old"), std::nullopt));
+    refused(c->set("kept", over, std::nullopt));
+    CHECK(value_of("kept") == to_bytes("old"));  // the old value stays
+    refused(c->set_if_absent("fresh", over, std::nullopt));
+    CHECK_FALSE(value_of("fresh").has_value());
+    const std::vector<std::pair<std::string, Bytes>> batch{{"small", to_bytes("fits")}, {"large", over}};
+    refused(c->set_many(batch, std::nullopt));
+    CHECK_FALSE(value_of("small").has_value());  // checked before anything was stored
+    CHECK_FALSE(value_of("large").has_value());
   }
 
   SECTION("TTL: values expire; ttl() reports what remains; default TTL applies") {
