@@ -4,6 +4,8 @@
 // primary's machine dying (SIGKILL of its keeper and postmaster) must lose
 // and duplicate no acknowledged message; calls in the switch fail with
 // `unavailable`/`timeout` or succeed late; the pool reconnects on its own.
+// A subscriber following the recipient's inbox through the switch sees every
+// message once, in order, without a gap.
 
 #include <catch2/catch.hpp>
 
@@ -42,7 +44,9 @@ std::string formation_config() {
          "[users]\nscrypt_log2_n = 10\n"
          // Long enough to outlast an unplanned failover (the monitor notices
          // in about 3 s, then waits primary_demote_timeout, 3 s here).
-         "[group_commit]\nretry_ms = 15000\n";
+         "[group_commit]\nretry_ms = 15000\n"
+         // Reads a subscriber's delivery retries after a failed one.
+         "[delivery]\npoll_interval_ms = 200\n";
 }
 
 struct FormationServices {
@@ -188,12 +192,58 @@ void wait_for_new_primary(const std::string& old_primary) {
   }
 }
 
+// What a subscriber to the recipient's inbox saw through the switch.
+struct Followed {
+  std::mutex mutex;
+  std::vector<sdk::Uuid> seen;
+  int gaps = 0;
+};
+
+// Afterwards the subscriber has seen the recipient's whole stream, as read
+// from the start on the new primary: every message once, in sequence
+// order, and never a gap (the formation's synchronous standby keeps every
+// commit, so the numbers go on where they were).
+void check_followed(FormationServices& s, const sdk::User& bob, Followed& followed) {
+  std::vector<sdk::Uuid> stream;
+  InboxCursor cursor;
+  for (;;) {
+    auto page = s.services->messages().since(bob.id, cursor, 1000, Origin{});
+    INFO((page ? std::string() : page.error().describe()));
+    REQUIRE(page);
+    REQUIRE_FALSE(page->gap);
+    for (const auto& entry : page->entries) stream.push_back(entry.envelope.id);
+    if (page->next == cursor) break;
+    cursor = page->next;
+  }
+  auto seen_count = [&] {
+    std::lock_guard lock(followed.mutex);
+    return followed.seen.size();
+  };
+  for (auto deadline = Clock::now() + 60s; seen_count() < stream.size() && Clock::now() < deadline;)
+    std::this_thread::sleep_for(50ms);
+  std::lock_guard lock(followed.mutex);
+  std::printf("subscriber: %zu of %zu messages seen, %d gaps\n", followed.seen.size(), stream.size(), followed.gaps);
+  CHECK(followed.gaps == 0);
+  CHECK(followed.seen == stream);
+}
+
 // 16 threads send while `disrupt` (a tools/pg-formation.sh command) moves the
-// primary; afterwards nothing acknowledged is missing or doubled.
+// primary, and a subscriber follows the recipient's inbox; afterwards nothing
+// acknowledged is missing or doubled, and the subscriber saw each message once.
 void failover_under_load(const char* kind, const std::string& disrupt) {
   FormationServices s;
   auto alice = s.user("alice");
   auto bob = s.user("bob");
+  Followed followed;
+  auto subscription = s.services->messages().subscribe(
+      bob.id, InboxCursor{},
+      [&followed](const InboxUpdate& update) {
+        std::lock_guard lock(followed.mutex);
+        if (update.gap) ++followed.gaps;
+        for (const auto& entry : update.entries) followed.seen.push_back(entry.envelope.id);
+      },
+      Origin{});
+  REQUIRE(subscription);
   auto load = send_through(s, alice, bob, [&] {
     auto old_primary = test::pg_formation("primary");
     test::pg_formation(disrupt);
@@ -201,6 +251,8 @@ void failover_under_load(const char* kind, const std::string& disrupt) {
   });
   auto found = check_nothing_lost(s, bob, load);
   report(kind, s, load, found);
+  check_followed(s, bob, followed);
+  subscription->reset();  // before `followed` goes
   CHECK(load.acknowledgements > 100);
 }
 
