@@ -53,6 +53,8 @@ if env STRATA_KEY=$key "$strata" config | grep -q $key; then
 fi
 expect "--config picks a file" 0 "all 5 instances healthy" -- "$strata" --config "$src/config/testing.toml" check
 expect "STRATA_CONFIG picks a file" 0 "test-2026" -- env STRATA_CONFIG="$src/config/testing.toml" "$strata" config
+printf '[storage]\nplugin = "memory"\n' >"$tmp/one.toml"
+expect "check counts one instance as one" 0 "^the 1 instance is healthy$" -- "$strata" --config "$tmp/one.toml" check
 
 cat >"$tmp/typo.toml" <<'TOML'
 [cache.default]

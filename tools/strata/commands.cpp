@@ -12,6 +12,12 @@
 #include <vector>
 
 namespace strata::cli {
+namespace {
+
+// "1 instance", "5 instances".
+std::string instances(std::size_t n) { return fmt::format("{} instance{}", n, n == 1 ? "" : "s"); }
+
+}  // namespace
 
 int list_plugins(const Host& host) {
   std::vector<std::vector<std::string>> rows{{"ROLE", "INSTANCE", "PLUGIN", "VERSION", "ABI", "PATH"}};
@@ -67,14 +73,15 @@ int check(const Host& host, const std::vector<std::string>& notes) {
       for (const auto& g : *gauges) fmt::print("  {}\n", gauge_line(g));
     }
   if (failed) {
-    fmt::print(stderr, "strata: check failed: {} of {} instances unhealthy\n", failed, reports.size());
+    fmt::print(stderr, "strata: check failed: {} of {} unhealthy\n", failed, instances(reports.size()));
     return 1;
   }
   if (unfinished) {
     fmt::print(stderr, "strata: check failed: {}\n", *unfinished);
     return 1;
   }
-  fmt::print("all {} instances healthy\n", reports.size());
+  if (reports.size() == 1) fmt::print("the 1 instance is healthy\n");
+  else fmt::print("all {} healthy\n", instances(reports.size()));
   return 0;
 }
 
