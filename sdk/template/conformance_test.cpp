@@ -1,5 +1,5 @@
 // Runs the SDK's cache conformance kit on ExampleCache, with a clock the kit can move.
-#define CATCH_CONFIG_MAIN
+// (Catch2's main comes from CMakeLists.txt: Catch2WithMain on v3, CATCH_CONFIG_MAIN on v2.)
 #include <strata/sdk/testing/cache_kit.hpp>
 
 #include "example_cache.hpp"
