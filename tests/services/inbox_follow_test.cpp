@@ -10,6 +10,7 @@
 #include <random>
 #include <thread>
 
+#include "inbox_stream.hpp"
 #include "own_redis.hpp"
 #include "service_env.hpp"
 
@@ -20,20 +21,6 @@ using namespace std::chrono_literals;
 
 // Short, so a test whose hints are all lost still finishes quickly.
 const std::string fast_poll = "[delivery]\npoll_interval_ms = 50\n";
-
-// Every visible message of `recipient` in sequence order, read from the start.
-std::vector<sdk::Uuid> whole_stream(Messages& messages, const sdk::Uuid& recipient) {
-  std::vector<sdk::Uuid> out;
-  InboxCursor cursor;
-  for (;;) {
-    auto update = messages.since(recipient, cursor, 1000, Origin{});
-    REQUIRE(update);
-    REQUIRE_FALSE(update->gap);
-    for (const auto& entry : update->entries) out.push_back(entry.envelope.id);
-    if (update->next == cursor) return out;
-    cursor = update->next;
-  }
-}
 
 // A hostile transport in front of the in-process one: each hint is dropped,
 // repeated or held back and released later out of order, at random (seeded).
@@ -101,6 +88,24 @@ double counter(Host& host, const std::string& name) {
     if (at == 0 || text[at - 1] == '\n') return std::stod(text.substr(at + name.size() + 1));
   }
   return 0;
+}
+
+// Another process on `env`'s config with the environment `vars`: its own
+// host, services and connections (services first to go).
+struct OtherProcess {
+  std::unique_ptr<Host> host;
+  std::unique_ptr<Services> services;
+};
+
+OtherProcess other_process(ServiceEnv& env, const std::map<std::string, std::string>& vars) {
+  HostOptions options;
+  options.env = fake_env(vars);
+  auto host = Host::open_string(env.config_text(), options, "production.toml");
+  INFO((host ? std::string() : host.error().describe()));
+  REQUIRE(host);
+  auto services = Services::open(**host, ServicesOptions{false});
+  REQUIRE(services);
+  return OtherProcess{std::move(*host), std::move(*services)};
 }
 
 std::unique_ptr<InboxSubscription> follow(Messages& messages, const sdk::Uuid& recipient, InboxCursor from,
@@ -366,17 +371,12 @@ TEST_CASE("inbox: another process's send reaches a subscriber by a hint through 
     return;
   }
   auto alice = env.user("alice"), bob = env.user("bob");
-  // A second process on the same config: its own host, services and Redis connections.
-  HostOptions options;
-  options.env = fake_env(env.env_vars());
-  auto other_host = Host::open_string(env.config_text(), options, "production.toml");
-  REQUIRE(other_host);
-  auto other = Services::open(**other_host, ServicesOptions{false});
-  REQUIRE(other);
+  // A second process on the same config and Redis.
+  auto other = other_process(env, env.env_vars());
   Seen seen;
   auto subscription = follow(env.messages(), bob.id, InboxCursor{}, seen);
   std::this_thread::sleep_for(300ms);  // the cache's listener subscribes in the background
-  auto sent = (*other)->messages().send(Outgoing{alice.id, bob.id, "from the other process", std::nullopt}, Origin{});
+  auto sent = other.services->messages().send(Outgoing{alice.id, bob.id, "from the other process", std::nullopt}, Origin{});
   REQUIRE(sent);
   const auto start = std::chrono::steady_clock::now();
   while (std::chrono::steady_clock::now() - start < 10s) {
@@ -405,15 +405,9 @@ TEST_CASE("inbox: a subscriber loses nothing while the cache's Redis is down, an
   OwnRedis redis;
   auto vars = env.env_vars();
   vars["REDIS_PORT"] = std::to_string(redis.port());
-  HostOptions options;
-  options.env = fake_env(vars);
-  auto opened = Host::open_string(env.config_text(), options, "production.toml");
-  INFO((opened ? std::string() : opened.error().describe()));
-  REQUIRE(opened);
-  Host& host = **opened;
-  auto services = Services::open(host, ServicesOptions{false});
-  REQUIRE(services);
-  Messages& messages = (*services)->messages();
+  auto process = other_process(env, vars);
+  Host& host = *process.host;
+  Messages& messages = process.services->messages();
 
   Seen seen;
   auto subscription = follow(messages, bob.id, InboxCursor{}, seen);

@@ -22,6 +22,7 @@
 #include <strata/sdk/testing/fixtures.hpp>
 
 #include "inbox_ids.hpp"
+#include "inbox_stream.hpp"
 #include "strata/services.hpp"
 #include "test_host.hpp"
 
@@ -204,17 +205,7 @@ struct Followed {
 // order, and never a gap (the formation's synchronous standby keeps every
 // commit, so the numbers go on where they were).
 void check_followed(FormationServices& s, const sdk::User& bob, Followed& followed) {
-  std::vector<sdk::Uuid> stream;
-  InboxCursor cursor;
-  for (;;) {
-    auto page = s.services->messages().since(bob.id, cursor, 1000, Origin{});
-    INFO((page ? std::string() : page.error().describe()));
-    REQUIRE(page);
-    REQUIRE_FALSE(page->gap);
-    for (const auto& entry : page->entries) stream.push_back(entry.envelope.id);
-    if (page->next == cursor) break;
-    cursor = page->next;
-  }
+  const auto stream = test::whole_stream(s.services->messages(), bob.id);
   auto seen_count = [&] {
     std::lock_guard lock(followed.mutex);
     return followed.seen.size();
