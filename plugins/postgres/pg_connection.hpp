@@ -69,8 +69,6 @@ class Connection {
   /// False when the server closed the connection while it sat idle (restart,
   /// pg_terminate_backend): checked before reuse, so no call fails for it.
   bool idle_and_alive();
-  /// When the connection was last returned to the pool.
-  std::chrono::steady_clock::time_point idle_since;
   PGconn* raw() noexcept { return conn_; }
   /// host:port/database, for messages.
   const std::string& display() const noexcept { return display_; }

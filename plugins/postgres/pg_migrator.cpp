@@ -23,8 +23,8 @@ constexpr const char* table_sql =
 constexpr const char* baseline_column_sql =
     "ALTER TABLE strata_schema_migrations ADD COLUMN IF NOT EXISTS baseline BOOLEAN NOT NULL DEFAULT false";
 
-int latest() { return migrations().empty() ? 0 : migrations().back().version; }
-std::string label(const Migration& m) { return std::to_string(m.version) + "_" + m.name; }
+int latest() { return migrations().latest(); }
+std::string label(const Migration& m) { return sdk::MigrationSet::label(m); }
 
 sdk::Result<int> current_version(Connection& c) {
   auto exists = c.exec("SELECT to_regclass('strata_schema_migrations') IS NOT NULL");
@@ -74,12 +74,11 @@ struct Plan {
 
 // The steps from the current version to `target`, inside the caller's transaction.
 sdk::Result<Plan> make_plan(Connection& c, int target) {
-  if (target < 0 || target > latest())
-    return fail(ErrorCode::invalid_argument,
-                "no schema version " + std::to_string(target) + ": versions run from 0 to " + std::to_string(latest()));
   Plan plan;
   auto current = current_version(c);
   if (!current) return sdk::fail(current.error());
+  auto runs = migrations().steps(*current, target);
+  if (!runs) return sdk::fail(runs.error());
   plan.summary.status = {*current, latest()};
   plan.summary.target = target;
   if (*current == 0 && target > 0) {
@@ -99,22 +98,21 @@ sdk::Result<Plan> make_plan(Connection& c, int target) {
       if (m.migration->version == version) return &m;
     return nullptr;
   };
-  for (const auto& m : migrations())
-    if (m.version > *current && m.version <= target) {
-      const auto* seed = adopted(m.version);
-      plan.summary.steps.push_back({m.version, m.name, seed ? seed->action : "apply", seed ? seed->detail : ""});
-    }
   auto adopted_before = baselines(c);
   if (!adopted_before) return sdk::fail(adopted_before.error());
-  for (auto it = migrations().rbegin(); it != migrations().rend(); ++it)
-    if (it->version <= *current && it->version > target) {
-      plan.summary.steps.push_back({it->version, it->name, "revert", ""});
-      if (adopted_before->contains(it->version))
-        plan.summary.differences.push_back(
-            "migration " + label(*it) + " was adopted from the seed's own SQL (a baseline): reverting it would drop "
-            "the seed's tables and data, which Strata did not create; stop at version " + std::to_string(it->version) +
-            " (`strata migrate down` to it) and go back to the seed's tools from there");
+  for (const auto& [m, up] : *runs) {
+    if (up) {
+      const auto* seed = adopted(m->version);
+      plan.summary.steps.push_back({m->version, m->name, seed ? seed->action : "apply", seed ? seed->detail : ""});
+      continue;
     }
+    plan.summary.steps.push_back({m->version, m->name, "revert", ""});
+    if (adopted_before->contains(m->version))
+      plan.summary.differences.push_back(
+          "migration " + label(*m) + " was adopted from the seed's own SQL (a baseline): reverting it would drop "
+          "the seed's tables and data, which Strata did not create; stop at version " + std::to_string(m->version) +
+          " (`strata migrate down` to it) and go back to the seed's tools from there");
+  }
   return plan;
 }
 
@@ -158,9 +156,7 @@ sdk::Result<sdk::SchemaStatus> migrate_to(Connection& c, int target) {
     if (!plan->summary.differences.empty()) return sdk::fail(refusal(plan->summary));
     reached = plan->summary.status.current;
     for (const auto& step : plan->summary.steps) {
-      const Migration* m = nullptr;
-      for (const auto& candidate : migrations())
-        if (candidate.version == step.version) m = &candidate;
+      const Migration* m = migrations().find(step.version);
       if (step.action == "revert") {
         if (auto ok = run_script(c, *m, false); !ok) return ok;
         if (auto ok = c.exec("DELETE FROM strata_schema_migrations WHERE version = $1", {std::to_string(m->version)}); !ok)

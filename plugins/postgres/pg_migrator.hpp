@@ -1,23 +1,17 @@
 #pragma once
-// Schema migrations from schema/postgres/, embedded at build time.
-
-#include <vector>
+// Schema migrations from schema/postgres/, embedded at build time
+// (strata_embed_migrations, strata/sdk/migrations.hpp).
 
 #include "pg_connection.hpp"
+#include "strata/sdk/migrations.hpp"
 #include "strata/sdk/storage.hpp"
 
 namespace strata::postgres {
 
-/// One NNN_name.up.sql / .down.sql pair.
-struct Migration {
-  int version;
-  const char* name;
-  const char* up;
-  const char* down;
-};
+using sdk::Migration;
 
 /// Every migration, in version order (generated from schema/postgres/ by CMake).
-const std::vector<Migration>& migrations();
+const sdk::MigrationSet& migrations();
 
 /// The database's schema version (0 when never migrated) and the newest known.
 sdk::Result<sdk::SchemaStatus> schema_status(Connection& c);

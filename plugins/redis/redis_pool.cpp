@@ -124,11 +124,10 @@ void Pool::discard() {
 
 bool wait_to_retry(const Settings& settings, const sdk::Logger& log, int attempt, std::chrono::steady_clock::time_point deadline,
                    const sdk::Error& why) {
-  if (attempt >= settings.max_attempts) return false;
-  auto delay = retry_delay(attempt);
-  if (std::chrono::steady_clock::now() + delay >= deadline) return false;
+  if (!settings.retry.may_retry(attempt, std::chrono::steady_clock::now(), deadline)) return false;
+  auto delay = settings.retry.delay(attempt);
   log(sdk::LogLevel::warning, why.message + "; retrying in " + std::to_string(delay.count()) + " ms (attempt " +
-                                  std::to_string(attempt + 1) + " of " + std::to_string(settings.max_attempts) + ")");
+                                  std::to_string(attempt + 1) + " of " + std::to_string(settings.retry.max_attempts) + ")");
   std::this_thread::sleep_for(delay);
   return true;
 }

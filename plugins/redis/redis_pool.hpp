@@ -21,8 +21,9 @@
 namespace strata::redis {
 
 /// Whether a command may be sent again after the connection broke with the
-/// command possibly delivered. GET/SET/MGET are; INCRBY and SET NX are not.
-enum class Repeatable { yes, no };
+/// command possibly delivered (strata/sdk/retry.hpp). GET/SET/MGET are;
+/// INCRBY and SET NX are not.
+using Repeatable = sdk::Repeatable;
 
 template <class T>
 using Op = std::function<sdk::Result<T>(Connection&)>;

@@ -107,7 +107,7 @@ Settings read_settings(const sdk::ConfigView& config) {
   s.pool_size = static_cast<int>(config.get_in_range("pool.size", 1, 1024));
   s.connect_timeout = std::chrono::milliseconds(config.get_in_range("connect_timeout_ms", 1, 600'000));
   s.command_timeout = std::chrono::milliseconds(config.get_in_range("command_timeout_ms", 1, 600'000));
-  s.max_attempts = static_cast<int>(config.get_in_range("retry.max_attempts", 1, 100));
+  s.retry.max_attempts = static_cast<int>(config.get_in_range("retry.max_attempts", 1, 100));
   s.min_replicas_acked = static_cast<int>(config.get_in_range("min_replicas_acked", 0, 16));
   if (auto sentinels = config.find<std::vector<std::string>>("sentinels")) {
     for (const auto& text : *sentinels) s.sentinels.push_back(parse_endpoint(text, "sentinel"));

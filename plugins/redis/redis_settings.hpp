@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "strata/sdk/config.hpp"
+#include "strata/sdk/retry.hpp"
 
 namespace strata::redis {
 
@@ -33,7 +34,7 @@ struct Settings {
   int pool_size = 8;
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds command_timeout{2000};
-  int max_attempts = 3;
+  sdk::RetryPolicy retry;  ///< retry.max_attempts; the seed's delay min(n * 50, 2000) ms
   // Sentinel mode: the primary of `master_name` is asked of these
   // ("host:port" each); host and port above are then not used.
   std::vector<std::pair<std::string, int>> sentinels;
@@ -65,10 +66,5 @@ Settings read_settings(const sdk::ConfigView& config);
 
 /// The most commands one auto-pipelined batch carries; callers beyond wait for the next.
 inline constexpr std::size_t auto_pipeline_max_batch = 256;
-
-/// The seed's reconnect delay: min(attempt * 50, 2000) ms.
-constexpr std::chrono::milliseconds retry_delay(int attempt) {
-  return std::chrono::milliseconds(std::min(attempt * 50, 2000));
-}
 
 }  // namespace strata::redis

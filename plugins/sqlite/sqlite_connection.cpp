@@ -13,7 +13,7 @@ using sdk::fail;
 
 [[noreturn]] void refuse(ErrorCode code, const std::string& message) { throw sdk::Error{code, message, {}, false}; }
 
-int latest() { return migrations().empty() ? 0 : migrations().back().version; }
+int latest() { return migrations().latest(); }
 
 }  // namespace
 
@@ -163,9 +163,6 @@ sdk::Result<sdk::SchemaStatus> Database::schema_status() {
 }
 
 sdk::Result<sdk::SchemaStatus> Database::migrate(int target) {
-  if (target < 0 || target > latest())
-    return fail(ErrorCode::invalid_argument,
-                "no schema version " + std::to_string(target) + ": versions run from 0 to " + std::to_string(latest()));
   auto done = in_transaction([&]() -> sdk::Result<void> {
     if (auto ok = exec("CREATE TABLE IF NOT EXISTS strata_schema_migrations (version INTEGER PRIMARY KEY, "
                        "name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
@@ -173,20 +170,16 @@ sdk::Result<sdk::SchemaStatus> Database::migrate(int target) {
       return ok;
     auto status = schema_status();
     if (!status) return sdk::fail(status.error());
-    for (const auto& m : migrations()) {
-      if (m.version <= status->current || m.version > target) continue;
-      if (auto ok = exec(m.up); !ok) return fail(ok.error().code, std::string("migration ") + m.name + " up: " + ok.error().message);
-      if (auto ok = run("INSERT INTO strata_schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
-                        {std::int64_t{m.version}, std::string(m.name), sdk::Timestamp::now()});
-          !ok)
-        return sdk::fail(ok.error());
-    }
-    for (auto it = migrations().rbegin(); it != migrations().rend(); ++it) {
-      if (it->version > status->current || it->version <= target) continue;
-      if (auto ok = exec(it->down); !ok)
-        return fail(ok.error().code, std::string("migration ") + it->name + " down: " + ok.error().message);
-      if (auto ok = run("DELETE FROM strata_schema_migrations WHERE version = ?1", {std::int64_t{it->version}}); !ok)
-        return sdk::fail(ok.error());
+    auto runs = migrations().steps(status->current, target);
+    if (!runs) return sdk::fail(runs.error());
+    for (const auto& [m, up] : *runs) {
+      if (auto ok = exec(up ? m->up : m->down); !ok)
+        return fail(ok.error().code, "migration " + sdk::MigrationSet::label(*m) + (up ? " up: " : " down: ") +
+                                         ok.error().message);
+      auto recorded = up ? run("INSERT INTO strata_schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
+                               {std::int64_t{m->version}, std::string(m->name), sdk::Timestamp::now()})
+                         : run("DELETE FROM strata_schema_migrations WHERE version = ?1", {std::int64_t{m->version}});
+      if (!recorded) return sdk::fail(recorded.error());
     }
     return {};
   });

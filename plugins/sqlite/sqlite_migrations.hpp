@@ -1,17 +1,12 @@
 #pragma once
-// The migrations embedded from schema/sqlite/ (migrations.cpp.in, generated at build time).
+// The migrations embedded from schema/sqlite/ at build time
+// (strata_embed_migrations, strata/sdk/migrations.hpp).
 
-#include <vector>
+#include "strata/sdk/migrations.hpp"
 
 namespace strata::sqlite {
 
-/// One NNN_name.up.sql / .down.sql pair (generated from schema/sqlite/).
-struct Migration {
-  int version;
-  const char* name;
-  const char* up;
-  const char* down;
-};
-const std::vector<Migration>& migrations();
+/// Every migration, in version order (generated from schema/sqlite/ by CMake).
+const sdk::MigrationSet& migrations();
 
 }  // namespace strata::sqlite

@@ -43,8 +43,8 @@
 #endif
 
 /// What must match between host and plugin beyond the ABI version: the SDK
-/// passes std::string, std::vector and std::expected across the boundary, so
-/// both sides need the same compiler family and standard-library ABI.
+/// passes std::string, std::vector and std::expected across the boundary, so both need one compiler
+/// and major version (C++23's std::expected is not ABI-stable across GCC majors yet) and stdlib ABI.
 #define STRATA_SDK_FINGERPRINT \
   STRATA_SDK_COMPILER_ ";" STRATA_SDK_STDLIB_ STRATA_SDK_DEBUG_ ";sdk-abi-" STRATA_SDK_STR(STRATA_SDK_ABI_MAJOR) \
   ";records-" STRATA_SDK_STR(STRATA_SDK_RECORDS_REVISION)
