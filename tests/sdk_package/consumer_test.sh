@@ -16,7 +16,9 @@ cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
 cmake -S "$src/sdk/template" -B "$tmp/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_PREFIX_PATH="$tmp/prefix" -DCMAKE_CXX_FLAGS="${STRATA_CONSUMER_CXX_FLAGS:-}" >/dev/null
 cmake --build "$tmp/build" >/dev/null
-"$tmp/build/example_cache_conformance"
+# Both kit runs: on the class directly, and on the built library through the host.
+ctest --test-dir "$tmp/build" --output-on-failure
+test -x "$tmp/build/example_cache_hosted" || { echo "the template did not find the installed host package" >&2; exit 1; }
 
 cat >"$tmp/example.toml" <<TOML
 [cache.default]
