@@ -22,6 +22,9 @@ export PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG
 # shellcheck disable=SC2046  # pkg-config's output is meant to be split
 g++ ${STRATA_CONSUMER_CXX_FLAGS:-} -o "$tmp/pkg-app" "$src/tests/host_package/app/main.cpp" $(pkg-config --cflags --libs strata)
 [[ $(pkg-config --modversion strata) == $("$tmp/prefix/bin/strata" --version) ]]
+# The rpath it links with is the plain prefix, not lib/pkgconfig/../../lib.
+[[ $(pkg-config --libs strata) == *"-Wl,-rpath,$tmp/prefix/lib "* ]] ||
+  { echo "strata.pc's rpath is not the install prefix: $(pkg-config --libs strata)" >&2; exit 1; }
 
 for app in "$tmp/cmake-build/app" "$tmp/pkg-app"; do
   for config in embedded memory; do
