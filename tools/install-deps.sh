@@ -11,7 +11,7 @@ build_packages=(
   cmake ninja-build g++ pkg-config
   libboost-filesystem-dev libtomlplusplus-dev libcrypto++-dev libcli11-dev libfmt-dev
   nlohmann-json3-dev libhiredis-dev libpq-dev libmongoc-dev libsqlite3-dev libicu-dev
-  libcrypt-dev libargon2-dev
+  libcrypt-dev libargon2-dev libssl-dev
 )
 # The suite's servers run as throwaway instances (tools/services.sh): these
 # packages only provide the binaries; pg_cron is preloaded into that instance;
@@ -19,7 +19,7 @@ build_packages=(
 # dpkg-dev: dpkg-shlibdeps, which computes the Debian packages' dependencies.
 # ccache: the compiler cache CMakeLists.txt uses when it is installed.
 test_packages=(
-  catch2 libbenchmark-dev libssl-dev dpkg-dev ccache
+  catch2 libbenchmark-dev dpkg-dev ccache
   redis-server redis-tools postgresql postgresql-client postgresql-15-cron
   postgresql-15-auto-failover pg-auto-failover-cli
 )

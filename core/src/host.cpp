@@ -32,19 +32,24 @@ sdk::Logger stderr_logger() {
   };
 }
 
-// The default spool belongs to one sink: its file name carries the sink's
-// plugin and a hash of its non-secret settings (FNV-1a, stable across
+// The default spool and ledger belong to one sink: their names carry the
+// sink's plugin and a hash of its non-secret settings (FNV-1a, stable across
 // builds), so events spooled for one sink are never replayed into another
-// that shares the data directory. `strata config` shows the resulting path.
-// With no data directory (no STRATA_DATA_DIR, XDG_DATA_HOME or HOME) it is
-// an error: the spool (and its .paused marker) never land in the working
-// directory.
-sdk::Result<void> use_spool_of_sink(ServiceSettings& settings, const std::string& plugin,
+// that shares the data directory, and each sink has a ledger of its own.
+// `strata config` shows the resulting paths. With no data directory (no
+// STRATA_DATA_DIR, XDG_DATA_HOME or HOME) it is an error: the spool (and its
+// .paused marker) and the ledger never land in the working directory.
+sdk::Result<void> use_files_of_sink(ServiceSettings& settings, const std::string& plugin,
                                     const ValidatedConfig& config, const EnvLookup& env) {
+  auto& audit = settings.audit;
+  bool spool = !audit.spool_path_configured, ledger = audit.ledger.enabled && !audit.ledger.dir_configured;
+  if (!spool && !ledger) return {};
   auto data_dir = default_data_dir(env);
-  if (!data_dir)
-    return sdk::fail(data_dir.error().code, "spool_path is not set, and for its default there is " + data_dir.error().message +
-                                                ", or set spool_path");
+  if (!data_dir) {
+    std::string unset = spool ? "spool_path" : "ledger_dir";
+    return sdk::fail(data_dir.error().code, unset + " is not set, and for its default there is " +
+                                                data_dir.error().message + ", or set " + unset);
+  }
   std::uint64_t hash = 1469598103934665603ULL;
   auto mix = [&](std::string_view text) {
     for (unsigned char c : text) hash = (hash ^ c) * 1099511628211ULL;
@@ -65,12 +70,15 @@ sdk::Result<void> use_spool_of_sink(ServiceSettings& settings, const std::string
   }
   char id[17];
   std::snprintf(id, sizeof id, "%016llx", static_cast<unsigned long long>(hash));
-  settings.audit.spool_path = *data_dir / ("audit-spool-" + plugin + "-" + std::string(id, 12) + ".jsonl");
+  std::string sink = plugin + "-" + std::string(id, 12);
+  if (spool) audit.spool_path = *data_dir / ("audit-spool-" + sink + ".jsonl");
+  if (ledger) audit.ledger.dir = *data_dir / ("audit-ledger-" + sink);
   for (auto& [name, view] : settings.tables) {
     if (name != "audit") continue;
     auto entries = view.entries();
     for (auto& [key, value] : entries)
-      if (key == "spool_path") value = sdk::ConfigValue(settings.audit.spool_path.string());
+      if (key == "spool_path") value = sdk::ConfigValue(audit.spool_path.string());
+    if (ledger) entries.emplace_back("ledger_dir", sdk::ConfigValue(audit.ledger.dir.string()));
     view = sdk::ConfigView(std::move(entries), "[audit]");
   }
   return {};
@@ -234,8 +242,8 @@ sdk::Result<std::unique_ptr<Host>> Host::open(sdk::Result<HostConfig> config, Ho
                                              ") failed to start: " + object.error().describe());
     InstanceInfo info{table.role,  table.instance, d.name,       d.version, d.description,
                       d.abi_major, d.abi_minor,    (*library)->path()};
-    if (table.role == Role::audit && !s.settings.audit.spool_path_configured)
-      if (auto named = use_spool_of_sink(s.settings, d.name, *validated, options.env); !named)
+    if (table.role == Role::audit)
+      if (auto named = use_files_of_sink(s.settings, d.name, *validated, options.env); !named)
         return refuse(named.error().code, named.error().message);
     if (options.instrument) *object = instrument(std::move(*object), info, s.metrics);
     s.instances.push_back(Instance{std::move(info), std::move(*object)});

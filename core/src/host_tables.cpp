@@ -33,6 +33,15 @@ std::vector<HostTable> make_tables() {
                .or_default(true),
            field("spool_path", ConfigType::string,
                  "the spool file (default: <data dir>/audit-spool-<plugin>-<sink id>.jsonl, one per sink)"),
+           field("ledger", ConfigType::boolean,
+                 "seal every stored event into a Merkle-tree ledger with signed checkpoints (tamper-evident)")
+               .or_default(true),
+           field("ledger_dir", ConfigType::string,
+                 "the ledger's directory (default: <data dir>/audit-ledger-<plugin>-<sink id>, one per sink)"),
+           field("checkpoint_interval_ms", ConfigType::integer,
+                 "longest time sealed events wait for a signed checkpoint").or_default(1000),
+           field("checkpoint_every", ConfigType::integer, "a signed checkpoint at least every this many events")
+               .or_default(10'000),
        },
        [](const sdk::ConfigView& v, ServiceSettings& s, const HostConfig& config, const EnvLookup&) {
          s.audit.on_failure = parse_policy(v.get<std::string>("on_failure"));
@@ -42,12 +51,22 @@ std::vector<HostTable> make_tables() {
          s.audit.outbox = v.get<bool>("outbox");
          auto spool = v.find<std::string>("spool_path");
          // Without spool_path the host names the sink's own spool in the data
-         // directory once the sink has started (use_spool_of_sink in host.cpp).
+         // directory once the sink has started (use_files_of_sink in host.cpp).
          if (spool) {
            std::filesystem::path path(*spool);
            s.audit.spool_path = path.is_absolute() ? path : config.base_dir / path;
          }
          s.audit.spool_path_configured = spool.has_value();
+         s.audit.ledger.enabled = v.get<bool>("ledger");
+         if (auto dir = v.find<std::string>("ledger_dir")) {
+           std::filesystem::path path(*dir);
+           s.audit.ledger.dir = path.is_absolute() ? path : config.base_dir / path;
+           s.audit.ledger.dir_configured = true;
+         }
+         s.audit.ledger.checkpoint_interval =
+             std::chrono::milliseconds(v.get_in_range("checkpoint_interval_ms", 10, 3'600'000));
+         s.audit.ledger.checkpoint_every =
+             static_cast<std::uint64_t>(v.get_in_range("checkpoint_every", 1, 100'000'000));
        }},
       {"group_commit",
        {

@@ -108,11 +108,17 @@ TEST_CASE("host: with no data directory, nothing is written to the working direc
   CHECK(error.message.find("[audit] at test.toml:3:1: spool_path is not set") != std::string::npos);
   CHECK(error.message.find("set STRATA_DATA_DIR, XDG_DATA_HOME or HOME") != std::string::npos);
 
-  // A spool_path of its own needs no data directory; without [audit] there is no spool at all.
+  // A spool_path of its own still leaves the ledger's default in the data directory.
   auto spool = std::filesystem::temp_directory_path() / ("strata-spool-" + sdk::Uuid::generate().str() + ".jsonl");
-  test::open_host("[storage]\nplugin = \"memory\"\n[audit]\nplugin = \"memory\"\nspool_path = \"" + spool.string() +
-                      "\"\n",
-                  options);
+  std::string with_spool = "[storage]\nplugin = \"memory\"\n[audit]\nplugin = \"memory\"\nspool_path = \"" +
+                           spool.string() + "\"\n";
+  error = test::open_error(with_spool, options);
+  CHECK(error.message.find("[audit] at test.toml:3:1: ledger_dir is not set") != std::string::npos);
+  // Both named (or no ledger): no data directory needed; without [audit] there is no spool at all.
+  auto ledger = std::filesystem::temp_directory_path() / ("strata-ledger-" + sdk::Uuid::generate().str());
+  test::open_host(with_spool + "ledger_dir = \"" + ledger.string() + "\"\n", options);
+  test::open_host(with_spool + "ledger = false\n", options);
   test::open_host("[storage]\nplugin = \"memory\"\n", options);
   CHECK_FALSE(std::filesystem::exists(spool));  // and it is created only when something is spooled
+  CHECK_FALSE(std::filesystem::exists(ledger));  // the ledger is made when the services open
 }

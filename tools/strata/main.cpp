@@ -5,6 +5,7 @@
 
 #include <exception>
 
+#include "audit_commands.hpp"
 #include "commands.hpp"
 #include "open_host.hpp"
 #include "backup_commands.hpp"
@@ -86,6 +87,19 @@ int main(int argc, char** argv) {
   audit->require_subcommand(1);
   auto* audit_tail = audit->add_subcommand("tail", "The newest audit events, oldest first");
   audit_tail->add_option("--limit", limit, "how many events")->check(CLI::Range(1, 100000));
+  auto* audit_verify = audit->add_subcommand(
+      "verify", "Check every event in the sink against the ledger and its signed checkpoints; name what was edited, "
+                "dropped or inserted");
+  std::string event_id;
+  auto* audit_prove = audit->add_subcommand("prove", "Print an event's inclusion proof (RFC 9162) in the newest checkpoint");
+  audit_prove->add_option("event", event_id, "the event's id")->required();
+  std::uint64_t old_size = 0, new_size = 0;
+  auto* audit_consistency =
+      audit->add_subcommand("consistency", "Print the proof that the ledger of NEW leaves extends that of OLD");
+  audit_consistency->add_option("old", old_size, "the earlier tree size")->required();
+  audit_consistency->add_option("new", new_size, "the later tree size")->required();
+  auto* audit_checkpoint = audit->add_subcommand("checkpoint", "Sign a checkpoint of everything sealed so far and print it");
+  auto* audit_key = audit->add_subcommand("key", "Print the key that verifies the ledger's checkpoints");
 
   auto* metrics = app.add_subcommand("metrics", "Print stored metrics in the Prometheus text format");
 
@@ -133,6 +147,11 @@ int main(int argc, char** argv) {
       if (*watch) return cli::watch(**host, watch_options);
       if (*read) return cli::read(**host, message_id, name);
       if (*audit_tail) return cli::audit_tail(**host, limit);
+      if (*audit_verify) return cli::audit_verify(**host);
+      if (*audit_prove) return cli::audit_prove(**host, event_id);
+      if (*audit_consistency) return cli::audit_consistency(**host, old_size, new_size);
+      if (*audit_checkpoint) return cli::audit_checkpoint(**host);
+      if (*audit_key) return cli::audit_key(**host);
       if (*metrics) return cli::metrics(**host);
       if (*keys_rotate) return cli::keys_rotate(**host, name);
       if (*keys_rewrap) return cli::keys_rewrap(**host, batch);

@@ -8,6 +8,7 @@
 #include "output.hpp"
 #include "password_input.hpp"
 #include "strata/services.hpp"
+#include "strata/services/audit_ledger.hpp"
 
 namespace strata::cli {
 namespace {
@@ -148,6 +149,8 @@ int metrics(const Host& host) {
   query.limit = 1'000'000;
   auto records = audit->query_metrics(query);
   if (!records) return report_error(records.error());
+  // The audit ledger's checkpoints travel as samples too (`strata audit verify` reads them); they are not counts.
+  std::erase_if(*records, [](const sdk::Metric& m) { return m.name == AuditLedger::checkpoint_metric; });
   fmt::print("# totals of {} metric records written by Strata processes through the audit role\n", records->size());
   fmt::print("{}", prometheus_from_records(*records));
   if (auto storage = host.storage())

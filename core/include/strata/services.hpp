@@ -57,6 +57,8 @@ class STRATA_API Services {
   Keys& keys() { return keys_; }
   Sessions& sessions() { return sessions_; }
   AuditLog& audit() { return *context_.audit; }
+  /// The ledger sealing the sink's events; null without a sink or with [audit] ledger = false.
+  const std::shared_ptr<AuditLedger>& audit_ledger() const { return context_.ledger; }
   Maintenance& maintenance() { return *maintenance_; }
   const ServiceContext& context() const { return context_; }
 

@@ -27,6 +27,15 @@ enum class AuditFailurePolicy {
 /// "block", "spool" or "drop".
 STRATA_API std::string_view to_string(AuditFailurePolicy policy) noexcept;
 
+/// [audit] ledger keys (strata/services/audit_ledger.hpp).
+struct AuditLedgerSettings {
+  bool enabled = true;
+  std::filesystem::path dir;  ///< default: <data dir>/audit-ledger-<plugin>-<sink id>
+  bool dir_configured = false;  ///< ledger_dir was set in [audit]
+  std::chrono::milliseconds checkpoint_interval{1000};
+  std::uint64_t checkpoint_every = 10'000;
+};
+
 /// [audit] pipeline keys.
 struct AuditLogSettings {
   AuditFailurePolicy on_failure = AuditFailurePolicy::spool;
@@ -39,6 +48,7 @@ struct AuditLogSettings {
   /// only ever replayed into the sink it was written for.
   std::filesystem::path spool_path;
   bool spool_path_configured = false;  ///< spool_path was set in [audit]
+  AuditLedgerSettings ledger;
 };
 
 /// scrypt cost parameters: N = 2^log2_n, block size r, parallelism p.

@@ -2,6 +2,8 @@
 
 #include "strata/services.hpp"
 
+#include "strata/services/audit_ledger.hpp"
+
 #include "group_commit.hpp"
 #include "key_check.hpp"
 #include "missing_cipher.hpp"
@@ -60,8 +62,16 @@ sdk::Result<std::unique_ptr<Services>> Services::open(const Host& host, Services
   c.writes = std::make_shared<GroupCommit>(c.storage, c.settings.group_commit, outbox, *c.metrics);
   AuditOutbox audit_outbox;
   if (outbox) audit_outbox = AuditOutbox{c.storage, c.writes};
-  c.audit = std::make_shared<AuditLog>(host.audit(), c.settings.audit, c.clock, c.metrics, c.log,
-                                       std::move(audit_outbox));
+  // Every event the sink stores is sealed into the ledger (tamper-evident
+  // trail), whichever way it gets there: flusher, spool replay, outbox relay.
+  std::shared_ptr<sdk::Audit> sink = host.audit();
+  if (sink && c.settings.audit.ledger.enabled) {
+    auto ledger = AuditLedger::open(c.settings.audit.ledger, c.clock, c.log, sink);
+    if (!ledger) return sdk::fail(ledger.error());
+    c.ledger = *ledger;
+    sink = std::make_shared<LedgeredAudit>(sink, c.ledger);
+  }
+  c.audit = std::make_shared<AuditLog>(sink, c.settings.audit, c.clock, c.metrics, c.log, std::move(audit_outbox));
   return std::unique_ptr<Services>(new Services(host, std::move(c), options));
 }
 
@@ -98,6 +108,11 @@ Services::~Services() {
   // once ended with those counts never written).
   context_.writes->flush();  // asynchronous sends finish (and record their events) first
   context_.audit->flush();
+  // What this process sealed is signed before it ends (a CLI command's events
+  // are then covered by a checkpoint at once, not a second later).
+  if (context_.ledger)
+    if (auto signed_now = context_.ledger->checkpoint(); !signed_now)
+      context_.log(sdk::LogLevel::warning, "audit ledger: " + signed_now.error().describe());
   maintenance_.reset();
 }
 

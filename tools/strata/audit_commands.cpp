@@ -1,0 +1,101 @@
+#include "audit_commands.hpp"
+
+#include <fmt/core.h>
+
+#include <nlohmann/json.hpp>
+
+#include "output.hpp"
+#include "strata/services.hpp"
+#include "strata/services/audit_ledger.hpp"
+
+namespace strata::cli {
+namespace {
+
+// The ledger of the config's sink, after the services (when they open) have
+// relayed what a killed process left in the storage's outbox, so that those
+// events are sealed before anything is checked.
+sdk::Result<std::shared_ptr<AuditLedger>> open_ledger(const Host& host) {
+  if (!host.audit()) return sdk::fail(sdk::ErrorCode::invalid_argument, "the config has no [audit]");
+  const auto& settings = host.settings().audit.ledger;
+  if (!settings.enabled)
+    return sdk::fail(sdk::ErrorCode::invalid_argument, "[audit] ledger = false: this sink's events are not sealed");
+  if (host.storage())
+    if (auto services = Services::open(host, ServicesOptions{false})) (*services)->audit().flush();
+  return AuditLedger::open(settings, host.clock(), host.log(), host.audit());
+}
+
+nlohmann::json hashes_json(const std::vector<std::string>& hashes) { return nlohmann::json(hashes); }
+
+}  // namespace
+
+int audit_verify(const Host& host) {
+  auto ledger = open_ledger(host);
+  if (!ledger) return report_error(ledger.error());
+  auto report = (*ledger)->verify(*host.audit());
+  if (!report) return report_error(report.error());
+  fmt::print("ledger {}: {} leaves, {} signed checkpoints verified (newest: {} leaves)\n", report->origin,
+             report->leaves, report->checkpoints, report->checkpoint_size);
+  fmt::print("sink: {} events", report->events);
+  if (report->predating) fmt::print(" ({} older than the ledger, not covered)", report->predating);
+  if (report->redelivered) fmt::print("; {} leaves repeat an event handed over again", report->redelivered);
+  fmt::print("\n");
+  for (const auto& p : report->problems) fmt::print("{}: {}\n", p.kind, printable(p.detail));
+  if (report->problem_count > report->problems.size())
+    fmt::print("... and {} more\n", report->problem_count - report->problems.size());
+  if (!report->ok()) {
+    fmt::print(stderr, "strata: error: the audit trail was tampered with: {} problem(s)\n", report->problem_count);
+    return 1;
+  }
+  fmt::print("ok: every event since the ledger began is sealed and unchanged, none is missing\n");
+  return 0;
+}
+
+int audit_prove(const Host& host, const std::string& event_id) {
+  auto id = sdk::Uuid::parse(event_id);
+  if (!id) return report_error(sdk::Error{sdk::ErrorCode::invalid_argument, "not an event id: " + printable(event_id), {}, false});
+  auto ledger = open_ledger(host);
+  if (!ledger) return report_error(ledger.error());
+  if (auto signed_now = (*ledger)->checkpoint(); !signed_now) return report_error(signed_now.error());
+  auto proof = (*ledger)->prove(*id);
+  if (!proof) return report_error(proof.error());
+  nlohmann::json out = {{"event", proof->event_id},     {"leaf_index", proof->index},
+                        {"tree_size", proof->tree_size}, {"leaf_hash", proof->leaf_hash},
+                        {"root", proof->root},           {"proof", hashes_json(proof->hashes)},
+                        {"checkpoint", proof->checkpoint}, {"verifier_key", (*ledger)->verifier_key()}};
+  fmt::print("{}\n", out.dump(2));
+  return 0;
+}
+
+int audit_consistency(const Host& host, std::uint64_t old_size, std::uint64_t new_size) {
+  auto ledger = open_ledger(host);
+  if (!ledger) return report_error(ledger.error());
+  auto proof = (*ledger)->consistency(old_size, new_size);
+  if (!proof) return report_error(proof.error());
+  nlohmann::json out = {{"old_size", proof->old_size}, {"new_size", proof->new_size}, {"old_root", proof->old_root},
+                        {"new_root", proof->new_root}, {"proof", hashes_json(proof->hashes)}};
+  fmt::print("{}\n", out.dump(2));
+  return 0;
+}
+
+int audit_checkpoint(const Host& host) {
+  auto ledger = open_ledger(host);
+  if (!ledger) return report_error(ledger.error());
+  if (auto signed_now = (*ledger)->checkpoint(); !signed_now) return report_error(signed_now.error());
+  auto note = (*ledger)->latest_checkpoint();
+  if (!note) return report_error(note.error());
+  if (note->empty()) {
+    fmt::print("nothing sealed yet: no checkpoint\n");
+    return 0;
+  }
+  fmt::print("{}", *note);
+  return 0;
+}
+
+int audit_key(const Host& host) {
+  auto ledger = open_ledger(host);
+  if (!ledger) return report_error(ledger.error());
+  fmt::print("{}\n", (*ledger)->verifier_key());
+  return 0;
+}
+
+}  // namespace strata::cli
