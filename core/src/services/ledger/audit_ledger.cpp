@@ -291,6 +291,43 @@ struct AuditLedger::State {
                                       r.error().describe());
   }
 
+  // Appends leaves (none: just a checkpoint) under the flock, and signs a
+  // checkpoint when one is due, or when `sign_now` and leaves wait for one.
+  sdk::Result<void> append(const std::string& records, const std::vector<Hash>& hashes, bool sign_now) {
+    std::optional<std::string> note;
+    std::uint64_t size = 0;
+    {
+      std::lock_guard lock(mutex);
+      FileLock flock(leaves_fd);
+      auto frontier = load_frontier();
+      if (!frontier) return fail(frontier.error());
+      if (!records.empty())
+        if (auto ok = append_durably(leaves_fd, records, file("leaves")); !ok) return ok;
+      for (const auto& h : hashes) frontier->range.append(h);
+      const auto waiting = frontier->range.size() - frontier->checkpoint_size;
+      const auto interval = std::chrono::duration_cast<std::chrono::microseconds>(settings.checkpoint_interval).count();
+      bool due = waiting > 0 && (sign_now || waiting >= settings.checkpoint_every ||
+                                 clock->now().micros() - frontier->checkpoint_at >= interval);
+      if (!due && hashes.empty()) return {};
+      if (due) {
+        auto signed_note = sign(*frontier);
+        if (!signed_note) return fail(signed_note.error());
+        note = std::move(*signed_note);
+        size = frontier->range.size();
+      }
+      if (auto saved = save_frontier(*frontier); !saved) return saved;
+    }
+    if (note) send_to_sink(*note, size);
+    return {};
+  }
+
+  // Every leaf, read under the locks.
+  sdk::Result<std::vector<Leaf>> leaves_now() {
+    std::lock_guard lock(mutex);
+    FileLock flock(leaves_fd);
+    return all_leaves();
+  }
+
   sdk::Result<std::vector<Leaf>> all_leaves() const {
     struct stat info {};
     if (::fstat(leaves_fd, &info) != 0) return io_error(file("leaves"), "examine");
@@ -401,49 +438,10 @@ sdk::Result<void> AuditLedger::seal(std::span<const sdk::AuditEvent> events) {
     records.append(reinterpret_cast<const char*>(e.id.bytes().data()), 16);
     records.append(reinterpret_cast<const char*>(hashes.back().data()), 32);
   }
-  std::optional<std::string> note;
-  std::uint64_t size = 0;
-  {
-    std::lock_guard lock(state_->mutex);
-    FileLock flock(state_->leaves_fd);
-    auto frontier = state_->load_frontier();
-    if (!frontier) return fail(frontier.error());
-    if (auto ok = append_durably(state_->leaves_fd, records, state_->file("leaves")); !ok) return ok;
-    for (const auto& h : hashes) frontier->range.append(h);
-    const auto& s = state_->settings;
-    bool due = frontier->range.size() - frontier->checkpoint_size >= s.checkpoint_every ||
-               state_->clock->now().micros() - frontier->checkpoint_at >=
-                   std::chrono::duration_cast<std::chrono::microseconds>(s.checkpoint_interval).count();
-    if (due) {
-      auto signed_note = state_->sign(*frontier);
-      if (!signed_note) return fail(signed_note.error());
-      note = std::move(*signed_note);
-      size = frontier->range.size();
-    }
-    if (auto saved = state_->save_frontier(*frontier); !saved) return saved;
-  }
-  if (note) state_->send_to_sink(*note, size);
-  return {};
+  return state_->append(records, hashes, false);
 }
 
-sdk::Result<void> AuditLedger::checkpoint() {
-  std::optional<std::string> note;
-  std::uint64_t size = 0;
-  {
-    std::lock_guard lock(state_->mutex);
-    FileLock flock(state_->leaves_fd);
-    auto frontier = state_->load_frontier();
-    if (!frontier) return fail(frontier.error());
-    if (frontier->range.size() == frontier->checkpoint_size) return {};
-    auto signed_note = state_->sign(*frontier);
-    if (!signed_note) return fail(signed_note.error());
-    note = std::move(*signed_note);
-    size = frontier->range.size();
-    if (auto saved = state_->save_frontier(*frontier); !saved) return saved;
-  }
-  state_->send_to_sink(*note, size);
-  return {};
-}
+sdk::Result<void> AuditLedger::checkpoint() { return state_->append({}, {}, true); }
 
 const std::string& AuditLedger::origin() const { return state_->origin; }
 std::string AuditLedger::verifier_key() const { return state_->key->verifier_key(); }
@@ -497,14 +495,9 @@ sdk::Result<LedgerReport> AuditLedger::verify(sdk::Audit& sink) const {
   report.checkpoints = checkpoints.size();
 
   // The leaves against every checkpoint, in one pass.
-  std::vector<Leaf> leaves;
-  {
-    std::lock_guard lock(state_->mutex);
-    FileLock flock(state_->leaves_fd);
-    auto read = state_->all_leaves();
-    if (!read) return fail(read.error());
-    leaves = std::move(*read);
-  }
+  auto read = state_->leaves_now();
+  if (!read) return fail(read.error());
+  std::vector<Leaf> leaves = std::move(*read);
   report.leaves = leaves.size();
   std::sort(checkpoints.begin(), checkpoints.end(), [](const auto& a, const auto& b) { return a.size < b.size; });
   if (!checkpoints.empty()) report.checkpoint_size = checkpoints.back().size;
@@ -571,14 +564,9 @@ sdk::Result<LedgerReport> AuditLedger::verify(sdk::Audit& sink) const {
 }
 
 sdk::Result<InclusionProof> AuditLedger::prove(const sdk::Uuid& event) const {
-  std::vector<Leaf> leaves;
-  {
-    std::lock_guard lock(state_->mutex);
-    FileLock flock(state_->leaves_fd);
-    auto read = state_->all_leaves();
-    if (!read) return fail(read.error());
-    leaves = std::move(*read);
-  }
+  auto read = state_->leaves_now();
+  if (!read) return fail(read.error());
+  std::vector<Leaf> leaves = std::move(*read);
   auto note = latest_checkpoint();
   if (!note) return fail(note.error());
   if (note->empty()) return fail(ErrorCode::not_found, "the ledger has no checkpoint yet");
@@ -609,14 +597,9 @@ sdk::Result<InclusionProof> AuditLedger::prove(const sdk::Uuid& event) const {
 }
 
 sdk::Result<ConsistencyProof> AuditLedger::consistency(std::uint64_t old_size, std::uint64_t new_size) const {
-  std::vector<Leaf> leaves;
-  {
-    std::lock_guard lock(state_->mutex);
-    FileLock flock(state_->leaves_fd);
-    auto read = state_->all_leaves();
-    if (!read) return fail(read.error());
-    leaves = std::move(*read);
-  }
+  auto read = state_->leaves_now();
+  if (!read) return fail(read.error());
+  std::vector<Leaf> leaves = std::move(*read);
   if (old_size > new_size || new_size > leaves.size())
     return fail(ErrorCode::invalid_argument, "sizes run from 0 to " + std::to_string(leaves.size()) +
                                                  ", the old one first");
