@@ -12,7 +12,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Where the time went, printed at the end (and when a step fails): one line a step.
+timings=()
+step_start=$SECONDS
+step() {  # step NAME: closes the step that ran since the last call
+  timings+=("$(printf '%5ds  %s' $((SECONDS - step_start)) "$1")")
+  step_start=$SECONDS
+}
+print_timings() {
+  echo "test.sh: where the time went (${SECONDS}s in all):"
+  printf '  %s\n' "${timings[@]}"
+}
+
 tools/install-deps.sh test
+step "install missing packages"
 
 # One run at a time on a machine: the test servers' ports are fixed
 # (tools/test-servers.env), and a second run would take the first one's
@@ -24,8 +37,9 @@ if ! flock -n 9; then
 fi
 tools/wait-for-test-ports.sh
 
-trap 'tools/services.sh stop' EXIT
+trap 'tools/services.sh stop; print_timings' EXIT
 tools/services.sh start
+step "wait for the machine's test ports, start the test servers"
 
 # What the tree holds now: a test or a build that leaves a file in it fails
 # the run (checked at the end; a developer's own changes are not counted).
@@ -45,11 +59,14 @@ run_ctest() {
 
 cmake --preset release -DSTRATA_BUILD_TESTS=ON -DSTRATA_BUILD_BENCHMARKS=ON >/dev/null
 cmake --build --preset release
+step "Release build"
 run_ctest release build -j2
+step "Release tests"
 
 if [[ "${STRATA_SKIP_ASAN:-0}" != 1 ]]; then
   cmake --preset asan >/dev/null
   cmake --build --preset asan
+  step "ASan + UBSan build"
   # The tests labelled packaging (builds and installs of their own) and
   # failover (servers failed over under load) ran in the Release pass; the
   # rest of the server groups' tests (replicas, the Sentinel and Cluster
@@ -62,6 +79,7 @@ if [[ "${STRATA_SKIP_ASAN:-0}" != 1 ]]; then
   # LeakSanitizer's exit-time scan dies ("Tracer caught signal 11") after
   # every assertion passed. Leak detection itself stays on.
   run_ctest asan build-asan -j2 -LE '^(packaging|failover)$'
+  step "ASan + UBSan tests"
 fi
 
 # The concurrency tests (group commit, the audit outbox, send_async, the
@@ -71,12 +89,15 @@ fi
 if [[ "${STRATA_SKIP_TSAN:-0}" != 1 ]]; then
   cmake --preset tsan >/dev/null
   cmake --build --preset tsan --target concurrency_tests_testing concurrency_tests_embedded concurrency_tests_production redis_tests
+  step "TSan build"
   run_ctest tsan build-tsan -j2 -L '^tsan$'
+  step "TSan tests"
 fi
 
 # The fuzz targets under AFL++, a fixed time each (tests/fuzz/README.md).
 if [[ "${STRATA_SKIP_FUZZ:-0}" != 1 ]]; then
   tools/fuzz.sh "${STRATA_FUZZ_SECONDS:-10}"
+  step "fuzzing (build and runs)"
 fi
 
 tree_after=$(tree_status)
