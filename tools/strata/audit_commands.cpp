@@ -4,7 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "command_registry.hpp"
 #include "output.hpp"
+#include "service_commands.hpp"
 #include "strata/services.hpp"
 #include "strata/services/audit_ledger.hpp"
 
@@ -96,6 +98,35 @@ int audit_key(const Host& host) {
   if (!ledger) return report_error(ledger.error());
   fmt::print("{}\n", (*ledger)->verifier_key());
   return 0;
+}
+
+void add_audit_commands(Registry& registry) {
+  struct AuditOptions {
+    std::size_t limit = 20;
+    std::string event_id;
+    std::uint64_t old_size = 0, new_size = 0;
+  };
+  auto o = std::make_shared<AuditOptions>();
+  auto* audit = registry.group(registry.app(), "audit", "Read and verify the audit trail");
+  auto* tail = audit->add_subcommand("tail", "The newest audit events, oldest first");
+  tail->add_option("--limit", o->limit, "how many events")->check(CLI::Range(1, 100000));
+  registry.on(tail, [o](const Host& host, const auto&) { return audit_tail(host, o->limit); });
+  registry.on(audit->add_subcommand("verify", "Check every event in the sink against the ledger and its signed "
+                                              "checkpoints; name what was edited, dropped or inserted"),
+              [](const Host& host, const auto&) { return audit_verify(host); });
+  auto* prove = audit->add_subcommand("prove", "Print an event's inclusion proof (RFC 9162) in the newest checkpoint");
+  prove->add_option("event", o->event_id, "the event's id")->required();
+  registry.on(prove, [o](const Host& host, const auto&) { return audit_prove(host, o->event_id); });
+  auto* consistency =
+      audit->add_subcommand("consistency", "Print the proof that the ledger of NEW leaves extends that of OLD");
+  consistency->add_option("old", o->old_size, "the earlier tree size")->required();
+  consistency->add_option("new", o->new_size, "the later tree size")->required();
+  registry.on(consistency,
+              [o](const Host& host, const auto&) { return audit_consistency(host, o->old_size, o->new_size); });
+  registry.on(audit->add_subcommand("checkpoint", "Sign a checkpoint of everything sealed so far and print it"),
+              [](const Host& host, const auto&) { return audit_checkpoint(host); });
+  registry.on(audit->add_subcommand("key", "Print the key that verifies the ledger's checkpoints"),
+              [](const Host& host, const auto&) { return audit_key(host); });
 }
 
 }  // namespace strata::cli

@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include "command_registry.hpp"
 #include "open_host.hpp"
 #include "output.hpp"
 #include "strata/services.hpp"
@@ -60,6 +61,30 @@ int restore(const Host& host, const std::string& dir, bool force) {
   fmt::print("restored {} instance{} from {}\n", done->restored.size(), done->restored.size() == 1 ? "" : "s", dir);
   print_counts(done->restored);
   return 0;
+}
+
+void add_backup_commands(Registry& registry) {
+  struct BackupCommandOptions {
+    std::string out_dir = ".", dir;
+    bool encrypt = false, force = false;
+  };
+  auto b = std::make_shared<BackupCommandOptions>();
+  auto& app = registry.app();
+  auto* backup_command =
+      app.add_subcommand("backup", "Back up every storage, cache and audit instance into one directory");
+  backup_command->require_subcommand(0, 1);
+  backup_command->add_option("--out", b->out_dir, "where the backup directory is created (default: here)");
+  backup_command->add_flag("--encrypt", b->encrypt, "seal every file with the cipher role; the manifest names the key");
+  registry.on(backup_command, [b](const Host& host, const auto&) { return backup(host, b->out_dir, b->encrypt); });
+  auto* verify = backup_command->add_subcommand(
+      "verify", "Check a backup: the manifest's MAC (with the config's cipher), every file's SHA-256");
+  verify->add_option("dir", b->dir, "the backup directory")->required();
+  registry.on(verify, [b](const Host& host, const auto&) { return backup_verify(host, b->dir); });
+  auto* restore_command =
+      app.add_subcommand("restore", "Restore a backup (verified first; a non-empty target needs --force)");
+  restore_command->add_option("dir", b->dir, "the backup directory")->required();
+  restore_command->add_flag("--force", b->force, "replace data the targets already hold");
+  registry.on(restore_command, [b](const Host& host, const auto&) { return restore(host, b->dir, b->force); });
 }
 
 }  // namespace strata::cli

@@ -1,7 +1,9 @@
 #include "commands.hpp"
 
+#include "command_registry.hpp"
 #include "open_host.hpp"
 #include "output.hpp"
+#include "service_commands.hpp"
 
 #include <nlohmann/json.hpp>
 #include "strata/services.hpp"
@@ -197,6 +199,53 @@ int cleanup(const Host& host, bool dry_run) {
 int print_config(const Host& host) {
   fmt::print("{}", host.effective_config());
   return 0;
+}
+
+void add_host_commands(Registry& registry) {
+  auto& app = registry.app();
+  registry.on(app.add_subcommand("plugins", "List running plugins: role, instance, plugin, version, ABI, path"),
+              [](const Host& host, const auto&) { return list_plugins(host); });
+  registry.on(app.add_subcommand("check", "Load every plugin and run its health check (exit 1 on failure)"),
+              [](const Host& host, const auto& notes) { return check(host, notes); });
+  registry.on(app.add_subcommand("config", "Print the effective config with secrets redacted"),
+              [](const Host& host, const auto&) { return print_config(host); });
+
+  struct MigrateOptions {
+    std::string direction;
+    std::optional<int> steps;
+    bool dry_run = false;
+  };
+  auto m = std::make_shared<MigrateOptions>();
+  auto* migrate_command = app.add_subcommand(
+      "migrate", "Move the storage schema: up [N] (default: all; adopts a database the seed's SQL made), down [N] "
+                 "(default: 1), status, plan [N] (what up would do)");
+  migrate_command->add_option("direction", m->direction, "up, down, status or plan")
+      ->required()
+      ->check(CLI::IsMember({"up", "down", "status", "plan"}));
+  migrate_command->add_option("steps", m->steps, "how many versions to move");
+  migrate_command->add_flag("--dry-run", m->dry_run, "print the plan (steps, the seed's objects found), change nothing");
+  registry.on(migrate_command,
+              [m](const Host& host, const auto&) { return migrate(host, m->direction, m->steps, m->dry_run); });
+
+  struct AdoptOptions {
+    bool accept_unauthenticated = false;
+    std::size_t batch = 500;
+  };
+  auto a = std::make_shared<AdoptOptions>();
+  auto* adopt = registry.group(app, "adopt", "Take over data the seed's services wrote");
+  auto* adopt_command = adopt->add_subcommand(
+      "messages", "Re-seal the seed's tagless messages in Strata's envelope (resumable; each row once)");
+  adopt_command->add_flag("--accept-unauthenticated", a->accept_unauthenticated,
+                          "required: the seed stored no GCM tag, so their content is trusted as it is");
+  adopt_command->add_option("--batch", a->batch, "rows per batch (one transaction each)")->check(CLI::Range(1, 1000));
+  registry.on(adopt_command,
+              [a](const Host& host, const auto&) { return adopt_messages(host, a->accept_unauthenticated, a->batch); });
+
+  auto dry_run = std::make_shared<bool>(false);
+  auto* cleanup_command =
+      app.add_subcommand("cleanup", "Purge expired messages now (in batches; see the storage's purge.* keys)");
+  cleanup_command->add_flag("--dry-run", *dry_run, "only count what would be purged");
+  registry.on(cleanup_command, [dry_run](const Host& host, const auto&) { return cleanup(host, *dry_run); });
 }
 
 }  // namespace strata::cli

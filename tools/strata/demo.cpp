@@ -9,6 +9,7 @@
 
 #include <thread>
 
+#include "command_registry.hpp"
 #include "output.hpp"
 #include "service_commands.hpp"
 #include "strata/services.hpp"
@@ -161,6 +162,11 @@ int demo(const Host& host) {
     fmt::print(stderr, "\nstrata: demo failed at {}\n", printable(failure.what));
     return 1;
   }
+}
+
+void add_demo_command(Registry& registry) {
+  registry.on(registry.app().add_subcommand("demo", "Run the whole main job once, explaining each step"),
+              [](const Host& host, const auto&) { return demo(host); });
 }
 
 }  // namespace strata::cli

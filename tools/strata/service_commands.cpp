@@ -4,6 +4,7 @@
 
 #include <iostream>
 
+#include "command_registry.hpp"
 #include "open_host.hpp"
 #include "output.hpp"
 #include "password_input.hpp"
@@ -220,6 +221,71 @@ int adopt_messages(const Host& host, bool accept_unauthenticated, std::size_t ba
              report->refused ? " (they stay listed as refused)" : "", report->raced);
   for (const auto& [reason, n] : report->reasons) fmt::print("  refused {}: {}\n", printable(reason), n);
   return report->refused ? 1 : 0;
+}
+
+void add_service_commands(Registry& registry) {
+  auto& app = registry.app();
+  struct UserOptions {
+    std::string name, email;
+  };
+  auto u = std::make_shared<UserOptions>();
+  auto* user = registry.group(app, "user", "Add or show users");
+  auto* add = user->add_subcommand("add", "Register a user (password from stdin, or a prompt) and create their key");
+  add->add_option("name", u->name, "username")->required();
+  add->add_option("--email", u->email, "email address")->required();
+  registry.on(add, [u](const Host& host, const auto&) { return user_add(host, u->name, u->email); });
+  auto* show = user->add_subcommand("show", "Show a user and their keys");
+  show->add_option("name", u->name, "username")->required();
+  registry.on(show, [u](const Host& host, const auto&) { return user_show(host, u->name); });
+
+  struct SendOptions {
+    std::string from, to, text;
+    std::optional<long> ttl;
+  };
+  auto s = std::make_shared<SendOptions>();
+  auto* send_command = app.add_subcommand("send", "Send an encrypted message");
+  send_command->add_option("--from", s->from, "sender's username")->required();
+  send_command->add_option("--to", s->to, "recipient's username")->required();
+  send_command->add_option("--ttl", s->ttl, "seconds until the message expires")->check(CLI::PositiveNumber);
+  send_command->add_option("text", s->text,
+                           "the message; '-' or none: read it from stdin (for text longer than argv allows)");
+  registry.on(send_command, [s](const Host& host, const auto&) { return send(host, s->from, s->to, s->ttl, s->text); });
+
+  struct InboxOptions {
+    std::string name;
+    std::size_t limit = 20;
+  };
+  auto i = std::make_shared<InboxOptions>();
+  auto* inbox_command = app.add_subcommand("inbox", "Show a user's decrypted inbox, newest first");
+  inbox_command->add_option("name", i->name, "username")->required();
+  inbox_command->add_option("--limit", i->limit, "how many messages")->check(CLI::Range(1, 1000));
+  registry.on(inbox_command, [i](const Host& host, const auto&) { return inbox(host, i->name, i->limit); });
+
+  struct ReadOptions {
+    std::string id, as;
+  };
+  auto r = std::make_shared<ReadOptions>();
+  auto* read_command = app.add_subcommand("read", "Open one message as its sender or recipient");
+  read_command->add_option("id", r->id, "message id")->required();
+  read_command->add_option("--as", r->as, "reader's username")->required();
+  registry.on(read_command, [r](const Host& host, const auto&) { return read(host, r->id, r->as); });
+
+  registry.on(app.add_subcommand("metrics", "Print stored metrics in the Prometheus text format"),
+              [](const Host& host, const auto&) { return metrics(host); });
+
+  struct KeysOptions {
+    std::string user;
+    std::size_t batch = 500;
+  };
+  auto k = std::make_shared<KeysOptions>();
+  auto* keys = registry.group(app, "keys", "Rotate user keys, or re-seal messages after a cipher key rotation");
+  auto* rotate = keys->add_subcommand("rotate", "Give a user a new key pair; older ones are deactivated");
+  rotate->add_option("user", k->user, "username")->required();
+  registry.on(rotate, [k](const Host& host, const auto&) { return keys_rotate(host, k->user); });
+  auto* rewrap = keys->add_subcommand(
+      "rewrap", "Re-seal messages and re-wrap private keys under the cipher's primary key (resumable)");
+  rewrap->add_option("--batch", k->batch, "rows per batch")->check(CLI::Range(1, 1000));
+  registry.on(rewrap, [k](const Host& host, const auto&) { return keys_rewrap(host, k->batch); });
 }
 
 }  // namespace strata::cli

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "command_registry.hpp"
 #include "open_host.hpp"
 #include "output.hpp"
 #include "strata/services.hpp"
@@ -85,6 +86,19 @@ int watch(const Host& host, const WatchOptions& options) {
     if (options.count && printed >= *options.count) return 0;
     if (quiet && options.idle_timeout_s) return 0;  // nothing new for --idle-timeout seconds
   }
+}
+
+void add_watch_command(Registry& registry) {
+  auto w = std::make_shared<WatchOptions>();
+  auto* watch_command =
+      registry.app().add_subcommand("watch", "Print a user's new messages as they arrive, decrypted, in commit order");
+  watch_command->add_option("name", w->name, "username")->required();
+  watch_command->add_option("--cursor-file", w->cursor_file,
+                            "keep the position here: a restart resumes after the last message printed");
+  watch_command->add_option("--count", w->count, "stop after this many messages")->check(CLI::PositiveNumber);
+  watch_command->add_option("--idle-timeout", w->idle_timeout_s, "stop after this many seconds without a new message")
+      ->check(CLI::PositiveNumber);
+  registry.on(watch_command, [w](const Host& host, const auto&) { return watch(host, *w); });
 }
 
 }  // namespace strata::cli
