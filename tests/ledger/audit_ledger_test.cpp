@@ -143,6 +143,16 @@ TEST_CASE("Ledger: names an edited, a deleted and an inserted event", "[ledger]"
     CHECK(report.problems[0].kind == "dropped");
     CHECK_THAT(report.problems[0].detail, Catch::Contains(newest.str()) && Catch::Contains("leaf 7"));
   }
+  SECTION("expired: events older than the sink's retention, gone by it, are counted, not dropped") {
+    auto since = f.sink->events[3].timestamp;
+    f.sink->events.erase(f.sink->events.begin(), f.sink->events.begin() + 3);
+    auto report = f.ledger().verify(*f.sink, since).value();
+    CHECK(report.ok());
+    CHECK(report.expired == 3);
+    // ... but a newer one deleted still is
+    f.sink->events.pop_back();
+    CHECK(f.ledger().verify(*f.sink, since).value().problems.at(0).kind == "dropped");
+  }
   SECTION("inserted: an event that was never sealed") {
     f.sink->events.push_back(f.event(100));
     CHECK(f.kinds() == std::vector<std::string>{"inserted"});
@@ -163,11 +173,12 @@ TEST_CASE("Ledger: a ledger directory altered to match an altered sink is caught
   f.append(0, 8);
   REQUIRE(f.ledger().checkpoint());
   auto leaves = f.dir / "leaves";
+  constexpr int record = 16 + 8 + 32;  // id, time, hash (audit_ledger.cpp)
   SECTION("a leaf rewritten to the edited event's hash") {
     f.sink->events[3].resource = "message:forged";
     auto hash = ledger::leaf_hash(AuditLedger::leaf_input(f.sink->events[3]));
     std::fstream file(leaves, std::ios::in | std::ios::out | std::ios::binary);
-    file.seekp(3 * 48 + 16);
+    file.seekp(3 * record + 24);  // leaf 3's hash
     file.write(reinterpret_cast<const char*>(hash.data()), 32);
     file.close();
     auto kinds = f.kinds();
@@ -176,7 +187,7 @@ TEST_CASE("Ledger: a ledger directory altered to match an altered sink is caught
   }
   SECTION("the newest events dropped from the sink and the ledger alike") {
     f.sink->events.resize(6);
-    std::filesystem::resize_file(leaves, 6 * 48);
+    std::filesystem::resize_file(leaves, 6 * record);
     CHECK(f.kinds() == std::vector<std::string>{"ledger_cut"});
     // and the ledger refuses to seal on top of a cut
     CHECK(f.audit->append(std::vector{f.event(9)}).error().code == sdk::ErrorCode::conflict);
@@ -189,7 +200,7 @@ TEST_CASE("Ledger: a ledger directory altered to match an altered sink is caught
   SECTION("every checkpoint deleted from the directory: the sink's copies still bind") {
     std::filesystem::remove(f.dir / "checkpoints");
     f.sink->events.resize(6);
-    std::filesystem::resize_file(leaves, 6 * 48);
+    std::filesystem::resize_file(leaves, 6 * record);
     CHECK(f.kinds() == std::vector<std::string>{"ledger_cut"});
   }
 }
@@ -227,7 +238,7 @@ TEST_CASE("Ledger: a torn last record from a crash is cut off, and sealing goes 
   Fixture f;
   f.append(0, 5);
   f.audit.reset();
-  std::ofstream(f.dir / "leaves", std::ios::app | std::ios::binary) << std::string(20, 'x');  // half a record
+  std::ofstream(f.dir / "leaves", std::ios::app | std::ios::binary) << std::string(20, 'x');  // part of a record
   f.reopen();
   f.append(5, 7);
   REQUIRE(f.ledger().checkpoint());

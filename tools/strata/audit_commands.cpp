@@ -30,16 +30,21 @@ nlohmann::json hashes_json(const std::vector<std::string>& hashes) { return nloh
 
 }  // namespace
 
-int audit_verify(const Host& host) {
+int audit_verify(const Host& host, const std::string& since) {
+  std::optional<sdk::Timestamp> horizon;
+  if (!since.empty() && !(horizon = sdk::Timestamp::parse(since)))
+    return report_error(sdk::Error{sdk::ErrorCode::invalid_argument,
+                                   "--since wants a time like 2026-11-01T00:00:00Z, not " + printable(since), {}, false});
   auto ledger = open_ledger(host);
   if (!ledger) return report_error(ledger.error());
-  auto report = (*ledger)->verify(*host.audit());
+  auto report = (*ledger)->verify(*host.audit(), horizon);
   if (!report) return report_error(report.error());
   fmt::print("ledger {}: {} leaves, {} signed checkpoints verified (newest: {} leaves)\n", report->origin,
              report->leaves, report->checkpoints, report->checkpoint_size);
   fmt::print("sink: {} events", report->events);
   if (report->predating) fmt::print(" ({} older than the ledger, not covered)", report->predating);
   if (report->redelivered) fmt::print("; {} leaves repeat an event handed over again", report->redelivered);
+  if (report->expired) fmt::print("; {} sealed events older than --since are gone (retention)", report->expired);
   fmt::print("\n");
   for (const auto& p : report->problems) fmt::print("{}: {}\n", p.kind, printable(p.detail));
   if (report->problem_count > report->problems.size())
@@ -103,6 +108,7 @@ int audit_key(const Host& host) {
 void add_audit_commands(Registry& registry) {
   struct AuditOptions {
     std::size_t limit = 20;
+    std::string since;
     std::string event_id;
     std::uint64_t old_size = 0, new_size = 0;
   };
@@ -111,9 +117,11 @@ void add_audit_commands(Registry& registry) {
   auto* tail = audit->add_subcommand("tail", "The newest audit events, oldest first");
   tail->add_option("--limit", o->limit, "how many events")->check(CLI::Range(1, 100000));
   registry.on(tail, [o](const Host& host, const auto&) { return audit_tail(host, o->limit); });
-  registry.on(audit->add_subcommand("verify", "Check every event in the sink against the ledger and its signed "
-                                              "checkpoints; name what was edited, dropped or inserted"),
-              [](const Host& host, const auto&) { return audit_verify(host); });
+  auto* verify = audit->add_subcommand("verify", "Check every event in the sink against the ledger and its signed "
+                                                 "checkpoints; name what was edited, dropped or inserted");
+  verify->add_option("--since", o->since,
+                     "the sink keeps events from this time on (its retention): older ones it lost are not dropped");
+  registry.on(verify, [o](const Host& host, const auto&) { return audit_verify(host, o->since); });
   auto* prove = audit->add_subcommand("prove", "Print an event's inclusion proof (RFC 9162) in the newest checkpoint");
   prove->add_option("event", o->event_id, "the event's id")->required();
   registry.on(prove, [o](const Host& host, const auto&) { return audit_prove(host, o->event_id); });

@@ -11,7 +11,8 @@ namespace strata::cli {
 
 /// Checks every event in the sink against the ledger; 0 when nothing was
 /// edited, dropped or inserted and the ledger matches its signed checkpoints.
-int audit_verify(const Host& host);
+/// `since` (ISO 8601): the sink keeps events from then on (its retention).
+int audit_verify(const Host& host, const std::string& since);
 /// Prints the inclusion proof of one event (JSON) in the newest checkpoint.
 int audit_prove(const Host& host, const std::string& event_id);
 /// Prints the consistency proof (JSON) between two tree sizes.

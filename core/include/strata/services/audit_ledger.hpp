@@ -62,6 +62,7 @@ struct LedgerReport {
   std::uint64_t events = 0;            ///< events read from the sink
   std::uint64_t predating = 0;         ///< events older than the ledger (not covered)
   std::uint64_t redelivered = 0;       ///< leaves repeating an earlier leaf (a hand-over retried after a crash)
+  std::uint64_t expired = 0;           ///< sealed events older than `since` that the sink no longer holds
   std::uint64_t problem_count = 0;
   std::vector<LedgerProblem> problems;  ///< the first 100, in ledger order
   bool ok() const { return problem_count == 0; }
@@ -104,7 +105,10 @@ class STRATA_API AuditLedger {
   sdk::Result<void> checkpoint();
 
   /// Checks the sink's events against the ledger (see the top of this file).
-  sdk::Result<LedgerReport> verify(sdk::Audit& sink) const;
+  /// `since`: the sink keeps events from then on (its retention); a sealed
+  /// event older than that which it no longer holds is counted as expired,
+  /// not dropped.
+  sdk::Result<LedgerReport> verify(sdk::Audit& sink, std::optional<sdk::Timestamp> since = std::nullopt) const;
   /// The inclusion proof of an event in the newest checkpoint's tree.
   sdk::Result<InclusionProof> prove(const sdk::Uuid& event) const;
   /// The proof that the tree of `new_size` leaves extends that of `old_size`.

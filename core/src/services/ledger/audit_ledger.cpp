@@ -3,7 +3,8 @@
 // In the ledger directory:
 //   origin       {"origin": "strata.audit/<host>/<id>", "created": <time>}, made once
 //   signing.key  the Ed25519 seed, hex, mode 0600
-//   leaves       48 bytes per leaf: the event id (16) and its leaf hash (32)
+//   leaves       56 bytes per leaf: the event id (16), its time in milliseconds
+//                (8, big-endian: verify --since), and its leaf hash (32)
 //   frontier     {"size", "peaks", "checkpoint_size", "checkpoint_at"}: the
 //                tree's compact range as of the last seal, so a process
 //                appending never reads the whole file (a cache: rebuilt from
@@ -40,11 +41,12 @@ using sdk::fail;
 
 namespace {
 
-constexpr std::size_t record_size = 16 + 32;
+constexpr std::size_t record_size = 16 + 8 + 32;
 constexpr std::size_t max_listed_problems = 100;
 
 struct Leaf {
   sdk::Uuid id;
+  std::int64_t at_ms = 0;  // the event's time
   Hash hash;
 };
 
@@ -87,7 +89,10 @@ sdk::Result<std::vector<Leaf>> read_leaves(int fd, std::uint64_t from, std::uint
       std::array<std::uint8_t, 16> id{};
       std::memcpy(id.data(), buffer.data() + k * record_size, 16);
       leaf.id = sdk::Uuid(id);
-      std::memcpy(leaf.hash.data(), buffer.data() + k * record_size + 16, 32);
+      std::uint64_t at = 0;
+      for (int b = 0; b < 8; ++b) at = at << 8 | static_cast<std::uint8_t>(buffer[k * record_size + 16 + b]);
+      leaf.at_ms = static_cast<std::int64_t>(at);
+      std::memcpy(leaf.hash.data(), buffer.data() + k * record_size + 24, 32);
       out.push_back(leaf);
     }
     i += n;
@@ -436,6 +441,8 @@ sdk::Result<void> AuditLedger::seal(std::span<const sdk::AuditEvent> events) {
   for (const auto& e : events) {
     hashes.push_back(ledger::leaf_hash(leaf_input(e)));
     records.append(reinterpret_cast<const char*>(e.id.bytes().data()), 16);
+    auto at = static_cast<std::uint64_t>(e.timestamp.micros() / 1000);
+    for (int b = 7; b >= 0; --b) records += static_cast<char>(at >> (8 * b));
     records.append(reinterpret_cast<const char*>(hashes.back().data()), 32);
   }
   return state_->append(records, hashes, false);
@@ -454,7 +461,7 @@ sdk::Result<std::string> AuditLedger::latest_checkpoint() const {
   return std::string();
 }
 
-sdk::Result<LedgerReport> AuditLedger::verify(sdk::Audit& sink) const {
+sdk::Result<LedgerReport> AuditLedger::verify(sdk::Audit& sink, std::optional<sdk::Timestamp> since) const {
   LedgerReport report;
   report.origin = state_->origin;
   auto problem = [&](std::string kind, std::string detail) {
@@ -543,6 +550,10 @@ sdk::Result<LedgerReport> AuditLedger::verify(sdk::Audit& sink) const {
       continue;
     }
     auto found = by_id.find(leaf.id);
+    if (found == by_id.end() && since && leaf.at_ms < since->micros() / 1000) {
+      ++report.expired;  // older than the sink keeps events: gone by its retention, not checked
+      continue;
+    }
     if (found == by_id.end()) {
       problem("dropped", "event " + leaf.id.str() + " (leaf " + std::to_string(i) +
                              ") is sealed in the ledger but missing from the sink");
