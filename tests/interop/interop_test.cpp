@@ -18,18 +18,19 @@
 #include "service_env.hpp"
 #include "strata/services.hpp"
 #include "test_host.hpp"
+#include "test_paths.hpp"
 
 using namespace strata;
 using namespace std::chrono_literals;
 
 namespace {
 
-const std::filesystem::path scripts = std::string(STRATA_SOURCE_DIR) + "/tests/interop";
+const std::filesystem::path scripts = strata::test::paths::source_dir() + "/tests/interop";
 
 // Runs one of the Node.js scripts with the seed's clients installed by the
 // interop_npm fixture; its stdout lands in `out`.
 int node(const std::string& script, const nlohmann::json& input, const std::filesystem::path& out) {
-  ::setenv("NODE_PATH", STRATA_INTEROP_NODE_MODULES, 1);
+  ::setenv("NODE_PATH", strata::test::paths::interop_node_modules().c_str(), 1);
   ::setenv("STRATA_INTEROP", input.dump().c_str(), 1);
   return test::run({"node", (scripts / script).string()}, out);
 }
@@ -57,7 +58,7 @@ TEST_CASE("interop: the seed's node-postgres, mongoose and ioredis clients and S
       {"PGGSSENCMODE", "disable"}};
   for (const auto& [name, value] : env) ::setenv(name.c_str(), value.c_str(), 1);
   // config/production.toml as shipped, plus a MongoDB cache so the seed's Cache model meets Strata's documents.
-  std::string config = test::read_text(std::string(STRATA_SOURCE_DIR) + "/config/production.toml") +
+  std::string config = test::read_text(strata::test::paths::source_dir() + "/config/production.toml") +
                        "\n[cache.mongo]\nplugin = \"mongodb\"\nuri = \"${MONGODB_URI}\"\n";
   const auto config_path = dir / "interop.toml";
   std::ofstream(config_path) << config;
@@ -107,7 +108,7 @@ TEST_CASE("interop: the seed's node-postgres, mongoose and ioredis clients and S
   auto written = nlohmann::json::parse(test::read_file(writes));
   INFO("writes_seed.cjs: " << written.dump());
 
-  const std::string strata = STRATA_CLI;
+  const std::string strata = strata::test::paths::strata_cli();
   auto cli = [&](std::vector<std::string> args) {
     args.insert(args.begin(), {strata, "--config", config_path.string()});
     auto out = dir / "cli.out";

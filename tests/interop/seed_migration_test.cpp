@@ -23,13 +23,14 @@
 #include "process.hpp"
 #include "strata/services.hpp"
 #include "test_host.hpp"
+#include "test_paths.hpp"
 
 using namespace strata;
 using namespace std::chrono_literals;
 
 namespace {
 
-const std::filesystem::path scripts = std::string(STRATA_SOURCE_DIR) + "/tests/interop";
+const std::filesystem::path scripts = strata::test::paths::source_dir() + "/tests/interop";
 
 // One seed deployment's servers and environment, and Strata's production
 // config on them (config/production.toml as shipped).
@@ -47,7 +48,7 @@ class SeedDeployment {
             {"PGGSSENCMODE", "disable"}};
     for (const auto& [name, value] : env_) ::setenv(name.c_str(), value.c_str(), 1);
     config_ = dir_ / "production.toml";
-    std::ofstream(config_) << test::read_file(std::string(STRATA_SOURCE_DIR) + "/config/production.toml");
+    std::ofstream(config_) << test::read_file(strata::test::paths::source_dir() + "/config/production.toml");
   }
   ~SeedDeployment() { std::filesystem::remove_all(dir_); }
 
@@ -57,7 +58,7 @@ class SeedDeployment {
   // Runs seed_deployment.cjs in `mode`; its JSON answer.
   nlohmann::json node(nlohmann::json input) const {
     input["tag"] = tag_;
-    ::setenv("NODE_PATH", STRATA_INTEROP_NODE_MODULES, 1);
+    ::setenv("NODE_PATH", strata::test::paths::interop_node_modules().c_str(), 1);
     ::setenv("STRATA_INTEROP", input.dump().c_str(), 1);
     auto out = dir_ / ("node-" + sdk::Uuid::generate().str() + ".out");
     int status = test::run({"node", (scripts / "seed_deployment.cjs").string()}, out);
@@ -69,7 +70,7 @@ class SeedDeployment {
 
   // Runs the strata CLI on the production config: (exit status, stdout and stderr).
   std::pair<int, std::string> strata(std::vector<std::string> args) const {
-    args.insert(args.begin(), {STRATA_CLI, "--config", config_.string()});
+    args.insert(args.begin(), {strata::test::paths::strata_cli(), "--config", config_.string()});
     auto out = dir_ / ("cli-" + sdk::Uuid::generate().str() + ".out");
     std::vector<std::string> shell{"sh", "-c", "exec \"$0\" \"$@\" 2>&1"};
     shell.insert(shell.end(), args.begin(), args.end());
@@ -238,7 +239,7 @@ TEST_CASE("interop: adopt messages killed at random points, then resumed: every 
   auto converted = [&] { return checking->storage()->count_messages_not_under_key("").value(); };
   for (int run = 0; run < 6; ++run) {
     const auto before = converted();
-    pid_t pid = test::spawn({"sh", "-c", "exec \"$0\" \"$@\" >/dev/null 2>&1", STRATA_CLI, "--config",
+    pid_t pid = test::spawn({"sh", "-c", "exec \"$0\" \"$@\" >/dev/null 2>&1", strata::test::paths::strata_cli(), "--config",
                              seed.config().string(), "adopt", "messages", "--accept-unauthenticated", "--batch", "10"});
     for (auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
          converted() == before && converted() < static_cast<std::uint64_t>(total) &&

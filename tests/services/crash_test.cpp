@@ -17,6 +17,7 @@
 #include "process.hpp"
 #include "service_env.hpp"
 #include "stored_messages.hpp"
+#include "test_paths.hpp"
 
 extern char** environ;
 
@@ -64,7 +65,7 @@ TEST_CASE("crash: a sender killed at a random moment loses no acknowledged messa
   auto acknowledged_file = env.dir() / "acknowledged.txt";
   env.close();  // the sender is the only process on the data until it dies
 
-  pid_t sender = spawn_sender({STRATA_CRASH_SENDER, config.string(), acknowledged_file.string(), alice.id.str(),
+  pid_t sender = spawn_sender({strata::test::paths::crash_sender(), config.string(), acknowledged_file.string(), alice.id.str(),
                                bob.id.str()},
                               env.env_vars());
   // Killed at a random moment once it is well under way.

@@ -10,12 +10,13 @@
 
 #include "backends.hpp"
 #include "run_command.hpp"
+#include "test_paths.hpp"
 
 namespace strata::test {
 
 /// Runs `tools/pg-formation.sh <command>` (start, failover, kill-primary, primary, ...).
 inline std::string pg_formation(const std::string& command) {
-  return run_command("bash '" STRATA_SOURCE_DIR "/tools/pg-formation.sh' " + command);
+  return run_command("bash '" + strata::test::paths::source_dir() + "/tools/pg-formation.sh' " + command);
 }
 
 /// Runs one SQL statement on the formation node listening on `port`, as postgres.

@@ -23,6 +23,7 @@
 #endif
 #include "strata/services.hpp"
 #include "test_host.hpp"
+#include "test_paths.hpp"
 
 namespace strata::test {
 
@@ -72,7 +73,7 @@ class ServiceEnv {
                   {"STRATA_KEY_2026_11", rotated_key_hex},
                   {"REDIS_KEY_PREFIX", "test-" + sdk::Uuid::generate().str() + ":"},
                   {"MONGODB_URI", mongo->uri()}});
-      text = read_text(std::string(STRATA_SOURCE_DIR) + "/config/production.toml");
+      text = read_text(strata::test::paths::source_dir() + "/config/production.toml");
       // FerretDB under ASan on a loaded 2-core machine answers a query over
       // tens of thousands of events (the concurrency test reads back 32,000)
       // slower than the plugin's default 5 s reply timeout. Its handshake can
@@ -91,7 +92,7 @@ class ServiceEnv {
     } else if (which && std::string(which) == "embedded") {
       // The CLI's built-in default, in this test's own data directory.
       env.insert({{"STRATA_KEY", test_key_hex}, {"STRATA_KEY_2026_11", rotated_key_hex}});
-      text = read_text(std::string(STRATA_SOURCE_DIR) + "/config/embedded.toml");
+      text = read_text(strata::test::paths::source_dir() + "/config/embedded.toml");
       if (rotated) {
         auto cipher = text.find("[cipher]");
         REQUIRE(cipher != std::string::npos);
@@ -101,7 +102,7 @@ class ServiceEnv {
                "         { id = \"default\", key = { env = \"STRATA_KEY\" } } ]\n";
       }
     } else {
-      text = read_text(std::string(STRATA_SOURCE_DIR) + "/config/testing.toml");
+      text = read_text(strata::test::paths::source_dir() + "/config/testing.toml");
       // testing.toml's ring already has two keys; "unrotated" makes the older one primary.
       if (!rotated) {
         replace(text, ", primary = true }", " }");

@@ -10,11 +10,12 @@
 #include <string>
 
 #include "strata/host.hpp"
+#include "test_paths.hpp"
 
 namespace strata::test {
 
 /// Where the deliberately broken and test-only plugins are built.
-inline std::filesystem::path test_plugin_dir() { return STRATA_TEST_PLUGIN_DIR; }
+inline std::filesystem::path test_plugin_dir() { return strata::test::paths::test_plugin_dir(); }
 
 /// A data directory of this test process's own, so that a host's default
 /// audit spool never lands in the working directory or the user's home.

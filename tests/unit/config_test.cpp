@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "test_host.hpp"
+#include "test_paths.hpp"
 
 using namespace strata;
 using test::fake_env;
@@ -102,7 +103,7 @@ TEST_CASE("config: the shipped example configs load", "[config]") {
   for (const char* name : {"embedded.toml", "testing.toml", "production.toml"}) {
     INFO(name);
     if (!STRATA_TEST_PRODUCTION && std::string(name) == "production.toml") continue;  // its plugins were not built
-    auto host = Host::open_file(std::string(STRATA_SOURCE_DIR) + "/config/" + name, options);
+    auto host = Host::open_file(strata::test::paths::source_dir() + "/config/" + name, options);
     INFO((host ? std::string("ok") : host.error().message));
     REQUIRE(host);
     // production.toml names real servers: its health is checked by the backend tests.

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "test_host.hpp"
+#include "test_paths.hpp"
 
 namespace {
 
@@ -14,7 +15,7 @@ sdk::Bytes hex(const nlohmann::json& value) { return sdk::from_hex(value.get<std
 }  // namespace
 
 TEST_CASE("aes_gcm passes every Wycheproof case with 256-bit key, 96-bit IV, 128-bit tag", "[aes_gcm][wycheproof]") {
-  std::ifstream in(std::string(STRATA_TEST_DATA_DIR) + "/wycheproof/aes_gcm_test.json");
+  std::ifstream in(strata::test::paths::test_data_dir() + "/wycheproof/aes_gcm_test.json");
   REQUIRE(in);
   auto vectors = nlohmann::json::parse(in);
   int valid = 0, invalid = 0;
@@ -54,7 +55,7 @@ TEST_CASE("aes_gcm: the seed's tagless ciphertexts decrypt by open_untagged, eve
           "[aes_gcm][wycheproof][seed]") {
   // The seed's DatabaseEncryption.encrypt keeps GCM's ciphertext and drops the tag:
   // open_untagged must give back the message for every valid vector, whatever its AAD.
-  std::ifstream in(std::string(STRATA_TEST_DATA_DIR) + "/wycheproof/aes_gcm_test.json");
+  std::ifstream in(strata::test::paths::test_data_dir() + "/wycheproof/aes_gcm_test.json");
   REQUIRE(in);
   auto vectors = nlohmann::json::parse(in);
   int checked = 0;

@@ -9,13 +9,14 @@
 
 #include "postgres_db.hpp"
 #include "test_host.hpp"
+#include "test_paths.hpp"
 
 using namespace strata;
 
 namespace {
 
 constexpr int latest_version = 8;
-const std::string seed_dir = std::string(STRATA_SOURCE_DIR) + "/tests/interop/seed/";
+const std::string seed_dir = strata::test::paths::source_dir() + "/tests/interop/seed/";
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path);
@@ -47,7 +48,7 @@ std::string catalog_fingerprint(const test::TempDatabase& db) {
 }  // namespace
 
 TEST_CASE("postgres seed adoption: the copies of the seed's SQL are the seed's", "[postgres][seed][adopt]") {
-  const std::filesystem::path design = std::string(STRATA_SOURCE_DIR) + "/../shared/seed/000_e7f3da3dbdc24ede.txt";
+  const std::filesystem::path design = strata::test::paths::source_dir() + "/../shared/seed/000_e7f3da3dbdc24ede.txt";
   if (!std::filesystem::exists(design)) {
     WARN("../shared/seed is not checked out beside the repository: the copies are not compared");
     return;

@@ -13,6 +13,7 @@
 #include "process.hpp"
 #include "strata/services.hpp"
 #include "test_host.hpp"
+#include "test_paths.hpp"
 
 using namespace strata;
 using namespace std::chrono_literals;
@@ -579,7 +580,7 @@ TEST_CASE("postgres: pg_cron runs the seed's cleanup job, installed once by proc
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "cron.toml") << table("* * * * *");
   auto out = dir / "check.out";
-  CHECK(test::run({STRATA_CLI, "--config", (dir / "cron.toml").string(), "check"}, out) == 0);
+  CHECK(test::run({strata::test::paths::strata_cli(), "--config", (dir / "cron.toml").string(), "check"}, out) == 0);
   std::string shown = test::read_file(out);
   INFO(shown);
   CHECK(shown.find("pg_cron job") != std::string::npos);
@@ -618,13 +619,13 @@ TEST_CASE("postgres: config/production.toml's storage, migrated and checked with
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "pg.toml") << db.storage_table();
   auto config = (dir / "pg.toml").string();
-  CHECK(test::run({STRATA_CLI, "--config", config, "check"}) == 1);  // not migrated yet
-  CHECK(test::run({STRATA_CLI, "--config", config, "migrate", "up"}) == 0);
-  CHECK(test::run({STRATA_CLI, "--config", config, "check"}) == 0);
-  CHECK(test::run({STRATA_CLI, "--config", config, "migrate", "down", "1"}) == 0);
+  CHECK(test::run({strata::test::paths::strata_cli(), "--config", config, "check"}) == 1);  // not migrated yet
+  CHECK(test::run({strata::test::paths::strata_cli(), "--config", config, "migrate", "up"}) == 0);
+  CHECK(test::run({strata::test::paths::strata_cli(), "--config", config, "check"}) == 0);
+  CHECK(test::run({strata::test::paths::strata_cli(), "--config", config, "migrate", "down", "1"}) == 0);
   CHECK(db.sql("SELECT max(version) FROM strata_schema_migrations") == std::to_string(latest_version - 1));
-  CHECK(test::run({STRATA_CLI, "--config", config, "migrate", "up"}) == 0);
-  CHECK(test::run({STRATA_CLI, "--config", config, "cleanup"}) == 0);
+  CHECK(test::run({strata::test::paths::strata_cli(), "--config", config, "migrate", "up"}) == 0);
+  CHECK(test::run({strata::test::paths::strata_cli(), "--config", config, "cleanup"}) == 0);
   std::filesystem::remove_all(dir);
 
   // The shipped production config, pointed at this database through the seed's variables.
@@ -632,7 +633,7 @@ TEST_CASE("postgres: config/production.toml's storage, migrated and checked with
   options.env = test::fake_env({{"DB_NAME", db.name()}, {"DB_HOST", "127.0.0.1"}, {"DB_USER", "postgres"},
                                 {"DB_PORT", std::to_string(test::postgres_port())},
                                 {"DB_ENCRYPTION_KEY", test::test_key_hex}});
-  auto host = Host::open_file(std::string(STRATA_SOURCE_DIR) + "/config/production.toml", options);
+  auto host = Host::open_file(strata::test::paths::source_dir() + "/config/production.toml", options);
   REQUIRE(host);
   REQUIRE((*host)->storage());
   REQUIRE((*host)->storage()->migrate(latest_version));

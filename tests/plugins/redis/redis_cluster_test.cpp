@@ -15,6 +15,7 @@
 #include "run_command.hpp"
 #include "session_churn.hpp"
 #include "test_host.hpp"
+#include "test_paths.hpp"
 
 using namespace strata;
 using namespace std::chrono_literals;
@@ -23,7 +24,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 std::string cluster_group(const std::string& command) {
-  return test::run_command("bash '" STRATA_SOURCE_DIR "/tools/redis-cluster.sh' " + command);
+  return test::run_command("bash '" + strata::test::paths::source_dir() + "/tools/redis-cluster.sh' " + command);
 }
 
 std::string cli(int port, const std::string& args) {

@@ -11,6 +11,7 @@
 #include "run_command.hpp"
 #include "session_churn.hpp"
 #include "test_host.hpp"
+#include "test_paths.hpp"
 
 using namespace strata;
 using namespace std::chrono_literals;
@@ -19,7 +20,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 std::string sentinel_group(const std::string& command) {
-  return test::run_command("bash '" STRATA_SOURCE_DIR "/tools/redis-sentinel.sh' " + command);
+  return test::run_command("bash '" + strata::test::paths::source_dir() + "/tools/redis-sentinel.sh' " + command);
 }
 
 void require_sentinels() { test::require_backend("the Redis Sentinel group (tools/redis-sentinel.sh start)", test::sentinel_port()); }

@@ -9,6 +9,7 @@
 #include "process.hpp"
 #include "strata/json_value.hpp"
 #include "test_host.hpp"
+#include "test_paths.hpp"
 
 using namespace strata;
 using namespace std::chrono_literals;
@@ -139,7 +140,7 @@ TEST_CASE("redis: config/production.toml's cache instances are healthy", "[redis
   test::require_redis();
   HostOptions options;
   options.env = test::fake_env({{"DB_ENCRYPTION_KEY", test::test_key_hex}});
-  auto host = Host::open_file(std::string(STRATA_SOURCE_DIR) + "/config/production.toml", options);
+  auto host = Host::open_file(strata::test::paths::source_dir() + "/config/production.toml", options);
   REQUIRE(host);
   for (const char* instance : {"session", "default"}) {
     INFO(instance);
