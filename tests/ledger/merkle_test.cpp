@@ -108,6 +108,7 @@ TEST_CASE("Signed note: signs, verifies, and refuses an altered note or another 
         strata::sdk::ErrorCode::auth_failed);
   CHECK(open_note("no signatures\n", vkey).error().code == strata::sdk::ErrorCode::invalid_argument);
   CHECK_FALSE(VerifierKey::parse("name+00000000+AAAA"));
+  CHECK_FALSE(VerifierKey::parse("name+zzzzzzzz+" + key.verifier_key().substr(key.verifier_key().rfind('+') + 1)));
   CHECK_FALSE(SigningKey::from_seed(std::string(32, 'x'), "has space"));
 }
 

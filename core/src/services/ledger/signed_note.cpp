@@ -158,8 +158,8 @@ sdk::Result<VerifierKey> VerifierKey::parse(std::string_view text) {
   key.name = std::string(text.substr(0, first));
   auto id_text = text.substr(first + 1, second - first - 1);
   auto material = unbase64(text.substr(second + 1));
-  if (id_text.size() != 8 || !material || material->size() != 33 ||
-      static_cast<std::uint8_t>((*material)[0]) != ed25519_type)
+  if (id_text.size() != 8 || id_text.find_first_not_of("0123456789abcdefABCDEF") != std::string_view::npos ||
+      !material || material->size() != 33 || static_cast<std::uint8_t>((*material)[0]) != ed25519_type)
     return fail(ErrorCode::invalid_argument, "not an Ed25519 verifier key: " + std::string(text));
   key.id = static_cast<std::uint32_t>(std::stoul(std::string(id_text), nullptr, 16));
   std::memcpy(key.public_key.data(), material->data() + 1, 32);
