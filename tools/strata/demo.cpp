@@ -13,6 +13,7 @@
 #include "output.hpp"
 #include "service_commands.hpp"
 #include "strata/services.hpp"
+#include "strata/services/audit_ledger.hpp"
 
 namespace strata::cli {
 namespace {
@@ -135,6 +136,13 @@ int run(const Host& host) {
     for (auto it = events.rbegin(); it != events.rend(); ++it)
       fmt::print("    {}  {:<7}  {:<20}  {}  {}\n", it->timestamp.iso8601(), sdk::to_string(it->status), it->action,
                  it->resource, printable(it->metadata));
+    // Every event the sink stored is sealed into the ledger: the whole trail checks out (`strata audit verify`).
+    if (const auto& ledger = s.audit_ledger()) {
+      auto report = must(ledger->verify(*audit), "audit verify");
+      fmt::print("    ledger {}: {} events sealed, none edited, dropped or inserted{}\n", report.origin, report.leaves,
+                 report.ok() ? "" : " -- NOT SO (bug!)");
+      if (!report.ok()) return 1;
+    }
   } else {
     fmt::print("    (no [audit] in this config)\n");
   }
