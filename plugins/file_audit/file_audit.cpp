@@ -4,7 +4,12 @@
 
 #include "file_settings.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <tuple>
@@ -263,6 +268,16 @@ sdk::Result<sdk::BackupReport> FileAudit::backup(const std::filesystem::path& di
                                    std::tuple{&metrics_, "metrics.jsonl", "metrics"}}) {
     auto written = lines->copy_to(dir, name);
     if (!written) return sdk::fail(written.error());
+    // Nothing written yet (a new sink, its events still in the outbox): an
+    // empty file says so, so the backup has what a restore takes (without a
+    // file the restore refused the instance as having nothing to restore from).
+    if (written->empty()) {
+      int fd = ::open((dir / name).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+      if (fd < 0) return sdk::fail(sdk::ErrorCode::unavailable, "cannot create " + (dir / name).string() + ": " +
+                                                                     std::strerror(errno));
+      ::close(fd);
+      written->push_back(name);
+    }
     // Counted in the copies: another process may append to the originals meanwhile.
     std::uint64_t complete = 0;  // lines with their newline; a torn last one is not a record
     for (const auto& file : *written) {

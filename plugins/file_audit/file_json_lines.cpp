@@ -148,6 +148,8 @@ sdk::Result<std::vector<std::string>> JsonLines::copy_to(const std::filesystem::
     originals.push_back(from);
     copies.push_back(dir / to);
   }
+  // Nothing copied (no file yet, perhaps not even its directory): nothing newly held by a backup.
+  if (originals.empty()) return written;
   if (auto recorded = record_backed_up(originals, copies); !recorded) return sdk::fail(recorded.error());
   return written;
 }

@@ -233,3 +233,19 @@ TEST_CASE("file_audit: a directory others may write to is refused, and a planted
   std::string content((std::istreambuf_iterator<char>(victim)), {});
   CHECK(content == "precious\n");
 }
+
+TEST_CASE("file_audit: a sink with nothing written yet backs up to files a restore takes", "[file_audit][backup]") {
+  // A backup taken before the first event reached the sink once listed no
+  // file, and the services refused to restore it ("nothing to restore it from").
+  TempDir dir, backup;
+  auto host = test::open_host(dir.table());
+  std::filesystem::create_directories(backup.path);
+  auto report = host->audit()->backup(backup.path);
+  INFO((report ? std::string() : report.error().describe()));
+  REQUIRE(report);
+  CHECK(report->files == std::vector<std::string>{"events.jsonl", "metrics.jsonl"});
+  CHECK(report->counts.at("events") == 0);
+  REQUIRE(host->audit()->append(std::vector{make_event(now_ms(), "later", "u")}));
+  REQUIRE(host->audit()->restore(backup.path));
+  CHECK_FALSE(host->audit()->has_data().value());
+}
