@@ -86,6 +86,14 @@ class MemoryStorage : public sdk::Storage {
   sdk::Result<sdk::InboxStream> inbox_since(const sdk::Uuid& recipient, std::uint64_t after,
                                             std::size_t limit) override;
   sdk::Result<sdk::InboxHeads> inbox_heads(std::span<const sdk::Uuid> recipients) override;
+  // Users' data keys (SDK 1.11), in memory_data_keys.cpp.
+  sdk::Result<void> insert_data_key(const sdk::DataKey& key) override;
+  sdk::Result<sdk::DataKey> get_data_key(const sdk::Uuid& id) override;
+  sdk::Result<std::vector<sdk::DataKey>> data_keys_for_user(const sdk::Uuid& user_id) override;
+  sdk::Result<std::vector<sdk::Uuid>> destroy_data_keys(const sdk::Uuid& user_id, sdk::Timestamp at) override;
+  sdk::Result<sdk::Page<sdk::DataKey>> all_data_keys(const sdk::PageRequest& page) override;
+  sdk::Result<bool> replace_data_key_wrapping(const sdk::Uuid& id, const sdk::Bytes& expected,
+                                              const sdk::Bytes& replacement) override;
 
  private:
   sdk::Result<void> insert_messages_locked(std::span<const sdk::Message> messages);
@@ -115,6 +123,7 @@ class MemoryStorage : public sdk::Storage {
   std::set<InboxKey> inbox_index_;
   std::set<ConversationKey> conversation_index_;
   std::unordered_map<sdk::Uuid, sdk::KeyRecord> keys_;
+  std::unordered_map<sdk::Uuid, sdk::DataKey> data_keys_;  // tombstones included; not backed up
   // The per-recipient sequence: each recipient's last number, the messages
   // by (recipient, number), and each message's number. A new store (this
   // process) or a restore is a new epoch.

@@ -550,6 +550,8 @@ sdk::Result<bool> PostgresStorage::replace_key_wrapping(const sdk::Uuid& id, con
 namespace {
 
 constexpr const char* dump_file = "postgres.dump";
+constexpr const char* data_keys_table = "strata_data_keys";
+constexpr int data_keys_migration = 9;  // schema/postgres/009_data_keys.up.sql, written to run again
 
 // Rows per table as the connection's transaction sees them. to_regclass: a
 // database not migrated yet has no tables, and counts zero.
@@ -587,7 +589,10 @@ sdk::Result<sdk::BackupReport> PostgresStorage::backup(const std::filesystem::pa
       if (!counts) return sdk::fail(counts.error());
       if (auto r = run_pg_tool(s.pg_dump,
                                // Without the sequence's epoch: a restore starts a new one (inbox_since).
+                               // Without the data keys at all: they are backed up apart, with a shorter
+                               // retention, and a restore must never drop the live table (tombstones).
                                {"--format=custom", "--no-password", "--exclude-table-data=strata_inbox_epoch",
+                                "--exclude-table=" + std::string(data_keys_table),
                                 "--file=" + (dir / dump_file).string(),
                                 std::string("--snapshot=") + PQgetvalue(snapshot->get(), 0, 0)},
                                s);
@@ -602,6 +607,19 @@ sdk::Result<sdk::BackupReport> PostgresStorage::backup(const std::filesystem::pa
   });
 }
 
+sdk::Result<void> PostgresStorage::recreate_data_keys_table() {
+  return pool_.run<void>(Repeatable::yes, [](Connection& c) -> sdk::Result<void> {
+    auto status = postgres::schema_status(c);
+    if (!status) return sdk::fail(status.error());
+    if (status->current < data_keys_migration) return {};
+    const Migration* m = migrations().find(data_keys_migration);
+    if (!m) return fail(ErrorCode::internal, "migration 9 (data keys) is not in this build");
+    auto r = c.exec(m->up);
+    if (!r) return sdk::fail(r.error());
+    return {};
+  });
+}
+
 sdk::Result<sdk::BackupReport> PostgresStorage::restore(const std::filesystem::path& dir) {
   const auto& s = pool_.settings();
   pool_.close_idle();  // their prepared statements name the tables about to be replaced
@@ -613,6 +631,8 @@ sdk::Result<sdk::BackupReport> PostgresStorage::restore(const std::filesystem::p
       !r)
     return sdk::fail(r.error());
   pool_.close_idle();
+  // The dump holds no data key table (see backup): into a new database, make it.
+  if (auto made = recreate_data_keys_table(); !made) return sdk::fail(made.error());
   auto status = schema_status();
   if (!status) return sdk::fail(status.error());
   auto counts = table_counts();

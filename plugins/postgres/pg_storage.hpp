@@ -58,6 +58,14 @@ class PostgresStorage : public sdk::Storage {
   sdk::Result<std::vector<sdk::KeyCount>> count_messages_by_key() override;
   sdk::Result<void> replace_active_key(const sdk::KeyRecord& key) override;
   sdk::Result<sdk::Page<sdk::KeyRecord>> all_keys(const sdk::PageRequest& page) override;
+  // Users' data keys (SDK 1.11), in pg_data_keys.cpp.
+  sdk::Result<void> insert_data_key(const sdk::DataKey& key) override;
+  sdk::Result<sdk::DataKey> get_data_key(const sdk::Uuid& id) override;
+  sdk::Result<std::vector<sdk::DataKey>> data_keys_for_user(const sdk::Uuid& user_id) override;
+  sdk::Result<std::vector<sdk::Uuid>> destroy_data_keys(const sdk::Uuid& user_id, sdk::Timestamp at) override;
+  sdk::Result<sdk::Page<sdk::DataKey>> all_data_keys(const sdk::PageRequest& page) override;
+  sdk::Result<bool> replace_data_key_wrapping(const sdk::Uuid& id, const sdk::Bytes& expected,
+                                              const sdk::Bytes& replacement) override;
   sdk::Result<bool> replace_key_wrapping(const sdk::Uuid& id, const sdk::Bytes& expected,
                                          const sdk::Bytes& replacement) override;
   sdk::Result<sdk::BackupReport> backup(const std::filesystem::path& dir) override;
@@ -89,6 +97,8 @@ class PostgresStorage : public sdk::Storage {
                                                           std::span<const sdk::AuditEvent> events) override;
 
  private:
+  // After a restore: strata_data_keys, left out of dumps, made if missing.
+  sdk::Result<void> recreate_data_keys_table();
   sdk::Result<std::map<std::string, std::uint64_t>> table_counts();
   // Runs a statement that must touch exactly one row; `not_found` names `what` otherwise.
   sdk::Result<void> update_one(const Statement& statement, std::vector<Param> params,

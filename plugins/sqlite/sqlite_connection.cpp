@@ -45,6 +45,14 @@ Database::Database(const std::filesystem::path& path, std::chrono::milliseconds 
   sqlite3_extended_result_codes(db_, 1);
   std::string pragmas = "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = " + synchronous + ";";
   if (auto ok = exec(pragmas.c_str()); !ok) refuse(ok.error().code, ok.error().message);
+  // Users' data keys live in a file of their own (schema/sqlite/006_data_keys):
+  // backups copy the main file only, and restores replace only it.
+  const std::filesystem::path keys = path.string() + "-keys";
+  if (int fd = ::open(keys.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600); fd >= 0) ::close(fd);
+  if (auto ok = run("ATTACH DATABASE ?1 AS strata_keys", {keys.string()}); !ok) refuse(ok.error().code, ok.error().message);
+  // Destroyed keys are overwritten on disk, not only unlinked from the b-tree.
+  std::string key_pragmas = "PRAGMA strata_keys.journal_mode = WAL; PRAGMA strata_keys.secure_delete = ON;";
+  if (auto ok = exec(key_pragmas.c_str()); !ok) refuse(ok.error().code, ok.error().message);
 }
 
 Database::~Database() {

@@ -134,6 +134,7 @@ SqliteStorage::SqliteStorage(const sdk::PluginContext& context) : clock_(context
     if (status && status->current < status->latest) status = db_->migrate(status->latest);
     if (!status) throw status.error();
   }
+  if (auto made = recreate_data_keys_table(); !made) throw made.error();
 }
 
 sdk::ConfigSchema SqliteStorage::config_schema() { return storage_schema(); }
@@ -508,6 +509,7 @@ sdk::Result<sdk::BackupReport> SqliteStorage::restore(const std::filesystem::pat
   // again, so cursors from before the restore must not match.
   if (status->current >= inbox_sequence_version)
     if (auto r = start_new_epoch(); !r) return sdk::fail(r.error());
+  if (auto r = recreate_data_keys_table(); !r) return sdk::fail(r.error());
   auto counts = table_counts();
   if (!counts) return sdk::fail(counts.error());
   return sdk::BackupReport{{}, std::move(*counts), std::to_string(status->current)};

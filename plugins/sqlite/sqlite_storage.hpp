@@ -89,12 +89,25 @@ class SqliteStorage : public sdk::Storage {
   sdk::Result<sdk::InboxStream> inbox_since(const sdk::Uuid& recipient, std::uint64_t after,
                                             std::size_t limit) override;
   sdk::Result<sdk::InboxHeads> inbox_heads(std::span<const sdk::Uuid> recipients) override;
+  // Users' data keys (SDK 1.11), in sqlite_data_keys.cpp.
+  sdk::Result<void> insert_data_key(const sdk::DataKey& key) override;
+  sdk::Result<sdk::DataKey> get_data_key(const sdk::Uuid& id) override;
+  sdk::Result<std::vector<sdk::DataKey>> data_keys_for_user(const sdk::Uuid& user_id) override;
+  sdk::Result<std::vector<sdk::Uuid>> destroy_data_keys(const sdk::Uuid& user_id, sdk::Timestamp at) override;
+  sdk::Result<sdk::Page<sdk::DataKey>> all_data_keys(const sdk::PageRequest& page) override;
+  sdk::Result<bool> replace_data_key_wrapping(const sdk::Uuid& id, const sdk::Bytes& expected,
+                                              const sdk::Bytes& replacement) override;
 
  private:
   // The schema version that added the sequence (schema/sqlite/005_inbox_sequence).
   static constexpr int inbox_sequence_version = 5;
   // Names a new run of the sequence (after a restore).
   sdk::Result<void> start_new_epoch();
+  // The schema version that added the data keys (schema/sqlite/006_data_keys).
+  static constexpr int data_keys_version = 6;
+  // Makes the data key table when the keys file lacks it (a new file beside a
+  // restored or copied database); the caller holds mutex_.
+  sdk::Result<void> recreate_data_keys_table();
   sdk::Result<std::map<std::string, std::uint64_t>> table_counts();
   // Inserts each message; the caller holds mutex_ inside a transaction.
   sdk::Result<void> insert_messages_locked(std::span<const sdk::Message> messages);

@@ -129,7 +129,7 @@ TEST_CASE("interop: a seed deployment moves onto Strata: schema, passwords, mess
   auto [migrated, migration] = seed.strata({"migrate", "up"});
   REQUIRE(migrated == 0);
   CHECK(migration.find("adopted the seed's schema: 1_initial, 2_performance recorded as applied") != std::string::npos);
-  CHECK(migration.find("schema version 0 -> 8") != std::string::npos);
+  CHECK(migration.find("schema version 0 -> 9") != std::string::npos);
 
   // Until adopted, the seed's messages are refused, never shown.
   auto [listed, inbox] = seed.strata({"inbox", users[1]["username"], "--limit", "5"});

@@ -53,6 +53,7 @@ CacheTarget memory_cache(std::int64_t default_ttl_s, std::size_t max_value_bytes
 #define STRATA_FORWARD_OPTIONAL_1_8(...)
 #define STRATA_FORWARD_OPTIONAL_1_9(...)
 #define STRATA_FORWARD_OPTIONAL_1_10(...)
+#define STRATA_FORWARD_OPTIONAL_1_11(...)
 
 class RequiredOnlyStorage final : public sdk::Storage {
  public:
@@ -76,6 +77,7 @@ StorageTarget required_only_storage() {
   target.checked_sends = false;
   target.session_revocations = false;
   target.inbox_sequence = false;
+  target.data_keys = false;
   return target;
 }
 

@@ -15,7 +15,7 @@ using namespace strata;
 
 namespace {
 
-constexpr int latest_version = 8;
+constexpr int latest_version = 9;
 const std::string seed_dir = strata::test::paths::source_dir() + "/tests/interop/seed/";
 
 std::string read_text(const std::string& path) {
@@ -73,7 +73,7 @@ TEST_CASE("postgres seed adoption: a database the seed's SQL made is adopted as 
   auto plan = storage->plan_migration(latest_version);
   REQUIRE(plan);
   CHECK(plan->differences.empty());
-  REQUIRE(plan->steps.size() == 8);
+  REQUIRE(plan->steps.size() == 9);
   CHECK(plan->steps[0].action == "baseline");
   CHECK(plan->steps[1].action == "baseline");
   CHECK(plan->steps[2].action == "apply");
@@ -84,7 +84,7 @@ TEST_CASE("postgres seed adoption: a database the seed's SQL made is adopted as 
 
   REQUIRE(storage->migrate(latest_version)->current == latest_version);
   CHECK(db.sql("SELECT string_agg(version || ':' || baseline, ',' ORDER BY version) FROM strata_schema_migrations") ==
-        "1:true,2:true,3:false,4:false,5:false,6:false,7:false,8:false");
+        "1:true,2:true,3:false,4:false,5:false,6:false,7:false,8:false,9:false");
   CHECK(storage->health());
   auto carol = storage->find_user_by_username("carol");
   REQUIRE(carol);

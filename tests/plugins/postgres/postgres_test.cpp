@@ -22,7 +22,7 @@ using sdk::testing::make_user;
 
 namespace {
 
-constexpr int latest_version = 8;
+constexpr int latest_version = 9;
 
 std::shared_ptr<sdk::Storage> migrated(Host& host) {
   auto storage = host.storage();
@@ -49,7 +49,7 @@ TEST_CASE("postgres: migrations up, down and up, and health says when to migrate
   CHECK(storage->migrate(latest_version)->current == latest_version);
   CHECK(storage->health());
   for (const char* table : {"users", "messages", "encryption_keys", "strata_audit_outbox_batches",
-                            "strata_session_revocations", "strata_schema_migrations"})
+                            "strata_session_revocations", "strata_data_keys", "strata_schema_migrations"})
     CHECK(table_exists(db, table));
   CHECK(db.sql("SELECT count(*) FROM strata_schema_migrations") == std::to_string(latest_version));
 
@@ -550,7 +550,8 @@ TEST_CASE("postgres: pg_cron runs the seed's cleanup job, installed once by proc
   auto reset = [&] {
     sql("DROP EXTENSION IF EXISTS pg_cron");
     sql("DROP TABLE IF EXISTS encryption_keys, messages, users, strata_audit_outbox, strata_audit_outbox_batches, "
-        "strata_session_revocations, strata_inbox_heads, strata_inbox_epoch, strata_schema_migrations");
+        "strata_session_revocations, strata_inbox_heads, strata_inbox_epoch, strata_data_keys, "
+        "strata_schema_migrations");
     sql("DROP FUNCTION IF EXISTS cleanup_old_messages()");
     sql("DROP FUNCTION IF EXISTS strata_number_message()");
   };

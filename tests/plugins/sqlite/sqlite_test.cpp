@@ -64,24 +64,30 @@ TEST_CASE("sqlite: migrations down and up, and auto_migrate off leaves a new fil
   REQUIRE_FALSE(health);
   CHECK(health.error().message.find("run `strata migrate up`") != std::string::npos);
   CHECK(storage->migrate(1)->current == 1);
-  CHECK_FALSE(storage->health());  // 1 of 5: the audit outbox is missing
+  CHECK_FALSE(storage->health());  // 1 of 6: the audit outbox is missing
   CHECK(storage->migrate(2)->current == 2);
-  CHECK_FALSE(storage->health());  // 2 of 5: the session revocations are missing
+  CHECK_FALSE(storage->health());  // 2 of 6: the session revocations are missing
   CHECK(storage->migrate(3)->current == 3);
-  CHECK_FALSE(storage->health());  // 3 of 5: the outbox's sink column is missing
+  CHECK_FALSE(storage->health());  // 3 of 6: the outbox's sink column is missing
   CHECK(storage->migrate(4)->current == 4);
-  CHECK_FALSE(storage->health());  // 4 of 5: the inbox sequence is missing
+  CHECK_FALSE(storage->health());  // 4 of 6: the inbox sequence is missing
   auto sender = make_user("s"), recipient = make_user("r");
   REQUIRE(storage->create_user(sender));
   REQUIRE(storage->create_user(recipient));
   REQUIRE(storage->insert_message(make_message(sender.id, recipient.id, sdk::testing::now_ms())));  // numbered by nobody yet
   CHECK(storage->migrate(5)->current == 5);
+  CHECK_FALSE(storage->health());  // 5 of 6: the data keys are missing
+  CHECK_FALSE(storage->get_data_key(sdk::Uuid::generate()));
+  CHECK(storage->migrate(6)->current == 6);
   CHECK(storage->health());
+  CHECK(storage->get_data_key(sdk::Uuid::generate()).error().code == sdk::ErrorCode::not_found);
   REQUIRE(storage->insert_message(make_message(sender.id, recipient.id, sdk::testing::now_ms())));
   auto numbered = storage->inbox_since(recipient.id, 0, 10);
   REQUIRE(numbered);
   REQUIRE(numbered->items.size() == 1);  // the row from before migration 5 has no number
   CHECK(numbered->items[0].seq == 1);
+  CHECK(storage->migrate(5)->current == 5);
+  CHECK(storage->get_data_key(sdk::Uuid::generate()).error().code != sdk::ErrorCode::not_found);  // its table is gone
   CHECK(storage->migrate(4)->current == 4);
   CHECK_FALSE(storage->inbox_since(recipient.id, 0, 10));  // its tables are gone
   REQUIRE(storage->delete_user(sender.id));
@@ -96,9 +102,9 @@ TEST_CASE("sqlite: migrations down and up, and auto_migrate off leaves a new fil
   CHECK(storage->migrate(1)->current == 1);
   CHECK(storage->outbox_size().error().code != sdk::ErrorCode::unsupported);  // its table is gone
   CHECK(storage->migrate(0)->current == 0);
-  CHECK(storage->migrate(5)->current == 5);
+  CHECK(storage->migrate(6)->current == 6);
   CHECK(storage->find_user_by_username("x").error().code == sdk::ErrorCode::not_found);
-  CHECK(storage->migrate(6).error().code == sdk::ErrorCode::invalid_argument);
+  CHECK(storage->migrate(7).error().code == sdk::ErrorCode::invalid_argument);
 }
 
 TEST_CASE("sqlite: an unusable path is refused with the path named", "[sqlite]") {
@@ -111,7 +117,7 @@ TEST_CASE("sqlite: an unusable path is refused with the path named", "[sqlite]")
   CHECK(bad.message.find("synchronous must be \"full\" or \"normal\"") != std::string::npos);
 }
 
-TEST_CASE("sqlite: the database and its WAL are owner-only even in an open directory", "[sqlite][hardening]") {
+TEST_CASE("sqlite: the database, its WAL and its keys file are owner-only even in an open directory", "[sqlite][hardening]") {
   TempDir dir;
   std::filesystem::create_directories(dir.path / "data");
   std::filesystem::permissions(dir.path / "data", std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
@@ -120,7 +126,7 @@ TEST_CASE("sqlite: the database and its WAL are owner-only even in an open direc
                                                       std::filesystem::perms::others_exec);  // 0755, as it once was
   auto host = test::open_host(dir.table());
   REQUIRE(host->storage()->create_user(make_user("a")));
-  for (const char* file : {"strata.db", "strata.db-wal"}) {
+  for (const char* file : {"strata.db", "strata.db-wal", "strata.db-keys"}) {
     INFO(file);
     auto mode = std::filesystem::status(dir.path / "data" / file).permissions();
     CHECK((mode & (std::filesystem::perms::group_all | std::filesystem::perms::others_all)) ==

@@ -21,6 +21,7 @@ enum class ErrorCode {
                      ///< may help: a read-only server, a full disk, a store out of memory)
   unsupported,       ///< the plugin does not offer this operation
   internal,          ///< a bug or an unexpected exception inside a plugin
+  key_destroyed,     ///< (SDK 1.11) the data key it needs was destroyed (an erased user): never openable again
 };
 
 /// The code's name as written in logs and messages ("not_found", ...).
@@ -35,6 +36,7 @@ constexpr std::string_view to_string(ErrorCode code) noexcept {
     case ErrorCode::conflict: return "conflict";
     case ErrorCode::unsupported: return "unsupported";
     case ErrorCode::internal: return "internal";
+    case ErrorCode::key_destroyed: return "key_destroyed";
   }
   return "unknown";
 }

@@ -24,6 +24,7 @@
 //   OPTIONAL_1_8    added in ABI 1.8, optional; never called on an older plugin
 //   OPTIONAL_1_9    added in ABI 1.9, optional; never called on an older plugin
 //   OPTIONAL_1_10   added in ABI 1.10, optional; never called on an older plugin
+//   OPTIONAL_1_11   added in ABI 1.11, optional; never called on an older plugin
 
 /// The SDK ABI minor version a KIND appeared in.
 #define STRATA_SDK_SINCE_REQUIRED 0
@@ -38,6 +39,7 @@
 #define STRATA_SDK_SINCE_OPTIONAL_1_8 8
 #define STRATA_SDK_SINCE_OPTIONAL_1_9 9
 #define STRATA_SDK_SINCE_OPTIONAL_1_10 10
+#define STRATA_SDK_SINCE_OPTIONAL_1_11 11
 #define STRATA_SDK_SINCE(KIND) STRATA_SDK_SINCE_##KIND
 
 // Backup and restore (ABI 1.2): the same three optional methods on storage, cache and audit.
@@ -185,7 +187,30 @@
   /* The epoch and each recipient's head (0 for none yet), in the order asked: what a subscriber's poll asks  \
      for all its recipients in one call. */                                                                   \
   X(OPTIONAL_1_10, sdk::Result<sdk::InboxHeads>, inbox_heads, (std::span<const sdk::Uuid> recipients),        \
-    (recipients))
+    (recipients))                                                                                              \
+  /* Stores a data key. With destroyed_at unset: `key_destroyed` if that id was ever destroyed (a destroyed    \
+     key is never stored again, by a restore neither), `already_exists` if it is stored. With destroyed_at    \
+     set (a tombstone, as a key backup carries them): destroys that id, stored or not (already destroyed:     \
+     nothing changes). Kept out of the plugin's own backups and left alone by its restore: the services       \
+     back the keys up apart, with a shorter retention (core/README.md, "Erasure"). */                         \
+  X(OPTIONAL_1_11, sdk::Result<void>, insert_data_key, (const sdk::DataKey& key), (key))                       \
+  /* One data key by id, a tombstone included (destroyed_at set, wrapped empty); `not_found` if never stored. */ \
+  X(OPTIONAL_1_11, sdk::Result<sdk::DataKey>, get_data_key, (const sdk::Uuid& id), (id))                       \
+  /* The user's data keys not destroyed, newest first. */                                                      \
+  X(OPTIONAL_1_11, sdk::Result<std::vector<sdk::DataKey>>, data_keys_for_user, (const sdk::Uuid& user_id),    \
+    (user_id))                                                                                                 \
+  /* Destroys every data key of the user in one transaction: each row keeps its id, user and created_at, its   \
+     wrapped key is cleared and destroyed_at set to `at`. Costs the same whatever the user stored. The ids     \
+     destroyed now (none when there were none, or all were already). */                                       \
+  X(OPTIONAL_1_11, sdk::Result<std::vector<sdk::Uuid>>, destroy_data_keys,                                    \
+    (const sdk::Uuid& user_id, sdk::Timestamp at), (user_id, at))                                              \
+  /* Every data key record, tombstones included, newest first by keyset (created_at, id): what a key backup   \
+     and a cipher key rotation read. */                                                                        \
+  X(OPTIONAL_1_11, sdk::Result<sdk::Page<sdk::DataKey>>, all_data_keys, (const sdk::PageRequest& page), (page)) \
+  /* Replaces a live data key's wrapping, only if it is still `expected` (compare-and-set). True when          \
+     replaced; false when it had changed or was destroyed; `not_found` for an unknown id. */                   \
+  X(OPTIONAL_1_11, sdk::Result<bool>, replace_data_key_wrapping,                                               \
+    (const sdk::Uuid& id, const sdk::Bytes& expected, const sdk::Bytes& replacement), (id, expected, replacement))
 
 #define STRATA_SDK_CACHE_METHODS(X)                                                                            \
   X(REQUIRED, sdk::Result<void>, health, (), ())                                                               \
@@ -278,5 +303,6 @@
 #define STRATA_SDK_DEFAULT_OPTIONAL_1_8(RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_OPTIONAL_(RET, NAME, PARAMS, ARGS)
 #define STRATA_SDK_DEFAULT_OPTIONAL_1_9(RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_OPTIONAL_(RET, NAME, PARAMS, ARGS)
 #define STRATA_SDK_DEFAULT_OPTIONAL_1_10(RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_OPTIONAL_(RET, NAME, PARAMS, ARGS)
+#define STRATA_SDK_DEFAULT_OPTIONAL_1_11(RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_OPTIONAL_(RET, NAME, PARAMS, ARGS)
 /// Expands a table row to the optional method's default (used inside the role interfaces).
 #define STRATA_SDK_OPTIONAL_DEFAULT(KIND, RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_##KIND(RET, NAME, PARAMS, ARGS)

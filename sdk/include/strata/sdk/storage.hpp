@@ -68,6 +68,20 @@ struct KeyRecord {
   bool operator==(const KeyRecord&) const = default;
 };
 
+/// A user's data key (SDK 1.11): what the services seal that user's
+/// messages and private keys under. Stored wrapped by the cipher role, so the
+/// storage never holds it in the clear; destroying it (erasing the user)
+/// leaves a tombstone: the id, the user and when, with `wrapped` empty.
+struct DataKey {
+  Uuid id;
+  Uuid user_id;                           ///< need not name an existing user (tombstones outlive users)
+  Bytes wrapped;                          ///< the key, wrapped by the cipher role; empty once destroyed
+  Timestamp created_at;
+  std::optional<Timestamp> destroyed_at;  ///< set: a tombstone, never a key again
+
+  bool operator==(const DataKey&) const = default;
+};
+
 /// A keyset position: pages continue strictly after (older than) it.
 struct Cursor {
   Timestamp created_at;

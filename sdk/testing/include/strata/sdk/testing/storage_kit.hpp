@@ -18,6 +18,7 @@
 #include "strata/sdk/testing/catch.hpp"
 #include "strata/sdk/testing/expect.hpp"
 #include "strata/sdk/testing/fixtures.hpp"
+#include "strata/sdk/testing/data_keys_kit.hpp"
 #include "strata/sdk/testing/inbox_sequence_kit.hpp"
 
 namespace strata::sdk::testing {
@@ -56,6 +57,11 @@ struct StorageTarget {
   /// inbox_heads. Declared false, the kit checks `unsupported`; the services
   /// then cannot follow an inbox (Messages::since answers `unsupported`).
   bool inbox_sequence = true;
+  /// Capability: users' data keys (SDK 1.11): insert_data_key, get_data_key,
+  /// data_keys_for_user, destroy_data_keys, all_data_keys,
+  /// replace_data_key_wrapping. Declared false, the kit checks `unsupported`;
+  /// the services then cannot seal under per-user keys nor erase a user.
+  bool data_keys = true;
 };
 
 namespace detail {
@@ -784,6 +790,7 @@ inline void run_storage_conformance(const StorageTarget& target) {
 
   detail::run_inbox_sequence_sections(target.inbox_sequence, target.concurrent_writers, target.backup, target.fresh,
                                       s, t0);
+  detail::run_data_key_sections(target.data_keys, target.backup, target.fresh, s, t0);
 
   SECTION("key records: stored exactly, newest first, deactivated, user checked") {
     User a = make_user("a", t0);

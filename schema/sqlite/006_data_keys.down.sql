@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS strata_keys.strata_data_keys;
