@@ -116,6 +116,34 @@ std::vector<HostTable> make_tables() {
          auto days = v.get_in_range("lifetime_days", 0, 36500);
          if (days > 0) s.keys.lifetime = std::chrono::hours(24 * days);
        }},
+      {"erasure",
+       {field("per_user_keys", ConfigType::boolean,
+              "seal each user's messages and private keys under a data key of theirs, so `strata user erase` "
+              "makes them unreadable everywhere (off: the cipher's keys seal them, as the seed's readers need)")
+            .or_default(false),
+        field("sent_messages", ConfigType::string,
+              "what erasing a user does to the messages they sent: keep (their recipients still read them) or "
+              "erase (sealed under both users' keys, unreadable once either is erased)")
+            .or_default("keep"),
+        field("key_cache_s", ConfigType::integer,
+              "how long a process keeps a data key it opened; an erase in another process takes effect here "
+              "within this")
+            .or_default(30),
+        field("key_backup_retention_days", ConfigType::integer,
+              "key backups older than this are deleted by the next backup: after an erase, no backup yields the "
+              "user's plaintext once this has passed")
+            .or_default(7)},
+       [](const sdk::ConfigView& v, ServiceSettings& s, const HostConfig&, const EnvLookup&) {
+         s.erasure.per_user_keys = v.get<bool>("per_user_keys");
+         auto sent = v.get<std::string>("sent_messages");
+         if (sent != "keep" && sent != "erase")
+           throw sdk::Error{sdk::ErrorCode::invalid_argument,
+                            "[erasure] sent_messages must be \"keep\" or \"erase\", not \"" + sdk::excerpt(sent, 40) + "\"",
+                            {}, false};
+         s.erasure.erase_sent = sent == "erase";
+         s.erasure.key_cache = std::chrono::seconds(v.get_in_range("key_cache_s", 0, 3600));
+         s.erasure.key_backup_retention = std::chrono::hours(24 * v.get_in_range("key_backup_retention_days", 1, 365));
+       }},
       {"delivery",
        {field("poll_interval_ms", ConfigType::integer,
               "how often inbox subscribers ask the storage for what hints missed (a lost hint costs at most this)")

@@ -156,5 +156,45 @@ if [[ -e $tmp/pwned ]]; then
   echo "FAIL: a directory name was run by a shell"; failures=$((failures + 1))
 fi
 
+# ---- Erasing a user, proven on a backup taken before the erase.
+cp "$src/config/embedded.toml" "$tmp/erase.toml"
+printf '\n[erasure]\nper_user_keys = true\n' >>"$tmp/erase.toml"
+erase_run() { env STRATA_DATA_DIR="$tmp/erase-data" STRATA_KEY=$key "$strata" --config "$tmp/erase.toml" "$@"; }
+echo 'carol has a long password' | erase_run user add carol --email carol@example.org >/dev/null
+echo 'dave has a long password' | erase_run user add dave --email dave@example.org >/dev/null
+erase_run send --from dave --to carol "for carol only" >/dev/null
+erase_run send --from carol --to dave "carol wrote this" >/dev/null
+mkdir -p "$tmp/erase-backups"
+expect "a backup writes the data keys apart" 0 "data keys \(2 records\) written apart to .*/strata-keys-" -- erase_run backup --out "$tmp/erase-backups"
+cat >"$tmp/scratch.toml" <<TOML
+[storage]
+plugin = "sqlite"
+path = "$tmp/scratch/strata.db"
+[cache.default]
+plugin = "memory"
+[cache.session]
+plugin = "memory"
+[audit]
+plugin = "file_audit"
+path = "$tmp/scratch/audit.jsonl"
+[cipher]
+plugin = "aes_gcm"
+key = "$key"
+[erasure]
+per_user_keys = true
+TOML
+expect "erase refused without per-user keys" 1 "needs \[erasure\] per_user_keys = true" -- "$strata" user erase bob
+erase_out=$(erase_run user erase carol 2>&1)
+for want in "storage: 1 data key destroyed, 1 key pair deactivated, account deactivated" \
+            "key backups: 1 key destroyed in 1 of them"; do
+  grep -qF -- "$want" <<<"$erase_out" || { echo "FAIL: erase did not say: $want"; sed 's/^/  | /' <<<"$erase_out"; failures=$((failures + 1)); }
+done
+expect "erasing again destroys nothing more" 0 "storage: 0 data keys destroyed" -- erase_run user erase carol
+expect "what she sent stays with its recipient" 0 "carol +carol wrote this" -- erase_run inbox dave
+expect "what she received is erased" 0 "refused: message .* is erased: data key .* was destroyed" -- erase_run inbox carol
+expect "erase --verify on the backup from before" 0 "1 of the user's 1 message fail as key_destroyed" -- erase_run user erase carol --verify --backups "$tmp/erase-backups" --scratch "$tmp/scratch.toml"
+expect "the receipt is in the audit trail" 0 "user.erase" -- erase_run audit tail --limit 50
+expect "--verify needs --backups and --scratch" 107 "--verify requires --backups" -- erase_run user erase carol --verify
+
 echo "$failures failed"
 [[ $failures -eq 0 ]]

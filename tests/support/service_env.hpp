@@ -133,6 +133,12 @@ class ServiceEnv {
     REQUIRE(services);
     services_ = std::move(*services);
   }
+  /// Appends host-level tables the config did not have yet and reopens (as
+  /// a process restarted with a changed config would).
+  void reopen_with(const std::string& tables) {
+    text_ += "\n" + tables;
+    reopen();
+  }
   /// The config text and the environment it reads, for another process.
   const std::string& config_text() const { return text_; }
   const std::map<std::string, std::string>& env_vars() const { return env_; }

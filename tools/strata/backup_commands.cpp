@@ -32,6 +32,11 @@ int backup(const Host& host, const std::string& out_dir, bool encrypt) {
   fmt::print("backup written to {}\n", done->dir.string());
   print_counts(done->instances);
   for (const auto& skipped : done->skipped) fmt::print("not backed up: {}\n", skipped);
+  if (done->key_backup)
+    fmt::print("users' data keys ({} record{}) written apart to {}\n", done->data_keys, done->data_keys == 1 ? "" : "s",
+               done->key_backup->string());
+  for (const auto& deleted : done->key_backups_deleted)
+    fmt::print("deleted the expired key backup {}\n", deleted.string());
   return 0;
 }
 
@@ -60,6 +65,12 @@ int restore(const Host& host, const std::string& dir, bool force) {
   if (!done) return report_error(done.error());
   fmt::print("restored {} instance{} from {}\n", done->restored.size(), done->restored.size() == 1 ? "" : "s", dir);
   print_counts(done->restored);
+  if (const auto& keys = done->data_keys) {
+    fmt::print("data keys from {} key backup{}: {} restored, {} already present, {} refused as destroyed (erased "
+               "users'), {} destroyed ids recorded\n",
+               keys->sources.size(), keys->sources.size() == 1 ? "" : "s", keys->restored, keys->present,
+               keys->refused_destroyed, keys->tombstones);
+  }
   return 0;
 }
 

@@ -64,6 +64,8 @@ void add_watch_command(Registry& registry);
 void add_audit_commands(Registry& registry);
 /// backup_commands.cpp: backup, backup verify, restore.
 void add_backup_commands(Registry& registry);
+/// erase_command.cpp: user erase.
+void add_erase_command(Registry& registry);
 /// demo.cpp: demo.
 void add_demo_command(Registry& registry);
 

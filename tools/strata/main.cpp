@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   cli::Registry registry(app);
   cli::add_host_commands(registry);
   cli::add_service_commands(registry);
+  cli::add_erase_command(registry);
   cli::add_watch_command(registry);
   cli::add_audit_commands(registry);
   cli::add_demo_command(registry);

@@ -190,14 +190,14 @@ int keys_rewrap(const Host& host, std::size_t batch) {
   auto keys = services->keys().rewrap(
       batch,
       [](const RewrapProgress& p) {
-        fmt::print(stderr, "\rrewrap: {} private keys re-wrapped under {}, {} skipped, {} failed", p.rewrapped,
+        fmt::print(stderr, "\rrewrap: {} private and data keys re-wrapped under {}, {} skipped, {} failed", p.rewrapped,
                    p.target_key_id, p.skipped, p.failed);
       },
       Origin{});
   fmt::print(stderr, "\n");
   if (!keys) return report_error(keys.error());
   fmt::print("rewrap finished under {}: {} messages re-sealed ({} skipped, {} could not be opened), "
-             "{} private keys re-wrapped ({} skipped, {} could not be opened)\n",
+             "{} private and data keys re-wrapped ({} skipped, {} could not be opened)\n",
              messages->target_key_id, messages->rewrapped, messages->skipped, messages->failed, keys->rewrapped,
              keys->skipped, keys->failed);
   return messages->failed || keys->failed ? 1 : 0;
@@ -229,7 +229,7 @@ void add_service_commands(Registry& registry) {
     std::string name, email;
   };
   auto u = std::make_shared<UserOptions>();
-  auto* user = registry.group(app, "user", "Add or show users");
+  auto* user = registry.group(app, "user", "Add, show or erase users");
   auto* add = user->add_subcommand("add", "Register a user (password from stdin, or a prompt) and create their key");
   add->add_option("name", u->name, "username")->required();
   add->add_option("--email", u->email, "email address")->required();
@@ -283,7 +283,8 @@ void add_service_commands(Registry& registry) {
   rotate->add_option("user", k->user, "username")->required();
   registry.on(rotate, [k](const Host& host, const auto&) { return keys_rotate(host, k->user); });
   auto* rewrap = keys->add_subcommand(
-      "rewrap", "Re-seal messages and re-wrap private keys under the cipher's primary key (resumable)");
+      "rewrap", "Re-seal messages and re-wrap private and data keys under the cipher's primary key (resumable); with "
+                "[erasure] per_user_keys, move messages under users' data keys");
   rewrap->add_option("--batch", k->batch, "rows per batch")->check(CLI::Range(1, 1000));
   registry.on(rewrap, [k](const Host& host, const auto&) { return keys_rewrap(host, k->batch); });
 }

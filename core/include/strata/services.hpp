@@ -1,6 +1,6 @@
 #pragma once
 // strata::Services: what an application embedding Strata calls. Built on a
-// Host, it owns the audit pipeline, the scheduler and the five services:
+// Host, it owns the audit pipeline, the scheduler and the services:
 //
 //   auto host = strata::Host::open_file("strata.toml");
 //   strata::Services::migrate(**host);  // a new or upgraded database
@@ -16,6 +16,7 @@
 #include "strata/services/audit_log.hpp"
 #include "strata/services/backup.hpp"
 #include "strata/services/context.hpp"
+#include "strata/services/erasure.hpp"
 #include "strata/services/keys.hpp"
 #include "strata/services/maintenance.hpp"
 #include "strata/services/message_adoption.hpp"
@@ -56,6 +57,8 @@ class STRATA_API Services {
   Messages& messages() { return messages_; }
   Keys& keys() { return keys_; }
   Sessions& sessions() { return sessions_; }
+  /// Erasing users for good (crypto-shredding): strata/services/erasure.hpp.
+  Erasure& erasure() { return erasure_; }
   AuditLog& audit() { return *context_.audit; }
   /// The ledger sealing the sink's events; null without a sink or with [audit] ledger = false.
   const std::shared_ptr<AuditLedger>& audit_ledger() const { return context_.ledger; }
@@ -92,6 +95,7 @@ class STRATA_API Services {
   Users users_;
   Keys keys_;
   Messages messages_;
+  Erasure erasure_;
   std::unique_ptr<Maintenance> maintenance_;
 };
 

@@ -79,6 +79,14 @@ struct KeySettings {
   std::optional<std::chrono::hours> lifetime;  ///< expires_at of new user keys; none: never
 };
 
+/// [erasure]: per-user data keys, and what erasing a user reaches (core/README.md, "Erasure").
+struct ErasureSettings {
+  bool per_user_keys = false;  ///< seal under users' data keys; off: under the cipher's keys (the seed's way)
+  bool erase_sent = false;     ///< a message needs its sender's key too: erasing either party erases it
+  std::chrono::seconds key_cache{30};  ///< how long an opened data key stays in this process
+  std::chrono::hours key_backup_retention{24 * 7};  ///< key backups older than this are deleted
+};
+
 /// [maintenance].
 struct MaintenanceSettings {
   std::chrono::seconds purge_interval{3600};   ///< expired-message purge; 0: off
@@ -111,6 +119,7 @@ struct ServiceSettings {
   UserSettings users;
   SessionSettings sessions;
   KeySettings keys;
+  ErasureSettings erasure;
   MaintenanceSettings maintenance;
   DeliverySettings delivery;
   /// The validated tables with defaults filled, by name, for `strata config`

@@ -11,6 +11,7 @@
 
 #include "backup_authentication.hpp"
 #include "encoding.hpp"
+#include "erasure/key_backup.hpp"
 #include "restore_state.hpp"
 #include "strata/sdk/version.hpp"
 
@@ -29,6 +30,7 @@ constexpr const char* manifest_name = "manifest.json";
 constexpr const char* format_name = "strata-backup/1";
 
 using detail::sha256_hex;
+using detail::utc_stamp;
 
 sdk::Result<sdk::Bytes> read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -71,13 +73,6 @@ std::vector<Target> targets(const Host& host) {
   return out;  // start order: storage, caches, audit
 }
 
-std::string utc_stamp(sdk::Timestamp t) {
-  std::string iso = t.iso8601();  // 2026-11-25T03:39:00.123456Z
-  std::string out;
-  for (char c : iso.substr(0, 19))
-    if (c != '-' && c != ':') out += c;
-  return out + "Z";
-}
 
 std::string manifest_checksum(nlohmann::json manifest) {
   manifest["manifest_sha256"] = "";
@@ -408,14 +403,45 @@ sdk::Result<RestoreResult> restore_backup(const Host& host, const fs::path& dir,
   return result;
 }
 
+// Whether the storage keeps users' data keys (SDK 1.11): there may be keys to restore.
+bool keeps_data_keys(sdk::Storage& storage) {
+  auto probe = storage.all_data_keys(sdk::PageRequest{1, std::nullopt});
+  return probe || probe.error().code != ErrorCode::unsupported;
+}
+
+// Whether there are keys to back up: sealing under them now, or any record kept from before.
+bool holds_data_keys(sdk::Storage& storage, const ErasureSettings& settings) {
+  if (settings.per_user_keys) return true;
+  auto probe = storage.all_data_keys(sdk::PageRequest{1, std::nullopt});
+  return probe && !probe->items.empty();
+}
+
 }  // namespace
 
 sdk::Result<BackupResult> Services::backup(const BackupOptions& options, const Origin& origin) {
   auto result = write_backup(host_, options);
   if (!result) return result;
+  // Users' data keys go beside it, never in it, and expire sooner.
+  if (host_.cipher() && holds_data_keys(*context_.storage, context_.settings.erasure)) {
+    const std::string stamp = result->dir.filename().string().substr(std::string_view("strata-backup-").size());
+    const sdk::Timestamp now = context_.clock->now();
+    auto keys = detail::write_key_backup(*context_.storage, *host_.cipher(), options.out_dir, stamp, now,
+                                         detail::key_backup_list(context_.settings));
+    if (!keys)
+      return fail(keys.error().code, "the backup " + result->dir.string() +
+                                         " was written, but its key backup was not: " + keys.error().describe());
+    result->key_backup = *keys;
+    if (auto records = detail::read_key_backup(*keys, *host_.cipher())) result->data_keys = records->size();
+    auto pruned = detail::prune_key_backups(options.out_dir, now - context_.settings.erasure.key_backup_retention);
+    if (!pruned) return sdk::fail(pruned.error());
+    result->key_backups_deleted = std::move(*pruned);
+  }
   auto recorded = context_.audit->record(
       AuditRecord{std::nullopt, "backup.create", "backup:" + result->dir.filename().string(), sdk::AuditStatus::success,
-                  {{"instances", result->instances.size()}, {"encrypted", options.encrypt}}},
+                  {{"instances", result->instances.size()},
+                   {"encrypted", options.encrypt},
+                   {"key_backup", result->key_backup ? result->key_backup->filename().string() : std::string()},
+                   {"key_backups_deleted", result->key_backups_deleted.size()}}},
       origin);
   if (!recorded)
     return fail(recorded.error().code, "the backup " + result->dir.string() +
@@ -442,8 +468,29 @@ sdk::Result<RestoreResult> Services::restore(const fs::path& dir, bool force, co
       if (storage) (void)storage->hold_restore_lock(false);
     }
   } release{held ? storage : nullptr};
+  // The key backups beside it are read (and authenticated) before anything is written.
+  std::vector<std::vector<sdk::DataKey>> key_sets;
+  DataKeyRestore keys;
+  if (host_.cipher() && keeps_data_keys(*storage)) {
+    for (const auto& source : detail::key_backups_in(dir.parent_path().empty() ? fs::path(".") : dir.parent_path())) {
+      auto records = detail::read_key_backup(source, *host_.cipher());
+      if (!records) return fail(records.error().code, "not restoring: " + records.error().describe());
+      key_sets.push_back(std::move(*records));
+      keys.sources.push_back(source);
+    }
+  }
   auto result = restore_backup(host_, dir, force, state_dir);
   if (!result) return result;
+  // Every key backup's tombstones, then their keys: a key destroyed in any
+  // of them, or in the storage, is never stored again.
+  std::vector<sdk::DataKey> all;
+  for (auto& set : key_sets) all.insert(all.end(), set.begin(), set.end());
+  if (!keys.sources.empty()) {
+    if (auto put = detail::restore_data_keys(*storage, all, keys); !put)
+      return fail(put.error().code, "the backup " + dir.string() + " was restored, but its data keys were not: " +
+                                        put.error().describe() + "; restore the same backup again to complete it");
+    result->data_keys = keys;
+  }
   // Sessions made before the restore end with it: a backup (or the session
   // cache restored with it) carries tokens that were live when it was made
   // and revocations only as of then. Until this is done the restore marker
@@ -455,7 +502,10 @@ sdk::Result<RestoreResult> Services::restore(const fs::path& dir, bool force, co
                                             revoked.error().describe() + "; restore the same backup again to complete it");
   auto recorded = context_.audit->record(
       AuditRecord{std::nullopt, "backup.restore", "backup:" + dir.filename().string(), sdk::AuditStatus::success,
-                  {{"instances", result->restored.size()}, {"forced", force}}},
+                  {{"instances", result->restored.size()},
+                   {"forced", force},
+                   {"data_keys_restored", keys.restored},
+                   {"data_keys_refused_destroyed", keys.refused_destroyed}}},
       origin);
   if (!recorded)
     return fail(recorded.error().code, "the backup " + dir.string() +

@@ -13,6 +13,7 @@
 
 #include "strata/sdk/bytes.hpp"
 #include "strata/sdk/cipher.hpp"
+#include "strata/sdk/timestamp.hpp"
 
 namespace strata::detail {
 
@@ -41,6 +42,16 @@ inline std::string sha256_hex(sdk::BytesView data) {
   sdk::Bytes digest(CryptoPP::SHA256::DIGESTSIZE);
   sha.CalculateDigest(digest.data(), data.data(), data.size());
   return sdk::to_hex(digest);
+}
+
+/// A time as backup directories are named: 20261125T033900Z (UTC, to the
+/// second); in that form names sort as their times do.
+inline std::string utc_stamp(sdk::Timestamp t) {
+  std::string iso = t.iso8601();  // 2026-11-25T03:39:00.123456Z
+  std::string out;
+  for (char c : iso.substr(0, 19))
+    if (c != '-' && c != ':') out += c;
+  return out + "Z";
 }
 
 /// Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or code

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "encoding.hpp"
+#include "erasure/data_keys.hpp"
 #include "strata/services/keys.hpp"
 #include "strata/services/messages.hpp"
 
@@ -47,6 +48,17 @@ sdk::Result<void> check_cipher_opens_storage(sdk::Storage& storage, sdk::Cipher&
     for (const auto& k : page->items) {
       auto sealed = decode_sealed(k.private_key_encrypted);
       if (sealed) count(sealed->key_id, cipher.open(*sealed, Keys::associated_data(k.id, k.user_id)), "key " + k.id.str());
+    }
+  }
+  // Users' data keys are wrapped by the cipher too (erasure/data_keys.hpp).
+  if (auto page = storage.all_data_keys(sdk::PageRequest{sample_size, std::nullopt})) {
+    for (const auto& k : page->items) {
+      if (k.destroyed_at) continue;
+      auto sealed = decode_sealed(k.wrapped);
+      if (!sealed) continue;
+      auto opened = cipher.open(*sealed, DataKeys::wrap_associated_data(k.id, k.user_id));
+      if (opened) std::fill(opened->begin(), opened->end(), 0);
+      count(sealed->key_id, opened, "data key " + k.id.str());
     }
   }
   for (const auto& [key_id, tally] : by_key) {

@@ -7,6 +7,7 @@
 #include <cryptopp/xed25519.h>
 
 #include "encoding.hpp"
+#include "erasure/data_keys.hpp"
 #include "strata/services/users.hpp"
 
 namespace strata {
@@ -47,8 +48,8 @@ sdk::Result<sdk::KeyRecord> Keys::rotate(const sdk::Uuid& user_id, const Origin&
   sdk::KeyRecord key;
   key.id = sdk::Uuid::generate();
   key.user_id = user_id;
-  auto wrapped = ctx_.cipher->seal(sdk::BytesView(private_half.data(), private_half.size()),
-                                   associated_data(key.id, user_id));
+  auto wrapped = ctx_.data_keys->seal_for(user_id, sdk::BytesView(private_half.data(), private_half.size()),
+                                          associated_data(key.id, user_id));
   if (!wrapped) return sdk::fail(wrapped.error());
   key.public_key = public_half;
   key.private_key_encrypted = detail::encode_sealed(*wrapped);
@@ -97,7 +98,7 @@ sdk::Result<sdk::Bytes> Keys::private_key(const sdk::KeyRecord& key, const Origi
     return fail(ErrorCode::conflict, "key " + key.id.str() + " is inactive or expired");
   auto sealed = detail::decode_sealed(key.private_key_encrypted);
   if (!sealed) return sdk::fail(sealed.error());
-  auto opened = ctx_.cipher->open(*sealed, associated_data(key.id, key.user_id));
+  auto opened = ctx_.data_keys->open(*sealed, associated_data(key.id, key.user_id));
   if (opened || opened.error().code != ErrorCode::auth_failed) return opened;
   (void)ctx_.audit->record(AuditRecord{key.user_id, "key.open", resource("key", key.id), sdk::AuditStatus::failure,
                                        {{"reason", "auth_failed"}}},
@@ -123,6 +124,8 @@ sdk::Result<RewrapProgress> Keys::rewrap(std::size_t batch_size,
     for (const auto& key : page->items) {
       auto sealed = detail::decode_sealed(key.private_key_encrypted);
       if (sealed && sealed->key_id == *primary) continue;  // already there
+      // Under its user's data key: that key is re-wrapped instead (below).
+      if (sealed && DataKeys::names_data_key(sealed->key_id)) continue;
       ++p.total;
       sdk::Bytes aad = associated_data(key.id, key.user_id);
       auto plain = sealed ? ctx_.cipher->open(*sealed, aad) : sdk::Result<sdk::Bytes>(sdk::fail(sealed.error()));
@@ -158,6 +161,25 @@ sdk::Result<RewrapProgress> Keys::rewrap(std::size_t batch_size,
                   {{"what", "private_keys"}, {"rewrapped", p.rewrapped}, {"skipped", p.skipped}, {"failed", p.failed}}},
       origin);
   if (!recorded) return sdk::fail(recorded.error());
+  // Users' data keys, wrapped by the cipher like private keys.
+  auto data_keys = ctx_.data_keys->rewrap(batch_size, {});
+  if (!data_keys) return sdk::fail(data_keys.error());
+  if (data_keys->total > 0) {
+    auto logged = ctx_.audit->record(
+        AuditRecord{std::nullopt, "key.rewrap", "cipher:" + p.target_key_id,
+                    data_keys->failed ? sdk::AuditStatus::failure : sdk::AuditStatus::success,
+                    {{"what", "data_keys"},
+                     {"rewrapped", data_keys->rewrapped},
+                     {"skipped", data_keys->skipped},
+                     {"failed", data_keys->failed}}},
+        origin);
+    if (!logged) return sdk::fail(logged.error());
+  }
+  p.total += data_keys->total;
+  p.rewrapped += data_keys->rewrapped;
+  p.skipped += data_keys->skipped;
+  p.failed += data_keys->failed;
+  if (progress) progress(p);
   return p;
 }
 

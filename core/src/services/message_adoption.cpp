@@ -4,6 +4,7 @@
 
 #include "content_replacement.hpp"
 #include "encoding.hpp"
+#include "erasure/data_keys.hpp"
 #include "strata/services/messages.hpp"
 
 namespace strata {
@@ -86,7 +87,8 @@ sdk::Result<AdoptionReport> adopt_seed_messages(const ServiceContext& ctx, const
         ++refused_here;
         continue;
       }
-      auto sealed = ctx.cipher->seal(text, Messages::associated_data(m.id, m.sender_id, m.recipient_id));
+      auto sealed = ctx.data_keys->seal_message(m.recipient_id, m.sender_id, text,
+                                                Messages::associated_data(m.id, m.sender_id, m.recipient_id));
       if (!sealed) return sdk::fail(sealed.error());
       rows.push_back({m.id, std::string(seed_key_id), std::move(sealed->ciphertext), std::move(sealed->iv),
                       std::move(sealed->key_id)});

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "content_replacement.hpp"
+#include "erasure/data_keys.hpp"
 #include "group_commit.hpp"
 #include "strata/services/users.hpp"
 
@@ -56,7 +57,8 @@ sdk::Result<sdk::Message> Messages::seal(const Outgoing& out, std::set<sdk::Uuid
   m.recipient_id = out.to;
   m.created_at = ctx_.clock->now();
   if (out.ttl) m.expires_at = m.created_at + *out.ttl;
-  auto sealed = ctx_.cipher->seal(sdk::as_bytes(out.text), associated_data(m.id, m.sender_id, m.recipient_id));
+  auto sealed = ctx_.data_keys->seal_message(m.recipient_id, m.sender_id, sdk::as_bytes(out.text),
+                                             associated_data(m.id, m.sender_id, m.recipient_id));
   if (!sealed) return sdk::fail(sealed.error());
   m.encrypted_content = std::move(sealed->ciphertext);
   m.iv = std::move(sealed->iv);
@@ -194,8 +196,8 @@ sdk::Result<std::string> Messages::open(const sdk::Message& m, const Origin& ori
                 "message " + m.id.str() + " has no ciphertext, or one over the " +
                     std::to_string(sdk::max_read_ciphertext_bytes) + " bytes reads allow (" +
                     std::to_string(max_text_bytes) + " bytes of text, sealed): it is not read");
-  auto plain = ctx_.cipher->open(sdk::Sealed{key_id, m.iv, m.encrypted_content},
-                                 associated_data(m.id, m.sender_id, m.recipient_id));
+  auto plain = ctx_.data_keys->open(sdk::Sealed{key_id, m.iv, m.encrypted_content},
+                                    associated_data(m.id, m.sender_id, m.recipient_id));
   if (plain) return std::string(plain->begin(), plain->end());
   // Never garbage text: say what happened, and leave a trace.
   (void)ctx_.audit->record(AuditRecord{m.recipient_id, "message.open", resource("message", m.id),
@@ -210,6 +212,8 @@ sdk::Result<std::string> Messages::open(const sdk::Message& m, const Origin& ori
   if (plain.error().code == ErrorCode::auth_failed)
     return fail(ErrorCode::auth_failed, "message " + m.id.str() +
                                             " failed authentication: its ciphertext was altered or belongs to another row");
+  if (plain.error().code == ErrorCode::key_destroyed)
+    return fail(ErrorCode::key_destroyed, "message " + m.id.str() + " is erased: " + plain.error().message);
   return sdk::fail(plain.error());
 }
 
@@ -289,19 +293,15 @@ sdk::Result<RewrapProgress> Messages::rewrap(std::size_t batch_size,
                                                  std::to_string(sdk::max_page_limit));
   auto primary = ctx_.cipher->primary_key_id();
   if (!primary) return sdk::fail(primary.error());
+  const bool to_data_keys = ctx_.data_keys->sealing();
   RewrapProgress p;
-  p.target_key_id = *primary;
-  auto total = ctx_.storage->count_messages_not_under_key(*primary);
-  if (!total) return sdk::fail(total.error());
-  p.total = *total;
-  sdk::PageRequest request{batch_size, std::nullopt};
-  for (;;) {
-    auto page = ctx_.storage->messages_not_under_key(*primary, request);
-    if (!page) return sdk::fail(page.error());
+  p.target_key_id = to_data_keys ? "users' data keys" : *primary;
+  // One page of rows, opened and sealed again as sealing is configured now.
+  auto rewrap_page = [&](const std::vector<sdk::Message>& items) -> sdk::Result<void> {
     std::vector<sdk::ContentReplacement> rows;
-    for (const auto& m : page->items) {
+    for (const auto& m : items) {
       sdk::Bytes aad = associated_data(m.id, m.sender_id, m.recipient_id);
-      auto plain = ctx_.cipher->open(
+      auto plain = ctx_.data_keys->open(
           sdk::Sealed{m.key_id.empty() ? std::string(unnamed_key_id) : m.key_id, m.iv, m.encrypted_content}, aad);
       if (!plain) {
         ++p.failed;
@@ -312,7 +312,7 @@ sdk::Result<RewrapProgress> Messages::rewrap(std::size_t batch_size,
                                  origin);
         continue;
       }
-      auto sealed = ctx_.cipher->seal(*plain, aad);
+      auto sealed = ctx_.data_keys->seal_message(m.recipient_id, m.sender_id, *plain, aad);
       if (!sealed) return sdk::fail(sealed.error());
       rows.push_back({m.id, m.key_id, std::move(sealed->ciphertext), std::move(sealed->iv), std::move(sealed->key_id)});
     }
@@ -323,11 +323,46 @@ sdk::Result<RewrapProgress> Messages::rewrap(std::size_t batch_size,
     if (!replaced) return sdk::fail(replaced.error());
     for (bool r : *replaced) ++(r ? p.rewrapped : p.skipped);  // skipped: re-sealed or purged meanwhile
     if (progress) progress(p);
-    if (!page->next) break;
-    request.after = page->next;
+    return {};
+  };
+  // Pages by keyset; a replaced row leaves the selection, so a crash loses
+  // nothing and a rerun resumes with what is left.
+  auto walk = [&](const std::function<sdk::Result<sdk::Page<sdk::Message>>(const sdk::PageRequest&)>& read)
+      -> sdk::Result<void> {
+    sdk::PageRequest request{batch_size, std::nullopt};
+    for (;;) {
+      auto page = read(request);
+      if (!page) return sdk::fail(page.error());
+      if (auto done = rewrap_page(page->items); !done) return done;
+      if (!page->next) return {};
+      request.after = page->next;
+    }
+  };
+  if (to_data_keys) {
+    // Every row under one of the cipher's keys moves under its users' data
+    // keys. The seed's rows (no key id, no tag) are `adopt messages`' to convert.
+    auto counts = ctx_.storage->count_messages_by_key();
+    if (!counts) return sdk::fail(counts.error());
+    std::vector<std::string> sources;
+    for (const auto& c : *counts)
+      if (!c.key_id.empty() && !DataKeys::names_data_key(c.key_id)) {
+        sources.push_back(c.key_id);
+        p.total += c.messages;
+      }
+    for (const auto& source : sources)
+      if (auto done = walk([&](const sdk::PageRequest& r) { return ctx_.storage->messages_under_key(source, r); });
+          !done)
+        return sdk::fail(done.error());
+  } else {
+    auto total = ctx_.storage->count_messages_not_under_key(*primary);
+    if (!total) return sdk::fail(total.error());
+    p.total = *total;
+    if (auto done = walk([&](const sdk::PageRequest& r) { return ctx_.storage->messages_not_under_key(*primary, r); });
+        !done)
+      return sdk::fail(done.error());
   }
   auto recorded = ctx_.audit->record(
-      AuditRecord{std::nullopt, "key.rewrap", "cipher:" + p.target_key_id,
+      AuditRecord{std::nullopt, "key.rewrap", to_data_keys ? std::string("data-keys") : "cipher:" + p.target_key_id,
                   p.failed ? sdk::AuditStatus::failure : sdk::AuditStatus::success,
                   {{"what", "messages"}, {"rewrapped", p.rewrapped}, {"skipped", p.skipped}, {"failed", p.failed}}},
       origin);

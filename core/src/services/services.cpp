@@ -4,6 +4,7 @@
 
 #include "strata/services/audit_ledger.hpp"
 
+#include "erasure/data_keys.hpp"
 #include "group_commit.hpp"
 #include "key_check.hpp"
 #include "missing_cipher.hpp"
@@ -40,12 +41,24 @@ sdk::Result<std::unique_ptr<Services>> Services::open(const Host& host, Services
   // A wrong key is refused here, before anything is sealed under it.
   else if (auto opens = detail::check_cipher_opens_storage(*c.storage, *c.cipher); !opens)
     return sdk::fail(opens.error());
+  c.settings = host.settings();
+  if (c.settings.erasure.per_user_keys) {
+    if (!host.cipher())
+      return sdk::fail(sdk::ErrorCode::invalid_argument,
+                       "[erasure] per_user_keys needs a [cipher]: data keys are stored wrapped by it");
+    // A storage without data keys (SDK 1.11) could seal nothing: said here, not at the first send.
+    if (auto probe = c.storage->get_data_key(sdk::Uuid::generate());
+        !probe && probe.error().code == sdk::ErrorCode::unsupported)
+      return sdk::fail(sdk::ErrorCode::invalid_argument,
+                       "[erasure] per_user_keys is on, but the storage plugin keeps no data keys (SDK 1.11): "
+                       "turn it off or use a storage that has them (every bundled one)");
+  }
+  c.clock = host.clock();
+  c.data_keys = std::make_shared<DataKeys>(c.storage, c.cipher, c.clock, c.settings.erasure);
   c.cache = host.cache("default");
   c.sessions = host.cache("session") ? host.cache("session") : c.cache;
   c.metrics = host.metrics();
-  c.clock = host.clock();
   c.log = host.log();
-  c.settings = host.settings();
   // The transactional outbox: when the storage has one (SDK 1.5, migrated),
   // there is a sink to relay to, and the policy lets an event wait for it.
   bool outbox = host.audit() && c.settings.audit.outbox && c.settings.audit.on_failure != AuditFailurePolicy::block &&
@@ -100,6 +113,7 @@ Services::Services(const Host& host, ServiceContext context, ServicesOptions opt
       users_(context_, &sessions_),
       keys_(context_, users_),
       messages_(context_, users_),
+      erasure_(context_, users_),
       maintenance_(std::make_unique<Maintenance>(context_, host.audit(), options.background)) {}
 
 Services::~Services() {

@@ -54,10 +54,26 @@ struct BackupResult {
   std::filesystem::path dir;                 ///< the backup directory
   std::vector<InstanceBackup> instances;     ///< backed up
   std::vector<std::string> skipped;          ///< "cipher: …" — what was not, and why
+  /// The key backup taken with it (strata-keys-<stamp> beside it): users'
+  /// data keys, kept apart and for a short time (core/README.md, "Erasure").
+  /// None without a cipher or a storage with data keys.
+  std::optional<std::filesystem::path> key_backup;
+  std::uint64_t data_keys = 0;                            ///< records in it, tombstones included
+  std::vector<std::filesystem::path> key_backups_deleted;  ///< older than [erasure] key_backup_retention_days
+};
+
+/// What a restore did with the key backups beside the data backup.
+struct DataKeyRestore {
+  std::vector<std::filesystem::path> sources;  ///< the key backups read
+  std::uint64_t restored = 0;                  ///< live keys stored
+  std::uint64_t present = 0;                   ///< live keys the storage already had
+  std::uint64_t refused_destroyed = 0;         ///< refused: destroyed (an erased user's); they stay destroyed
+  std::uint64_t tombstones = 0;                ///< destroyed ids recorded
 };
 
 struct RestoreResult {
   std::vector<InstanceBackup> restored;  ///< with the counts the plugins reported
+  std::optional<DataKeyRestore> data_keys;  ///< none: no key backup beside it, or nothing to hold data keys
 };
 
 /// What verify_backup found.

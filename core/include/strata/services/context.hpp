@@ -12,6 +12,7 @@
 namespace strata {
 
 class AuditLedger;
+class DataKeys;
 class GroupCommit;
 
 struct ServiceContext {
@@ -20,6 +21,7 @@ struct ServiceContext {
   std::shared_ptr<sdk::Cache> cache;      ///< [cache.default]; null: user lookups go to storage
   std::shared_ptr<sdk::Cache> sessions;   ///< [cache.session], else [cache.default]; null: no sessions
   std::shared_ptr<AuditLog> audit;        ///< required
+  std::shared_ptr<DataKeys> data_keys;    ///< required: seals under users' data keys or the cipher's (erasure/data_keys.hpp)
   std::shared_ptr<AuditLedger> ledger;    ///< seals what the sink stores; null: none
   std::shared_ptr<GroupCommit> writes;    ///< required: message inserts coalesce here
   std::shared_ptr<Metrics> metrics;       ///< required

@@ -38,7 +38,9 @@ class STRATA_API Keys {
   /// leave the ring once this and Messages::rewrap are done. Each record is
   /// replaced by compare-and-set, so a crash loses nothing and a rerun
   /// resumes. A wrapping that does not open (tampered, moved, or its key gone)
-  /// is counted as failed and audited, and left as it was.
+  /// is counted as failed and audited, and left as it was. Private keys
+  /// sealed under their user's data key are left alone; instead every live
+  /// data key ([erasure] per_user_keys) is re-wrapped the same way.
   sdk::Result<RewrapProgress> rewrap(std::size_t batch_size, const std::function<void(const RewrapProgress&)>& progress,
                                      const Origin& origin);
 
