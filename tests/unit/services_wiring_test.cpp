@@ -48,6 +48,24 @@ TEST_CASE("messages: a send between users the caller resolved looks neither up a
   CHECK(refused.error().message.find("deactivated") != std::string::npos);
 }
 
+TEST_CASE("users: deactivating and erasing need no session cache when there is none", "[services][erasure]") {
+  // Without any cache there are no sessions: deactivating once failed, asking for a [cache.session].
+  auto host = open_host("[storage]\nplugin = \"memory\"\n[audit]\nplugin = \"memory\"\n[cipher]\nplugin = \"aes_gcm\"\n"
+                        "key = \"" + std::string(test_key_hex) + "\"\n[users]\nscrypt_log2_n = 10\n"
+                        "[erasure]\nper_user_keys = true\n");
+  auto services = std::move(Services::open(*host, ServicesOptions{false}).value());
+  auto alice = services->users().register_user("alice", "alice@example.org", "alice-password", Origin{}).value();
+  auto bob = services->users().register_user("bob", "bob@example.org", "bob-password", Origin{}).value();
+  REQUIRE(services->messages().send(Outgoing{bob.id, alice.id, "hello", std::nullopt}, Origin{}));
+  auto receipt = services->erasure().erase(alice.id, Origin{});
+  INFO((receipt ? std::string() : receipt.error().describe()));
+  REQUIRE(receipt);
+  CHECK(receipt->data_keys_destroyed.size() == 1);
+  CHECK_FALSE(receipt->sessions_revoked);
+  REQUIRE(services->users().deactivate(bob.id, Origin{}));
+  CHECK_FALSE(services->users().get(bob.id).value().is_active);
+}
+
 TEST_CASE("backup: a backup or restore whose audit event cannot be recorded fails, naming what it did",
           "[services][backup]") {
   HostOptions options;

@@ -241,7 +241,9 @@ sdk::Result<void> Users::deactivate(const sdk::Uuid& id, const Origin& origin) {
   if (!user) return sdk::fail(user.error());
   user->is_active = false;
   auto r = update(*user);
-  if (r && sessions_) r = sessions_->revoke_all(id, origin);
+  // Without a session cache there are no sessions to end (deactivating
+  // once failed there, asking for one).
+  if (r && sessions_ && ctx_.sessions) r = sessions_->revoke_all(id, origin);
   return with_audit(*ctx_.audit, std::move(r), event("user.deactivate", id, resource("user", id)), origin);
 }
 
