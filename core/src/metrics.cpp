@@ -9,6 +9,9 @@
 namespace strata {
 namespace {
 
+static_assert(outcome_count == static_cast<std::size_t>(sdk::ErrorCode::key_destroyed) + 2,
+              "one outcome per error code, the last one included, plus ok");
+
 std::string_view outcome_name(std::size_t index) {
   if (index == 0) return "ok";
   return sdk::to_string(static_cast<sdk::ErrorCode>(index - 1));

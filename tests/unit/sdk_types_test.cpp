@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "strata/metrics.hpp"
 #include "strata/sdk/sdk.hpp"
 
 using namespace strata::sdk;
@@ -72,6 +73,18 @@ TEST_CASE("Error: codes, retryability, description", "[sdk][error]") {
   r.error().plugin = "redis";
   CHECK(r.error().describe() == "redis: server gone (unavailable)");
   CHECK(to_string(ErrorCode::auth_failed) == "auth_failed");
+  CHECK(to_string(ErrorCode::key_destroyed) == "key_destroyed");  // SDK 1.11, appended: earlier codes keep their values
+  CHECK(static_cast<int>(ErrorCode::key_destroyed) == static_cast<int>(ErrorCode::internal) + 1);
+  CHECK_FALSE(retryable_by_default(ErrorCode::key_destroyed));
+}
+
+TEST_CASE("Metrics: every error code is an outcome of its own, the newest included", "[sdk][error][metrics]") {
+  strata::Metrics metrics;
+  metrics.operation("storage", "default", "get_data_key")
+      .record(std::chrono::microseconds(5), ErrorCode::key_destroyed);
+  const std::string text = metrics.prometheus();
+  CHECK(text.find("operation=\"get_data_key\",outcome=\"key_destroyed\",role=\"storage\"} 1") != std::string::npos);
+  CHECK(text.find("outcome=\"internal\"} 1") == std::string::npos);
 }
 
 TEST_CASE("ConfigView: typed access, missing and mistyped keys throw Error", "[sdk][config]") {

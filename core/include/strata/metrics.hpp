@@ -24,7 +24,7 @@
 namespace strata {
 
 /// The outcome label of a call: "ok" or an error code's name.
-inline constexpr std::size_t outcome_count = 10;  // ok + the nine ErrorCodes
+inline constexpr std::size_t outcome_count = 11;  // ok + the ten ErrorCodes
 
 /// Counters and a latency histogram of one (role, instance, operation).
 /// Lock-free: recording is a handful of relaxed atomic adds.
