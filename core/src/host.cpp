@@ -9,6 +9,7 @@
 #include "host_tables.hpp"
 #include "instrumented.hpp"
 #include "loader.hpp"
+#include "metrics_endpoint.hpp"
 
 namespace strata {
 namespace {
@@ -145,6 +146,7 @@ struct Host::State {
   std::shared_ptr<Metrics> metrics = std::make_shared<Metrics>();
   std::shared_ptr<const sdk::Clock> clock;
   sdk::Logger log;
+  std::unique_ptr<detail::MetricsEndpoint> endpoint;  // [metrics] listen
 
   template <class T>
   std::shared_ptr<T> find(Role role, std::string_view name) const {
@@ -158,6 +160,7 @@ struct Host::State {
 Host::Host(std::unique_ptr<State> state) : state_(std::move(state)) {}
 
 Host::~Host() {
+  state_->endpoint.reset();  // no scrape while the instances stop
   // Reverse start order: the audit sink goes first, the cipher last.
   while (!state_->instances.empty()) state_->instances.pop_back();
 }
@@ -249,6 +252,12 @@ sdk::Result<std::unique_ptr<Host>> Host::open(sdk::Result<HostConfig> config, Ho
     s.instances.push_back(Instance{std::move(info), std::move(*object)});
     s.validated.push_back(std::move(*validated));
   }
+  if (s.settings.metrics.listen) {
+    auto endpoint = detail::MetricsEndpoint::open(*s.settings.metrics.listen, s.metrics);
+    if (!endpoint) return sdk::fail(endpoint.error());
+    s.endpoint = std::move(*endpoint);
+    s.log(sdk::LogLevel::info, "metrics: serving http://" + s.endpoint->address() + "/metrics");
+  }
   return host;
 }
 
@@ -286,6 +295,10 @@ const std::vector<std::filesystem::path>& Host::plugin_search_path() const {
 }
 
 const ServiceSettings& Host::settings() const { return state_->settings; }
+std::optional<std::string> Host::metrics_address() const {
+  if (!state_->endpoint) return std::nullopt;
+  return state_->endpoint->address();
+}
 const std::shared_ptr<Metrics>& Host::metrics() const { return state_->metrics; }
 const std::shared_ptr<const sdk::Clock>& Host::clock() const { return state_->clock; }
 const sdk::Logger& Host::log() const { return state_->log; }

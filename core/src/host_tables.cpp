@@ -116,6 +116,13 @@ std::vector<HostTable> make_tables() {
          auto days = v.get_in_range("lifetime_days", 0, 36500);
          if (days > 0) s.keys.lifetime = std::chrono::hours(24 * days);
        }},
+      {"metrics",
+       {field("listen", ConfigType::string,
+              "serve the host's metrics for Prometheus at http://<listen>/metrics, e.g. \"127.0.0.1:9464\" (port 0: "
+              "any free one); unset: no endpoint")},
+       [](const sdk::ConfigView& v, ServiceSettings& s, const HostConfig&, const EnvLookup&) {
+         s.metrics.listen = v.find<std::string>("listen");
+       }},
       {"erasure",
        {field("per_user_keys", ConfigType::boolean,
               "seal each user's messages and private keys under a data key of theirs, so `strata user erase` "

@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 namespace strata {
 namespace {
@@ -41,6 +43,13 @@ std::string labels_text(const std::map<std::string, std::string>& labels) {
 
 std::string number(double v) { return fmt::format("{}", v); }
 
+MetricFamilySnapshot::Series counter_series(std::map<std::string, std::string> labels, std::uint64_t value) {
+  MetricFamilySnapshot::Series s;
+  s.labels = std::move(labels);
+  s.value = static_cast<double>(value);
+  return s;
+}
+
 constexpr std::string_view calls_name = "strata_plugin_calls_total";
 constexpr std::string_view seconds_name = "strata_plugin_call_duration_seconds";
 
@@ -76,40 +85,66 @@ Counter& Metrics::counter(const std::string& name, const std::string& help,
   return *slot;
 }
 
-std::string Metrics::prometheus() const {
+std::vector<MetricFamilySnapshot> Metrics::snapshot() const {
+  using Family = MetricFamilySnapshot;
   std::lock_guard lock(mutex_);
-  std::string out;
-  out += fmt::format("# HELP {} Plugin calls by role, instance, operation and outcome.\n# TYPE {} counter\n",
-                     calls_name, calls_name);
+  std::vector<Family> out;
+  Family calls{std::string(calls_name), "Plugin calls by role, instance, operation and outcome.", Family::Type::counter,
+               {}};
   for (const auto& [key, op] : operations_)
     for (std::size_t i = 0; i < outcome_count; ++i)
       if (auto n = op->outcomes_[i].load(std::memory_order_relaxed))
-        out += fmt::format("{}{} {}\n", calls_name,
-                           labels_text({{"role", op->role_}, {"instance", op->instance_},
-                                        {"operation", op->operation_}, {"outcome", std::string(outcome_name(i))}}),
-                           n);
-  out += fmt::format("# HELP {} Plugin call latency.\n# TYPE {} histogram\n", seconds_name, seconds_name);
+        calls.series.push_back(counter_series({{"role", op->role_},
+                                               {"instance", op->instance_},
+                                               {"operation", op->operation_},
+                                               {"outcome", std::string(outcome_name(i))}},
+                                              n));
+  out.push_back(std::move(calls));
+  Family seconds{std::string(seconds_name), "Plugin call latency.", Family::Type::histogram, {}};
   for (const auto& [key, op] : operations_) {
-    std::uint64_t cumulative = 0;
-    for (std::size_t b = 0; b < op->buckets_.size(); ++b) cumulative += op->buckets_[b].load(std::memory_order_relaxed);
-    if (cumulative == 0) continue;
-    std::map<std::string, std::string> labels{
-        {"role", op->role_}, {"instance", op->instance_}, {"operation", op->operation_}};
+    Family::Series s;
+    s.labels = {{"role", op->role_}, {"instance", op->instance_}, {"operation", op->operation_}};
     std::uint64_t running = 0;
     for (std::size_t b = 0; b < op->buckets_.size(); ++b) {
       running += op->buckets_[b].load(std::memory_order_relaxed);
-      auto with_le = labels;
-      with_le["le"] = b < OperationStats::bucket_bounds.size() ? number(OperationStats::bucket_bounds[b]) : "+Inf";
-      out += fmt::format("{}_bucket{} {}\n", seconds_name, labels_text(with_le), running);
+      s.buckets.emplace_back(b < OperationStats::bucket_bounds.size() ? OperationStats::bucket_bounds[b]
+                                                                      : std::numeric_limits<double>::infinity(),
+                             running);
     }
-    out += fmt::format("{}_sum{} {}\n", seconds_name, labels_text(labels),
-                       number(static_cast<double>(op->total_ns_.load(std::memory_order_relaxed)) / 1e9));
-    out += fmt::format("{}_count{} {}\n", seconds_name, labels_text(labels), running);
+    if (running == 0) continue;
+    s.count = running;
+    s.sum = static_cast<double>(op->total_ns_.load(std::memory_order_relaxed)) / 1e9;
+    seconds.series.push_back(std::move(s));
   }
+  out.push_back(std::move(seconds));
   for (const auto& [name, family] : counters_) {
-    out += fmt::format("# HELP {} {}\n# TYPE {} counter\n", name, family.help, name);
+    Family f{name, family.help, Family::Type::counter, {}};
     for (const auto& [labels, counter] : family.series)
-      out += fmt::format("{}{} {}\n", name, labels_text(labels), counter->value());
+      f.series.push_back(counter_series(labels, counter->value()));
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+std::string Metrics::prometheus() const {
+  std::string out;
+  for (const auto& family : snapshot()) {
+    const bool histogram = family.type == MetricFamilySnapshot::Type::histogram;
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", family.name, family.help, family.name,
+                       histogram ? "histogram" : "counter");
+    for (const auto& s : family.series) {
+      if (!histogram) {
+        out += fmt::format("{}{} {}\n", family.name, labels_text(s.labels), number(s.value));
+        continue;
+      }
+      for (const auto& [bound, cumulative] : s.buckets) {
+        auto with_le = s.labels;
+        with_le["le"] = std::isinf(bound) ? "+Inf" : number(bound);
+        out += fmt::format("{}_bucket{} {}\n", family.name, labels_text(with_le), cumulative);
+      }
+      out += fmt::format("{}_sum{} {}\n", family.name, labels_text(s.labels), number(s.sum));
+      out += fmt::format("{}_count{} {}\n", family.name, labels_text(s.labels), s.count);
+    }
   }
   return out;
 }

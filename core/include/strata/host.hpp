@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -91,6 +92,9 @@ class STRATA_API Host {
   const ServiceSettings& settings() const;
   /// Plugin-call metrics, and the services' counters.
   const std::shared_ptr<Metrics>& metrics() const;
+  /// Where metrics() is served for Prometheus ([metrics] listen), as
+  /// "host:port" with the port bound; nullopt when not served (the default).
+  std::optional<std::string> metrics_address() const;
   /// The clock every plugin and service uses.
   const std::shared_ptr<const sdk::Clock>& clock() const;
   /// The host's logger.

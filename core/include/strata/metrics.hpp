@@ -67,6 +67,24 @@ class STRATA_API Counter {
   std::uint64_t drained_ = 0;
 };
 
+/// One family of series as the registry holds it now (Metrics::snapshot):
+/// what both the text rendering and the /metrics endpoint are made from.
+struct MetricFamilySnapshot {
+  enum class Type { counter, histogram };
+  struct Series {
+    std::map<std::string, std::string> labels;
+    double value = 0;  ///< a counter's value
+    /// A histogram's cumulative count at each upper bound (the last +Inf), its sum and count.
+    std::vector<std::pair<double, std::uint64_t>> buckets;
+    double sum = 0;
+    std::uint64_t count = 0;
+  };
+  std::string name;
+  std::string help;
+  Type type = Type::counter;
+  std::vector<Series> series;
+};
+
 /// The registry. Operations and counters are created once and live as long
 /// as the registry; callers keep references to them.
 class STRATA_API Metrics {
@@ -80,6 +98,8 @@ class STRATA_API Metrics {
   /// Everything in the Prometheus text exposition format (version 0.0.4).
   /// Series that never counted anything are left out.
   std::string prometheus() const;
+  /// The same, as families (series that never counted anything left out).
+  std::vector<MetricFamilySnapshot> snapshot() const;
 
   /// What changed since the last drain, as Metric records stamped `now`:
   /// strata_plugin_calls_total and strata_plugin_call_duration_seconds_sum per

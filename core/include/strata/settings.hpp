@@ -87,6 +87,11 @@ struct ErasureSettings {
   std::chrono::hours key_backup_retention{24 * 7};  ///< key backups older than this are deleted
 };
 
+/// [metrics]: the scrape endpoint (off unless `listen` is set).
+struct MetricsSettings {
+  std::optional<std::string> listen;  ///< "host:port" the host serves /metrics on
+};
+
 /// [maintenance].
 struct MaintenanceSettings {
   std::chrono::seconds purge_interval{3600};   ///< expired-message purge; 0: off
@@ -122,6 +127,7 @@ struct ServiceSettings {
   ErasureSettings erasure;
   MaintenanceSettings maintenance;
   DeliverySettings delivery;
+  MetricsSettings metrics;
   /// The validated tables with defaults filled, by name, for `strata config`
   /// ("audit" only when the config has an [audit]: its pipeline keys).
   std::vector<std::pair<std::string, sdk::ConfigView>> tables;
