@@ -72,18 +72,8 @@ sdk::Result<std::vector<sdk::Uuid>> MemoryStorage::destroy_data_keys(const sdk::
 }
 
 sdk::Result<sdk::Page<sdk::DataKey>> MemoryStorage::all_data_keys(const sdk::PageRequest& request) {
-  if (request.limit == 0 || request.limit > sdk::max_page_limit)
-    return fail(ErrorCode::invalid_argument, "page limit must be between 1 and " + std::to_string(sdk::max_page_limit));
   std::shared_lock lock(mutex_);
-  std::vector<const sdk::DataKey*> older;
-  for (const auto& [id, key] : data_keys_)
-    if (!request.after || std::tie(key.created_at, key.id) < std::tie(request.after->created_at, request.after->id))
-      older.push_back(&key);
-  std::sort(older.begin(), older.end(), newer);
-  sdk::Page<sdk::DataKey> out;
-  for (std::size_t i = 0; i < older.size() && i < request.limit; ++i) out.items.push_back(*older[i]);
-  if (older.size() > request.limit) out.next = sdk::Cursor{out.items.back().created_at, out.items.back().id};
-  return out;
+  return keyset_page(data_keys_, request);
 }
 
 sdk::Result<bool> MemoryStorage::replace_data_key_wrapping(const sdk::Uuid& id, const sdk::Bytes& expected,

@@ -1,6 +1,7 @@
 #pragma once
 // Storage role in memory: the relational model with its constraints and indexes.
 
+#include <algorithm>
 #include <memory>
 #include <map>
 #include <set>
@@ -12,6 +13,28 @@
 #include "strata/sdk/sdk.hpp"
 
 namespace strata::memory {
+
+/// A page of `records` (a map of id to record with created_at and id),
+/// newest first by keyset (created_at, id): a scan, as the stubs hold
+/// test-sized data. The caller holds the lock that guards `records`.
+template <class Map>
+sdk::Result<sdk::Page<typename Map::mapped_type>> keyset_page(const Map& records, const sdk::PageRequest& request) {
+  using T = typename Map::mapped_type;
+  if (request.limit == 0 || request.limit > sdk::max_page_limit)
+    return sdk::fail(sdk::ErrorCode::invalid_argument,
+                     "page limit must be between 1 and " + std::to_string(sdk::max_page_limit));
+  std::vector<const T*> older;
+  for (const auto& [id, record] : records)
+    if (!request.after ||
+        std::tie(record.created_at, record.id) < std::tie(request.after->created_at, request.after->id))
+      older.push_back(&record);
+  std::sort(older.begin(), older.end(),
+            [](const T* a, const T* b) { return std::tie(a->created_at, a->id) > std::tie(b->created_at, b->id); });
+  sdk::Page<T> out;
+  for (std::size_t i = 0; i < older.size() && i < request.limit; ++i) out.items.push_back(*older[i]);
+  if (older.size() > request.limit) out.next = sdk::Cursor{out.items.back().created_at, out.items.back().id};
+  return out;
+}
 
 /// Users, messages and key records in maps, with the constraints PostgreSQL
 /// enforces (unique username/email, foreign keys) and keyset-ordered indexes

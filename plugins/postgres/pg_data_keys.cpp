@@ -106,22 +106,7 @@ sdk::Result<std::vector<sdk::Uuid>> PostgresStorage::destroy_data_keys(const sdk
 }
 
 sdk::Result<sdk::Page<sdk::DataKey>> PostgresStorage::all_data_keys(const sdk::PageRequest& request) {
-  if (request.limit == 0 || request.limit > sdk::max_page_limit)
-    return fail(ErrorCode::invalid_argument, "page limit must be between 1 and " + std::to_string(sdk::max_page_limit));
-  Params params{request.after ? text(request.after->created_at) : std::string("infinity"),
-                request.after ? request.after->id.str() : std::string("ffffffff-ffff-ffff-ffff-ffffffffffff"),
-                std::to_string(request.limit + 1)};
-  return pool_.run<sdk::Page<sdk::DataKey>>(Repeatable::yes, [&](Connection& c) -> sdk::Result<sdk::Page<sdk::DataKey>> {
-    auto r = c.run(all_data_keys_sql, params);
-    if (!r) return sdk::fail(r.error());
-    sdk::Page<sdk::DataKey> out;
-    int rows = PQntuples(r->get());
-    for (int i = 0; i < rows && out.items.size() < request.limit; ++i)
-      out.items.push_back(data_key_from(Row(r->get(), i)));
-    if (static_cast<std::size_t>(rows) > request.limit)
-      out.next = sdk::Cursor{out.items.back().created_at, out.items.back().id};
-    return out;
-  });
+  return keyset_page(all_data_keys_sql, {}, request, data_key_from, false);
 }
 
 sdk::Result<bool> PostgresStorage::replace_data_key_wrapping(const sdk::Uuid& id, const sdk::Bytes& expected,

@@ -364,28 +364,9 @@ sdk::Result<sdk::Message> PostgresStorage::get_message(const sdk::Uuid& id) {
 sdk::Result<sdk::Page<sdk::Message>> PostgresStorage::page(const Statement& statement, std::string owner_a,
                                                            std::optional<std::string> owner_b,
                                                            const sdk::PageRequest& request, bool on_replica) {
-  if (request.limit == 0 || request.limit > sdk::max_page_limit)
-    return fail(ErrorCode::invalid_argument, "page limit must be between 1 and " + std::to_string(sdk::max_page_limit));
-  Params params{std::move(owner_a),
-                std::move(owner_b),
-                text(clock_->now()),
-                request.after ? text(request.after->created_at) : std::string("infinity"),
-                request.after ? request.after->id.str() : std::string("ffffffff-ffff-ffff-ffff-ffffffffffff"),
-                std::to_string(request.limit + 1)};
-  std::function<sdk::Result<sdk::Page<sdk::Message>>(Connection&)> query =
-      [&](Connection& c) -> sdk::Result<sdk::Page<sdk::Message>> {
-    auto r = c.run(statement, params);
-    if (!r) return sdk::fail(r.error());
-    sdk::Page<sdk::Message> out;
-    int rows = PQntuples(r->get());
-    for (int i = 0; i < rows && out.items.size() < request.limit; ++i) out.items.push_back(message_from(Row(r->get(), i)));
-    if (static_cast<std::size_t>(rows) > request.limit)
-      out.next = sdk::Cursor{out.items.back().created_at, out.items.back().id};
-    return out;
-  };
   // Key rotation reads its pages from the primary: it compares-and-sets what it read.
-  if (on_replica) return read(query);
-  return pool_.run(Repeatable::yes, query);
+  return keyset_page(statement, {std::move(owner_a), std::move(owner_b), text(clock_->now())}, request, message_from,
+                     on_replica);
 }
 
 sdk::Result<sdk::Page<sdk::Message>> PostgresStorage::inbox(const sdk::Uuid& recipient, const sdk::PageRequest& request) {
@@ -513,22 +494,7 @@ sdk::Result<void> PostgresStorage::deactivate_key(const sdk::Uuid& id) {
 }
 
 sdk::Result<sdk::Page<sdk::KeyRecord>> PostgresStorage::all_keys(const sdk::PageRequest& request) {
-  if (request.limit == 0 || request.limit > sdk::max_page_limit)
-    return fail(ErrorCode::invalid_argument, "page limit must be between 1 and " + std::to_string(sdk::max_page_limit));
-  Params params{request.after ? text(request.after->created_at) : std::string("infinity"),
-                request.after ? request.after->id.str() : std::string("ffffffff-ffff-ffff-ffff-ffffffffffff"),
-                std::to_string(request.limit + 1)};
-  return pool_.run<sdk::Page<sdk::KeyRecord>>(Repeatable::yes,
-                                              [&](Connection& c) -> sdk::Result<sdk::Page<sdk::KeyRecord>> {
-    auto r = c.run(all_keys_sql, params);
-    if (!r) return sdk::fail(r.error());
-    sdk::Page<sdk::KeyRecord> out;
-    int rows = PQntuples(r->get());
-    for (int i = 0; i < rows && out.items.size() < request.limit; ++i) out.items.push_back(key_from(Row(r->get(), i)));
-    if (static_cast<std::size_t>(rows) > request.limit)
-      out.next = sdk::Cursor{out.items.back().created_at, out.items.back().id};
-    return out;
-  });
+  return keyset_page(all_keys_sql, {}, request, key_from, false);
 }
 
 sdk::Result<bool> PostgresStorage::replace_key_wrapping(const sdk::Uuid& id, const sdk::Bytes& expected,

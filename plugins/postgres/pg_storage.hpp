@@ -3,6 +3,7 @@
 
 #include "pg_pool.hpp"
 #include "pg_replicas.hpp"
+#include "pg_rows.hpp"
 #include "strata/sdk/sdk.hpp"
 
 namespace strata::postgres {
@@ -108,6 +109,32 @@ class PostgresStorage : public sdk::Storage {
                                             std::optional<std::string> owner_b, const sdk::PageRequest& request,
                                             bool on_replica);
   sdk::Result<void> ensure_cleanup_job(Connection& c);
+  // A page of `statement`'s rows, newest first by keyset (created_at, id):
+  // its parameters are `leading`, then the cursor's time and id, then
+  // limit + 1 (to learn whether a next page exists). `on_replica`: a replica
+  // may serve it (as read()); otherwise the primary.
+  template <class T>
+  sdk::Result<sdk::Page<T>> keyset_page(const struct Statement& statement, std::vector<Param> leading,
+                                        const sdk::PageRequest& request, T (*read_row)(const Row&), bool on_replica) {
+    if (request.limit == 0 || request.limit > sdk::max_page_limit)
+      return sdk::fail(sdk::ErrorCode::invalid_argument,
+                       "page limit must be between 1 and " + std::to_string(sdk::max_page_limit));
+    leading.emplace_back(request.after ? request.after->created_at.iso8601() : std::string("infinity"));
+    leading.emplace_back(request.after ? request.after->id.str() : std::string("ffffffff-ffff-ffff-ffff-ffffffffffff"));
+    leading.emplace_back(std::to_string(request.limit + 1));
+    std::function<sdk::Result<sdk::Page<T>>(Connection&)> query = [&](Connection& c) -> sdk::Result<sdk::Page<T>> {
+      auto r = c.run(statement, leading);
+      if (!r) return sdk::fail(r.error());
+      sdk::Page<T> out;
+      int rows = PQntuples(r->get());
+      for (int i = 0; i < rows && out.items.size() < request.limit; ++i) out.items.push_back(read_row(Row(r->get(), i)));
+      if (static_cast<std::size_t>(rows) > request.limit)
+        out.next = sdk::Cursor{out.items.back().created_at, out.items.back().id};
+      return out;
+    };
+    if (on_replica) return read(query);
+    return pool_.run(Repeatable::yes, query);
+  }
 
   // A write on the primary; with replicas, its WAL position is noted after
   // it commits (read-your-writes). `repeatable`: as Pool::run.

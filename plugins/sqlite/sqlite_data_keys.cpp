@@ -1,8 +1,6 @@
 // Users' data keys (SDK 1.11) on SQLite: strata_keys.strata_data_keys
 // (schema/sqlite/006_data_keys), in the attached "<path>-keys" file.
 
-#include <limits>
-
 #include "sqlite_migrations.hpp"
 #include "sqlite_storage.hpp"
 
@@ -83,22 +81,7 @@ sdk::Result<std::vector<sdk::Uuid>> SqliteStorage::destroy_data_keys(const sdk::
 }
 
 sdk::Result<sdk::Page<sdk::DataKey>> SqliteStorage::all_data_keys(const sdk::PageRequest& request) {
-  if (request.limit == 0 || request.limit > sdk::max_page_limit)
-    return fail(ErrorCode::invalid_argument, "page limit must be between 1 and " + std::to_string(sdk::max_page_limit));
-  std::vector<Value> params{
-      request.after ? request.after->created_at.micros() : std::numeric_limits<std::int64_t>::max(),
-      request.after ? request.after->id.str() : std::string("ffffffff-ffff-ffff-ffff-ffffffffffff"),
-      static_cast<std::int64_t>(request.limit + 1)};
-  std::lock_guard lock(mutex_);
-  sdk::Page<sdk::DataKey> out;
-  bool more = false;
-  auto r = db_->run(page_sql, params, [&](const Row& row) {
-    if (out.items.size() < request.limit) out.items.push_back(data_key_from(row));
-    else more = true;
-  });
-  if (!r) return sdk::fail(r.error());
-  if (more) out.next = sdk::Cursor{out.items.back().created_at, out.items.back().id};
-  return out;
+  return keyset_page(page_sql, {}, request, data_key_from);
 }
 
 sdk::Result<bool> SqliteStorage::replace_data_key_wrapping(const sdk::Uuid& id, const sdk::Bytes& expected,

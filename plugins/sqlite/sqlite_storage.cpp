@@ -257,24 +257,7 @@ sdk::Result<sdk::Message> SqliteStorage::get_message(const sdk::Uuid& id) {
 
 sdk::Result<sdk::Page<sdk::Message>> SqliteStorage::page(const char* sql, Value owner_a, Value owner_b,
                                                          const sdk::PageRequest& request) {
-  if (request.limit == 0 || request.limit > sdk::max_page_limit)
-    return fail(ErrorCode::invalid_argument, "page limit must be between 1 and " + std::to_string(sdk::max_page_limit));
-  std::vector<Value> params{std::move(owner_a),
-                            std::move(owner_b),
-                            clock_->now(),
-                            request.after ? request.after->created_at.micros() : std::numeric_limits<std::int64_t>::max(),
-                            request.after ? request.after->id.str() : std::string("ffffffff-ffff-ffff-ffff-ffffffffffff"),
-                            static_cast<std::int64_t>(request.limit + 1)};
-  std::lock_guard lock(mutex_);
-  sdk::Page<sdk::Message> out;
-  bool more = false;
-  auto r = db_->run(sql, params, [&](const Row& row) {
-    if (out.items.size() < request.limit) out.items.push_back(message_from(row));
-    else more = true;
-  });
-  if (!r) return sdk::fail(r.error());
-  if (more) out.next = sdk::Cursor{out.items.back().created_at, out.items.back().id};
-  return out;
+  return keyset_page(sql, {std::move(owner_a), std::move(owner_b), clock_->now()}, request, message_from);
 }
 
 sdk::Result<sdk::Page<sdk::Message>> SqliteStorage::inbox(const sdk::Uuid& recipient, const sdk::PageRequest& request) {
@@ -434,22 +417,7 @@ sdk::Result<std::vector<sdk::KeyRecord>> SqliteStorage::keys_for_user(const sdk:
 }
 
 sdk::Result<sdk::Page<sdk::KeyRecord>> SqliteStorage::all_keys(const sdk::PageRequest& request) {
-  if (request.limit == 0 || request.limit > sdk::max_page_limit)
-    return fail(ErrorCode::invalid_argument, "page limit must be between 1 and " + std::to_string(sdk::max_page_limit));
-  std::vector<Value> params{
-      request.after ? request.after->created_at.micros() : std::numeric_limits<std::int64_t>::max(),
-      request.after ? request.after->id.str() : std::string("ffffffff-ffff-ffff-ffff-ffffffffffff"),
-      static_cast<std::int64_t>(request.limit + 1)};
-  std::lock_guard lock(mutex_);
-  sdk::Page<sdk::KeyRecord> out;
-  bool more = false;
-  auto r = db_->run(all_keys_sql, params, [&](const Row& row) {
-    if (out.items.size() < request.limit) out.items.push_back(key_from(row));
-    else more = true;
-  });
-  if (!r) return sdk::fail(r.error());
-  if (more) out.next = sdk::Cursor{out.items.back().created_at, out.items.back().id};
-  return out;
+  return keyset_page(all_keys_sql, {}, request, key_from);
 }
 
 sdk::Result<bool> SqliteStorage::replace_key_wrapping(const sdk::Uuid& id, const sdk::Bytes& expected,

@@ -1,6 +1,7 @@
 #pragma once
 // Storage role in a local SQLite file.
 
+#include <limits>
 #include <memory>
 #include <mutex>
 
@@ -116,6 +117,11 @@ class SqliteStorage : public sdk::Storage {
   sdk::Result<sdk::User> one_user(const char* sql, Value key, const std::string& what);
   sdk::Result<void> change_one(const char* sql, std::vector<Value> params, const char* what, const sdk::Uuid& id);
   sdk::Result<sdk::Page<sdk::Message>> page(const char* sql, Value owner_a, Value owner_b, const sdk::PageRequest& request);
+  // A page of `sql`'s rows, newest first by keyset (created_at, id): its
+  // parameters are `leading`, then the cursor's time and id, then limit + 1.
+  template <class T>
+  sdk::Result<sdk::Page<T>> keyset_page(const char* sql, std::vector<Value> leading, const sdk::PageRequest& request,
+                                        T (*read)(const Row&));
 
   std::shared_ptr<const sdk::Clock> clock_;
   std::mutex mutex_;
@@ -123,5 +129,26 @@ class SqliteStorage : public sdk::Storage {
   int restore_lock_fd_ = -1;  // holds the flock of hold_restore_lock(true); guarded by mutex_
   std::string outbox_sink_;   // the audit sink outbox events are for (set_outbox_sink); guarded by mutex_
 };
+
+template <class T>
+sdk::Result<sdk::Page<T>> SqliteStorage::keyset_page(const char* sql, std::vector<Value> leading,
+                                                     const sdk::PageRequest& request, T (*read)(const Row&)) {
+  if (request.limit == 0 || request.limit > sdk::max_page_limit)
+    return sdk::fail(sdk::ErrorCode::invalid_argument,
+                     "page limit must be between 1 and " + std::to_string(sdk::max_page_limit));
+  leading.push_back(request.after ? request.after->created_at.micros() : std::numeric_limits<std::int64_t>::max());
+  leading.push_back(request.after ? request.after->id.str() : std::string("ffffffff-ffff-ffff-ffff-ffffffffffff"));
+  leading.push_back(static_cast<std::int64_t>(request.limit + 1));
+  std::lock_guard lock(mutex_);
+  sdk::Page<T> out;
+  bool more = false;
+  auto r = db_->run(sql, leading, [&](const Row& row) {
+    if (out.items.size() < request.limit) out.items.push_back(read(row));
+    else more = true;
+  });
+  if (!r) return sdk::fail(r.error());
+  if (more) out.next = sdk::Cursor{out.items.back().created_at, out.items.back().id};
+  return out;
+}
 
 }  // namespace strata::sqlite
