@@ -197,6 +197,7 @@ sdk::Result<std::unique_ptr<Host>> Host::open(sdk::Result<HostConfig> config, Ho
 
   auto settings = read_service_settings(*config, options.env);
   if (!settings) return sdk::fail(settings.error());
+  if (auto data_dir = default_data_dir(options.env)) settings->data_dir = *data_dir;
   auto state = std::make_unique<State>();
   state->config = std::move(*config);
   state->settings = std::move(*settings);

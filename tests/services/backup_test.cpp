@@ -277,8 +277,12 @@ TEST_CASE("backup: a damaged, incomplete or edited backup is refused before anyt
   // A target whose cipher does not hold the backup's keys is refused before anything is written
   // (such a restore once reported success, and every message was then unreadable).
   {
+    // No [audit]: the restore's lock goes into its data directory (it once went into the working directory).
+    HostOptions options;
+    options.env = test::fake_env({{"STRATA_DATA_DIR", (source.dir() / "other-host").string()}});
     auto other = test::open_host("[storage]\nplugin = \"memory\"\n[cipher]\nplugin = \"aes_gcm\"\nkey = \"" +
-                                 std::string(64, 'f') + "\"\n");
+                                     std::string(64, 'f') + "\"\n",
+                                 options);
     auto services = std::move(Services::open(*other, ServicesOptions{false}).value());
     auto r = services->restore(made->dir, true);
     REQUIRE_FALSE(r);
@@ -286,6 +290,7 @@ TEST_CASE("backup: a damaged, incomplete or edited backup is refused before anyt
     CHECK(r.error().code == sdk::ErrorCode::auth_failed);
     CHECK(r.error().message.find("nothing restored") != std::string::npos);
     CHECK_FALSE(other->storage()->has_data().value());
+    CHECK(fs::exists(source.dir() / "other-host" / "restore.lock"));
   }
 
   // A restore never writes into the backup directory.
@@ -446,7 +451,7 @@ TEST_CASE("backup: restores exclude each other, and one cut off is reported and 
   auto made = source.services().backup(BackupOptions{out, false});
   REQUIRE(made);
   test::ServiceEnv target;
-  const fs::path state_dir = target.host().settings().audit.spool_path.parent_path();
+  const fs::path state_dir = target.host().settings().state_dir();
 
   SECTION("while one restore holds the lock, another is refused before it looks at the target") {
     auto held = detail::RestoreLock::take(state_dir);

@@ -66,6 +66,21 @@ TEST_CASE("users: deactivating and erasing need no session cache when there is n
   CHECK_FALSE(services->users().get(bob.id).value().is_active);
 }
 
+TEST_CASE("backup: with no data directory a restore refuses, writing nothing into the working directory",
+          "[services][backup][hardening]") {
+  // No [audit] and no STRATA_DATA_DIR, XDG_DATA_HOME or HOME: the restore lock once went to ./restore.lock.
+  HostOptions nothing_set;
+  nothing_set.env = [](std::string_view) -> std::optional<std::string> { return std::nullopt; };
+  auto host = open_host("[storage]\nplugin = \"memory\"\n", nothing_set);
+  auto services = std::move(Services::open(*host, ServicesOptions{false}).value());
+  auto refused = services->restore(std::filesystem::temp_directory_path() / "strata-backup-none", false);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == sdk::ErrorCode::invalid_argument);
+  CHECK(refused.error().message.find("STRATA_DATA_DIR") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists("restore.lock"));
+  CHECK_FALSE(unfinished_restore(*host));
+}
+
 TEST_CASE("backup: a backup or restore whose audit event cannot be recorded fails, naming what it did",
           "[services][backup]") {
   HostOptions options;

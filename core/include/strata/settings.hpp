@@ -128,6 +128,16 @@ struct ServiceSettings {
   MaintenanceSettings maintenance;
   DeliverySettings delivery;
   MetricsSettings metrics;
+  /// The data directory ($STRATA_DATA_DIR, $XDG_DATA_HOME/strata,
+  /// ~/.local/share/strata) when the environment names one; empty otherwise.
+  std::filesystem::path data_dir;
+  /// Where the services keep the host's own state (the restore lock and
+  /// marker, the list of key backups): beside the audit spool, else the data
+  /// directory; empty when neither is known (those operations then refuse,
+  /// naming the variables: nothing is written into the working directory).
+  std::filesystem::path state_dir() const {
+    return !audit.spool_path.empty() ? audit.spool_path.parent_path() : data_dir;
+  }
   /// The validated tables with defaults filled, by name, for `strata config`
   /// ("audit" only when the config has an [audit]: its pipeline keys).
   std::vector<std::pair<std::string, sdk::ConfigView>> tables;

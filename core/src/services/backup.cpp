@@ -431,6 +431,9 @@ sdk::Result<BackupResult> Services::backup(const BackupOptions& options, const O
       return fail(keys.error().code, "the backup " + result->dir.string() +
                                          " was written, but its key backup was not: " + keys.error().describe());
     result->key_backup = *keys;
+    if (detail::key_backup_list(context_.settings).empty())
+      result->skipped.push_back("key backup list: no data directory to keep it in, so an erase will not scrub " +
+                                keys->string() + " (set STRATA_DATA_DIR)");
     if (auto records = detail::read_key_backup(*keys, *host_.cipher())) result->data_keys = records->size();
     auto pruned = detail::prune_key_backups(options.out_dir, now - context_.settings.erasure.key_backup_retention);
     if (!pruned) return sdk::fail(pruned.error());
@@ -452,7 +455,11 @@ sdk::Result<BackupResult> Services::backup(const BackupOptions& options, const O
 
 sdk::Result<RestoreResult> Services::restore(const fs::path& dir, bool force, const Origin& origin) {
   // One restore at a time: the emptiness check and the writes happen under the lock.
-  const fs::path state_dir = context_.settings.audit.spool_path.parent_path();
+  const fs::path state_dir = context_.settings.state_dir();
+  if (state_dir.empty())
+    return fail(ErrorCode::invalid_argument,
+                "a restore keeps its lock and progress in the data directory, and there is none: set "
+                "STRATA_DATA_DIR (or XDG_DATA_HOME or HOME), or give [audit] a spool_path");
   auto lock = detail::RestoreLock::take(state_dir);
   if (!lock) return sdk::fail(lock.error());
   // And one per database: hosts with data directories of their own restoring
@@ -516,7 +523,8 @@ sdk::Result<RestoreResult> Services::restore(const fs::path& dir, bool force, co
 }
 
 std::optional<std::string> unfinished_restore(const Host& host) {
-  auto marker = detail::read_restore_marker(host.settings().audit.spool_path.parent_path());
+  if (host.settings().state_dir().empty()) return std::nullopt;
+  auto marker = detail::read_restore_marker(host.settings().state_dir());
   if (!marker) return std::nullopt;
   return "a restore of " + marker->backup_dir + " started at " + marker->started_at.iso8601() +
          " did not finish: some instances may hold the backup's data and others not; restore the same backup "

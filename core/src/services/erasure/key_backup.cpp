@@ -113,7 +113,9 @@ sdk::Result<fs::path> write_key_backup(sdk::Storage& storage, sdk::Cipher& ciphe
   if (ec) return fail(ErrorCode::unavailable, "cannot create " + dir.string() + ": " + ec.message());
   fs::permissions(dir, fs::perms::owner_all, ec);
   if (auto w = replace_durably(dir / keys_file, *text); !w) return sdk::fail(w.error());
-  // Listed where an erase looks: the absolute path, one per line.
+  // Listed where an erase looks: the absolute path, one per line (a host
+  // with no data directory has no list: Services::backup says so).
+  if (ledger_file.empty()) return dir;
   fs::create_directories(ledger_file.parent_path(), ec);
   std::ofstream list(ledger_file, std::ios::app);
   list << fs::absolute(dir).lexically_normal().string() << "\n";

@@ -27,10 +27,11 @@ namespace strata::detail {
 
 inline constexpr std::string_view key_backup_prefix = "strata-keys-";
 
-/// Where the host lists the key backups it wrote: its data directory (where
-/// the audit spool and the restore marker live too).
+/// Where the host lists the key backups it wrote (ServiceSettings::state_dir,
+/// beside the restore marker); empty when the host has no state directory.
 inline std::filesystem::path key_backup_list(const ServiceSettings& settings) {
-  return settings.audit.spool_path.parent_path() / "key-backups.list";
+  auto dir = settings.state_dir();
+  return dir.empty() ? std::filesystem::path() : dir / "key-backups.list";
 }
 
 /// Writes every data key record of `storage` to out_dir/strata-keys-<stamp>
