@@ -430,11 +430,11 @@ sdk::Result<BackupResult> Services::backup(const BackupOptions& options, const O
     if (!keys)
       return fail(keys.error().code, "the backup " + result->dir.string() +
                                          " was written, but its key backup was not: " + keys.error().describe());
-    result->key_backup = *keys;
+    result->key_backup = keys->dir;
+    result->data_keys = keys->records;
     if (detail::key_backup_list(context_.settings).empty())
       result->skipped.push_back("key backup list: no data directory to keep it in, so an erase will not scrub " +
-                                keys->string() + " (set STRATA_DATA_DIR)");
-    if (auto records = detail::read_key_backup(*keys, *host_.cipher())) result->data_keys = records->size();
+                                keys->dir.string() + " (set STRATA_DATA_DIR)");
     auto pruned = detail::prune_key_backups(options.out_dir, now - context_.settings.erasure.key_backup_retention);
     if (!pruned) return sdk::fail(pruned.error());
     result->key_backups_deleted = std::move(*pruned);

@@ -94,7 +94,7 @@ sdk::Result<nlohmann::json> read_document(const fs::path& dir, sdk::Cipher& ciph
 
 }  // namespace
 
-sdk::Result<fs::path> write_key_backup(sdk::Storage& storage, sdk::Cipher& cipher, const fs::path& out_dir,
+sdk::Result<WrittenKeyBackup> write_key_backup(sdk::Storage& storage, sdk::Cipher& cipher, const fs::path& out_dir,
                                        const std::string& stamp, sdk::Timestamp now, const fs::path& ledger_file) {
   std::vector<sdk::DataKey> records;
   sdk::PageRequest request{sdk::max_page_limit, std::nullopt};
@@ -115,12 +115,13 @@ sdk::Result<fs::path> write_key_backup(sdk::Storage& storage, sdk::Cipher& ciphe
   if (auto w = replace_durably(dir / keys_file, *text); !w) return sdk::fail(w.error());
   // Listed where an erase looks: the absolute path, one per line (a host
   // with no data directory has no list: Services::backup says so).
-  if (ledger_file.empty()) return dir;
+  const WrittenKeyBackup written{dir, records.size()};
+  if (ledger_file.empty()) return written;
   fs::create_directories(ledger_file.parent_path(), ec);
   std::ofstream list(ledger_file, std::ios::app);
   list << fs::absolute(dir).lexically_normal().string() << "\n";
   if (!list.flush()) return fail(ErrorCode::unavailable, "cannot write " + ledger_file.string());
-  return dir;
+  return written;
 }
 
 sdk::Result<std::vector<sdk::DataKey>> read_key_backup(const fs::path& dir, sdk::Cipher& cipher) {

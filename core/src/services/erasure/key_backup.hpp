@@ -34,9 +34,15 @@ inline std::filesystem::path key_backup_list(const ServiceSettings& settings) {
   return dir.empty() ? std::filesystem::path() : dir / "key-backups.list";
 }
 
+/// A key backup written: its directory and how many records it holds.
+struct WrittenKeyBackup {
+  std::filesystem::path dir;
+  std::uint64_t records = 0;
+};
+
 /// Writes every data key record of `storage` to out_dir/strata-keys-<stamp>
-/// and adds that directory to `ledger_file` (the host's list). Returns it.
-STRATA_API sdk::Result<std::filesystem::path> write_key_backup(sdk::Storage& storage, sdk::Cipher& cipher,
+/// and adds that directory to `ledger_file` (the host's list).
+STRATA_API sdk::Result<WrittenKeyBackup> write_key_backup(sdk::Storage& storage, sdk::Cipher& cipher,
                                                                const std::filesystem::path& out_dir,
                                                                const std::string& stamp, sdk::Timestamp now,
                                                                const std::filesystem::path& ledger_file);
