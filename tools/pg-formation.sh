@@ -77,8 +77,17 @@ wait_until() {  # wait_until SECONDS WHAT COMMAND...
   tail -n 15 "$dir"/*.log >&2 || true
   return 1
 }
-healthy() { [[ -n $(port_in_state primary) && -n $(port_in_state secondary) ]]; }
-has_primary() { [[ -n $(port_in_state single primary wait_primary) ]]; }
+# The monitor's tables alone are not enough: after a run was killed without
+# stopping the formation, the monitor still lists the dead nodes in their
+# last states (CI once started the HA tests against a primary that was not
+# running). A node counts once it answers on its port, in its role.
+answers_as() {  # answers_as PORT primary|standby
+  local want=f
+  [[ $2 == standby ]] && want=t
+  [[ -n $1 && $(sql "$1" postgres "SELECT pg_is_in_recovery()" 2>/dev/null) == "$want" ]]
+}
+healthy() { answers_as "$(port_in_state primary)" primary && answers_as "$(port_in_state secondary)" standby; }
+has_primary() { answers_as "$(port_in_state single primary wait_primary)" primary; }
 # A node rejoining after a kill is rewound, or, when pg_rewind fails (CI saw
 # "standby mode is not supported by single-user servers"), given a base
 # backup, which waits for a checkpoint spread over minutes by default:
