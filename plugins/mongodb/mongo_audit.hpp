@@ -27,6 +27,7 @@ class MongoAudit : public sdk::Audit {
   sdk::Result<bool> has_data() override;
   /// "<servers and database>/<events collection>" (SDK 1.9).
   sdk::Result<std::string> sink_identity() override;
+  sdk::Result<sdk::DatabaseInfo> database_info() override { return client_.database_info(); }
 
  private:
   sdk::Result<void> ensure_indexes();

@@ -34,6 +34,7 @@ class MongoCache : public sdk::Cache {
   sdk::Result<sdk::BackupReport> backup(const std::filesystem::path& dir) override;
   sdk::Result<sdk::BackupReport> restore(const std::filesystem::path& dir) override;
   sdk::Result<bool> has_data() override;
+  sdk::Result<sdk::DatabaseInfo> database_info() override { return client_.database_info(); }
  private:
   struct Entry {
     std::optional<sdk::Bytes> value;

@@ -37,6 +37,15 @@ std::string Client::destination() const {
   return "mongodb://" + hosts + "/" + settings_.database;
 }
 
+sdk::DatabaseInfo Client::database_info() const {
+  sdk::DatabaseInfo info{"mongodb", settings_.database, {}, 0};
+  if (const mongoc_host_list_t* first = mongoc_uri_get_hosts(uri_)) {
+    info.server_address = first->host;
+    info.server_port = first->port;
+  }
+  return info;
+}
+
 Client::Client(const Settings& settings, sdk::Logger log) : settings_(settings), log_(std::move(log)) {
   static std::once_flag initialized;
   std::call_once(initialized, [] {

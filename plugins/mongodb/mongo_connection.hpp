@@ -43,6 +43,8 @@ class Client {
   /// The servers and the database, without credentials or options:
   /// "mongodb://host:port,host:port/database" (hosts in the URI's order).
   std::string destination() const;
+  /// db.system.name "mongodb", the database, and the URI's first server (SDK 1.12).
+  sdk::DatabaseInfo database_info() const;
   /// Appends the configured write concern to `opts`.
   void add_write_concern(bson_t* opts) const;
   /// Pings the server.

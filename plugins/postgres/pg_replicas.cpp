@@ -180,6 +180,7 @@ std::vector<sdk::Metric> ReplicaSet::gauges() {
       metric("strata_postgres_replica_lag_seconds", *head > seen->first ? seen->second : 0, labels);
     }
     metric("strata_postgres_replica_reads_total", static_cast<double>(r->reads.load()), labels);
+    for (auto& g : sdk::connection_pool_metrics(r->pool.usage(), r->name)) out.push_back(std::move(g));
   }
   metric("strata_postgres_primary_fallback_reads_total", static_cast<double>(primary_reads_.load()), {});
   metric("strata_postgres_replica_position_checks_total", static_cast<double>(position_checks_.load()), {});

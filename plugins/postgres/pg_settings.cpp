@@ -1,5 +1,10 @@
 #include "pg_settings.hpp"
 
+#include <libpq-fe.h>
+
+#include <charconv>
+#include <memory>
+
 #include "strata/sdk/error.hpp"
 
 namespace strata::postgres {
@@ -75,6 +80,33 @@ Settings read_settings(const sdk::ConfigView& config) {
   s.pg_dump = config.get<std::string>("backup.pg_dump");
   s.pg_restore = config.get<std::string>("backup.pg_restore");
   return s;
+}
+
+sdk::DatabaseInfo database_info(const Settings& settings) {
+  std::string dbname, host, port;
+  for (const auto& [key, value] : settings.keywords) {
+    if (key == "dbname") dbname = value;
+    if (key == "host") host = value;
+    if (key == "port") port = value;
+  }
+  if (settings.expand_conninfo) {
+    std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> options(PQconninfoParse(dbname.c_str(), nullptr),
+                                                                         &PQconninfoFree);
+    dbname.clear();
+    for (auto* o = options.get(); o && o->keyword; ++o) {
+      if (!o->val) continue;
+      std::string_view key = o->keyword;
+      if (key == "dbname") dbname = o->val;
+      if (key == "host") host = o->val;
+      if (key == "port") port = o->val;
+    }
+  }
+  // A multi-host conninfo lists hosts and ports separated by commas: the first of each.
+  host = host.substr(0, host.find(','));
+  port = port.substr(0, port.find(','));
+  sdk::DatabaseInfo info{"postgresql", dbname, host.empty() ? "localhost" : host, 5432};
+  if (!port.empty()) std::from_chars(port.data(), port.data() + port.size(), info.server_port);
+  return info;
 }
 
 }  // namespace strata::postgres

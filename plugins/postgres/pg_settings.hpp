@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "strata/sdk/config.hpp"
+#include "strata/sdk/database_info.hpp"
 
 namespace strata::postgres {
 
@@ -36,5 +37,9 @@ sdk::ConfigSchema settings_schema();
 
 /// Reads validated config; throws sdk::Error for values out of range.
 Settings read_settings(const sdk::ConfigView& config);
+
+/// The database the keywords name, for the host's call metrics: its name,
+/// and the first host and port of a multi-host conninfo (never the password).
+sdk::DatabaseInfo database_info(const Settings& settings);
 
 }  // namespace strata::postgres

@@ -412,9 +412,13 @@ sdk::Result<std::vector<sdk::KeyCount>> PostgresStorage::count_messages_by_key()
 }
 
 sdk::Result<std::vector<sdk::Metric>> PostgresStorage::gauges() {
-  if (replicas_.empty()) return std::vector<sdk::Metric>{};
-  return replicas_.gauges();
+  auto out = sdk::connection_pool_metrics(pool_.usage(), "primary");
+  if (!replicas_.empty())
+    for (auto& g : replicas_.gauges()) out.push_back(std::move(g));
+  return out;
 }
+
+sdk::Result<sdk::DatabaseInfo> PostgresStorage::database_info() { return postgres::database_info(pool_.settings()); }
 
 sdk::Result<std::uint64_t> PostgresStorage::count_messages_not_under_key(std::string_view key_id) {
   return pool_.run<std::uint64_t>(Repeatable::yes, [&](Connection& c) -> sdk::Result<std::uint64_t> {

@@ -44,6 +44,7 @@ class PostgresStorage : public sdk::Storage {
   sdk::Result<std::uint64_t> count_expired(sdk::Timestamp now) override;
   /// The read replicas' lag and state (empty without replicas).
   sdk::Result<std::vector<sdk::Metric>> gauges() override;
+  sdk::Result<sdk::DatabaseInfo> database_info() override;
   sdk::Result<void> insert_key(const sdk::KeyRecord& key) override;
   sdk::Result<sdk::KeyRecord> get_key(const sdk::Uuid& id) override;
   sdk::Result<std::vector<sdk::KeyRecord>> keys_for_user(const sdk::Uuid& user_id) override;

@@ -490,4 +490,16 @@ sdk::Result<std::vector<sdk::Metric>> RedisCache::gauges() {
   return out;
 }
 
+sdk::Result<sdk::DatabaseInfo> RedisCache::database_info() {
+  sdk::DatabaseInfo info{"redis", std::to_string(settings_.db), {}, 0};
+  if (settings_.cluster_mode()) {
+    info.server_address = settings_.cluster.front().host;
+    info.server_port = static_cast<std::uint16_t>(settings_.cluster.front().port);
+  } else if (!settings_.sentinel_mode()) {
+    info.server_address = settings_.host;
+    info.server_port = static_cast<std::uint16_t>(settings_.port);
+  }
+  return info;
+}
+
 }  // namespace strata::redis

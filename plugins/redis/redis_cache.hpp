@@ -45,6 +45,9 @@ class RedisCache : public sdk::Cache {
   /// Sentinel mode: how many sentinels answer and which primary they name;
   /// cluster mode: each primary's slots, replicas and circuit (empty in standalone mode).
   sdk::Result<std::vector<sdk::Metric>> gauges() override;
+  /// db.system.name "redis", db.namespace the database index; the server is
+  /// host:port, the first cluster seed, or none behind Sentinel (it moves).
+  sdk::Result<sdk::DatabaseInfo> database_info() override;
   /// PUBLISH on the channel (under key_prefix, like keys); in cluster mode
   /// every node relays it. In redis_channels.cpp.
   sdk::Result<void> publish(std::string_view channel, sdk::BytesView message) override;

@@ -124,9 +124,10 @@ sdk::Message message_from(const Row& r) {
   return m;
 }
 
-SqliteStorage::SqliteStorage(const sdk::PluginContext& context) : clock_(context.clock) {
+SqliteStorage::SqliteStorage(const sdk::PluginContext& context)
+    : clock_(context.clock), path_(context.config.get<std::string>("path")) {
   const auto& config = context.config;
-  db_ = std::make_unique<Database>(config.get<std::string>("path"),
+  db_ = std::make_unique<Database>(path_,
                                    std::chrono::milliseconds(config.get_in_range("busy_timeout_ms", 0, 600'000)),
                                    config.get<std::string>("synchronous"));
   if (config.get<bool>("auto_migrate")) {
@@ -138,6 +139,8 @@ SqliteStorage::SqliteStorage(const sdk::PluginContext& context) : clock_(context
 }
 
 sdk::ConfigSchema SqliteStorage::config_schema() { return storage_schema(); }
+
+sdk::Result<sdk::DatabaseInfo> SqliteStorage::database_info() { return sdk::DatabaseInfo{"sqlite", path_, {}, 0}; }
 
 sdk::Result<void> SqliteStorage::health() {
   std::lock_guard lock(mutex_);

@@ -98,6 +98,8 @@ class SqliteStorage : public sdk::Storage {
   sdk::Result<sdk::Page<sdk::DataKey>> all_data_keys(const sdk::PageRequest& page) override;
   sdk::Result<bool> replace_data_key_wrapping(const sdk::Uuid& id, const sdk::Bytes& expected,
                                               const sdk::Bytes& replacement) override;
+  /// db.system.name "sqlite", db.namespace the database file (SDK 1.12).
+  sdk::Result<sdk::DatabaseInfo> database_info() override;
 
  private:
   // The schema version that added the sequence (schema/sqlite/005_inbox_sequence).
@@ -124,6 +126,7 @@ class SqliteStorage : public sdk::Storage {
                                         T (*read)(const Row&));
 
   std::shared_ptr<const sdk::Clock> clock_;
+  std::string path_;  // the database file, as configured
   std::mutex mutex_;
   std::unique_ptr<Database> db_;
   int restore_lock_fd_ = -1;  // holds the flock of hold_restore_lock(true); guarded by mutex_

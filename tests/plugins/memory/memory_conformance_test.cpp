@@ -25,7 +25,9 @@ CacheTarget memory_cache(std::int64_t default_ttl_s, std::size_t max_value_bytes
   auto host = std::make_shared<std::shared_ptr<Host>>();
   CacheTarget target;
   target.fresh = [host, toml, clock] {
-    *host = test::open_host(toml, HostOptions{clock, {}, {}, {}});
+    HostOptions options;
+    options.clock = clock;
+    *host = test::open_host(toml, options);
     return (*host)->cache("default");
   };
   target.sibling = [host] { return (*host)->cache("other"); };
@@ -54,6 +56,7 @@ CacheTarget memory_cache(std::int64_t default_ttl_s, std::size_t max_value_bytes
 #define STRATA_FORWARD_OPTIONAL_1_9(...)
 #define STRATA_FORWARD_OPTIONAL_1_10(...)
 #define STRATA_FORWARD_OPTIONAL_1_11(...)
+#define STRATA_FORWARD_OPTIONAL_1_12(...)
 
 class RequiredOnlyStorage final : public sdk::Storage {
  public:

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "strata/sdk/backup.hpp"
+#include "strata/sdk/database_info.hpp"
 #include "strata/sdk/error.hpp"
 #include "strata/sdk/role_methods.hpp"
 #include "strata/sdk/timestamp.hpp"

@@ -15,6 +15,7 @@
 #include "strata/sdk/audit.hpp"
 #include "strata/sdk/bytes.hpp"
 #include "strata/sdk/backup.hpp"
+#include "strata/sdk/database_info.hpp"
 #include "strata/sdk/error.hpp"
 #include "strata/sdk/role_methods.hpp"
 

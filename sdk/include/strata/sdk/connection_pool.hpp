@@ -13,8 +13,10 @@
 
 #include <chrono>
 #include <concepts>
+#include <cstdint>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -23,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "strata/sdk/audit.hpp"
 #include "strata/sdk/error.hpp"
 #include "strata/sdk/retry.hpp"
 
@@ -45,6 +48,35 @@ struct PoolLimits {
   /// as this says (default: once more, at once).
   RetryPolicy retry{2, std::chrono::milliseconds(0), std::chrono::milliseconds(0)};
 };
+
+/// What a pool holds now (ConnectionPool::usage).
+struct PoolUsage {
+  int open = 0;                ///< connections open, idle or in use
+  int idle = 0;                ///< of those, idle
+  int max = 0;                 ///< limits.max
+  int waiting = 0;             ///< callers waiting for a free connection now
+  std::uint64_t timeouts = 0;  ///< waits that ended in `timeout`, since the pool was made
+};
+
+/// `usage` as the OpenTelemetry connection-pool metrics, in their Prometheus
+/// names: db_client_connection_count (state idle / used), _max,
+/// _pending_requests and _timeouts_total, labelled db_client_connection_pool_name.
+inline std::vector<Metric> connection_pool_metrics(const PoolUsage& usage, const std::string& pool_name) {
+  const auto now = Timestamp::now();
+  const std::map<std::string, std::string> pool{{"db_client_connection_pool_name", pool_name}};
+  auto with_state = [&](const char* state) {
+    auto labels = pool;
+    labels.emplace("db_client_connection_state", state);
+    return labels;
+  };
+  return {
+      {now, "db_client_connection_count", static_cast<double>(usage.idle), with_state("idle")},
+      {now, "db_client_connection_count", static_cast<double>(usage.open - usage.idle), with_state("used")},
+      {now, "db_client_connection_max", static_cast<double>(usage.max), pool},
+      {now, "db_client_connection_pending_requests", static_cast<double>(usage.waiting), pool},
+      {now, "db_client_connection_timeouts_total", static_cast<double>(usage.timeouts), pool},
+  };
+}
 
 /// At most `limits.max` connections, opened on demand by `open`, newest idle
 /// first, closed after `limits.idle_timeout` idle. An idle connection the
@@ -104,6 +136,12 @@ class ConnectionPool {
 
   const PoolLimits& limits() const noexcept { return limits_; }
 
+  /// What the pool holds now (for gauges: connection_pool_metrics).
+  PoolUsage usage() const {
+    std::lock_guard lock(mutex_);
+    return {open_, static_cast<int>(idle_.size()), limits_.max, waiting_, timeouts_};
+  }
+
  private:
   using Clock = std::chrono::steady_clock;
   struct Idle {
@@ -124,10 +162,15 @@ class ConnectionPool {
           --open_;
         }
         if (open_ < limits_.max) break;
-        if (returned_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() && open_ >= limits_.max)
+        ++waiting_;
+        const bool timed_out = returned_.wait_until(lock, deadline) == std::cv_status::timeout;
+        --waiting_;
+        if (timed_out && idle_.empty() && open_ >= limits_.max) {
+          ++timeouts_;
           return fail(ErrorCode::timeout, "no " + server_ + " connection free within " +
                                               std::to_string(limits_.acquire_timeout.count()) + " ms: all " +
                                               std::to_string(limits_.max) + " (pool.max) are busy");
+        }
       }
       ++open_;  // reserved before connecting, outside the lock
     }
@@ -165,6 +208,8 @@ class ConnectionPool {
   std::condition_variable returned_;
   std::vector<Idle> idle_;
   int open_ = 0;
+  int waiting_ = 0;            // guarded by mutex_
+  std::uint64_t timeouts_ = 0;  // guarded by mutex_
 };
 
 }  // namespace strata::sdk

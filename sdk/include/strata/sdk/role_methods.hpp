@@ -25,6 +25,7 @@
 //   OPTIONAL_1_9    added in ABI 1.9, optional; never called on an older plugin
 //   OPTIONAL_1_10   added in ABI 1.10, optional; never called on an older plugin
 //   OPTIONAL_1_11   added in ABI 1.11, optional; never called on an older plugin
+//   OPTIONAL_1_12   added in ABI 1.12, optional; never called on an older plugin
 
 /// The SDK ABI minor version a KIND appeared in.
 #define STRATA_SDK_SINCE_REQUIRED 0
@@ -40,6 +41,7 @@
 #define STRATA_SDK_SINCE_OPTIONAL_1_9 9
 #define STRATA_SDK_SINCE_OPTIONAL_1_10 10
 #define STRATA_SDK_SINCE_OPTIONAL_1_11 11
+#define STRATA_SDK_SINCE_OPTIONAL_1_12 12
 #define STRATA_SDK_SINCE(KIND) STRATA_SDK_SINCE_##KIND
 
 // Backup and restore (ABI 1.2): the same three optional methods on storage, cache and audit.
@@ -57,6 +59,13 @@
      nothing: the files parse, the backend answers, the config allows replacing the data. A restore asks     \
      every instance before it writes any. */                                                                 \
   X(OPTIONAL_1_8, sdk::Result<void>, check_restore, (const std::filesystem::path& dir), (dir))
+
+// The database behind an instance (ABI 1.12), appended to the storage, cache and audit tables.
+#define STRATA_SDK_DATABASE_INFO_METHOD(X)                                                                  \
+  /* The database this instance talks to, for the host's OpenTelemetry-style call metrics                   \
+     (db.system.name, db.namespace, server.address, server.port); asked once, when the host opens it.      \
+     Never a credential. `unsupported` (the default): its calls are counted under Strata's names only. */    \
+  X(OPTIONAL_1_12, sdk::Result<sdk::DatabaseInfo>, database_info, (), ())
 
 #define STRATA_SDK_STORAGE_METHODS(X)                                                                          \
   X(REQUIRED, sdk::Result<void>, health, (), ())                                                               \
@@ -210,7 +219,8 @@
   /* Replaces a live data key's wrapping, only if it is still `expected` (compare-and-set). True when          \
      replaced; false when it had changed or was destroyed; `not_found` for an unknown id. */                   \
   X(OPTIONAL_1_11, sdk::Result<bool>, replace_data_key_wrapping,                                               \
-    (const sdk::Uuid& id, const sdk::Bytes& expected, const sdk::Bytes& replacement), (id, expected, replacement))
+    (const sdk::Uuid& id, const sdk::Bytes& expected, const sdk::Bytes& replacement), (id, expected, replacement)) \
+  STRATA_SDK_DATABASE_INFO_METHOD(X)
 
 #define STRATA_SDK_CACHE_METHODS(X)                                                                            \
   X(REQUIRED, sdk::Result<void>, health, (), ())                                                               \
@@ -242,7 +252,8 @@
      until listen(channel, {}) or the instance goes; after a lost connection it reconnects by itself, and     \
      what was published meanwhile is lost. An empty listener for a channel not listened to is a no-op. */     \
   X(OPTIONAL_1_10, sdk::Result<void>, listen, (std::string_view channel, sdk::ChannelListener listener),      \
-    (channel, listener))
+    (channel, listener))                                                                                       \
+  STRATA_SDK_DATABASE_INFO_METHOD(X)
 
 #define STRATA_SDK_AUDIT_METHODS(X)                                                                            \
   X(REQUIRED, sdk::Result<void>, health, (), ())                                                               \
@@ -256,7 +267,8 @@
   /* Where this sink's events end up, the same text in every process that writes there and in no process     \
      that writes elsewhere, whatever else its config says (e.g. "file:/var/lib/strata/audit.jsonl"; never a   \
      credential). Events in the storage's audit outbox are relayed only into the sink they were written for. */ \
-  X(OPTIONAL_1_9, sdk::Result<std::string>, sink_identity, (), ())
+  X(OPTIONAL_1_9, sdk::Result<std::string>, sink_identity, (), ())                                             \
+  STRATA_SDK_DATABASE_INFO_METHOD(X)
 
 #define STRATA_SDK_CIPHER_METHODS(X)                                                                           \
   X(REQUIRED, sdk::Result<void>, health, (), ())                                                               \
@@ -304,5 +316,6 @@
 #define STRATA_SDK_DEFAULT_OPTIONAL_1_9(RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_OPTIONAL_(RET, NAME, PARAMS, ARGS)
 #define STRATA_SDK_DEFAULT_OPTIONAL_1_10(RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_OPTIONAL_(RET, NAME, PARAMS, ARGS)
 #define STRATA_SDK_DEFAULT_OPTIONAL_1_11(RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_OPTIONAL_(RET, NAME, PARAMS, ARGS)
+#define STRATA_SDK_DEFAULT_OPTIONAL_1_12(RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_OPTIONAL_(RET, NAME, PARAMS, ARGS)
 /// Expands a table row to the optional method's default (used inside the role interfaces).
 #define STRATA_SDK_OPTIONAL_DEFAULT(KIND, RET, NAME, PARAMS, ARGS) STRATA_SDK_DEFAULT_##KIND(RET, NAME, PARAMS, ARGS)

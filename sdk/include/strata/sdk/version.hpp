@@ -6,7 +6,7 @@
 /// Major ABI version: a host refuses plugins built against another major.
 #define STRATA_SDK_ABI_MAJOR 1
 /// Minor ABI version: a host accepts plugins built against its own or an older minor.
-#define STRATA_SDK_ABI_MINOR 11
+#define STRATA_SDK_ABI_MINOR 12
 /// Revision of the records that cross the boundary by value (User, Message,
 /// KeyRecord, …). Before the first release their layout may still change
 /// within ABI 1 (revision 2: the seed's exact columns); it is part of the
