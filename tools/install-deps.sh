@@ -11,7 +11,7 @@ build_packages=(
   cmake ninja-build g++ pkg-config
   libboost-filesystem-dev libtomlplusplus-dev libcrypto++-dev libcli11-dev libfmt-dev
   nlohmann-json3-dev libhiredis-dev libpq-dev libmongoc-dev libsqlite3-dev libicu-dev
-  libcrypt-dev libargon2-dev libssl-dev prometheus-cpp-dev
+  libcrypt-dev libargon2-dev libssl-dev prometheus-cpp-dev libcurl4-openssl-dev
 )
 # The suite's servers run as throwaway instances (tools/services.sh): these
 # packages only provide the binaries; pg_cron is preloaded into that instance;

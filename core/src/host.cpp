@@ -4,12 +4,15 @@
 #include "strata/host.hpp"
 
 #include <cstdio>
+#include <optional>
+#include <type_traits>
 #include <variant>
 
 #include "host_tables.hpp"
 #include "instrumented.hpp"
 #include "loader.hpp"
 #include "metrics_endpoint.hpp"
+#include "tracing/tracer.hpp"
 
 namespace strata {
 namespace {
@@ -114,11 +117,12 @@ sdk::Result<Object> create_instance(const sdk::Provider& provider, const sdk::Pl
 }
 
 // The same object behind a decorator that times and counts every call.
-Object instrument(Object object, const InstanceInfo& info, const std::shared_ptr<Metrics>& metrics) {
+Object instrument(Object object, const InstanceInfo& info, const std::shared_ptr<Metrics>& metrics,
+                  const std::shared_ptr<Tracer>& tracer, const std::optional<sdk::DatabaseInfo>& database) {
   auto wrap = [&]<class Decorator>(auto inner) -> Object {
     return std::shared_ptr<typename decltype(inner)::element_type>(std::make_shared<Decorator>(
         std::move(inner), metrics, std::string(sdk::to_string(info.role)), info.instance, info.plugin,
-        info.abi_minor));
+        info.abi_minor, tracer, database));
   };
   switch (info.role) {
     case Role::storage:
@@ -129,6 +133,49 @@ Object instrument(Object object, const InstanceInfo& info, const std::shared_ptr
       return wrap.operator()<detail::InstrumentedCipher>(std::get<std::shared_ptr<sdk::Cipher>>(object));
   }
   return object;
+}
+
+// The database an instance names (Storage/Cache/Audit::database_info, SDK
+// 1.12), asked on the plugin itself (not counted as a call); never on an
+// older plugin, whose vtable has no such method.
+std::optional<sdk::DatabaseInfo> database_of(const Object& object, const InstanceInfo& info) {
+  if (info.abi_minor < STRATA_SDK_SINCE(OPTIONAL_1_12)) return std::nullopt;
+  return std::visit(
+      []<class Role>(const std::shared_ptr<Role>& o) -> std::optional<sdk::DatabaseInfo> {
+        if constexpr (std::is_same_v<Role, sdk::Cipher>) {
+          return std::nullopt;
+        } else {
+          auto database = o->database_info();
+          if (!database || database->system.empty()) return std::nullopt;
+          return std::move(*database);
+        }
+      },
+      object);
+}
+
+// What the plugins measure now (Storage/Cache::gauges) and the storage's
+// outbox backlog, labelled by instance: read at each scrape of the endpoint.
+std::vector<sdk::Metric> live_gauges(const std::vector<Instance>& instances) {
+  std::vector<sdk::Metric> out;
+  auto add = [&](const InstanceInfo& info, const sdk::Result<std::vector<sdk::Metric>>& gauges) {
+    if (!gauges) return;
+    for (auto g : *gauges) {
+      g.labels.emplace("role", std::string(sdk::to_string(info.role)));
+      g.labels.emplace("instance", info.instance);
+      out.push_back(std::move(g));
+    }
+  };
+  for (const auto& instance : instances) {
+    if (const auto* storage = std::get_if<std::shared_ptr<sdk::Storage>>(&instance.object)) {
+      add(instance.info, (*storage)->gauges());
+      if (auto backlog = (*storage)->outbox_size())
+        add(instance.info, std::vector<sdk::Metric>{{sdk::Timestamp::now(), "strata_audit_outbox_events",
+                                                     static_cast<double>(*backlog), {}}});
+    } else if (const auto* cache = std::get_if<std::shared_ptr<sdk::Cache>>(&instance.object)) {
+      add(instance.info, (*cache)->gauges());
+    }
+  }
+  return out;
 }
 
 sdk::Result<void> health_of(const Object& object) {
@@ -147,6 +194,7 @@ struct Host::State {
   std::shared_ptr<const sdk::Clock> clock;
   sdk::Logger log;
   std::unique_ptr<detail::MetricsEndpoint> endpoint;  // [metrics] listen
+  std::shared_ptr<Tracer> tracer;                     // null: tracing off
 
   template <class T>
   std::shared_ptr<T> find(Role role, std::string_view name) const {
@@ -211,6 +259,11 @@ sdk::Result<std::unique_ptr<Host>> Host::open(sdk::Result<HostConfig> config, Ho
   // stops the ones already started, in reverse order.
   auto host = std::unique_ptr<Host>(new Host(std::move(state)));
   State& s = *host->state_;
+  if (options.instrument && (s.settings.tracing.otlp_endpoint || options.on_span)) {
+    auto tracer = Tracer::open(s.settings.tracing, std::move(options.on_span), s.metrics);
+    if (!tracer) return sdk::fail(tracer.error());
+    s.tracer = std::move(*tracer);
+  }
 
   for (const RoleTable& table : s.config.roles) {
     std::string where = table.label() + " at " + table.pos.str();
@@ -249,12 +302,18 @@ sdk::Result<std::unique_ptr<Host>> Host::open(sdk::Result<HostConfig> config, Ho
     if (table.role == Role::audit)
       if (auto named = use_files_of_sink(s.settings, d.name, *validated, options.env); !named)
         return refuse(named.error().code, named.error().message);
-    if (options.instrument) *object = instrument(std::move(*object), info, s.metrics);
+    if (options.instrument) {
+      auto database = database_of(*object, info);
+      if (database) s.metrics->describe_database(sdk::to_string(info.role), info.instance, *database);
+      *object = instrument(std::move(*object), info, s.metrics, s.tracer, database);
+    }
     s.instances.push_back(Instance{std::move(info), std::move(*object)});
     s.validated.push_back(std::move(*validated));
   }
   if (s.settings.metrics.listen) {
-    auto endpoint = detail::MetricsEndpoint::open(*s.settings.metrics.listen, s.metrics);
+    // The endpoint goes before the instances (~Host): the gauges never outlive them.
+    auto endpoint = detail::MetricsEndpoint::open(*s.settings.metrics.listen, s.metrics,
+                                                  [&instances = s.instances] { return live_gauges(instances); });
     if (!endpoint) return sdk::fail(endpoint.error());
     s.endpoint = std::move(*endpoint);
     s.log(sdk::LogLevel::info, "metrics: serving http://" + s.endpoint->address() + "/metrics");
@@ -296,6 +355,7 @@ const std::vector<std::filesystem::path>& Host::plugin_search_path() const {
 }
 
 const ServiceSettings& Host::settings() const { return state_->settings; }
+const std::shared_ptr<Tracer>& Host::tracer() const { return state_->tracer; }
 std::optional<std::string> Host::metrics_address() const {
   if (!state_->endpoint) return std::nullopt;
   return state_->endpoint->address();

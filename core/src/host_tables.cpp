@@ -123,6 +123,36 @@ std::vector<HostTable> make_tables() {
        [](const sdk::ConfigView& v, ServiceSettings& s, const HostConfig&, const EnvLookup&) {
          s.metrics.listen = v.find<std::string>("listen");
        }},
+      {"tracing",
+       {field("otlp_endpoint", ConfigType::string,
+              "export spans as OTLP/HTTP JSON to this URL, used as given (e.g. \"http://127.0.0.1:4318/v1/traces\"); "
+              "unset: no export"),
+        field("service_name", ConfigType::string, "the service.name spans are exported under").or_default("strata"),
+        field("sample_ratio", ConfigType::number,
+              "share of new traces recorded, 0 to 1 (a caller's traceparent decides for its own trace)")
+            .or_default(1.0),
+        field("queue_size", ConfigType::integer, "spans waiting for export at most; more are dropped and counted")
+            .or_default(2048),
+        field("batch_size", ConfigType::integer, "spans per export request at most").or_default(512),
+        field("flush_interval_ms", ConfigType::integer, "longest wait before a partial batch is sent").or_default(1000),
+        field("export_timeout_ms", ConfigType::integer, "time allowed for one export request, connecting included")
+            .or_default(2000)},
+       [](const sdk::ConfigView& v, ServiceSettings& s, const HostConfig&, const EnvLookup&) {
+         auto& t = s.tracing;
+         t.otlp_endpoint = v.find<std::string>("otlp_endpoint");
+         if (t.otlp_endpoint && !t.otlp_endpoint->starts_with("http://") && !t.otlp_endpoint->starts_with("https://"))
+           throw sdk::Error{ErrorCode::invalid_argument,
+                            "otlp_endpoint must be an http:// or https:// URL, got '" + *t.otlp_endpoint + "'", {}, false};
+         t.service_name = v.get<std::string>("service_name");
+         t.sample_ratio = v.get<double>("sample_ratio");
+         if (!(t.sample_ratio >= 0 && t.sample_ratio <= 1))
+           throw sdk::Error{ErrorCode::invalid_argument,
+                            "sample_ratio must be between 0 and 1, got " + std::to_string(t.sample_ratio), {}, false};
+         t.queue_size = static_cast<std::size_t>(v.get_in_range("queue_size", 1, 1'000'000));
+         t.batch_size = static_cast<std::size_t>(v.get_in_range("batch_size", 1, 100'000));
+         t.flush_interval = std::chrono::milliseconds(v.get_in_range("flush_interval_ms", 1, 3'600'000));
+         t.export_timeout = std::chrono::milliseconds(v.get_in_range("export_timeout_ms", 1, 600'000));
+       }},
       {"erasure",
        {field("per_user_keys", ConfigType::boolean,
               "seal each user's messages and private keys under a data key of theirs, so `strata user erase` "

@@ -3,10 +3,14 @@
 // ([metrics] listen = "127.0.0.1:9464"): the host's Metrics registry served
 // in the Prometheus text format by prometheus-cpp's exposer (civetweb), so
 // no HTTP parsing of Strata's own. Scrapes read the registry's atomic
-// counters; nothing is added to a plugin call.
+// counters; nothing is added to a plugin call. Gauges the plugins measure
+// (replica lag, the Redis topology, connection pools, the outbox backlog)
+// are asked for at each scrape, as a Prometheus collector does.
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "strata/metrics.hpp"
 #include "strata/sdk/error.hpp"
@@ -19,10 +23,13 @@ namespace strata::detail {
 
 class MetricsEndpoint {
  public:
-  /// Listens on `address` ("host:port"; port 0 picks a free one).
-  /// `unavailable` naming the address when it cannot listen.
+  /// What the plugins measure now, read at each scrape (plugins' gauges).
+  using Gauges = std::function<std::vector<sdk::Metric>()>;
+
+  /// Listens on `address` ("host:port"; port 0 picks a free one) and serves
+  /// `metrics` and `gauges`. `unavailable` naming the address when it cannot listen.
   static sdk::Result<std::unique_ptr<MetricsEndpoint>> open(const std::string& address,
-                                                            std::shared_ptr<const Metrics> metrics);
+                                                            std::shared_ptr<const Metrics> metrics, Gauges gauges);
   ~MetricsEndpoint();
 
   /// Where it listens, "host:port" with the port it bound.

@@ -5,42 +5,18 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
-#include <cstdio>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <sstream>
 #include <thread>
 
+#include "scrape.hpp"
 #include "strata/services.hpp"
 #include "test_host.hpp"
 
 namespace strata::test {
 namespace {
-
-// What curl fetched from http://<address>/metrics (empty when it failed).
-std::string scrape(const std::string& address) {
-  std::string command = "curl -sS --fail --max-time 10 http://" + address + "/metrics 2>&1";
-  std::string out;
-  if (FILE* pipe = ::popen(command.c_str(), "r")) {
-    char buffer[4096];
-    for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) out.append(buffer, n);
-    if (::pclose(pipe) != 0) FAIL("curl failed: " << out);
-  }
-  return out;
-}
-
-// "# TYPE name type" lines of an exposition.
-std::map<std::string, std::string> types_of(const std::string& text) {
-  std::map<std::string, std::string> types;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);)
-    if (line.starts_with("# TYPE ")) {
-      auto rest = line.substr(7);
-      auto space = rest.find(' ');
-      types[rest.substr(0, space)] = rest.substr(space + 1);
-    }
-  return types;
-}
 
 const std::string memory_host = "[storage]\nplugin = \"memory\"\n[cache.default]\nplugin = \"memory\"\n"
                                 "[audit]\nplugin = \"memory\"\n[metrics]\nlisten = \"127.0.0.1:0\"\n";
@@ -107,6 +83,54 @@ TEST_CASE("metrics endpoint: scraped during a load, names, types, buckets and la
   REQUIRE_FALSE(host->storage()->get_user(sdk::Uuid::generate()));
   auto after = scrape(*address);
   CHECK(after.find("operation=\"get_user\",outcome=\"not_found\",role=\"storage\"} 1") != std::string::npos);
+}
+
+// The OpenTelemetry database convention's families, as Prometheus renders them.
+TEST_CASE("metrics endpoint: db_client_operation_duration_seconds for a plugin that names its database",
+          "[metrics][endpoint]") {
+  auto dir = std::filesystem::temp_directory_path() / ("strata-metrics-" + sdk::Uuid::generate().str());
+  std::filesystem::create_directories(dir);
+  const std::string db = (dir / "strata.db").string();
+  {
+    auto host = open_host("[storage]\nplugin = \"sqlite\"\npath = \"" + db +
+                          "\"\n[cache.default]\nplugin = \"memory\"\n[metrics]\nlisten = \"127.0.0.1:0\"\n");
+    auto address = host->metrics_address();
+    REQUIRE(address);
+    auto storage = host->storage();
+    for (int i = 0; i < 20; ++i) REQUIRE(storage->schema_status());
+    REQUIRE_FALSE(storage->get_user(sdk::Uuid::generate()));  // not_found: an error.type of its own
+    REQUIRE(host->cache("default")->set("k", sdk::as_bytes(std::string("v")), std::nullopt));
+
+    auto text = scrape(*address);
+    CHECK(types_of(text)["db_client_operation_duration_seconds"] == "histogram");
+    std::map<std::string, std::string> ok_labels, error_labels;
+    std::vector<std::string> bounds;
+    for (const auto& s : samples_of(text)) {
+      if (!s.name.starts_with("db_client_operation_duration_seconds")) continue;
+      CHECK(s.labels.at("db_system_name") == "sqlite");  // the memory cache names no database: none of its calls
+      CHECK(s.labels.at("db_namespace") == db);
+      CHECK(s.labels.at("strata_role") == "storage");
+      CHECK(s.labels.count("server_address") == 0);  // a file, no server
+      auto op = s.labels.at("db_operation_name");
+      if (op == "schema_status" && s.name.ends_with("_count")) {
+        ok_labels = s.labels;
+        CHECK(s.value == "20");
+      }
+      if (op == "schema_status" && s.name.ends_with("_bucket")) bounds.push_back(s.labels.at("le"));
+      if (op == "get_user" && s.name.ends_with("_count")) {
+        error_labels = s.labels;
+        CHECK(s.value == "1");
+      }
+    }
+    // The convention's bucket boundaries, exactly.
+    CHECK(bounds == std::vector<std::string>{"0.001", "0.005", "0.01", "0.05", "0.1", "0.5", "1", "5", "10", "+Inf"});
+    CHECK(ok_labels.count("error_type") == 0);  // error.type only on failures
+    CHECK(error_labels["error_type"] == "not_found");
+    // Strata's own names keep their buckets beside the convention's.
+    CHECK(text.find("strata_plugin_call_duration_seconds_bucket{instance=\"default\",operation=\"schema_status\","
+                    "role=\"storage\",le=\"5e-05\"}") != std::string::npos);
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("metrics endpoint: an address it cannot listen on is refused at open, named", "[metrics][endpoint]") {

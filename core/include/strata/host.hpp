@@ -15,10 +15,12 @@
 #include "strata/metrics.hpp"
 #include "strata/sdk/sdk.hpp"
 #include "strata/settings.hpp"
+#include "strata/tracing.hpp"
 
 namespace strata {
 
 struct HostConfig;  // the parsed file (internal)
+class Tracer;       // the host's tracer (internal; the services use it)
 
 /// How a host is opened; every field has a sensible default.
 struct HostOptions {
@@ -28,6 +30,10 @@ struct HostOptions {
   std::vector<std::filesystem::path> plugin_path;   ///< searched before [host].plugin_path
   /// Time and count every plugin call in metrics() (a few tens of nanoseconds a call).
   bool instrument = true;
+  /// Called with every finished span (services calls, plugin calls), on the
+  /// thread that ran it; with or without [tracing] otlp_endpoint. Tracing is
+  /// on when either is set. Needs `instrument`.
+  SpanCallback on_span;
 };
 
 /// One running role instance.
@@ -95,6 +101,8 @@ class STRATA_API Host {
   /// Where metrics() is served for Prometheus ([metrics] listen), as
   /// "host:port" with the port bound; nullopt when not served (the default).
   std::optional<std::string> metrics_address() const;
+  /// The tracer, when tracing is on ([tracing] otlp_endpoint, HostOptions::on_span); null otherwise.
+  const std::shared_ptr<Tracer>& tracer() const;
   /// The clock every plugin and service uses.
   const std::shared_ptr<const sdk::Clock>& clock() const;
   /// The host's logger.

@@ -92,6 +92,17 @@ struct MetricsSettings {
   std::optional<std::string> listen;  ///< "host:port" the host serves /metrics on
 };
 
+/// [tracing]: spans exported over OTLP/HTTP (off unless `otlp_endpoint` is set).
+struct TracingSettings {
+  std::optional<std::string> otlp_endpoint;  ///< e.g. "http://127.0.0.1:4318/v1/traces", used as given
+  std::string service_name = "strata";       ///< the resource's service.name
+  double sample_ratio = 1.0;                 ///< share of new traces recorded (a caller's sampled flag wins)
+  std::size_t queue_size = 2048;             ///< spans waiting for export at most; more are dropped and counted
+  std::size_t batch_size = 512;              ///< spans per export request at most
+  std::chrono::milliseconds flush_interval{1000};  ///< longest wait before a partial batch is sent
+  std::chrono::milliseconds export_timeout{2000};  ///< one export request, connect included
+};
+
 /// [maintenance].
 struct MaintenanceSettings {
   std::chrono::seconds purge_interval{3600};   ///< expired-message purge; 0: off
@@ -128,6 +139,7 @@ struct ServiceSettings {
   MaintenanceSettings maintenance;
   DeliverySettings delivery;
   MetricsSettings metrics;
+  TracingSettings tracing;
   /// The data directory ($STRATA_DATA_DIR, $XDG_DATA_HOME/strata,
   /// ~/.local/share/strata) when the environment names one; empty otherwise.
   std::filesystem::path data_dir;

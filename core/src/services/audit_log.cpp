@@ -194,6 +194,12 @@ sdk::AuditEvent AuditLog::event(const AuditRecord& record, const Origin& origin)
   event.resource = bounded_field(record.resource);
   event.status = record.status;
   nlohmann::json metadata = record.metadata;
+  // The trace this event happened in (W3C traceparent): the services call's
+  // span when tracing is on, else what the application passed.
+  if (auto context = current_trace_context())
+    metadata["traceparent"] = context->traceparent();
+  else if (TraceContext::parse(origin.traceparent))
+    metadata["traceparent"] = origin.traceparent;
   bound_strings(metadata);
   // Never throws on text that is not UTF-8 (it is replaced, U+FFFD): an event must be recordable whatever a caller passed.
   event.metadata = metadata.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -8,6 +8,7 @@
 
 #include "encoding.hpp"
 #include "erasure/data_keys.hpp"
+#include "service_span.hpp"
 #include "strata/services/users.hpp"
 
 namespace strata {
@@ -35,76 +36,84 @@ sdk::Bytes Keys::associated_data(const sdk::Uuid& key_id, const sdk::Uuid& user_
 Keys::Keys(ServiceContext& context, Users& users) : ctx_(context), users_(users) {}
 
 sdk::Result<sdk::KeyRecord> Keys::rotate(const sdk::Uuid& user_id, const Origin& origin) {
-  auto user = users_.get(user_id);
-  if (!user) return sdk::fail(user.error());
-  auto existing = ctx_.storage->keys_for_user(user_id);
-  if (!existing) return sdk::fail(existing.error());
+  return traced(ctx_, "keys.rotate", origin, [&]() -> sdk::Result<sdk::KeyRecord> {
+    auto user = users_.get(user_id);
+    if (!user) return sdk::fail(user.error());
+    auto existing = ctx_.storage->keys_for_user(user_id);
+    if (!existing) return sdk::fail(existing.error());
 
-  CryptoPP::AutoSeededRandomPool rng;
-  CryptoPP::x25519 pair;
-  CryptoPP::SecByteBlock private_half(CryptoPP::x25519::SECRET_KEYLENGTH);
-  sdk::Bytes public_half(CryptoPP::x25519::PUBLIC_KEYLENGTH);
-  pair.GenerateKeyPair(rng, private_half, public_half.data());
-  sdk::KeyRecord key;
-  key.id = sdk::Uuid::generate();
-  key.user_id = user_id;
-  auto wrapped = ctx_.data_keys->seal_for(user_id, sdk::BytesView(private_half.data(), private_half.size()),
-                                          associated_data(key.id, user_id));
-  if (!wrapped) return sdk::fail(wrapped.error());
-  key.public_key = public_half;
-  key.private_key_encrypted = detail::encode_sealed(*wrapped);
-  key.created_at = ctx_.clock->now();
-  if (ctx_.settings.keys.lifetime) key.expires_at = key.created_at + *ctx_.settings.keys.lifetime;
-  key.is_active = true;
-  std::vector<std::string> retired;
-  for (const auto& old : *existing)
-    if (old.is_active) retired.push_back(old.id.str());
-  // One atomic swap in the storage (SDK 1.3): concurrent rotations of one user
-  // leave exactly one active key. A storage built against an older SDK gets
-  // the two steps, which are not atomic.
-  auto swapped = ctx_.storage->replace_active_key(key);
-  if (!swapped && swapped.error().code == ErrorCode::unsupported) {
-    if (auto r = ctx_.storage->insert_key(key); !r) return sdk::fail(r.error());
+    CryptoPP::AutoSeededRandomPool rng;
+    CryptoPP::x25519 pair;
+    CryptoPP::SecByteBlock private_half(CryptoPP::x25519::SECRET_KEYLENGTH);
+    sdk::Bytes public_half(CryptoPP::x25519::PUBLIC_KEYLENGTH);
+    pair.GenerateKeyPair(rng, private_half, public_half.data());
+    sdk::KeyRecord key;
+    key.id = sdk::Uuid::generate();
+    key.user_id = user_id;
+    auto wrapped = ctx_.data_keys->seal_for(user_id, sdk::BytesView(private_half.data(), private_half.size()),
+                                            associated_data(key.id, user_id));
+    if (!wrapped) return sdk::fail(wrapped.error());
+    key.public_key = public_half;
+    key.private_key_encrypted = detail::encode_sealed(*wrapped);
+    key.created_at = ctx_.clock->now();
+    if (ctx_.settings.keys.lifetime) key.expires_at = key.created_at + *ctx_.settings.keys.lifetime;
+    key.is_active = true;
+    std::vector<std::string> retired;
     for (const auto& old : *existing)
-      if (old.is_active)
-        if (auto r = ctx_.storage->deactivate_key(old.id); !r) return sdk::fail(r.error());
-  } else if (!swapped) {
-    return sdk::fail(swapped.error());
-  }
-  bool first = existing->empty();
-  auto recorded = ctx_.audit->record(
-      AuditRecord{user_id, first ? "key.create" : "key.rotate", resource("key", key.id), sdk::AuditStatus::success,
-                  {{"deactivated", retired}, {"cipher_key_id", wrapped->key_id}}},
-      origin);
-  if (!recorded) return sdk::fail(recorded.error());
-  return key;
+      if (old.is_active) retired.push_back(old.id.str());
+    // One atomic swap in the storage (SDK 1.3): concurrent rotations of one user
+    // leave exactly one active key. A storage built against an older SDK gets
+    // the two steps, which are not atomic.
+    auto swapped = ctx_.storage->replace_active_key(key);
+    if (!swapped && swapped.error().code == ErrorCode::unsupported) {
+      if (auto r = ctx_.storage->insert_key(key); !r) return sdk::fail(r.error());
+      for (const auto& old : *existing)
+        if (old.is_active)
+          if (auto r = ctx_.storage->deactivate_key(old.id); !r) return sdk::fail(r.error());
+    } else if (!swapped) {
+      return sdk::fail(swapped.error());
+    }
+    bool first = existing->empty();
+    auto recorded = ctx_.audit->record(
+        AuditRecord{user_id, first ? "key.create" : "key.rotate", resource("key", key.id), sdk::AuditStatus::success,
+                    {{"deactivated", retired}, {"cipher_key_id", wrapped->key_id}}},
+        origin);
+    if (!recorded) return sdk::fail(recorded.error());
+    return key;
+  });
 }
 
 sdk::Result<sdk::KeyRecord> Keys::current(const sdk::Uuid& user_id) {
-  auto keys = ctx_.storage->keys_for_user(user_id);
-  if (!keys) return sdk::fail(keys.error());
-  sdk::Timestamp now = ctx_.clock->now();
-  for (const auto& key : *keys)  // newest first
-    if (usable(key, now)) return key;
-  return fail(ErrorCode::not_found, "user " + user_id.str() + " has no active, unexpired key");
+  return traced(ctx_, "keys.current", {}, [&]() -> sdk::Result<sdk::KeyRecord> {
+    auto keys = ctx_.storage->keys_for_user(user_id);
+    if (!keys) return sdk::fail(keys.error());
+    sdk::Timestamp now = ctx_.clock->now();
+    for (const auto& key : *keys)  // newest first
+      if (usable(key, now)) return key;
+    return fail(ErrorCode::not_found, "user " + user_id.str() + " has no active, unexpired key");
+  });
 }
 
 sdk::Result<std::vector<sdk::KeyRecord>> Keys::all(const sdk::Uuid& user_id) {
-  return ctx_.storage->keys_for_user(user_id);
+  return traced(ctx_, "keys.all", {}, [&]() -> sdk::Result<std::vector<sdk::KeyRecord>> {
+    return ctx_.storage->keys_for_user(user_id);
+  });
 }
 
 sdk::Result<sdk::Bytes> Keys::private_key(const sdk::KeyRecord& key, const Origin& origin) {
-  if (!usable(key, ctx_.clock->now()))
-    return fail(ErrorCode::conflict, "key " + key.id.str() + " is inactive or expired");
-  auto sealed = detail::decode_sealed(key.private_key_encrypted);
-  if (!sealed) return sdk::fail(sealed.error());
-  auto opened = ctx_.data_keys->open(*sealed, associated_data(key.id, key.user_id));
-  if (opened || opened.error().code != ErrorCode::auth_failed) return opened;
-  (void)ctx_.audit->record(AuditRecord{key.user_id, "key.open", resource("key", key.id), sdk::AuditStatus::failure,
-                                       {{"reason", "auth_failed"}}},
-                           origin);
-  return fail(ErrorCode::auth_failed, "the private key of key " + key.id.str() +
-                                          " failed authentication: it was altered, or belongs to another key or user");
+  return traced(ctx_, "keys.private_key", origin, [&]() -> sdk::Result<sdk::Bytes> {
+    if (!usable(key, ctx_.clock->now()))
+      return fail(ErrorCode::conflict, "key " + key.id.str() + " is inactive or expired");
+    auto sealed = detail::decode_sealed(key.private_key_encrypted);
+    if (!sealed) return sdk::fail(sealed.error());
+    auto opened = ctx_.data_keys->open(*sealed, associated_data(key.id, key.user_id));
+    if (opened || opened.error().code != ErrorCode::auth_failed) return opened;
+    (void)ctx_.audit->record(AuditRecord{key.user_id, "key.open", resource("key", key.id), sdk::AuditStatus::failure,
+                                         {{"reason", "auth_failed"}}},
+                             origin);
+    return fail(ErrorCode::auth_failed, "the private key of key " + key.id.str() +
+                                            " failed authentication: it was altered, or belongs to another key or user");
+  });
 }
 
 sdk::Result<RewrapProgress> Keys::rewrap(std::size_t batch_size,

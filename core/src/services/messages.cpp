@@ -7,6 +7,7 @@
 #include "content_replacement.hpp"
 #include "erasure/data_keys.hpp"
 #include "group_commit.hpp"
+#include "service_span.hpp"
 #include "strata/services/users.hpp"
 
 namespace strata {
@@ -67,9 +68,11 @@ sdk::Result<sdk::Message> Messages::seal(const Outgoing& out, std::set<sdk::Uuid
 }
 
 sdk::Result<sdk::Message> Messages::send(const Outgoing& out, const Origin& origin) {
-  std::promise<sdk::Result<sdk::Message>> outcome;
-  store(out, nullptr, origin, [&outcome](sdk::Result<sdk::Message> r) { outcome.set_value(std::move(r)); }, true);
-  return outcome.get_future().get();
+  return traced(ctx_, "messages.send", origin, [&]() -> sdk::Result<sdk::Message> {
+    std::promise<sdk::Result<sdk::Message>> outcome;
+    store(out, nullptr, origin, [&outcome](sdk::Result<sdk::Message> r) { outcome.set_value(std::move(r)); }, true);
+    return outcome.get_future().get();
+  });
 }
 
 std::future<sdk::Result<sdk::Message>> Messages::send_async(const Outgoing& out, const Origin& origin) {
@@ -96,12 +99,14 @@ sdk::Result<void> both_active(const sdk::User& from, const sdk::User& to) {
 
 sdk::Result<sdk::Message> Messages::send(const sdk::User& from, const sdk::User& to, std::string text,
                                          std::optional<std::chrono::seconds> ttl, const Origin& origin) {
-  if (auto active = both_active(from, to); !active) return sdk::fail(active.error());
-  std::set<sdk::Uuid> checked{from.id, to.id};
-  std::promise<sdk::Result<sdk::Message>> outcome;
-  store(Outgoing{from.id, to.id, std::move(text), ttl}, &checked, origin,
-        [&outcome](sdk::Result<sdk::Message> r) { outcome.set_value(std::move(r)); }, true);
-  return outcome.get_future().get();
+  return traced(ctx_, "messages.send", origin, [&]() -> sdk::Result<sdk::Message> {
+    if (auto active = both_active(from, to); !active) return sdk::fail(active.error());
+    std::set<sdk::Uuid> checked{from.id, to.id};
+    std::promise<sdk::Result<sdk::Message>> outcome;
+    store(Outgoing{from.id, to.id, std::move(text), ttl}, &checked, origin,
+          [&outcome](sdk::Result<sdk::Message> r) { outcome.set_value(std::move(r)); }, true);
+    return outcome.get_future().get();
+  });
 }
 
 void Messages::send_async(const sdk::User& from, const sdk::User& to, std::string text,
@@ -154,36 +159,38 @@ void Messages::store(const Outgoing& out, std::set<sdk::Uuid>* checked, const Or
 }
 
 sdk::Result<std::vector<sdk::Message>> Messages::send_batch(std::span<const Outgoing> batch, const Origin& origin) {
-  std::vector<sdk::Message> sealed;
-  sealed.reserve(batch.size());
-  std::set<sdk::Uuid> checked;  // each user looked up once per batch
-  for (const auto& out : batch) {
-    auto m = seal(out, &checked);
-    if (!m) return sdk::fail(m.error());
-    sealed.push_back(std::move(*m));
-  }
-  std::vector<AuditRecord> records;
-  records.reserve(sealed.size());
-  for (std::size_t i = 0; i < sealed.size(); ++i) {
-    records.push_back(send_event(batch[i], sealed[i]));
-    records.back().metadata["batch"] = sealed.size();
-  }
-  if (ctx_.audit->uses_outbox()) {
-    std::vector<sdk::AuditEvent> events;
-    for (const auto& record : records) events.push_back(ctx_.audit->event(record, origin));
-    // One write: the whole batch and its events are atomic.
-    if (auto r = ctx_.writes->write(sealed, std::move(events)); !r) return sdk::fail(r.error());
-    ctx_.audit->outbox_written(sealed.size());
-    return sealed;
-  }
-  if (auto r = ctx_.writes->write(sealed, {}); !r) return sdk::fail(r.error());
-  for (const auto& record : records) {
-    if (auto recorded = ctx_.audit->record(record, origin); !recorded) {
-      for (const auto& m : sealed) (void)ctx_.storage->soft_delete_message(m.id);
-      return sdk::fail(recorded.error());
+  return traced(ctx_, "messages.send_batch", origin, [&]() -> sdk::Result<std::vector<sdk::Message>> {
+    std::vector<sdk::Message> sealed;
+    sealed.reserve(batch.size());
+    std::set<sdk::Uuid> checked;  // each user looked up once per batch
+    for (const auto& out : batch) {
+      auto m = seal(out, &checked);
+      if (!m) return sdk::fail(m.error());
+      sealed.push_back(std::move(*m));
     }
-  }
-  return sealed;
+    std::vector<AuditRecord> records;
+    records.reserve(sealed.size());
+    for (std::size_t i = 0; i < sealed.size(); ++i) {
+      records.push_back(send_event(batch[i], sealed[i]));
+      records.back().metadata["batch"] = sealed.size();
+    }
+    if (ctx_.audit->uses_outbox()) {
+      std::vector<sdk::AuditEvent> events;
+      for (const auto& record : records) events.push_back(ctx_.audit->event(record, origin));
+      // One write: the whole batch and its events are atomic.
+      if (auto r = ctx_.writes->write(sealed, std::move(events)); !r) return sdk::fail(r.error());
+      ctx_.audit->outbox_written(sealed.size());
+      return sealed;
+    }
+    if (auto r = ctx_.writes->write(sealed, {}); !r) return sdk::fail(r.error());
+    for (const auto& record : records) {
+      if (auto recorded = ctx_.audit->record(record, origin); !recorded) {
+        for (const auto& m : sealed) (void)ctx_.storage->soft_delete_message(m.id);
+        return sdk::fail(recorded.error());
+      }
+    }
+    return sealed;
+  });
 }
 
 sdk::Result<std::string> Messages::open(const sdk::Message& m, const Origin& origin) {
@@ -218,27 +225,29 @@ sdk::Result<std::string> Messages::open(const sdk::Message& m, const Origin& ori
 }
 
 sdk::Result<ReadMessage> Messages::read(const sdk::Uuid& id, const sdk::Uuid& reader, const Origin& origin) {
-  auto m = ctx_.storage->get_message(id);
-  if (!m) return sdk::fail(m.error());
-  bool party = reader == m->sender_id || reader == m->recipient_id;
-  bool live = !m->is_deleted && (!m->expires_at || *m->expires_at > ctx_.clock->now());
-  if (!party || !live) {
-    (void)ctx_.audit->record(AuditRecord{reader, "message.read", resource("message", id), sdk::AuditStatus::failure,
-                                         {{"reason", party ? "gone" : "not_a_party"}}},
-                             origin);
-    return no_message(id);
-  }
-  auto text = open(*m, origin);
-  if (!text) return sdk::fail(text.error());
-  if (reader == m->recipient_id && !m->is_read) {
-    sdk::Timestamp now = ctx_.clock->now();
-    if (auto r = ctx_.storage->mark_read(id, now); !r) return sdk::fail(r.error());
-    m->is_read = true;
-    m->read_at = now;
-  }
-  auto recorded = ctx_.audit->record(AuditRecord{reader, "message.read", resource("message", id)}, origin);
-  if (!recorded) return sdk::fail(recorded.error());
-  return ReadMessage{std::move(*m), std::move(*text)};
+  return traced(ctx_, "messages.read", origin, [&]() -> sdk::Result<ReadMessage> {
+    auto m = ctx_.storage->get_message(id);
+    if (!m) return sdk::fail(m.error());
+    bool party = reader == m->sender_id || reader == m->recipient_id;
+    bool live = !m->is_deleted && (!m->expires_at || *m->expires_at > ctx_.clock->now());
+    if (!party || !live) {
+      (void)ctx_.audit->record(AuditRecord{reader, "message.read", resource("message", id), sdk::AuditStatus::failure,
+                                           {{"reason", party ? "gone" : "not_a_party"}}},
+                               origin);
+      return no_message(id);
+    }
+    auto text = open(*m, origin);
+    if (!text) return sdk::fail(text.error());
+    if (reader == m->recipient_id && !m->is_read) {
+      sdk::Timestamp now = ctx_.clock->now();
+      if (auto r = ctx_.storage->mark_read(id, now); !r) return sdk::fail(r.error());
+      m->is_read = true;
+      m->read_at = now;
+    }
+    auto recorded = ctx_.audit->record(AuditRecord{reader, "message.read", resource("message", id)}, origin);
+    if (!recorded) return sdk::fail(recorded.error());
+    return ReadMessage{std::move(*m), std::move(*text)};
+  });
 }
 
 sdk::Result<sdk::Page<MessageEntry>> Messages::open_page(sdk::Result<sdk::Page<sdk::Message>> page,
@@ -264,25 +273,31 @@ sdk::Result<sdk::Page<MessageEntry>> Messages::open_page(sdk::Result<sdk::Page<s
 
 sdk::Result<sdk::Page<MessageEntry>> Messages::inbox(const sdk::Uuid& user, const sdk::PageRequest& page,
                                                      const Origin& origin) {
-  return open_page(ctx_.storage->inbox(user, page), user, "message.inbox", origin);
+  return traced(ctx_, "messages.inbox", origin, [&]() -> sdk::Result<sdk::Page<MessageEntry>> {
+    return open_page(ctx_.storage->inbox(user, page), user, "message.inbox", origin);
+  });
 }
 
 sdk::Result<sdk::Page<MessageEntry>> Messages::conversation(const sdk::Uuid& a, const sdk::Uuid& b,
                                                             const sdk::PageRequest& page, const Origin& origin) {
-  return open_page(ctx_.storage->conversation(a, b, page), a, "message.conversation", origin);
+  return traced(ctx_, "messages.conversation", origin, [&]() -> sdk::Result<sdk::Page<MessageEntry>> {
+    return open_page(ctx_.storage->conversation(a, b, page), a, "message.conversation", origin);
+  });
 }
 
 sdk::Result<void> Messages::remove(const sdk::Uuid& id, const sdk::Uuid& by, const Origin& origin) {
-  auto m = ctx_.storage->get_message(id);
-  if (!m) return sdk::fail(m.error());
-  if (by != m->sender_id && by != m->recipient_id) {
-    (void)ctx_.audit->record(AuditRecord{by, "message.delete", resource("message", id), sdk::AuditStatus::failure,
-                                         {{"reason", "not_a_party"}}},
-                             origin);
-    return no_message(id);
-  }
-  if (auto r = ctx_.storage->soft_delete_message(id); !r) return r;
-  return ctx_.audit->record(AuditRecord{by, "message.delete", resource("message", id)}, origin);
+  return traced(ctx_, "messages.remove", origin, [&]() -> sdk::Result<void> {
+    auto m = ctx_.storage->get_message(id);
+    if (!m) return sdk::fail(m.error());
+    if (by != m->sender_id && by != m->recipient_id) {
+      (void)ctx_.audit->record(AuditRecord{by, "message.delete", resource("message", id), sdk::AuditStatus::failure,
+                                           {{"reason", "not_a_party"}}},
+                               origin);
+      return no_message(id);
+    }
+    if (auto r = ctx_.storage->soft_delete_message(id); !r) return r;
+    return ctx_.audit->record(AuditRecord{by, "message.delete", resource("message", id)}, origin);
+  });
 }
 
 sdk::Result<RewrapProgress> Messages::rewrap(std::size_t batch_size,

@@ -58,6 +58,7 @@ sdk::Result<std::unique_ptr<Services>> Services::open(const Host& host, Services
   c.cache = host.cache("default");
   c.sessions = host.cache("session") ? host.cache("session") : c.cache;
   c.metrics = host.metrics();
+  c.tracer = host.tracer();
   c.log = host.log();
   // The transactional outbox: when the storage has one (SDK 1.5, migrated),
   // there is a sink to relay to, and the policy lets an event wait for it.

@@ -7,6 +7,7 @@
 #include <cryptopp/osrng.h>
 
 #include "encoding.hpp"
+#include "service_span.hpp"
 
 namespace strata {
 namespace {
@@ -63,121 +64,133 @@ sdk::Result<sdk::Cache*> Sessions::cache() const {
 }
 
 sdk::Result<Session> Sessions::create(const sdk::Uuid& user_id, const Origin& origin) {
-  auto cache = this->cache();
-  if (!cache) return sdk::fail(cache.error());
-  // Only for a user who exists and is active, asked of the storage (a cached
-  // lookup could be a deactivation behind).
-  auto user = ctx_.storage->get_user(user_id);
-  if (!user && user.error().code != ErrorCode::not_found) return sdk::fail(user.error());
-  if (!user || !user->is_active) {
-    std::string reason = user ? "inactive" : "unknown_user";
-    auto r = ctx_.audit->record(AuditRecord{user_id, "session.create", resource("user", user_id),
-                                            sdk::AuditStatus::failure, {{"reason", reason}}},
-                                origin);
-    if (!r) return sdk::fail(r.error());
-    return fail(ErrorCode::invalid_argument, user ? "user " + user_id.str() + " is deactivated: no session for them"
-                                                  : "no user with id " + user_id.str());
-  }
-  sdk::Bytes random(token_bytes);
-  CryptoPP::AutoSeededRandomPool rng;
-  rng.GenerateBlock(random.data(), random.size());
-  Session s{detail::base64url(random), user_id, ctx_.clock->now(), ctx_.clock->now() + ctx_.settings.sessions.ttl,
-            origin.ip};
-  nlohmann::json value{{"user_id", user_id.str()}, {"created_at", s.created_at.micros()}, {"ip", s.ip}};
-  std::string text = value.dump();
-  auto ttl = std::chrono::duration_cast<sdk::Ttl>(ctx_.settings.sessions.ttl);
-  if (auto r = (*cache)->set(token_key(s.token), sdk::as_bytes(text), ttl); !r) return sdk::fail(r.error());
-  auto recorded = ctx_.audit->record(AuditRecord{user_id, "session.create", resource("user", user_id)}, origin);
-  if (!recorded) {
-    (void)(*cache)->remove(token_key(s.token));  // fail closed: no unaudited session
-    return sdk::fail(recorded.error());
-  }
-  return s;
+  return traced(ctx_, "sessions.create", origin, [&]() -> sdk::Result<Session> {
+    auto cache = this->cache();
+    if (!cache) return sdk::fail(cache.error());
+    // Only for a user who exists and is active, asked of the storage (a cached
+    // lookup could be a deactivation behind).
+    auto user = ctx_.storage->get_user(user_id);
+    if (!user && user.error().code != ErrorCode::not_found) return sdk::fail(user.error());
+    if (!user || !user->is_active) {
+      std::string reason = user ? "inactive" : "unknown_user";
+      auto r = ctx_.audit->record(AuditRecord{user_id, "session.create", resource("user", user_id),
+                                              sdk::AuditStatus::failure, {{"reason", reason}}},
+                                  origin);
+      if (!r) return sdk::fail(r.error());
+      return fail(ErrorCode::invalid_argument, user ? "user " + user_id.str() + " is deactivated: no session for them"
+                                                    : "no user with id " + user_id.str());
+    }
+    sdk::Bytes random(token_bytes);
+    CryptoPP::AutoSeededRandomPool rng;
+    rng.GenerateBlock(random.data(), random.size());
+    Session s{detail::base64url(random), user_id, ctx_.clock->now(), ctx_.clock->now() + ctx_.settings.sessions.ttl,
+              origin.ip};
+    nlohmann::json value{{"user_id", user_id.str()}, {"created_at", s.created_at.micros()}, {"ip", s.ip}};
+    std::string text = value.dump();
+    auto ttl = std::chrono::duration_cast<sdk::Ttl>(ctx_.settings.sessions.ttl);
+    if (auto r = (*cache)->set(token_key(s.token), sdk::as_bytes(text), ttl); !r) return sdk::fail(r.error());
+    auto recorded = ctx_.audit->record(AuditRecord{user_id, "session.create", resource("user", user_id)}, origin);
+    if (!recorded) {
+      (void)(*cache)->remove(token_key(s.token));  // fail closed: no unaudited session
+      return sdk::fail(recorded.error());
+    }
+    return s;
+  });
 }
 
 sdk::Result<Session> Sessions::get(std::string_view token) {
-  auto cache = this->cache();
-  if (!cache) return sdk::fail(cache.error());
-  std::string key = token_key(token);
-  auto stored = (*cache)->get(key);
-  if (!stored) return sdk::fail(stored.error());
-  if (!*stored) return not_valid();
-  auto json = nlohmann::json::parse((*stored)->begin(), (*stored)->end(), nullptr, false);
-  Session s;
-  try {
-    auto id = sdk::Uuid::parse(json.at("user_id").get<std::string>());
-    if (!id) return not_valid();
-    s = Session{std::string(token), *id, sdk::Timestamp::from_micros(json.at("created_at").get<std::int64_t>()), {},
-                json.at("ip").get<std::string>()};
-  } catch (const nlohmann::json::exception&) {
-    return not_valid();
-  }
-  // Revoked after it was created (this token, its user, or everyone)?
-  auto is_revoked = revoked(s, token, **cache);
-  if (!is_revoked) return sdk::fail(is_revoked.error());
-  if (*is_revoked) {
-    (void)(*cache)->remove(key);
-    return not_valid();
-  }
-  auto remaining = (*cache)->ttl(key);
-  if (!remaining) return sdk::fail(remaining.error());
-  if (!remaining->exists) return not_valid();
-  s.expires_at = ctx_.clock->now() + remaining->remaining.value_or(sdk::Ttl(0));
-  return s;
+  return traced(ctx_, "sessions.get", {}, [&]() -> sdk::Result<Session> {
+    auto cache = this->cache();
+    if (!cache) return sdk::fail(cache.error());
+    std::string key = token_key(token);
+    auto stored = (*cache)->get(key);
+    if (!stored) return sdk::fail(stored.error());
+    if (!*stored) return not_valid();
+    auto json = nlohmann::json::parse((*stored)->begin(), (*stored)->end(), nullptr, false);
+    Session s;
+    try {
+      auto id = sdk::Uuid::parse(json.at("user_id").get<std::string>());
+      if (!id) return not_valid();
+      s = Session{std::string(token), *id, sdk::Timestamp::from_micros(json.at("created_at").get<std::int64_t>()), {},
+                  json.at("ip").get<std::string>()};
+    } catch (const nlohmann::json::exception&) {
+      return not_valid();
+    }
+    // Revoked after it was created (this token, its user, or everyone)?
+    auto is_revoked = revoked(s, token, **cache);
+    if (!is_revoked) return sdk::fail(is_revoked.error());
+    if (*is_revoked) {
+      (void)(*cache)->remove(key);
+      return not_valid();
+    }
+    auto remaining = (*cache)->ttl(key);
+    if (!remaining) return sdk::fail(remaining.error());
+    if (!remaining->exists) return not_valid();
+    s.expires_at = ctx_.clock->now() + remaining->remaining.value_or(sdk::Ttl(0));
+    return s;
+  });
 }
 
 sdk::Result<Session> Sessions::touch(std::string_view token) {
-  auto s = get(token);
-  if (!s) return s;
-  auto ttl = std::chrono::duration_cast<sdk::Ttl>(ctx_.settings.sessions.ttl);
-  auto extended = ctx_.sessions->expire(token_key(token), ttl);
-  if (!extended) return sdk::fail(extended.error());
-  if (!*extended) return not_valid();  // expired between the two calls
-  s->expires_at = ctx_.clock->now() + ctx_.settings.sessions.ttl;
-  return s;
+  return traced(ctx_, "sessions.touch", {}, [&]() -> sdk::Result<Session> {
+    auto s = get(token);
+    if (!s) return s;
+    auto ttl = std::chrono::duration_cast<sdk::Ttl>(ctx_.settings.sessions.ttl);
+    auto extended = ctx_.sessions->expire(token_key(token), ttl);
+    if (!extended) return sdk::fail(extended.error());
+    if (!*extended) return not_valid();  // expired between the two calls
+    s->expires_at = ctx_.clock->now() + ctx_.settings.sessions.ttl;
+    return s;
+  });
 }
 
 sdk::Result<void> Sessions::revoke(std::string_view token, const Origin& origin) {
-  auto s = get(token);
-  auto cache = this->cache();
-  if (!cache) return sdk::fail(cache.error());
-  if (!s) {
+  return traced(ctx_, "sessions.revoke", origin, [&]() -> sdk::Result<void> {
+    auto s = get(token);
+    auto cache = this->cache();
+    if (!cache) return sdk::fail(cache.error());
+    if (!s) {
+      if (auto r = (*cache)->remove(token_key(token)); !r) return sdk::fail(r.error());
+      return {};  // already gone: nothing to audit
+    }
+    // Recorded in the storage first: a session cache restarted from a snapshot
+    // taken before this call brings the token back, and the record refuses it.
+    if (auto r = revoke_durably(token_subject(token)); !r) return sdk::fail(r.error());
     if (auto r = (*cache)->remove(token_key(token)); !r) return sdk::fail(r.error());
-    return {};  // already gone: nothing to audit
-  }
-  // Recorded in the storage first: a session cache restarted from a snapshot
-  // taken before this call brings the token back, and the record refuses it.
-  if (auto r = revoke_durably(token_subject(token)); !r) return sdk::fail(r.error());
-  if (auto r = (*cache)->remove(token_key(token)); !r) return sdk::fail(r.error());
-  return ctx_.audit->record(AuditRecord{s->user_id, "session.revoke", resource("user", s->user_id)}, origin);
+    return ctx_.audit->record(AuditRecord{s->user_id, "session.revoke", resource("user", s->user_id)}, origin);
+  });
 }
 
 sdk::Result<void> Sessions::revoke_all(const sdk::Uuid& user_id, const Origin& origin) {
-  auto cache = this->cache();
-  if (!cache) return sdk::fail(cache.error());
-  // Sessions created up to now are refused.
-  auto durable = revoke_durably(user_subject(user_id));
-  if (!durable) return sdk::fail(durable.error());
-  if (!*durable) {
-    // A storage older than SDK 1.9: a mark in the cache, living as long as
-    // the longest session lifetime [sessions] accepts (see revoke_durably).
-    std::string now = std::to_string(ctx_.clock->now().micros());
-    auto ttl = std::chrono::duration_cast<sdk::Ttl>(SessionSettings::max_ttl);
-    if (auto r = (*cache)->set(revoked_key(user_id), sdk::as_bytes(now), ttl); !r) return sdk::fail(r.error());
-  }
-  return ctx_.audit->record(
-      AuditRecord{user_id, "session.revoke_all", resource("user", user_id)}, origin);
+  return traced(ctx_, "sessions.revoke_all", origin, [&]() -> sdk::Result<void> {
+    auto cache = this->cache();
+    if (!cache) return sdk::fail(cache.error());
+    // Sessions created up to now are refused.
+    auto durable = revoke_durably(user_subject(user_id));
+    if (!durable) return sdk::fail(durable.error());
+    if (!*durable) {
+      // A storage older than SDK 1.9: a mark in the cache, living as long as
+      // the longest session lifetime [sessions] accepts (see revoke_durably).
+      std::string now = std::to_string(ctx_.clock->now().micros());
+      auto ttl = std::chrono::duration_cast<sdk::Ttl>(SessionSettings::max_ttl);
+      if (auto r = (*cache)->set(revoked_key(user_id), sdk::as_bytes(now), ttl); !r) return sdk::fail(r.error());
+    }
+    return ctx_.audit->record(
+        AuditRecord{user_id, "session.revoke_all", resource("user", user_id)}, origin);
+  });
 }
 
 sdk::Result<void> Sessions::revoke_everyone(const Origin& origin) {
-  auto cache = this->cache();
-  if (!cache) return sdk::fail(cache.error());
-  auto durable = revoke_durably(everyone);
-  if (!durable) return sdk::fail(durable.error());
-  // Without a durable record, emptying the session cache is the only way.
-  if (!*durable)
-    if (auto r = (*cache)->clear(); !r) return sdk::fail(r.error());
-  return ctx_.audit->record(AuditRecord{std::nullopt, "session.revoke_everyone", "sessions"}, origin);
+  return traced(ctx_, "sessions.revoke_everyone", origin, [&]() -> sdk::Result<void> {
+    auto cache = this->cache();
+    if (!cache) return sdk::fail(cache.error());
+    auto durable = revoke_durably(everyone);
+    if (!durable) return sdk::fail(durable.error());
+    // Without a durable record, emptying the session cache is the only way.
+    if (!*durable)
+      if (auto r = (*cache)->clear(); !r) return sdk::fail(r.error());
+    return ctx_.audit->record(AuditRecord{std::nullopt, "session.revoke_everyone", "sessions"}, origin);
+  });
 }
 
 }  // namespace strata

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "encoding.hpp"
+#include "service_span.hpp"
 #include "username_policy.hpp"
 #include "json_codec.hpp"
 #include "strata/services/password_hash.hpp"
@@ -78,62 +79,66 @@ sdk::Result<void> Users::check_password_rules(std::string_view password) const {
 
 sdk::Result<sdk::User> Users::register_user(std::string_view username, std::string_view email,
                                             std::string_view password, const Origin& origin) {
-  auto checked = check_username(username);
-  if (checked) checked = check_email(email);
-  if (checked) checked = check_password_rules(password);
-  nlohmann::json meta{{"username", username}, {"email", email}};
-  if (!checked) {
-    meta["reason"] = checked.error().message;
-    (void)ctx_.audit->record(event("user.register", std::nullopt, "user", sdk::AuditStatus::failure, meta), origin);
-    return sdk::fail(checked.error());
-  }
-  sdk::User user;
-  user.id = sdk::Uuid::generate();
-  user.username = std::string(username);
-  user.email = std::string(email);
-  user.password_hash = hash_password(password, ctx_.settings.users.scrypt);
-  user.created_at = user.updated_at = ctx_.clock->now();
-  user.is_active = true;
-  auto created = ctx_.storage->create_user(user);
-  if (!created) {
-    meta["reason"] = std::string(sdk::to_string(created.error().code));
-    (void)ctx_.audit->record(event("user.register", std::nullopt, "user", sdk::AuditStatus::failure, meta), origin);
-    return sdk::fail(created.error());
-  }
-  invalidate(user);  // a cached miss is not possible, but a stale entry of a deleted namesake is
-  return with_audit(*ctx_.audit, sdk::Result<sdk::User>(without_hash(user)),
-                    event("user.register", user.id, resource("user", user.id), sdk::AuditStatus::success, meta), origin);
+  return traced(ctx_, "users.register", origin, [&]() -> sdk::Result<sdk::User> {
+    auto checked = check_username(username);
+    if (checked) checked = check_email(email);
+    if (checked) checked = check_password_rules(password);
+    nlohmann::json meta{{"username", username}, {"email", email}};
+    if (!checked) {
+      meta["reason"] = checked.error().message;
+      (void)ctx_.audit->record(event("user.register", std::nullopt, "user", sdk::AuditStatus::failure, meta), origin);
+      return sdk::fail(checked.error());
+    }
+    sdk::User user;
+    user.id = sdk::Uuid::generate();
+    user.username = std::string(username);
+    user.email = std::string(email);
+    user.password_hash = hash_password(password, ctx_.settings.users.scrypt);
+    user.created_at = user.updated_at = ctx_.clock->now();
+    user.is_active = true;
+    auto created = ctx_.storage->create_user(user);
+    if (!created) {
+      meta["reason"] = std::string(sdk::to_string(created.error().code));
+      (void)ctx_.audit->record(event("user.register", std::nullopt, "user", sdk::AuditStatus::failure, meta), origin);
+      return sdk::fail(created.error());
+    }
+    invalidate(user);  // a cached miss is not possible, but a stale entry of a deleted namesake is
+    return with_audit(*ctx_.audit, sdk::Result<sdk::User>(without_hash(user)),
+                      event("user.register", user.id, resource("user", user.id), sdk::AuditStatus::success, meta), origin);
+  });
 }
 
 sdk::Result<sdk::User> Users::authenticate(std::string_view username, std::string_view password,
                                            const Origin& origin) {
-  auto refuse = [&](std::optional<sdk::Uuid> id, std::string reason) -> sdk::Result<sdk::User> {
-    auto r = ctx_.audit->record(event("user.login", id, id ? resource("user", *id) : std::string("user"),
-                                      sdk::AuditStatus::failure, {{"username", username}, {"reason", reason}}),
-                                origin);
-    if (!r) return sdk::fail(r.error());
-    return fail(ErrorCode::auth_failed, "wrong username or password");
-  };
-  auto found = ctx_.storage->find_user_by_username(username);
-  if (!found) {
-    if (found.error().code != ErrorCode::not_found) return sdk::fail(found.error());
-    (void)verify_password(password, dummy_hash_, ctx_.settings.users.scrypt);  // same work as for a real user
-    return refuse(std::nullopt, "unknown_user");
-  }
-  auto matches = verify_password(password, found->password_hash, ctx_.settings.users.scrypt,
-                                 ctx_.settings.users.bcrypt_max_cost);
-  if (!matches) {
-    ctx_.log(sdk::LogLevel::warning, "user " + found->id.str() + " cannot log in: " + matches.error().message);
-    return refuse(found->id, "unreadable_hash");
-  }
-  if (!*matches) return refuse(found->id, "wrong_password");
-  if (!found->is_active) return refuse(found->id, "inactive");
+  return traced(ctx_, "users.authenticate", origin, [&]() -> sdk::Result<sdk::User> {
+    auto refuse = [&](std::optional<sdk::Uuid> id, std::string reason) -> sdk::Result<sdk::User> {
+      auto r = ctx_.audit->record(event("user.login", id, id ? resource("user", *id) : std::string("user"),
+                                        sdk::AuditStatus::failure, {{"username", username}, {"reason", reason}}),
+                                  origin);
+      if (!r) return sdk::fail(r.error());
+      return fail(ErrorCode::auth_failed, "wrong username or password");
+    };
+    auto found = ctx_.storage->find_user_by_username(username);
+    if (!found) {
+      if (found.error().code != ErrorCode::not_found) return sdk::fail(found.error());
+      (void)verify_password(password, dummy_hash_, ctx_.settings.users.scrypt);  // same work as for a real user
+      return refuse(std::nullopt, "unknown_user");
+    }
+    auto matches = verify_password(password, found->password_hash, ctx_.settings.users.scrypt,
+                                   ctx_.settings.users.bcrypt_max_cost);
+    if (!matches) {
+      ctx_.log(sdk::LogLevel::warning, "user " + found->id.str() + " cannot log in: " + matches.error().message);
+      return refuse(found->id, "unreadable_hash");
+    }
+    if (!*matches) return refuse(found->id, "wrong_password");
+    if (!found->is_active) return refuse(found->id, "inactive");
 
-  sdk::Timestamp now = ctx_.clock->now();
-  if (auto r = record_login(*found, password, now, origin); !r) return sdk::fail(r.error());
-  invalidate(*found);
-  return with_audit(*ctx_.audit, sdk::Result<sdk::User>(without_hash(*found)),
-                    event("user.login", found->id, resource("user", found->id)), origin);
+    sdk::Timestamp now = ctx_.clock->now();
+    if (auto r = record_login(*found, password, now, origin); !r) return sdk::fail(r.error());
+    invalidate(*found);
+    return with_audit(*ctx_.audit, sdk::Result<sdk::User>(without_hash(*found)),
+                      event("user.login", found->id, resource("user", found->id)), origin);
+  });
 }
 
 sdk::Result<void> Users::record_login(sdk::User& user, std::string_view password, sdk::Timestamp now,
@@ -194,13 +199,19 @@ sdk::Result<sdk::User> Users::lookup(std::string key, const std::function<sdk::R
 }
 
 sdk::Result<sdk::User> Users::get(const sdk::Uuid& id) {
-  return lookup("user:id:" + id.str(), [&] { return ctx_.storage->get_user(id); });
+  return traced(ctx_, "users.get", {}, [&]() -> sdk::Result<sdk::User> {
+    return lookup("user:id:" + id.str(), [&] { return ctx_.storage->get_user(id); });
+  });
 }
 sdk::Result<sdk::User> Users::by_username(std::string_view username) {
-  return lookup("user:name:" + std::string(username), [&] { return ctx_.storage->find_user_by_username(username); });
+  return traced(ctx_, "users.by_username", {}, [&]() -> sdk::Result<sdk::User> {
+    return lookup("user:name:" + std::string(username), [&] { return ctx_.storage->find_user_by_username(username); });
+  });
 }
 sdk::Result<sdk::User> Users::by_email(std::string_view email) {
-  return lookup("user:email:" + std::string(email), [&] { return ctx_.storage->find_user_by_email(email); });
+  return traced(ctx_, "users.by_email", {}, [&]() -> sdk::Result<sdk::User> {
+    return lookup("user:email:" + std::string(email), [&] { return ctx_.storage->find_user_by_email(email); });
+  });
 }
 
 void Users::invalidate(const sdk::User& user) {
@@ -212,39 +223,45 @@ void Users::invalidate(const sdk::User& user) {
 }
 
 sdk::Result<void> Users::update(sdk::User user) {
-  user.updated_at = ctx_.clock->now();
-  auto r = ctx_.storage->update_user(user);
-  invalidate(user);
-  return r;
+  return traced(ctx_, "users.update", {}, [&]() -> sdk::Result<void> {
+    user.updated_at = ctx_.clock->now();
+    auto r = ctx_.storage->update_user(user);
+    invalidate(user);
+    return r;
+  });
 }
 
 sdk::Result<void> Users::change_password(const sdk::Uuid& id, std::string_view current, std::string_view replacement,
                                          const Origin& origin) {
-  auto user = ctx_.storage->get_user(id);
-  if (!user) return sdk::fail(user.error());
-  auto matches = verify_password(current, user->password_hash, ctx_.settings.users.scrypt,
-                                 ctx_.settings.users.bcrypt_max_cost);
-  if (!matches || !*matches) {
-    auto r = ctx_.audit->record(event("user.password_change", id, resource("user", id), sdk::AuditStatus::failure,
-                                      {{"reason", "wrong_password"}}),
-                                origin);
-    if (!r) return r;
-    return fail(ErrorCode::auth_failed, "the current password is wrong");
-  }
-  if (auto r = check_password_rules(replacement); !r) return r;
-  user->password_hash = hash_password(replacement, ctx_.settings.users.scrypt);
-  return with_audit(*ctx_.audit, update(*user), event("user.password_change", id, resource("user", id)), origin);
+  return traced(ctx_, "users.change_password", origin, [&]() -> sdk::Result<void> {
+    auto user = ctx_.storage->get_user(id);
+    if (!user) return sdk::fail(user.error());
+    auto matches = verify_password(current, user->password_hash, ctx_.settings.users.scrypt,
+                                   ctx_.settings.users.bcrypt_max_cost);
+    if (!matches || !*matches) {
+      auto r = ctx_.audit->record(event("user.password_change", id, resource("user", id), sdk::AuditStatus::failure,
+                                        {{"reason", "wrong_password"}}),
+                                  origin);
+      if (!r) return r;
+      return fail(ErrorCode::auth_failed, "the current password is wrong");
+    }
+    if (auto r = check_password_rules(replacement); !r) return r;
+    user->password_hash = hash_password(replacement, ctx_.settings.users.scrypt);
+    return with_audit(*ctx_.audit, update(*user), event("user.password_change", id, resource("user", id)), origin);
+  });
 }
 
 sdk::Result<void> Users::deactivate(const sdk::Uuid& id, const Origin& origin) {
-  auto user = ctx_.storage->get_user(id);
-  if (!user) return sdk::fail(user.error());
-  user->is_active = false;
-  auto r = update(*user);
-  // Without a session cache there are no sessions to end (deactivating
-  // once failed there, asking for one).
-  if (r && sessions_ && ctx_.sessions) r = sessions_->revoke_all(id, origin);
-  return with_audit(*ctx_.audit, std::move(r), event("user.deactivate", id, resource("user", id)), origin);
+  return traced(ctx_, "users.deactivate", origin, [&]() -> sdk::Result<void> {
+    auto user = ctx_.storage->get_user(id);
+    if (!user) return sdk::fail(user.error());
+    user->is_active = false;
+    auto r = update(*user);
+    // Without a session cache there are no sessions to end (deactivating
+    // once failed there, asking for one).
+    if (r && sessions_ && ctx_.sessions) r = sessions_->revoke_all(id, origin);
+    return with_audit(*ctx_.audit, std::move(r), event("user.deactivate", id, resource("user", id)), origin);
+  });
 }
 
 }  // namespace strata

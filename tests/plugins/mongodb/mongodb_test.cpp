@@ -198,3 +198,21 @@ TEST_CASE("mongodb: a second process on an existing database finds its indexes i
   auto host = test::open_host(db.table("[audit]"));
   CHECK(host->audit()->count(sdk::AuditQuery{}).value() == 3);
 }
+
+TEST_CASE("mongodb: both roles name their database for the host's call metrics, without credentials",
+          "[mongodb][metrics]") {
+  test::TempMongoDatabase db;
+  auto host = test::open_host(db.table("[audit]") + db.table("[cache.default]"));
+  for (auto info : {host->audit()->database_info(), host->cache()->database_info()}) {
+    REQUIRE(info);
+    CHECK(info->system == "mongodb");
+    CHECK(info->namespace_name == db.name());
+    CHECK(info->server_address == "127.0.0.1");
+    CHECK(info->server_port == test::mongodb_port());
+  }
+  REQUIRE(host->audit()->health());
+  // The host labels the calls with it: db_client_operation_duration_seconds.
+  CHECK(host->metrics()->prometheus().find("db_client_operation_duration_seconds_count{db_namespace=\"" + db.name() +
+                                           "\",db_operation_name=\"health\",db_system_name=\"mongodb\"") !=
+        std::string::npos);
+}

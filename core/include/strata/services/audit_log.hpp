@@ -40,6 +40,7 @@
 #include "strata/sdk/log.hpp"
 #include "strata/sdk/storage.hpp"
 #include "strata/settings.hpp"
+#include "strata/tracing.hpp"
 
 namespace strata {
 
@@ -53,7 +54,14 @@ struct AuditOutbox {
 
 /// Where a request came from, for the audit trail.
 struct Origin {
+  Origin() = default;
+  Origin(std::string ip, std::string traceparent = {}) : ip(std::move(ip)), traceparent(std::move(traceparent)) {}
+
   std::string ip = "local";  ///< the client's address; "local" for the CLI
+  /// The W3C `traceparent` of the request being served, if any: the services
+  /// call's span continues that trace, and its audit events carry it
+  /// (metadata "traceparent"). Malformed: ignored, as the W3C rules say.
+  std::string traceparent;
 };
 
 /// One event to record; the pipeline adds the id and the time.

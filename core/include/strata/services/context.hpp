@@ -14,6 +14,7 @@ namespace strata {
 class AuditLedger;
 class DataKeys;
 class GroupCommit;
+class Tracer;
 
 struct ServiceContext {
   std::shared_ptr<sdk::Storage> storage;  ///< required
@@ -25,6 +26,7 @@ struct ServiceContext {
   std::shared_ptr<AuditLedger> ledger;    ///< seals what the sink stores; null: none
   std::shared_ptr<GroupCommit> writes;    ///< required: message inserts coalesce here
   std::shared_ptr<Metrics> metrics;       ///< required
+  std::shared_ptr<Tracer> tracer;         ///< null: tracing off
   std::shared_ptr<const sdk::Clock> clock;
   sdk::Logger log;
   ServiceSettings settings;

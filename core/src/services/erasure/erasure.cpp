@@ -4,6 +4,7 @@
 
 #include "data_keys.hpp"
 #include "key_backup.hpp"
+#include "services/service_span.hpp"
 #include "strata/services.hpp"
 #include "strata/services/users.hpp"
 
@@ -64,59 +65,61 @@ std::uint64_t live_keys_of(const std::vector<sdk::DataKey>& records, const sdk::
 Erasure::Erasure(ServiceContext& context, Users& users) : ctx_(context), users_(users) {}
 
 sdk::Result<ErasureReceipt> Erasure::erase(const sdk::Uuid& user_id, const Origin& origin) {
-  const auto started = std::chrono::steady_clock::now();
-  if (!ctx_.settings.erasure.per_user_keys)
-    return fail(ErrorCode::invalid_argument,
-                "erasing a user needs [erasure] per_user_keys = true: without it their messages are sealed under "
-                "the cipher's shared keys, which no erase can take back (turn it on, then run `strata keys rewrap` "
-                "to move existing messages under users' data keys)");
-  auto user = ctx_.storage->get_user(user_id);
-  if (!user) return sdk::fail(user.error());
-  ErasureReceipt receipt;
-  receipt.user = user_id;
-  receipt.sent_messages_erased = ctx_.settings.erasure.erase_sent;
-  // First the account: from here on nothing new is sealed for or sent by it.
-  // Its lookups leave the user cache and its sessions are revoked with it.
-  if (user->is_active) {
-    if (auto r = users_.deactivate(user_id, origin); !r) return sdk::fail(r.error());
-  }
-  receipt.account_deactivated = true;
-  receipt.sessions_revoked = ctx_.sessions != nullptr;
-  // The erase itself: the user's data keys, in one statement.
-  auto destroyed = ctx_.data_keys->destroy(user_id);
-  if (!destroyed) return sdk::fail(destroyed.error());
-  receipt.data_keys_destroyed = std::move(*destroyed);
-  // Key pairs: their private halves were sealed under those keys; no longer offered.
-  auto pairs = ctx_.storage->keys_for_user(user_id);
-  if (!pairs) return sdk::fail(pairs.error());
-  for (const auto& pair : *pairs) {
-    if (!pair.is_active) continue;
-    if (auto r = ctx_.storage->deactivate_key(pair.id); !r) return sdk::fail(r.error());
-    receipt.key_pairs_deactivated.push_back(pair.id);
-  }
-  // Every key backup this host wrote: the user's keys become tombstones.
-  const sdk::Timestamp now = ctx_.clock->now();
-  for (const auto& backup : detail::listed_key_backups(detail::key_backup_list(ctx_.settings))) {
-    auto scrubbed = detail::scrub_key_backup(backup, user_id, *ctx_.cipher, now);
-    if (!scrubbed) {
-      receipt.problems.push_back(backup.string() + ": " + scrubbed.error().describe());
-      continue;
+  return traced(ctx_, "user.erase", origin, [&]() -> sdk::Result<ErasureReceipt> {
+    const auto started = std::chrono::steady_clock::now();
+    if (!ctx_.settings.erasure.per_user_keys)
+      return fail(ErrorCode::invalid_argument,
+                  "erasing a user needs [erasure] per_user_keys = true: without it their messages are sealed under "
+                  "the cipher's shared keys, which no erase can take back (turn it on, then run `strata keys rewrap` "
+                  "to move existing messages under users' data keys)");
+    auto user = ctx_.storage->get_user(user_id);
+    if (!user) return sdk::fail(user.error());
+    ErasureReceipt receipt;
+    receipt.user = user_id;
+    receipt.sent_messages_erased = ctx_.settings.erasure.erase_sent;
+    // First the account: from here on nothing new is sealed for or sent by it.
+    // Its lookups leave the user cache and its sessions are revoked with it.
+    if (user->is_active) {
+      if (auto r = users_.deactivate(user_id, origin); !r) return sdk::fail(r.error());
     }
-    if (*scrubbed == 0) continue;
-    receipt.key_backups_scrubbed.push_back(backup);
-    receipt.backed_up_keys_destroyed += *scrubbed;
-  }
-  receipt.took = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
-  auto recorded = ctx_.audit->record(AuditRecord{user_id, "user.erase", resource("user", user_id),
-                                                 receipt.problems.empty() ? sdk::AuditStatus::success
-                                                                          : sdk::AuditStatus::failure,
-                                                 receipt_json(receipt, ctx_.settings.erasure)},
-                                     origin);
-  if (!recorded)
-    return fail(recorded.error().code, "user " + user_id.str() +
-                                           " was erased, but the receipt could not be recorded in the audit trail: " +
-                                           recorded.error().describe());
-  return receipt;
+    receipt.account_deactivated = true;
+    receipt.sessions_revoked = ctx_.sessions != nullptr;
+    // The erase itself: the user's data keys, in one statement.
+    auto destroyed = ctx_.data_keys->destroy(user_id);
+    if (!destroyed) return sdk::fail(destroyed.error());
+    receipt.data_keys_destroyed = std::move(*destroyed);
+    // Key pairs: their private halves were sealed under those keys; no longer offered.
+    auto pairs = ctx_.storage->keys_for_user(user_id);
+    if (!pairs) return sdk::fail(pairs.error());
+    for (const auto& pair : *pairs) {
+      if (!pair.is_active) continue;
+      if (auto r = ctx_.storage->deactivate_key(pair.id); !r) return sdk::fail(r.error());
+      receipt.key_pairs_deactivated.push_back(pair.id);
+    }
+    // Every key backup this host wrote: the user's keys become tombstones.
+    const sdk::Timestamp now = ctx_.clock->now();
+    for (const auto& backup : detail::listed_key_backups(detail::key_backup_list(ctx_.settings))) {
+      auto scrubbed = detail::scrub_key_backup(backup, user_id, *ctx_.cipher, now);
+      if (!scrubbed) {
+        receipt.problems.push_back(backup.string() + ": " + scrubbed.error().describe());
+        continue;
+      }
+      if (*scrubbed == 0) continue;
+      receipt.key_backups_scrubbed.push_back(backup);
+      receipt.backed_up_keys_destroyed += *scrubbed;
+    }
+    receipt.took = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+    auto recorded = ctx_.audit->record(AuditRecord{user_id, "user.erase", resource("user", user_id),
+                                                   receipt.problems.empty() ? sdk::AuditStatus::success
+                                                                            : sdk::AuditStatus::failure,
+                                                   receipt_json(receipt, ctx_.settings.erasure)},
+                                       origin);
+    if (!recorded)
+      return fail(recorded.error().code, "user " + user_id.str() +
+                                             " was erased, but the receipt could not be recorded in the audit trail: " +
+                                             recorded.error().describe());
+    return receipt;
+  });
 }
 
 sdk::Result<ErasureCheck> Erasure::verify(const sdk::Uuid& user_id, const fs::path& backups, Services& scratch,
