@@ -68,6 +68,20 @@ std::string attribute(const SpanRecord& span, const std::string& key) {
   return {};
 }
 
+// Services on SQLite whose spans go to `seen` (HostOptions::on_span).
+struct Traced {
+  TempDir dir;
+  SeenSpans seen;
+  std::unique_ptr<Host> host;
+  std::unique_ptr<Services> services;
+  Traced() {
+    HostOptions options;
+    options.on_span = seen.callback();
+    host = open_host(services_toml(dir.path), options);
+    services = std::move(Services::open(*host, ServicesOptions{false}).value());
+  }
+};
+
 std::uint64_t counter(Host& host, const std::string& series) {
   auto text = "\n" + host.metrics()->prometheus();
   auto at = text.find("\n" + series + " ");  // a sample line, not its # HELP
@@ -101,12 +115,8 @@ TEST_CASE("tracing: traceparent parsed and printed as the W3C trace context says
 
 TEST_CASE("tracing: a services call continues the caller's trace, its plugin calls are its children",
           "[tracing]") {
-  TempDir dir;
-  SeenSpans seen;
-  HostOptions options;
-  options.on_span = seen.callback();
-  auto host = open_host(services_toml(dir.path), options);
-  auto services = std::move(Services::open(*host, ServicesOptions{false}).value());
+  Traced traced;
+  auto& [dir, seen, host, services] = traced;
   auto alice = services->users().register_user("alice", "alice@example.org", "alice-password",
                                                Origin{"10.0.0.1", incoming});
   REQUIRE(alice);
@@ -153,12 +163,8 @@ TEST_CASE("tracing: a services call continues the caller's trace, its plugin cal
 }
 
 TEST_CASE("tracing: an unsampled caller's trace is continued but not recorded", "[tracing]") {
-  TempDir dir;
-  SeenSpans seen;
-  HostOptions options;
-  options.on_span = seen.callback();
-  auto host = open_host(services_toml(dir.path), options);
-  auto services = std::move(Services::open(*host, ServicesOptions{false}).value());
+  Traced traced;
+  auto& [dir, seen, host, services] = traced;
   REQUIRE(services->users().register_user("bob", "bob@example.org", "bob-password",
                                           Origin{"local", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"}));
   CHECK(seen.named("users.register").empty());
