@@ -11,6 +11,7 @@
 #include "host_tables.hpp"
 #include "instrumented.hpp"
 #include "loader.hpp"
+#include "faults/faulty_table.hpp"
 #include "metrics_endpoint.hpp"
 #include "tracing/tracer.hpp"
 
@@ -20,12 +21,12 @@ namespace {
 using sdk::ErrorCode;
 using sdk::Role;
 
-using Object = std::variant<std::shared_ptr<sdk::Storage>, std::shared_ptr<sdk::Cache>,
-                            std::shared_ptr<sdk::Audit>, std::shared_ptr<sdk::Cipher>>;
+using Object = detail::PluginObject;
 
 struct Instance {
   InstanceInfo info;
   Object object;
+  std::shared_ptr<FaultControl> faults;  // plugin = "faulty": its rules; null otherwise
 };
 
 sdk::Logger stderr_logger() {
@@ -265,11 +266,20 @@ sdk::Result<std::unique_ptr<Host>> Host::open(sdk::Result<HostConfig> config, Ho
     s.tracer = std::move(*tracer);
   }
 
-  for (const RoleTable& table : s.config.roles) {
-    std::string where = table.label() + " at " + table.pos.str();
+  for (const RoleTable& written : s.config.roles) {
+    std::string where = written.label() + " at " + written.pos.str();
     auto refuse = [&](ErrorCode code, const std::string& why) {
       return sdk::fail(code, where + ": " + why);
     };
+    // plugin = "faulty": the plugin it wraps is loaded from the `wrapped`
+    // sub-table, and its instance wrapped in the fault injector.
+    std::optional<detail::FaultyTable> faulty;
+    if (written.plugin == "faulty") {
+      auto read = detail::read_faulty_table(written, s.config.base_dir, options.env);
+      if (!read) return sdk::fail(read.error());
+      faulty = std::move(*read);
+    }
+    const RoleTable& table = faulty ? faulty->wrapped : written;
     auto library = s.loader->load(table.plugin);
     if (!library) return refuse(library.error().code, library.error().message);
     const sdk::PluginDescriptor& d = (*library)->descriptor();
@@ -302,12 +312,14 @@ sdk::Result<std::unique_ptr<Host>> Host::open(sdk::Result<HostConfig> config, Ho
     if (table.role == Role::audit)
       if (auto named = use_files_of_sink(s.settings, d.name, *validated, options.env); !named)
         return refuse(named.error().code, named.error().message);
+    // Asked of the plugin itself: a fault rule never hides which database it is.
+    auto database = options.instrument ? database_of(*object, info) : std::nullopt;
+    if (faulty) *object = detail::wrap_faulty(std::move(*object), faulty->control, d.name, d.abi_minor);
     if (options.instrument) {
-      auto database = database_of(*object, info);
       if (database) s.metrics->describe_database(sdk::to_string(info.role), info.instance, *database);
       *object = instrument(std::move(*object), info, s.metrics, s.tracer, database);
     }
-    s.instances.push_back(Instance{std::move(info), std::move(*object)});
+    s.instances.push_back(Instance{std::move(info), std::move(*object), faulty ? faulty->control : nullptr});
     s.validated.push_back(std::move(*validated));
   }
   if (s.settings.metrics.listen) {
@@ -356,6 +368,12 @@ const std::vector<std::filesystem::path>& Host::plugin_search_path() const {
 
 const ServiceSettings& Host::settings() const { return state_->settings; }
 const std::shared_ptr<Tracer>& Host::tracer() const { return state_->tracer; }
+
+std::shared_ptr<FaultControl> Host::faults(Role role, std::string_view instance) const {
+  for (const auto& i : state_->instances)
+    if (i.info.role == role && i.info.instance == instance) return i.faults;
+  return nullptr;
+}
 std::optional<std::string> Host::metrics_address() const {
   if (!state_->endpoint) return std::nullopt;
   return state_->endpoint->address();

@@ -184,8 +184,9 @@ TEST_CASE("audit pipeline: while the sink is down, processes after the first do 
   auto dir = std::filesystem::temp_directory_path() / ("strata-pipeline-" + sdk::Uuid::generate().str());
   std::filesystem::create_directories(dir);
   std::string config = "[storage]\nplugin = \"memory\"\n[cipher]\nplugin = \"aes_gcm\"\nkey = \"" + test::test_key_hex +
-                       "\"\n[audit]\nplugin = \"refusing_audit\"\noutbox = false\nflush_interval_ms = 20\nspool_path = \"" +
-                       (dir / "spool.jsonl").string() + "\"\n[users]\nscrypt_log2_n = 10\n";
+                       "\"\n[users]\nscrypt_log2_n = 10\n[audit]\nplugin = \"faulty\"\nwraps = \"memory\"\noutbox = false\n"
+                       "flush_interval_ms = 20\nspool_path = \"" + (dir / "spool.jsonl").string() +
+                       "\"\n[[audit.faults]]\nmethod = \"append\"\nerror = \"unavailable\"\n";
   // How often a process asked the sink (every outcome of audit.append and append_metrics).
   auto sink_calls = [](Host& host) {
     std::istringstream text(host.metrics()->prometheus());
@@ -198,7 +199,6 @@ TEST_CASE("audit pipeline: while the sink is down, processes after the first do 
   };
   // One short-lived process after another, as CLI commands are.
   HostOptions options;
-  options.plugin_path = {test::test_plugin_dir()};
   auto process = [&](const std::string& name) {
     auto host = test::open_host(config, options);
     {

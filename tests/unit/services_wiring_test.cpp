@@ -83,10 +83,9 @@ TEST_CASE("backup: with no data directory a restore refuses, writing nothing int
 
 TEST_CASE("backup: a backup or restore whose audit event cannot be recorded fails, naming what it did",
           "[services][backup]") {
-  HostOptions options;
-  options.plugin_path = {test_plugin_dir()};
-  auto host = open_host("[storage]\nplugin = \"memory\"\n[audit]\nplugin = \"refusing_audit\"\non_failure = \"block\"\n",
-                        options);
+  // The memory sink behind a fault rule: every append refused, as if it were down.
+  auto host = open_host("[storage]\nplugin = \"memory\"\n[audit]\nplugin = \"faulty\"\nwraps = \"memory\"\n"
+                        "on_failure = \"block\"\n[[audit.faults]]\nmethod = \"append\"\nerror = \"unavailable\"\n");
   auto services = std::move(Services::open(*host, ServicesOptions{false}).value());
   auto dir = std::filesystem::temp_directory_path() / ("strata-unaudited-" + sdk::Uuid::generate().str());
   std::filesystem::create_directories(dir);
@@ -112,13 +111,14 @@ namespace strata::test {
 TEST_CASE("audit: a spool belongs to its sink and is never replayed into another", "[services][audit][hardening]") {
   auto dir = std::filesystem::temp_directory_path() / ("strata-spools-" + sdk::Uuid::generate().str());
   HostOptions options;
-  options.plugin_path = {test_plugin_dir()};
   options.env = fake_env({{"STRATA_DATA_DIR", dir.string()}});
   {
-    // A sink that is down: the events go to its spool (the file spool, not
-    // the storage's outbox, which would keep them itself).
-    auto host = open_host("[storage]\nplugin = \"memory\"\n[audit]\nplugin = \"refusing_audit\"\n"
-                          "on_failure = \"spool\"\noutbox = false\nflush_interval_ms = 10\n[users]\nscrypt_log2_n = 10\n",
+    // A sink that is down (the memory sink, every append refused by a fault
+    // rule): the events go to its spool (the file spool, not the storage's
+    // outbox, which would keep them itself).
+    auto host = open_host("[storage]\nplugin = \"memory\"\n[users]\nscrypt_log2_n = 10\n[audit]\nplugin = \"faulty\"\n"
+                          "wraps = \"memory\"\non_failure = \"spool\"\noutbox = false\nflush_interval_ms = 10\n"
+                          "[[audit.faults]]\nmethod = \"append\"\nerror = \"unavailable\"\n",
                           options);
     auto services = std::move(Services::open(*host, ServicesOptions{false}).value());
     REQUIRE(services->users().register_user("alice", "alice@example.org", "alice-password", Origin{}));
@@ -129,10 +129,11 @@ TEST_CASE("audit: a spool belongs to its sink and is never replayed into another
   for (const auto& entry : std::filesystem::directory_iterator(dir))
     if (entry.path().extension() == ".jsonl") spools.push_back(entry.path());  // not the .paused marker
   REQUIRE(spools.size() == 1);
-  CHECK(spools[0].filename().string().starts_with("audit-spool-refusing_audit-"));
+  CHECK(spools[0].filename().string().starts_with("audit-spool-memory-"));  // the wrapped sink's
   {
     // Another sink on the same data directory neither replays nor touches that spool.
-    auto host = open_host("[storage]\nplugin = \"memory\"\n[audit]\nplugin = \"memory\"\n[users]\nscrypt_log2_n = 10\n",
+    auto host = open_host("[storage]\nplugin = \"memory\"\n[audit]\nplugin = \"file_audit\"\npath = \"" +
+                              (dir / "audit.jsonl").string() + "\"\n[users]\nscrypt_log2_n = 10\n",
                           options);
     auto services = std::move(Services::open(*host, ServicesOptions{false}).value());
     REQUIRE(services->users().register_user("bob", "bob@example.org", "bob-password", Origin{}));
@@ -140,12 +141,12 @@ TEST_CASE("audit: a spool belongs to its sink and is never replayed into another
     auto events = host->audit()->query(sdk::AuditQuery{}).value();
     REQUIRE_FALSE(events.empty());
     for (const auto& e : events) CHECK(e.metadata.find("alice") == std::string::npos);
-    CHECK(host->effective_config().find("audit-spool-memory-") != std::string::npos);
+    CHECK(host->effective_config().find("audit-spool-file_audit-") != std::string::npos);
   }
   CHECK(std::filesystem::file_size(spools[0]) > 0);  // still there for its own sink
   // A sink that never failed leaves no spool file: it exists only while it holds events.
   for (const auto& entry : std::filesystem::directory_iterator(dir))
-    CHECK_FALSE(entry.path().filename().string().starts_with("audit-spool-memory-"));
+    CHECK_FALSE(entry.path().filename().string().starts_with("audit-spool-file_audit-"));
   std::filesystem::remove_all(dir);
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "strata/env.hpp"
+#include "strata/faults.hpp"
 #include "strata/metrics.hpp"
 #include "strata/sdk/sdk.hpp"
 #include "strata/settings.hpp"
@@ -101,6 +102,9 @@ class STRATA_API Host {
   /// Where metrics() is served for Prometheus ([metrics] listen), as
   /// "host:port" with the port bound; nullopt when not served (the default).
   std::optional<std::string> metrics_address() const;
+  /// The fault rules of a `plugin = "faulty"` instance (strata/faults.hpp),
+  /// to change while the host runs; null for any other instance.
+  std::shared_ptr<FaultControl> faults(sdk::Role role, std::string_view instance = "default") const;
   /// The tracer, when tracing is on ([tracing] otlp_endpoint, HostOptions::on_span); null otherwise.
   const std::shared_ptr<Tracer>& tracer() const;
   /// The clock every plugin and service uses.
