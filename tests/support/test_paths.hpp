@@ -16,5 +16,6 @@ const std::string& strata_cli();            ///< the built `strata`
 const std::string& crash_sender();          ///< tests/services/crash_sender.cpp, built
 const std::string& interop_node_modules();  ///< the seed's npm packages, installed into the build tree
 const std::string& otel_collector();        ///< tests/tracing/otelcol, built by the otelcol_build fixture
+const std::string& toxiproxy();             ///< toxiproxy's server, built by the toxiproxy_build fixture
 
 }  // namespace strata::test::paths
