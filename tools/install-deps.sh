@@ -18,11 +18,12 @@ build_packages=(
 # pg_auto_failover runs the HA tests' formation (tools/pg-formation.sh).
 # dpkg-dev: dpkg-shlibdeps, which computes the Debian packages' dependencies.
 # ccache: the compiler cache CMakeLists.txt uses when it is installed.
-# faketime: libfaketime, which moves the clock of one process (tests/cli/clock_test.sh).
+# faketime: libfaketime, which moves the clock of one process (tests/cli/clock_test.sh);
+# fiu-utils: libfiu's fiu-run, which fails a process's POSIX calls (tests/cli/disk_test.sh).
 test_packages=(
   catch2 libbenchmark-dev dpkg-dev ccache
   redis-server redis-tools postgresql postgresql-client postgresql-15-cron
-  postgresql-15-auto-failover pg-auto-failover-cli faketime
+  postgresql-15-auto-failover pg-auto-failover-cli faketime fiu-utils
 )
 
 # The fuzz targets are built with AFL++ (tools/fuzz.sh).
