@@ -7,6 +7,8 @@
 
 #include <chrono>
 
+#include <strata/sdk/testing/fixtures.hpp>
+
 #include "postgres_db.hpp"
 #include "test_host.hpp"
 #include "toxiproxy.hpp"
@@ -117,6 +119,39 @@ TEST_CASE("network: Redis that stops answering fails as timeout within command_t
 
   toxiproxy.remove("redis", "silent");
   CHECK(wait_until([&] { return cache->get("k").has_value(); }, 10s));
+}
+
+}  // namespace strata::test
+
+namespace strata::test {
+
+TEST_CASE("network: a MongoDB sink behind a cut connection fails retryably within its selection timeout, and recovers",
+          "[network]") {
+  require_mongodb();
+  Toxiproxy toxiproxy;
+  const int port = toxiproxy.proxy("mongodb", mongodb_port());
+  const std::string database = "strata_net_" + sdk::Uuid::generate().str().substr(0, 8);
+  auto host = open_host("[audit]\nplugin = \"mongodb\"\nuri = \"mongodb://127.0.0.1:" + std::to_string(port) + "/" +
+                        database + "\"\nserver_selection_timeout_ms = 500\n");
+  auto audit = host->audit();
+  auto event = sdk::testing::make_event(sdk::testing::now_ms(), "network.test", std::nullopt);
+  auto first = audit->append(std::vector{event});
+  INFO((first ? std::string("appended") : first.error().describe()));
+  REQUIRE(first);
+
+  toxiproxy.enable("mongodb", false);
+  event.id = sdk::Uuid::generate();
+  auto cut = audit->append(std::vector{event});
+  REQUIRE_FALSE(cut);
+  INFO(cut.error().describe());
+  CHECK(down(cut.error().code));
+  CHECK(cut.error().retryable);
+
+  toxiproxy.enable("mongodb", true);
+  CHECK(wait_until([&] { return audit->append(std::vector{event}).has_value(); }, 20s));
+  sdk::AuditQuery query;
+  query.action = "network.test";
+  CHECK(audit->count(query).value_or(0) == 2);
 }
 
 }  // namespace strata::test

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "backends.hpp"
@@ -19,6 +20,7 @@ class Toxiproxy {
  public:
   Toxiproxy() : api_port_(free_port()) {
     REQUIRE(std::filesystem::exists(paths::toxiproxy()));  // built by the toxiproxy_build fixture
+    ::setenv("LOG_LEVEL", "error", 1);                      // its per-connection lines drown a failure's output
     pid_ = spawn({paths::toxiproxy(), "-host", "127.0.0.1", "-port", std::to_string(api_port_)});
     REQUIRE(wait_until([&] { return listening(api_port_); }));
   }
