@@ -3,7 +3,11 @@
 // slows and half-applies the storage's, cache's and audit sink's calls;
 // then checkers over what the clients saw (issue 29, item 3).
 //
-//   strata-chaos [--seeds N] [--first SEED] [--ops N] [--threads N]
+//   strata-chaos [--seeds N] [--first SEED] [--ops N] [--threads N] [--postgres]
+//
+// The storage is SQLite in a scratch directory, or with --postgres a
+// database of the round's own on the suite's PostgreSQL test server
+// (tools/services.sh; STRATA_TEST_POSTGRES_PORT).
 //
 // Each round draws its fault rates from its seed, runs the clients, lifts
 // the faults, lets the audit pipeline drain, and checks:
@@ -22,6 +26,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -36,6 +41,7 @@
 
 #include "strata/host.hpp"
 #include "strata/services.hpp"
+#include "test_servers.hpp"
 
 namespace {
 
@@ -49,6 +55,7 @@ struct Options {
   int ops = 150;  // per client thread
   int threads = 4;
   bool tamper = false;  // checks the checkers: tampers with what a round stored, expects them to say so
+  bool postgres = false;
 };
 
 // What the clients saw, recorded as they went.
@@ -62,7 +69,7 @@ struct History {
 };
 
 // The round's fault rates, drawn from its seed.
-std::string faulty_config(const std::filesystem::path& dir, std::uint64_t seed) {
+std::string faulty_config(const std::filesystem::path& dir, std::uint64_t seed, const std::string& wrapped) {
   std::mt19937_64 draw(seed);
   auto rate = [&](double most) { return std::uniform_real_distribution<double>(0, most)(draw); };
   return fmt::format(
@@ -71,8 +78,7 @@ std::string faulty_config(const std::filesystem::path& dir, std::uint64_t seed) 
       // No retry of a write cut off, a short one, or a long one: with none, the
       // outcome-unknown sends reach the caller as errors.
       "[group_commit]\nretry_ms = {retry}\n"
-      "[storage]\nplugin = \"faulty\"\nwraps = \"sqlite\"\nseed = {seed}\n"
-      "[storage.wrapped]\npath = \"{db}\"\n"
+      "[storage]\nplugin = \"faulty\"\nseed = {seed}\n{wrapped}"
       // Committed, reported failed: what a connection cut after COMMIT looks like.
       "[[storage.faults]]\nmethod = \"insert_sends\"\nprobability = {commit:.3f}\nerror = \"timeout\"\n"
       "after_commit = true\n"
@@ -87,7 +93,7 @@ std::string faulty_config(const std::filesystem::path& dir, std::uint64_t seed) 
       "[[audit.faults]]\nmethod = \"append\"\nprobability = {stored:.3f}\nerror = \"timeout\"\nafter_commit = true\n"
       "[[audit.faults]]\nmethod = \"append\"\nprobability = {sink:.3f}\nerror = \"unavailable\"\n",
       fmt::arg("key", test_key), fmt::arg("seed", seed), fmt::arg("seed1", seed + 1), fmt::arg("seed2", seed + 2),
-      fmt::arg("db", (dir / "strata.db").string()), fmt::arg("audit", (dir / "audit.jsonl").string()),
+      fmt::arg("wrapped", wrapped), fmt::arg("audit", (dir / "audit.jsonl").string()),
       fmt::arg("commit", rate(0.15)), fmt::arg("down", rate(0.1)), fmt::arg("slow", rate(0.1)),
       fmt::arg("cache", rate(0.2)), fmt::arg("sink", rate(0.5)), fmt::arg("stored", rate(0.1)), fmt::arg("retry", std::array{0, 100, 2000}[seed % 3]));
 }
@@ -253,6 +259,29 @@ std::vector<std::string> check(Host& host, Services& services, const std::vector
   return violations;
 }
 
+// A PostgreSQL database of the round's own on the test server, dropped when it goes.
+struct ScratchDatabase {
+  std::string name, error;
+  explicit ScratchDatabase(std::string n) : name(std::move(n)) {
+    if (auto r = admin("CREATE DATABASE " + name); !r.empty()) error = "creating " + name + ": " + r;
+  }
+  ~ScratchDatabase() { (void)admin("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); }
+  ScratchDatabase(const ScratchDatabase&) = delete;
+  ScratchDatabase& operator=(const ScratchDatabase&) = delete;
+
+  // Runs `sql` on the server's postgres database with psql; its complaint, or "".
+  static std::string admin(const std::string& sql) {
+    auto command = fmt::format("psql -h 127.0.0.1 -p {} -U postgres -d postgres -Atqc '{}' 2>&1", test::postgres_port(), sql);
+    std::string out;
+    FILE* pipe = ::popen(command.c_str(), "r");
+    if (!pipe) return "cannot run psql";
+    char buffer[512];
+    for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) out.append(buffer, n);
+    int status = ::pclose(pipe);
+    return status == 0 ? std::string() : (out.empty() ? "psql failed" : out);
+  }
+};
+
 // One round; returns its violations.
 std::vector<std::string> round(std::uint64_t seed, const Options& options) {
   auto dir = std::filesystem::temp_directory_path() / fmt::format("strata-chaos-{}-{}", seed, ::getpid());
@@ -264,10 +293,20 @@ std::vector<std::string> round(std::uint64_t seed, const Options& options) {
     return std::nullopt;
   };
   host_options.log = [](sdk::LogLevel, std::string_view) {};  // faults make warnings by design
-  auto host = Host::open_string(faulty_config(dir, seed), host_options, "chaos.toml");
+  std::string wrapped = "wraps = \"sqlite\"\n[storage.wrapped]\npath = \"" + (dir / "strata.db").string() + "\"\n";
+  std::optional<ScratchDatabase> database;
+  if (options.postgres) {
+    database.emplace(fmt::format("strata_chaos_{}_{}", seed, ::getpid()));
+    if (!database->error.empty()) return {database->error};
+    wrapped = fmt::format("wraps = \"postgres\"\n[storage.wrapped]\nhost = \"127.0.0.1\"\nport = {}\n"
+                          "user = \"postgres\"\ndbname = \"{}\"\n",
+                          test::postgres_port(), database->name);
+  }
+  auto host = Host::open_string(faulty_config(dir, seed, wrapped), host_options, "chaos.toml");
   if (!host) return {"the host did not open: " + host.error().describe()};
   Faults faults(**host);
   faults.off();
+  if (auto migrated = Services::migrate(**host); !migrated) return {"migrating: " + migrated.error().describe()};
   auto services = Services::open(**host);
   if (!services) return {"the services did not open: " + services.error().describe()};
   std::vector<sdk::User> users;
@@ -338,7 +377,7 @@ std::vector<std::string> round(std::uint64_t seed, const Options& options) {
              !violations.empty() ? "VIOLATIONS" : options.tamper ? "the checkers caught every tampering"
                                                                   : "every check holds");
   services->reset();
-  host->reset();
+  host->reset();  // before the database goes
   if (violations.empty()) std::filesystem::remove_all(dir);
   else fmt::print("chaos: seed {}: files kept in {}\n", seed, dir.string());
   return violations;
@@ -353,6 +392,8 @@ int main(int argc, char** argv) {
   app.add_option("--first", options.first, "the first round's seed (the others follow)");
   app.add_option("--ops", options.ops, "operations per client thread")->check(CLI::Range(1, 1000000));
   app.add_option("--threads", options.threads, "client threads")->check(CLI::Range(1, 64));
+  app.add_flag("--postgres", options.postgres,
+               "the storage on the suite's PostgreSQL test server (a database per round) instead of SQLite");
   app.add_flag("--tamper", options.tamper,
                "check the checkers: lose an acknowledged message and double an audit event after each round; "
                "succeeds when the checkers report both");
