@@ -85,12 +85,14 @@ if [[ "${STRATA_SKIP_ASAN:-0}" != 1 ]]; then
 fi
 
 # The concurrency tests (group commit, the audit outbox, send_async, the
-# redis plugin's auto-pipelining) under ThreadSanitizer: only their
-# executables and the plugins are built. tests/tsan.supp drops the reports
+# redis plugin's auto-pipelining, the chaos rounds) under ThreadSanitizer:
+# only their executables and the plugins are built (a test labelled tsan
+# needs its executable listed here). tests/tsan.supp drops the reports
 # inside Debian's uninstrumented libmongoc and libbson.
 if [[ "${STRATA_SKIP_TSAN:-0}" != 1 ]]; then
   cmake --preset tsan >/dev/null
-  cmake --build --preset tsan --target concurrency_tests_testing concurrency_tests_embedded concurrency_tests_production redis_tests
+  cmake --build --preset tsan --target concurrency_tests_testing concurrency_tests_embedded concurrency_tests_production \
+    redis_tests strata-chaos
   step "TSan build"
   run_ctest tsan build-tsan -j2 -L '^tsan$'
   step "TSan tests"
