@@ -33,17 +33,26 @@ std::string redis_table(int port) {
          ":\"\nconnect_timeout_ms = 500\ncommand_timeout_ms = 500\n";
 }
 
+// A migrated database of the test's own, reached through the proxy "postgres".
+struct PostgresBehindProxy {
+  TempDatabase db;
+  Toxiproxy toxiproxy;
+  std::unique_ptr<Host> host;
+  std::shared_ptr<sdk::Storage> storage;
+  PostgresBehindProxy() {
+    const int port = toxiproxy.proxy("postgres", postgres_port());
+    host = open_host("[storage]\nplugin = \"postgres\"\nhost = \"127.0.0.1\"\nport = " + std::to_string(port) +
+                     "\nuser = \"postgres\"\ndbname = \"" + db.name() + "\"\npool.connect_timeout_ms = 500\n");
+    storage = host->storage();
+    REQUIRE(storage->migrate(storage->schema_status()->latest));
+  }
+};
+
 }  // namespace
 
 TEST_CASE("network: PostgreSQL behind a cut connection fails retryably, named, and recovers", "[network]") {
-  TempDatabase db;
-  Toxiproxy toxiproxy;
-  const int port = toxiproxy.proxy("postgres", postgres_port());
-  auto host = open_host("[storage]\nplugin = \"postgres\"\nhost = \"127.0.0.1\"\nport = " + std::to_string(port) +
-                        "\nuser = \"postgres\"\ndbname = \"" + db.name() + "\"\npool.connect_timeout_ms = 500\n");
-  auto storage = host->storage();
-  REQUIRE(storage->migrate(storage->schema_status()->latest));
-  REQUIRE(storage->schema_status());
+  PostgresBehindProxy pg;
+  auto& [db, toxiproxy, host, storage] = pg;
 
   toxiproxy.enable("postgres", false);  // every connection closed, new ones refused
   auto cut = storage->get_user(sdk::Uuid::generate());
@@ -65,13 +74,8 @@ TEST_CASE("network: PostgreSQL behind a cut connection fails retryably, named, a
 }
 
 TEST_CASE("network: PostgreSQL with 100 ms of added latency answers, later", "[network]") {
-  TempDatabase db;
-  Toxiproxy toxiproxy;
-  const int port = toxiproxy.proxy("postgres", postgres_port());
-  auto host = open_host("[storage]\nplugin = \"postgres\"\nhost = \"127.0.0.1\"\nport = " + std::to_string(port) +
-                        "\nuser = \"postgres\"\ndbname = \"" + db.name() + "\"\n");
-  auto storage = host->storage();
-  REQUIRE(storage->migrate(storage->schema_status()->latest));
+  PostgresBehindProxy pg;
+  auto& [db, toxiproxy, host, storage] = pg;
   toxiproxy.toxic("postgres", "slow", "latency", R"({"latency":100,"jitter":0})");
   sdk::Result<sdk::SchemaStatus> status;
   CHECK(timed([&] { status = storage->schema_status(); }) >= 100ms);  // a lower bound, never a ceiling
