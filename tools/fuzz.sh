@@ -18,7 +18,10 @@ trap 'rm -rf "$out"' EXIT
 export AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_AFFINITY=1
 failed=0
 for target in config envelope manifest parsers; do
-  afl-fuzz -i "tests/fuzz/corpus/$target" -o "$out/$target" -m none -t 2000 -V "$seconds" \
+  # A dictionary of the format's tokens, where one exists (tests/fuzz/dict/).
+  dict=()
+  [[ -f tests/fuzz/dict/$target.dict ]] && dict=(-x "tests/fuzz/dict/$target.dict")
+  afl-fuzz -i "tests/fuzz/corpus/$target" -o "$out/$target" "${dict[@]}" -m none -t 2000 -V "$seconds" \
     -- "build-fuzz/bin/fuzz_$target" @@ >"$out/$target.log" 2>&1 || {
     echo "fuzz: afl-fuzz on $target did not run:" >&2
     tail -20 "$out/$target.log" >&2
