@@ -2,7 +2,7 @@
 
 #include <cryptopp/modes.h>
 
-#include "aes_gcm_iv_generator.hpp"
+#include "strata/sdk/random_bytes.hpp"
 
 namespace strata::aes_gcm {
 namespace {
@@ -84,7 +84,7 @@ sdk::Result<sdk::Sealed> AesGcmCipher::seal_under(const Key& key, sdk::Bytes iv,
 
 sdk::Result<sdk::Sealed> AesGcmCipher::seal(sdk::BytesView plaintext, sdk::BytesView associated_data) {
   sdk::Bytes iv(iv_size);
-  random_bytes(iv.data(), iv.size());
+  sdk::random_bytes(iv.data(), iv.size());  // never repeated across threads or a fork
   return seal_under(*primary_, std::move(iv), plaintext, associated_data);
 }
 

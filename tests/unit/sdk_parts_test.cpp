@@ -4,12 +4,18 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
 #include <atomic>
+#include <set>
 #include <thread>
 #include <vector>
 
 #include "strata/sdk/connection_pool.hpp"
 #include "strata/sdk/migrations.hpp"
+#include "strata/sdk/random_bytes.hpp"
 #include "strata/sdk/retry.hpp"
 
 using namespace strata::sdk;
@@ -163,4 +169,49 @@ TEST_CASE("MigrationSet: steps up in order, down newest first, bounds named", "[
   } catch (const Error& e) {
     CHECK_THAT(e.message, Catch::Contains("without gaps") && Catch::Contains("3_c"));
   }
+}
+
+TEST_CASE("random_bytes: no draw repeats, across threads and a fork", "[sdk][random]") {
+  using Draw = std::array<std::uint8_t, 12>;
+  auto draw = [] {
+    Draw d{};
+    random_bytes(d.data(), d.size());
+    return d;
+  };
+  // Threads, each through its own buffer and its refills.
+  std::vector<std::vector<Draw>> drawn(4);
+  std::vector<std::thread> threads;
+  for (auto& mine : drawn)
+    threads.emplace_back([&mine, &draw] {
+      for (int i = 0; i < 2000; ++i) mine.push_back(draw());
+    });
+  for (auto& t : threads) t.join();
+  std::set<Draw> all;
+  for (const auto& mine : drawn) all.insert(mine.begin(), mine.end());
+  CHECK(all.size() == 4 * 2000);
+  // A large draw bypasses the buffer.
+  std::vector<std::uint8_t> large(10000, 0);
+  random_bytes(large.data(), large.size());
+  CHECK(std::count(large.begin(), large.end(), 0) < 200);
+
+  // A forked child's next bytes are not its parent's next bytes, though it
+  // inherited the parent's buffer.
+  (void)draw();  // the buffer holds unread bytes now
+  int pipe_fds[2];
+  REQUIRE(::pipe(pipe_fds) == 0);
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    Draw d = draw();
+    ssize_t written = ::write(pipe_fds[1], d.data(), d.size());
+    ::_exit(written == static_cast<ssize_t>(d.size()) ? 0 : 1);
+  }
+  Draw parent = draw(), from_child{};
+  REQUIRE(::read(pipe_fds[0], from_child.data(), from_child.size()) == static_cast<ssize_t>(from_child.size()));
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ::close(pipe_fds[0]);
+  ::close(pipe_fds[1]);
+  CHECK(WIFEXITED(status));
+  CHECK(parent != from_child);
 }

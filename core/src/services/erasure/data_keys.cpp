@@ -3,10 +3,10 @@
 #include <cryptopp/aes.h>
 #include <cryptopp/gcm.h>
 #include <cryptopp/hkdf.h>
-#include <cryptopp/osrng.h>
 #include <cryptopp/sha.h>
 
 #include "../encoding.hpp"
+#include "strata/sdk/random_bytes.hpp"
 
 namespace strata {
 namespace {
@@ -23,8 +23,8 @@ sdk::Sealed gcm_seal(const CryptoPP::SecByteBlock& key, std::string key_id, sdk:
   sdk::Sealed out;
   out.key_id = std::move(key_id);
   out.iv.resize(iv_bytes);
-  // The OS generator each time: no state to share between threads or to repeat after a fork.
-  CryptoPP::OS_GenerateRandomBlock(false, out.iv.data(), out.iv.size());
+  // Never repeated across threads or a fork (sdk/random_bytes.hpp): a repeated IV under one key breaks GCM.
+  sdk::random_bytes(out.iv.data(), out.iv.size());
   out.ciphertext.resize(plaintext.size() + tag_bytes);
   CryptoPP::GCM<CryptoPP::AES>::Encryption gcm;
   gcm.SetKeyWithIV(key.data(), key.size(), out.iv.data(), out.iv.size());
@@ -180,7 +180,7 @@ sdk::Result<std::pair<sdk::Uuid, CryptoPP::SecByteBlock>> DataKeys::current(cons
   made.user_id = user;
   made.created_at = clock_->now();
   CryptoPP::SecByteBlock fresh(key_bytes);
-  CryptoPP::OS_GenerateRandomBlock(false, fresh.data(), fresh.size());
+  sdk::random_bytes(fresh.data(), fresh.size());
   auto wrapped = cipher_->seal(sdk::BytesView(fresh.data(), fresh.size()), wrap_associated_data(made.id, user));
   if (!wrapped) return sdk::fail(wrapped.error());
   made.wrapped = detail::encode_sealed(*wrapped);
