@@ -183,6 +183,14 @@ key = "$key"
 [erasure]
 per_user_keys = true
 TOML
+expect "the trail shows a user's personal fields opened" 0 '"email":"carol@example.org"' -- erase_run audit tail --limit 50
+if grep -q "carol@example.org" "$tmp/erase-data/audit.jsonl"; then
+  echo "FAIL: the audit file holds an email in clear"; failures=$((failures + 1))
+else
+  echo "ok: the audit file holds no email in clear"
+fi
+expect "a pseudonym for an address" 0 '^pseudonym:[0-9a-f]{32}$' -- erase_run audit pseudonym ip 203.0.113.9
+expect "no pseudonyms without per-user keys" 1 "per_user_keys" -- "$strata" audit pseudonym ip 203.0.113.9
 expect "erase refused without per-user keys" 1 "needs \[erasure\] per_user_keys = true" -- "$strata" user erase bob
 erase_out=$(erase_run user erase carol 2>&1)
 for want in "storage: 1 data key destroyed, 1 key pair deactivated, account deactivated" \
@@ -194,6 +202,8 @@ expect "what she sent stays with its recipient" 0 "carol +carol wrote this" -- e
 expect "what she received is erased" 0 "refused: message .* is erased: data key .* was destroyed" -- erase_run inbox carol
 expect "erase --verify on the backup from before" 0 "1 of the user's 1 message fail as key_destroyed" -- erase_run user erase carol --verify --backups "$tmp/erase-backups" --scratch "$tmp/scratch.toml"
 expect "the receipt is in the audit trail" 0 "user.erase" -- erase_run audit tail --limit 50
+expect "her personal fields read as erased" 0 '"email":"\[erased\]"' -- erase_run audit tail --limit 50
+expect "the trail still verifies after the erase" 0 "^ok: every event" -- erase_run audit verify
 expect "--verify needs --backups and --scratch" 107 "--verify requires --backups" -- erase_run user erase carol --verify
 
 echo "$failures failed"

@@ -11,6 +11,7 @@
 #include "encoding.hpp"
 #include "erasure/key_backup.hpp"
 #include "service_env.hpp"
+#include "strata/services/audit_ledger.hpp"
 #include "strata/services/erasure.hpp"
 
 using namespace strata;
@@ -116,12 +117,80 @@ TEST_CASE("erasure: erase destroys the keys, not the rows, and says so in a rece
   CHECK(metadata.at("storage").at("account") == "deactivated");
   CHECK(metadata.at("cache").at("sessions") == "revoked");
   CHECK(metadata.at("policy").at("sent_messages") == "keep");
-  CHECK(events[0].ip == "198.51.100.7");
+  // Her key is gone by then: the address of whoever erased her is pseudonymised.
+  CHECK(events[0].ip == env.services().audit().pseudonym("ip", "198.51.100.7").value());
 
   // Erasing again destroys nothing more.
   auto twice = env.services().erasure().erase(alice.id, Origin{});
   REQUIRE(twice);
   CHECK(twice->data_keys_destroyed.empty());
+}
+
+TEST_CASE("erasure: audit events hold no personal data in clear, and an erase leaves the trail verifiable",
+          "[erasure][audit]") {
+  test::ServiceEnv env(per_user_keys);
+  auto alice = env.user("alice");  // registered from 192.0.2.1
+  REQUIRE_FALSE(env.users().authenticate("alice", "not her password", Origin{"198.51.100.7"}));
+  REQUIRE_FALSE(env.users().authenticate("mallory", "a guess", Origin{"203.0.113.9"}));
+  REQUIRE_FALSE(env.users().register_user("bad name\x01", "mallory@example.org", "long enough password",
+                                          Origin{"203.0.113.9"}));
+  env.settle_audit();
+  sdk::AuditQuery everything;
+  everything.limit = 10000;
+  auto stored = env.host().audit()->query(everything).value();
+  REQUIRE(stored.size() >= 4);
+  // Nothing a person typed or came from is stored in clear, in any event.
+  for (const auto& e : stored) {
+    INFO(e.action << " " << e.ip << " " << e.metadata);
+    for (const std::string clear : {"192.0.2.1", "198.51.100.7", "203.0.113.9", "alice@example.org", "\"alice\"",
+                                    "mallory", "bad name"}) {
+      CHECK(e.ip.find(clear) == std::string::npos);
+      CHECK(e.metadata.find(clear) == std::string::npos);
+    }
+  }
+  auto& audit = env.services().audit();
+  auto logins = env.events("user.login");
+  REQUIRE(logins.size() == 2);
+  const auto& hers = logins[0].user_id ? logins[0] : logins[1];
+  const auto& unknown = logins[0].user_id ? logins[1] : logins[0];
+  // Hers is sealed under her data key and opens until she is erased.
+  CHECK(hers.ip.starts_with("sealed:"));
+  auto opened = hers;
+  audit.reveal(opened);
+  CHECK(opened.ip == "198.51.100.7");
+  CHECK(nlohmann::json::parse(opened.metadata).at("username") == "alice");
+  // An unknown name has no key to seal under: a keyed hash, the same for the same value.
+  CHECK(unknown.ip == audit.pseudonym("ip", "203.0.113.9").value());
+  CHECK(nlohmann::json::parse(unknown.metadata).at("username") == audit.pseudonym("username", "mallory").value());
+  auto refused = env.events("user.register");
+  auto failed = std::find_if(refused.begin(), refused.end(), [](auto& e) { return !e.user_id; });
+  REQUIRE(failed != refused.end());
+  CHECK(failed->ip == unknown.ip);
+  CHECK(nlohmann::json::parse(failed->metadata).at("reason") == "invalid username");
+  // A sealed value moved to another event does not open there.
+  auto moved = unknown;
+  moved.ip = hers.ip;
+  audit.reveal(moved);
+  CHECK(moved.ip.starts_with("[does not open"));
+
+  REQUIRE(env.services().erasure().erase(alice.id, Origin{}));
+  env.settle_audit();
+  auto after = hers;
+  audit.reveal(after);
+  CHECK(after.ip == "[erased]");
+  CHECK(nlohmann::json::parse(after.metadata).at("username") == "[erased]");
+  // Another process (nothing cached) finds the same.
+  auto other = Services::open(env.host(), ServicesOptions{false});
+  REQUIRE(other);
+  auto elsewhere = hers;
+  (*other)->audit().reveal(elsewhere);
+  CHECK(elsewhere.ip == "[erased]");
+  // The trail was not touched by the erase: every event verifies against the ledger.
+  auto ledger = env.services().audit_ledger();
+  REQUIRE(ledger);
+  auto report = ledger->verify(*env.host().audit());
+  REQUIRE(report);
+  CHECK(report->ok());
 }
 
 TEST_CASE("erasure: with sent_messages = erase, what the user sent goes too", "[erasure]") {
@@ -271,7 +340,7 @@ TEST_CASE("erasure: a restore never brings a destroyed key back", "[erasure][bac
     auto restored = fresh.services().restore(elsewhere / made->dir.filename(), false, Origin{});
     INFO((restored ? std::string() : restored.error().describe()));
     REQUIRE(restored);
-    CHECK(restored->data_keys->restored == 1);  // alice's (bob received nothing, so has no key)
+    CHECK(restored->data_keys->restored == 2);  // alice's and bob's (made to seal their registration's address)
     CHECK(read(fresh, to_alice, bob.id).value().text == "secret");
   }
 }

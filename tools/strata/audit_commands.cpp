@@ -105,11 +105,21 @@ int audit_key(const Host& host) {
   return 0;
 }
 
+int audit_pseudonym(const Host& host, const std::string& field, const std::string& value) {
+  auto services = Services::open(host, ServicesOptions{false});
+  if (!services) return report_error(services.error());
+  auto pseudonym = (*services)->audit().pseudonym(field, value);
+  if (!pseudonym) return report_error(pseudonym.error());
+  fmt::print("{}\n", *pseudonym);
+  return 0;
+}
+
 void add_audit_commands(Registry& registry) {
   struct AuditOptions {
     std::size_t limit = 20;
     std::string since;
     std::string event_id;
+    std::string field, value;
     std::uint64_t old_size = 0, new_size = 0;
   };
   auto o = std::make_shared<AuditOptions>();
@@ -133,6 +143,14 @@ void add_audit_commands(Registry& registry) {
               [o](const Host& host, const auto&) { return audit_consistency(host, o->old_size, o->new_size); });
   registry.on(audit->add_subcommand("checkpoint", "Sign a checkpoint of everything sealed so far and print it"),
               [](const Host& host, const auto&) { return audit_checkpoint(host); });
+  auto* pseudonym = audit->add_subcommand(
+      "pseudonym", "Print the pseudonym events without a user carry for VALUE in FIELD (with [erasure] per_user_keys)");
+  pseudonym->add_option("field", o->field, "the event field")
+      ->required()
+      ->check(CLI::IsMember({"ip", "username", "email"}));
+  pseudonym->add_option("value", o->value, "the value to look up, e.g. an address")->required();
+  registry.on(pseudonym,
+              [o](const Host& host, const auto&) { return audit_pseudonym(host, o->field, o->value); });
   registry.on(audit->add_subcommand("key", "Print the key that verifies the ledger's checkpoints"),
               [](const Host& host, const auto&) { return audit_key(host); });
 }

@@ -125,12 +125,19 @@ int audit_tail(const Host& host, std::size_t limit) {
   if (!audit) return report_error(sdk::Error{sdk::ErrorCode::invalid_argument, "the config has no [audit]", {}, false});
   // Events a killed process committed to the storage's outbox join the trail
   // first: opening the audit pipeline relays them (when the services can open).
+  std::unique_ptr<Services> services;
   if (host.storage())
-    if (auto services = Services::open(host, ServicesOptions{false})) (*services)->audit().flush();
+    if (auto opened = Services::open(host, ServicesOptions{false})) {
+      services = std::move(*opened);
+      services->audit().flush();
+    }
   sdk::AuditQuery query;
   query.limit = limit;
   auto events = audit->query(query);
   if (!events) return report_error(events.error());
+  // Personal fields sealed under users' data keys are shown opened ("[erased]" once erased).
+  if (services)
+    for (auto& e : *events) services->audit().reveal(e);
   std::vector<std::vector<std::string>> rows{{"TIME", "STATUS", "ACTION", "RESOURCE", "USER", "IP", "METADATA"}};
   for (auto it = events->rbegin(); it != events->rend(); ++it)  // oldest first, like tail
     rows.push_back({when(it->timestamp), std::string(sdk::to_string(it->status)), printable(it->action),

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "erasure/personal_fields.hpp"
 #include "group_commit.hpp"
 #include "json_codec.hpp"
 
@@ -121,7 +122,7 @@ std::size_t count_lines(const std::filesystem::path& path) {
 
 AuditLog::AuditLog(std::shared_ptr<sdk::Audit> sink, AuditLogSettings settings,
                    std::shared_ptr<const sdk::Clock> clock, std::shared_ptr<Metrics> metrics, sdk::Logger log,
-                   AuditOutbox outbox)
+                   AuditOutbox outbox, std::shared_ptr<DataKeys> data_keys)
     : sink_(std::move(sink)),
       settings_(std::move(settings)),
       clock_(std::move(clock)),
@@ -135,6 +136,7 @@ AuditLog::AuditLog(std::shared_ptr<sdk::Audit> sink, AuditLogSettings settings,
       failed_(metrics_->counter("strata_audit_events_total", "", {{"outcome", "failed"}})),
       lost_(metrics_->counter("strata_audit_events_total", "", {{"outcome", "lost"}})),
       outbox_(std::move(outbox)) {
+  if (data_keys && data_keys->sealing()) personal_ = std::make_shared<PersonalFields>(std::move(data_keys));
   if (!sink_) log_(sdk::LogLevel::warning, "no [audit] in the config: audit events are counted, not kept");
   if (sink_ && settings_.on_failure == AuditFailurePolicy::spool) {
     // Events a crashed or cut-off process left behind go out first.
@@ -201,9 +203,21 @@ sdk::AuditEvent AuditLog::event(const AuditRecord& record, const Origin& origin)
   else if (TraceContext::parse(origin.traceparent))
     metadata["traceparent"] = origin.traceparent;
   bound_strings(metadata);
+  if (personal_) personal_->protect(event, metadata);
   // Never throws on text that is not UTF-8 (it is replaced, U+FFFD): an event must be recordable whatever a caller passed.
   event.metadata = metadata.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return event;
+}
+
+void AuditLog::reveal(sdk::AuditEvent& event) const {
+  if (personal_) personal_->reveal(event);
+}
+
+sdk::Result<std::string> AuditLog::pseudonym(std::string_view field, std::string_view value) const {
+  if (!personal_)
+    return sdk::fail(sdk::ErrorCode::invalid_argument,
+                     "events keep personal fields in clear without [erasure] per_user_keys: nothing is pseudonymised");
+  return personal_->pseudonym(field, value);
 }
 
 sdk::Result<void> AuditLog::record(const AuditRecord& record, const Origin& origin) {

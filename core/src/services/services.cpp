@@ -85,7 +85,8 @@ sdk::Result<std::unique_ptr<Services>> Services::open(const Host& host, Services
     c.ledger = *ledger;
     sink = std::make_shared<LedgeredAudit>(sink, c.ledger);
   }
-  c.audit = std::make_shared<AuditLog>(sink, c.settings.audit, c.clock, c.metrics, c.log, std::move(audit_outbox));
+  c.audit = std::make_shared<AuditLog>(sink, c.settings.audit, c.clock, c.metrics, c.log, std::move(audit_outbox),
+                                       c.data_keys);
   return std::unique_ptr<Services>(new Services(host, std::move(c), options));
 }
 

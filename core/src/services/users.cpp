@@ -80,12 +80,22 @@ sdk::Result<void> Users::check_password_rules(std::string_view password) const {
 sdk::Result<sdk::User> Users::register_user(std::string_view username, std::string_view email,
                                             std::string_view password, const Origin& origin) {
   return traced(ctx_, "users.register", origin, [&]() -> sdk::Result<sdk::User> {
+    std::string_view rule = "username";
     auto checked = check_username(username);
-    if (checked) checked = check_email(email);
-    if (checked) checked = check_password_rules(password);
+    if (checked) {
+      rule = "email";
+      checked = check_email(email);
+    }
+    if (checked) {
+      rule = "password";
+      checked = check_password_rules(password);
+    }
     nlohmann::json meta{{"username", username}, {"email", email}};
     if (!checked) {
-      meta["reason"] = checked.error().message;
+      // The refusal's message quotes what was typed; where events keep no
+      // personal data in clear, the trail names only the rule it broke.
+      meta["reason"] = ctx_.audit->protects_personal_fields() ? "invalid " + std::string(rule)
+                                                             : checked.error().message;
       (void)ctx_.audit->record(event("user.register", std::nullopt, "user", sdk::AuditStatus::failure, meta), origin);
       return sdk::fail(checked.error());
     }

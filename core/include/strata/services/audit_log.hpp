@@ -44,7 +44,9 @@
 
 namespace strata {
 
+class DataKeys;
 class GroupCommit;
+class PersonalFields;
 
 /// The outbox the pipeline writes events to and relays from (see above).
 struct AuditOutbox {
@@ -77,8 +79,12 @@ class STRATA_API AuditLog {
  public:
   /// `sink` may be null (no [audit] in the config): events are then counted as dropped.
   /// `outbox`: empty for none (no storage with one, no sink, or `block`).
+  /// `data_keys`: when it seals under users' data keys ([erasure]
+  /// per_user_keys), events' personal fields are sealed or pseudonymised
+  /// (erasure/personal_fields.hpp); null or not sealing: kept in clear.
   AuditLog(std::shared_ptr<sdk::Audit> sink, AuditLogSettings settings, std::shared_ptr<const sdk::Clock> clock,
-           std::shared_ptr<Metrics> metrics, sdk::Logger log, AuditOutbox outbox = {});
+           std::shared_ptr<Metrics> metrics, sdk::Logger log, AuditOutbox outbox = {},
+           std::shared_ptr<DataKeys> data_keys = {});
   ~AuditLog();
   AuditLog(const AuditLog&) = delete;
   AuditLog& operator=(const AuditLog&) = delete;
@@ -89,6 +95,15 @@ class STRATA_API AuditLog {
   sdk::Result<void> record(const AuditRecord& record, const Origin& origin);
   /// The event record() would write: a fresh id, the time, the origin's address.
   sdk::AuditEvent event(const AuditRecord& record, const Origin& origin) const;
+  /// Opens the personal fields record() sealed in a stored event, in place:
+  /// their clear value, or "[erased]" once the user was erased.
+  void reveal(sdk::AuditEvent& event) const;
+  /// The pseudonym a value gets in an event's `field` ("ip", "username",
+  /// "email") when there is no user to seal it for: what an operator looks
+  /// up in the trail. `invalid_argument` without per_user_keys.
+  sdk::Result<std::string> pseudonym(std::string_view field, std::string_view value) const;
+  /// Whether events' personal fields are sealed or pseudonymised.
+  bool protects_personal_fields() const { return personal_ != nullptr; }
   /// Whether events go through the transactional outbox; then a service
   /// writing a row commits the row's event with it (GroupCommit) and calls
   /// outbox_written() afterwards.
@@ -152,6 +167,7 @@ class STRATA_API AuditLog {
   void pause_sink();
   void sink_answered();
   AuditOutbox outbox_;
+  std::shared_ptr<PersonalFields> personal_;  // null: personal fields in clear
   std::mutex relay_mutex_;                   // one relay at a time in this process
   std::atomic<std::size_t> outbox_hint_{0};  // events committed since the last relay
   std::atomic<bool> outbox_backlog_{true};  // events may wait there: at start, and after a failed relay

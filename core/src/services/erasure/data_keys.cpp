@@ -173,6 +173,10 @@ sdk::Result<std::pair<sdk::Uuid, CryptoPP::SecByteBlock>> DataKeys::current(cons
   if (!owner->is_active)
     return fail(ErrorCode::invalid_argument, "user " + sdk::excerpt(owner->username, 80) +
                                                  " is deactivated: no data key is made for them");
+  return make(user);
+}
+
+sdk::Result<std::pair<sdk::Uuid, CryptoPP::SecByteBlock>> DataKeys::make(const sdk::Uuid& user) {
   // Two processes may each make one at once; both are kept (sealed values
   // name theirs), and an erase destroys both.
   sdk::DataKey made;
@@ -189,6 +193,19 @@ sdk::Result<std::pair<sdk::Uuid, CryptoPP::SecByteBlock>> DataKeys::current(cons
   std::lock_guard lock(mutex_);
   current_[user] = made.id;
   return std::pair{made.id, std::move(fresh)};
+}
+
+sdk::Result<CryptoPP::SecByteBlock> DataKeys::pseudonym_key() {
+  const sdk::Uuid owner = pseudonym_owner();
+  auto live = storage_->data_keys_for_user(owner);
+  if (!live) return sdk::fail(live.error());
+  if (live->empty()) {
+    auto made = make(owner);
+    if (!made) return sdk::fail(made.error());
+    return std::move(made->second);
+  }
+  // The oldest live one: two processes that made one at once agree after a reread.
+  return unwrap(live->back());
 }
 
 sdk::Result<sdk::Sealed> DataKeys::seal_message(const sdk::Uuid& recipient, const sdk::Uuid& sender,

@@ -57,6 +57,15 @@ class STRATA_API DataKeys {
   /// data key is `key_destroyed`; a wrong tag `auth_failed`.
   sdk::Result<sdk::Bytes> open(const sdk::Sealed& sealed, sdk::BytesView associated_data);
 
+  /// The key audit events' personal fields are hashed under when they have
+  /// no user to seal them for (erasure/personal_fields.hpp): a data key of
+  /// pseudonym_owner(), made on first use, stored and backed up like the
+  /// others and never erased, so a pseudonym stays the same across processes
+  /// and restores.
+  sdk::Result<CryptoPP::SecByteBlock> pseudonym_key();
+  /// The nil id, which no account has: the owner of pseudonym_key().
+  static sdk::Uuid pseudonym_owner() { return sdk::Uuid{}; }
+
   /// Destroys every data key of the user in the storage and forgets them
   /// here; the ids destroyed.
   sdk::Result<std::vector<sdk::Uuid>> destroy(const sdk::Uuid& user);
@@ -77,6 +86,8 @@ class STRATA_API DataKeys {
 
   // The user's newest live data key, made if they have none.
   sdk::Result<std::pair<sdk::Uuid, CryptoPP::SecByteBlock>> current(const sdk::Uuid& user);
+  // A fresh data key for `user`, stored wrapped by the cipher.
+  sdk::Result<std::pair<sdk::Uuid, CryptoPP::SecByteBlock>> make(const sdk::Uuid& user);
   // The key with this id, opened (cached for key_cache_s).
   sdk::Result<CryptoPP::SecByteBlock> key(const sdk::Uuid& id);
   sdk::Result<CryptoPP::SecByteBlock> unwrap(const sdk::DataKey& stored);
