@@ -114,6 +114,7 @@ FileAudit::FileAudit(const sdk::PluginContext& context, const Settings& s)
   // Where others may write, a link planted as audit.jsonl would send the trail into another file.
   for (const auto* path : {&s.path, &s.metrics_path})
     if (auto ok = sdk::check_private_directory(*path); !ok) throw ok.error();
+  events_.watch();  // from now on, what other processes append is shown to append()
   events_.before_drop([this, refuse = s.refuse_unbacked_rotation](const std::filesystem::path& file,
                                                                   std::uintmax_t backed_up_bytes) {
     return before_drop(file, backed_up_bytes, refuse);
@@ -146,34 +147,47 @@ sdk::Result<void> FileAudit::health() {
 }
 
 sdk::Result<void> FileAudit::append(std::span<const sdk::AuditEvent> events) {
-  std::string lines;
   std::vector<sdk::Uuid> fresh;
   std::lock_guard lock(mutex_);
   // Only an event from before this instance opened can already be on disk
-  // without being in ids_: then, once, every id on disk is read.
+  // without being in ids_ or among what other processes appended since:
+  // then, once, every id on disk is read.
   if (!all_ids_loaded_ &&
       std::any_of(events.begin(), events.end(), [&](const auto& e) { return e.timestamp <= opened_at_; }))
     if (auto loaded = load_ids_on_disk(); !loaded) return loaded;
-  for (const auto& e : events) {  // validate the whole batch before writing any of it
-    if (auto ok = sdk::validate(e); !ok) return ok;
-    auto metadata = json::parse(e.metadata, nullptr, false);
-    if (metadata.is_discarded() || !metadata.is_object())
-      return fail(ErrorCode::invalid_argument, "audit event " + e.id.str() + " metadata is not a JSON object");
-    if (ids_.contains(e.id) || std::find(fresh.begin(), fresh.end(), e.id) != fresh.end()) continue;
-    json line{{"_id", e.id.str()},
-              {"timestamp", e.timestamp.iso8601()},
-              {"userId", e.user_id ? json(*e.user_id) : json(nullptr)},
-              {"ip", e.ip},
-              {"action", e.action},
-              {"resource", e.resource},
-              {"status", std::string(sdk::to_string(e.status))},
-              {"metadata", metadata}};
-    // error_handler::replace: invalid UTF-8 in a string cannot break the line.
-    lines += line.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
-    fresh.push_back(e.id);
-  }
-  if (lines.empty()) return {};
-  if (auto ok = events_.append(lines); !ok) return ok;
+  // Under the file's lock: the ids other processes appended since this one
+  // last wrote (a batch they relayed, or one they stored and then failed to
+  // report) join ids_ before this batch is filtered by them.
+  auto written = events_.append_after([&](const std::optional<std::string>& others) -> sdk::Result<std::string> {
+    if (!others) {
+      if (auto loaded = load_ids_on_disk(); !loaded) return sdk::fail(loaded.error());
+    } else {
+      std::size_t start = 0;
+      for (std::size_t end; (end = others->find('\n', start)) != std::string::npos; start = end + 1)
+        if (auto e = event_from(std::string_view(*others).substr(start, end - start))) ids_.insert(e->id);
+    }
+    std::string lines;
+    for (const auto& e : events) {  // validate the whole batch before writing any of it
+      if (auto ok = sdk::validate(e); !ok) return sdk::fail(ok.error());
+      auto metadata = json::parse(e.metadata, nullptr, false);
+      if (metadata.is_discarded() || !metadata.is_object())
+        return fail(ErrorCode::invalid_argument, "audit event " + e.id.str() + " metadata is not a JSON object");
+      if (ids_.contains(e.id) || std::find(fresh.begin(), fresh.end(), e.id) != fresh.end()) continue;
+      json line{{"_id", e.id.str()},
+                {"timestamp", e.timestamp.iso8601()},
+                {"userId", e.user_id ? json(*e.user_id) : json(nullptr)},
+                {"ip", e.ip},
+                {"action", e.action},
+                {"resource", e.resource},
+                {"status", std::string(sdk::to_string(e.status))},
+                {"metadata", metadata}};
+      // error_handler::replace: invalid UTF-8 in a string cannot break the line.
+      lines += line.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+      fresh.push_back(e.id);
+    }
+    return lines;
+  });
+  if (!written) return written;
   ids_.insert(fresh.begin(), fresh.end());
   return {};
 }

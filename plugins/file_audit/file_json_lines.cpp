@@ -1,6 +1,7 @@
 #include "file_json_lines.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -73,40 +74,86 @@ sdk::Result<void> JsonLines::rotate_if_needed() {
 }
 
 sdk::Result<void> JsonLines::append(const std::string& lines) {
+  return write_locked([&](const std::optional<std::string>&) -> sdk::Result<std::string> { return lines; }, false);
+}
+
+sdk::Result<void> JsonLines::append_after(const Compose& compose) { return write_locked(compose, true); }
+
+void JsonLines::watch() {
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) == 0) {
+    seen_inode_ = st.st_ino;
+    seen_size_ = st.st_size;
+  }
+}
+
+sdk::Result<int> JsonLines::open_locked() {
+  // Another process may rotate between our open and our lock: then the file
+  // we locked is path.1, and the active file is opened again.
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) return io_error(path_, "open", errno);
+    if (::flock(fd, LOCK_EX) != 0) {
+      int error_number = errno;
+      ::close(fd);
+      return io_error(path_, "lock", error_number);
+    }
+    struct stat held {}, active {};
+    if (::fstat(fd, &held) == 0 && ::stat(path_.c_str(), &active) == 0 && held.st_ino == active.st_ino) return fd;
+    ::close(fd);
+  }
+  return io_error(path_, "lock (it keeps being rotated)", EAGAIN);
+}
+
+sdk::Result<void> JsonLines::write_locked(const Compose& compose, bool shows_others) {
   if (auto ok = rotate_if_needed(); !ok) return ok;
   // A directory created here holds the audit trail: owner only.
   std::error_code ec;
   if (path_.has_parent_path() && std::filesystem::create_directories(path_.parent_path(), ec))
     std::filesystem::permissions(path_.parent_path(), std::filesystem::perms::owner_all, ec);
-  int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return io_error(path_, "open", errno);
-  std::string data;
-  // A torn last line (a crash mid-write) must not swallow the next record.
-  if (off_t end = ::lseek(fd, 0, SEEK_END); end > 0) {
-    char last = '\n';
-    int reader = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (reader >= 0) {
-      if (::pread(reader, &last, 1, end - 1) != 1) last = '\n';
-      ::close(reader);
+  auto locked = open_locked();
+  if (!locked) return sdk::fail(locked.error());
+  const int fd = *locked;
+  auto fail_closing = [&](sdk::Error e) {
+    ::close(fd);  // releases the lock
+    return sdk::fail(std::move(e));
+  };
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return fail_closing(io_error(path_, "stat", errno).error());
+  // What other processes appended since this one last wrote or looked, and
+  // the last byte (a line torn by a crash must not swallow the next record).
+  std::optional<std::string> others;
+  char last = '\n';
+  if (st.st_size == 0) {
+    others.emplace();
+  } else {
+    int reader = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);  // the locked descriptor is write-only
+    if (reader < 0) return fail_closing(io_error(path_, "open", errno).error());
+    if (shows_others && st.st_ino == seen_inode_ && st.st_size >= seen_size_) {
+      others.emplace(static_cast<std::size_t>(st.st_size - seen_size_), '\0');
+      if (::pread(reader, others->data(), others->size(), seen_size_) != static_cast<ssize_t>(others->size()))
+        others.reset();
     }
-    if (last != '\n') data.push_back('\n');
+    if (::pread(reader, &last, 1, st.st_size - 1) != 1) last = '\n';
+    ::close(reader);
   }
-  data += lines;
+  auto lines = compose(others);
+  if (!lines) return fail_closing(lines.error());
+  std::string data;
+  if (last != '\n' && !lines->empty()) data.push_back('\n');
+  data += *lines;
   std::size_t written = 0;
   while (written < data.size()) {
     ssize_t n = ::write(fd, data.data() + written, data.size() - written);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int error_number = errno;
-      ::close(fd);
-      return io_error(path_, "write", error_number);
-    }
+    if (n < 0) return fail_closing(io_error(path_, "write", errno).error());
     written += static_cast<std::size_t>(n);
   }
-  if (fsync_ && ::fsync(fd) != 0) {
-    int error_number = errno;
-    ::close(fd);
-    return io_error(path_, "fsync", error_number);
+  if (fsync_ && !data.empty() && ::fsync(fd) != 0) return fail_closing(io_error(path_, "fsync", errno).error());
+  // What others wrote counts as seen only once a caller was shown it.
+  if (shows_others || (st.st_ino == seen_inode_ && st.st_size == seen_size_)) {
+    seen_inode_ = st.st_ino;
+    seen_size_ = st.st_size + static_cast<off_t>(written);
   }
   if (::close(fd) != 0) return io_error(path_, "close", errno);
   return {};

@@ -1,8 +1,11 @@
 #pragma once
 // An append-only JSON-lines file with size-based rotation: path, path.1, path.2, ...
 
+#include <sys/types.h>
+
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +22,18 @@ class JsonLines {
   /// rotates first when the active file is over rotate_bytes. A file whose
   /// last line was torn by a crash gets a newline first, so new lines start clean.
   sdk::Result<void> append(const std::string& lines);
+
+  /// What to append, given what other processes appended to the active file
+  /// since this object last wrote to it or watch()ed it (nullopt: unknown,
+  /// because the file was rotated or replaced meanwhile; read it all).
+  using Compose = std::function<sdk::Result<std::string>(const std::optional<std::string>& others)>;
+  /// append(), with the lines composed while an exclusive lock (flock) on the
+  /// active file is held, which every append of every process takes: no one
+  /// appends between what `compose` was shown and what it returns.
+  sdk::Result<void> append_after(const Compose& compose);
+  /// Remembers the active file as it is now: what others append later is
+  /// what the next append_after() shows.
+  void watch();
 
   /// Calls `on_line` for every complete line, oldest file first. A line that
   /// is not complete (no newline: torn by a crash) is reported to `on_torn`.
@@ -51,7 +66,14 @@ class JsonLines {
                                      const std::vector<std::filesystem::path>& copies) const;
   std::uintmax_t backed_up_bytes(const std::filesystem::path& file) const;
 
+  // The active file, locked against every other appender; the descriptor.
+  sdk::Result<int> open_locked();
+  // append() and append_after(): `shows_others` reads what others appended for `compose`.
+  sdk::Result<void> write_locked(const Compose& compose, bool shows_others);
+
   std::filesystem::path path_;
+  ino_t seen_inode_ = 0;  // the active file as this object last left it
+  off_t seen_size_ = 0;
   std::uintmax_t rotate_bytes_;
   int keep_;
   bool fsync_;

@@ -1,6 +1,7 @@
 // The file_audit plugin: crash leftovers, rotation, unwritable files, reopen.
 
 #include <fstream>
+#include <thread>
 
 #include <strata/sdk/testing/audit_kit.hpp>
 
@@ -159,6 +160,26 @@ TEST_CASE("file_audit: events survive a reopen and a retried batch is not double
   std::getline(in, first);
   for (const char* field : {"\"_id\"", "\"timestamp\"", "\"userId\"", "\"ip\"", "\"action\"", "\"resource\"", "\"status\"", "\"metadata\""})
     CHECK(first.find(field) != std::string::npos);
+}
+
+TEST_CASE("file_audit: a batch another process stored after this one opened is not doubled", "[file_audit]") {
+  // Found by strata-chaos --kill: a process relays outbox events to the file,
+  // then dies (or is told the append failed) before it deletes them from the
+  // outbox; a process that opened earlier relays them again. Their events are
+  // newer than its opening, so it did not look at the file and wrote them twice.
+  TempDir dir;
+  auto first = test::open_host(dir.table());
+  REQUIRE(first->audit()->append(std::vector{make_event(now_ms(), "first's own", "u")}));
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  std::vector<sdk::AuditEvent> relayed{make_event(now_ms(), "relayed", "u"), make_event(now_ms(), "also", "u")};
+  { REQUIRE(test::open_host(dir.table())->audit()->append(relayed)); }
+  REQUIRE(first->audit()->append(relayed));  // the same events, handed over again
+  REQUIRE(first->audit()->append(std::vector{make_event(now_ms(), "after", "u")}));
+  CHECK(first->audit()->count(sdk::AuditQuery{}).value() == 4);
+  std::ifstream in(dir.file());
+  int lines = 0;
+  for (std::string line; std::getline(in, line);) ++lines;
+  CHECK(lines == 4);
 }
 
 TEST_CASE("file_audit: opening and appending new events never read the history", "[file_audit][hardening]") {
