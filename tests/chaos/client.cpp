@@ -1,0 +1,68 @@
+#include "client.hpp"
+
+#include <random>
+
+#include <fmt/format.h>
+
+namespace strata::chaos {
+
+std::vector<std::string> list_of(const InboxUpdate& update) {
+  std::vector<std::string> texts;
+  for (const auto& entry : update.entries)
+    texts.push_back(entry.text ? *entry.text : "<unopened " + entry.envelope.id.str() + ">");
+  return texts;
+}
+
+void run_client(Services& services, const std::vector<sdk::User>& users, std::uint64_t seed, int thread, int ops,
+                History& history) {
+  std::mt19937_64 draw(seed * 1000 + static_cast<std::uint64_t>(thread));
+  auto pick = [&](std::size_t n) { return static_cast<std::size_t>(draw() % n); };
+  std::vector<std::string> tokens;
+  std::vector<std::string> revoked;
+  for (int i = 0; i < ops; ++i) {
+    ++history.ops;
+    auto dice = pick(100);
+    const auto& user = users[pick(users.size())];
+    if (dice < 50) {
+      const auto& to = users[(pick(users.size() - 1) + 1 + static_cast<std::size_t>(&user - users.data())) %
+                             users.size()];
+      std::string text = fmt::format("chaos {} {} {}", seed, thread, i);
+      ListOp op{ListOp::Kind::append, to.username, text, {}, false, now_ns(), 0,
+                fmt::format("client {} send '{}' to {}", thread, text, to.username)};
+      history.sending(op);
+      auto sent = services.messages().send(Outgoing{user.id, to.id, text, std::nullopt}, Origin{});
+      op.completed_ns = now_ns();
+      if (!sent) ++history.failed_ops;
+      history.sent(std::move(op), sent ? std::optional(sent->id) : std::nullopt);
+    } else if (dice < 58) {
+      ListOp op{ListOp::Kind::read, user.username, {}, {}, true, now_ns(), 0, ""};
+      auto update = services.messages().since(user.id, InboxCursor{}, sdk::max_page_limit, Origin{});
+      op.completed_ns = now_ns();
+      if (!update || update->gap) {
+        ++history.failed_ops;
+        continue;
+      }
+      op.observed = list_of(*update);
+      op.label = fmt::format("client {} read of {} (saw {})", thread, user.username, op.observed.size());
+      history.read(std::move(op));
+    } else if (dice < 68) {
+      auto session = services.sessions().create(user.id, Origin{});
+      if (session) tokens.push_back(session->token);
+      else ++history.failed_ops;
+    } else if (dice < 76 && !tokens.empty()) {
+      auto token = tokens[pick(tokens.size())];
+      if (services.sessions().revoke(token, Origin{})) revoked.push_back(token);
+      else ++history.failed_ops;
+    } else if (dice < 85 && !revoked.empty()) {
+      const auto& token = revoked[pick(revoked.size())];
+      if (services.sessions().get(token))
+        history.violation("a revoked session was valid again (token " + token.substr(0, 8) + "…)");
+    } else if (dice < 95) {
+      if (!services.keys().rotate(user.id, Origin{})) ++history.failed_ops;
+    } else {
+      if (!services.messages().inbox(user.id, sdk::PageRequest{50, std::nullopt}, Origin{})) ++history.failed_ops;
+    }
+  }
+}
+
+}  // namespace strata::chaos
