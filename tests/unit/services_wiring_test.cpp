@@ -186,4 +186,33 @@ TEST_CASE("keys: a cipher key that opens nothing the storage holds under its id 
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("sessions: a revoked token stays revoked after the clock was stepped back", "[services][sessions][hardening]") {
+  // An NTP step or a VM restored from a snapshot: the session was made at a
+  // time the clock later returns from. Its revoke's durable record carried
+  // the revoking time, older than the session, so once the session cache came
+  // back from a snapshot the token was valid again.
+  auto clock = std::make_shared<sdk::ManualClock>();
+  HostOptions options;
+  options.clock = clock;
+  auto host = open_host(memory_services, options);
+  auto services = std::move(Services::open(*host, ServicesOptions{false}).value());
+  auto alice = services->users().register_user("alice", "alice@example.org", "alice-password", Origin{}).value();
+  clock->advance(std::chrono::hours(1));
+  auto session = services->sessions().create(alice.id, Origin{}).value();
+  auto snapshot = std::filesystem::temp_directory_path() / ("strata-clock-step-" + sdk::Uuid::generate().str());
+  std::filesystem::create_directories(snapshot);
+  auto cache = host->cache("default");
+  REQUIRE(cache->backup(snapshot));
+  clock->advance(-std::chrono::hours(1));
+  REQUIRE(services->sessions().revoke(session.token, Origin{}));
+  REQUIRE(cache->restore(snapshot));  // the token is back in the cache
+  std::filesystem::remove_all(snapshot);
+  auto after = services->sessions().get(session.token);
+  REQUIRE_FALSE(after);
+  CHECK(after.error().code == sdk::ErrorCode::auth_failed);
+  // A session made after the revoke, at the stepped-back time, is untouched.
+  auto later = services->sessions().create(alice.id, Origin{}).value();
+  CHECK(services->sessions().get(later.token));
+}
+
 }  // namespace strata::test

@@ -30,12 +30,18 @@ sdk::Unexpected not_valid() { return fail(ErrorCode::auth_failed, "the session i
 
 }  // namespace
 
-sdk::Result<bool> Sessions::revoke_durably(std::string_view subject) {
+sdk::Result<bool> Sessions::revoke_durably(std::string_view subject, bool whatever_its_time) {
   // A record outlives every session it covers, whatever ttl_s this process
   // has: a session made by another process (or before ttl_s was lowered)
   // with a longer lifetime must not come back when the record goes.
   auto now = ctx_.clock->now();
-  auto recorded = ctx_.storage->revoke_sessions(subject, now, now + SessionSettings::max_ttl);
+  // One token's revoke covers that token whenever it was made: compared by
+  // time, a session made before the clock was stepped back (NTP, a VM
+  // snapshot) would look newer than its own revoke and outlive it.
+  // (The last microsecond of year 9999: every backend stores it as a time.)
+  constexpr std::int64_t end_of_9999 = 253'402'300'799'999'999;
+  auto before = whatever_its_time ? sdk::Timestamp::from_micros(end_of_9999) : now;
+  auto recorded = ctx_.storage->revoke_sessions(subject, before, now + SessionSettings::max_ttl);
   if (!recorded && recorded.error().code == ErrorCode::unsupported) return false;
   if (!recorded) return fail(recorded.error().code, "the revocation could not be recorded: " + recorded.error().describe());
   return true;
@@ -155,7 +161,7 @@ sdk::Result<void> Sessions::revoke(std::string_view token, const Origin& origin)
     }
     // Recorded in the storage first: a session cache restarted from a snapshot
     // taken before this call brings the token back, and the record refuses it.
-    if (auto r = revoke_durably(token_subject(token)); !r) return sdk::fail(r.error());
+    if (auto r = revoke_durably(token_subject(token), true); !r) return sdk::fail(r.error());
     if (auto r = (*cache)->remove(token_key(token)); !r) return sdk::fail(r.error());
     return ctx_.audit->record(AuditRecord{s->user_id, "session.revoke", resource("user", s->user_id)}, origin);
   });

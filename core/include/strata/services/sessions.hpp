@@ -44,9 +44,10 @@ class STRATA_API Sessions {
 
  private:
   sdk::Result<sdk::Cache*> cache() const;
-  // Records in the storage that `subject`'s sessions made until now are
-  // revoked; false when the storage keeps no revocations (older than SDK 1.9).
-  sdk::Result<bool> revoke_durably(std::string_view subject);
+  // Records in the storage that `subject`'s sessions made until now (or,
+  // `whatever_its_time`, ever) are revoked; false when the storage keeps no
+  // revocations (older than SDK 1.9).
+  sdk::Result<bool> revoke_durably(std::string_view subject, bool whatever_its_time = false);
   // Whether a revocation covers `s` (`token` is its token).
   sdk::Result<bool> revoked(const Session& s, std::string_view token, sdk::Cache& cache);
   ServiceContext& ctx_;
