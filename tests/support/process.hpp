@@ -72,6 +72,30 @@ inline void stop(pid_t pid) {
   waitpid(pid, &status, 0);
 }
 
+/// A process spawned for a test, stopped when the object goes — also when an
+/// assertion ends the test early: a helper left running holds ctest's pipe
+/// open, and ctest then waits out the test's whole timeout.
+class Child {
+ public:
+  explicit Child(const std::vector<std::string>& argv) : pid_(spawn(argv)) {}
+  ~Child() { stop_now(); }
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+  pid_t pid() const { return pid_; }
+  /// Whether it has exited (reaped then: stop_now() does nothing more).
+  bool exited() {
+    if (pid_ > 0 && ::waitpid(pid_, nullptr, WNOHANG) == pid_) pid_ = -1;
+    return pid_ <= 0;
+  }
+  void stop_now() {
+    if (pid_ > 0) stop(pid_);
+    pid_ = -1;
+  }
+
+ private:
+  pid_t pid_;
+};
+
 /// Waits until `ready()` is true, for at most `limit`.
 template <class Ready>
 bool wait_until(Ready ready, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
