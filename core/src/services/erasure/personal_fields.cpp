@@ -1,5 +1,6 @@
 #include "personal_fields.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include <cryptopp/hmac.h>
@@ -17,9 +18,12 @@ constexpr std::array<std::string_view, 2> personal_metadata{"username", "email"}
 // copied into another event or field does not open.
 sdk::Bytes field_associated_data(const sdk::Uuid& event_id, std::string_view field) {
   constexpr std::string_view label = "strata:audit-field:v1";
-  sdk::Bytes aad(label.begin(), label.end());
-  aad.insert(aad.end(), event_id.bytes().begin(), event_id.bytes().end());
-  aad.insert(aad.end(), field.begin(), field.end());
+  const auto& id = event_id.bytes();
+  // Sized once and copied into (GCC 12 misreads a vector grown by inserts as written out of bounds).
+  sdk::Bytes aad(label.size() + id.size() + field.size());
+  auto at = std::copy(label.begin(), label.end(), aad.begin());
+  at = std::copy(id.begin(), id.end(), at);
+  std::copy(field.begin(), field.end(), at);
   return aad;
 }
 
