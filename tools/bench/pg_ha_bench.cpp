@@ -265,6 +265,7 @@ void purge(bool quick) {
 
 int main(int argc, char** argv) {
   bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
+  strata::bench::use_scratch_data_dir();
   try {
     replicas(quick);
     purge(quick);

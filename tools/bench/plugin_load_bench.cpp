@@ -78,6 +78,7 @@ BENCHMARK(BM_RawDlopenAllPlugins)->UseManualTime()->Unit(benchmark::kMillisecond
 }  // namespace
 
 int main(int argc, char** argv) {
+  strata::bench::use_scratch_data_dir();
   return strata::bench::run_with_ratios(
       argc, argv, {{"load all bundled plugins: host vs dlopen", "BM_HostLoadAllPlugins/iterations:30/manual_time",
                     "BM_RawDlopenAllPlugins/iterations:30/manual_time"}});
