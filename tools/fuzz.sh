@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Fuzzes each target of tests/fuzz for SECONDS (default 30) with AFL++ (afl-g++,
-# UBSan; the corpora also run under ASan in the suite's ASan pass), starting from its seed corpus. Fails, printing the
-# inputs, if any target crashed or hung. tools/test.sh runs it; see
+# Fuzzes each target of tests/fuzz for SECONDS (default 30) with libFuzzer
+# (clang 16, ASan + UBSan, every input in one process), starting from its seed
+# corpus and its dictionary. Prints, per target, executions and executions a
+# second, and the coverage the seed corpus reached against what the run
+# reached. Fails, printing the input and the report, if any target crashed,
+# leaked, hung or ran out of memory. tools/test.sh runs it; see
 # tests/fuzz/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,32 +16,52 @@ cmake --build --preset fuzz
 
 out=$(mktemp -d /tmp/strata-fuzz.XXXXXX)
 trap 'rm -rf "$out"' EXIT
-# No UI, no CPU-governor or core-pattern checks (a shared CI machine), no
-# memory limit (-m none), and stop after $seconds.
-export AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_AFFINITY=1
+# What a target writes to a temporary directory (the manifest target's
+# backup directory) goes away with the run.
+mkdir "$out/tmp"
+
+# A field of libFuzzer's status lines ("#1234 INITED cov: 812 ft: 2091 corp: 5/3kb ...").
+status_field() {  # status_field LOG EVENT FIELD: FIELD's value on the last EVENT line
+  awk -v event="$2" -v field="$3" '$2 == event { for (i = 3; i < NF; i++) if ($i == field":") value = $(i + 1) } END { print value }' "$1"
+}
+final_stat() {  # final_stat LOG NAME: a -print_final_stats=1 line's value
+  awk -v name="stat::$2:" '$1 == name { print $2 }' "$1"
+}
+
 failed=0
 for target in config envelope manifest parsers; do
   # A dictionary of the format's tokens, where one exists (tests/fuzz/dict/).
   dict=()
-  [[ -f tests/fuzz/dict/$target.dict ]] && dict=(-x "tests/fuzz/dict/$target.dict")
-  afl-fuzz -i "tests/fuzz/corpus/$target" -o "$out/$target" "${dict[@]}" -m none -t 2000 -V "$seconds" \
-    -- "build-fuzz/bin/fuzz_$target" @@ >"$out/$target.log" 2>&1 || {
-    echo "fuzz: afl-fuzz on $target did not run:" >&2
-    tail -20 "$out/$target.log" >&2
+  [[ -f tests/fuzz/dict/$target.dict ]] && dict=(-dict="tests/fuzz/dict/$target.dict")
+  mkdir "$out/$target" "$out/$target.corpus"
+  # New inputs go to the first directory; the seed corpus is only read.
+  # -timeout: an input running 10 s is a hang; -rss_limit_mb: past 2 GiB, an
+  # out-of-memory report rather than a machine that swaps.
+  rc=0
+  TMPDIR="$out/tmp" "build-fuzz/bin/fuzz_$target" "${dict[@]}" -max_total_time="$seconds" -timeout=10 \
+    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$out/$target/" \
+    "$out/$target.corpus" "tests/fuzz/corpus/$target" >"$out/$target.log" 2>&1 || rc=$?
+  log="$out/$target.log"
+  artifacts=$(find "$out/$target" -type f)
+  if ((rc != 0)) || [[ -n $artifacts ]]; then
     failed=1
-    continue
-  }
-  stats="$out/$target/default/fuzzer_stats"
-  execs=$(awk -F: '/^execs_done/ {gsub(/ /, "", $2); print $2}' "$stats")
-  paths=$(awk -F: '/^corpus_count/ {gsub(/ /, "", $2); print $2}' "$stats")
-  crashes=$(find "$out/$target/default/crashes" "$out/$target/default/hangs" -type f ! -name README.txt | wc -l)
-  echo "fuzz: $target: $execs executions in ${seconds}s, $paths paths, $crashes crashes or hangs"
-  if ((crashes > 0)); then
-    failed=1
-    for input in $(find "$out/$target/default/crashes" "$out/$target/default/hangs" -type f ! -name README.txt); do
-      echo "  $input:"
-      base64 "$input" | head -5 | sed 's/^/    /'
+    echo "fuzz: $target FAILED (libFuzzer exit $rc); its report:"
+    grep -v '^#[0-9]' "$log" | tail -40 | sed 's/^/  /'
+    for input in $artifacts; do
+      echo "  $input (base64; add it to tests/fuzz/corpus/$target/ with the fix):"
+      base64 "$input" | head -20 | sed 's/^/    /'
     done
+    continue
   fi
+  execs=$(final_stat "$log" number_of_executed_units)
+  rate=$(final_stat "$log" average_exec_per_sec)
+  seed_cov=$(status_field "$log" INITED cov)
+  seed_features=$(status_field "$log" INITED ft)
+  end_cov=$(status_field "$log" DONE cov)
+  end_features=$(status_field "$log" DONE ft)
+  added=$(final_stat "$log" new_units_added)
+  echo "fuzz: $target: $execs executions in ${seconds}s ($rate/s); coverage: $seed_cov edges," \
+    "$seed_features features from the seed corpus, $end_cov edges, $end_features features after" \
+    "($added new inputs)"
 done
 exit $failed

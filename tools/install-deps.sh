@@ -26,8 +26,8 @@ test_packages=(
   postgresql-15-auto-failover pg-auto-failover-cli faketime fiu-utils
 )
 
-# The fuzz targets are built with AFL++ (tools/fuzz.sh).
-fuzz_packages=(afl++)
+# The fuzz targets are built with clang 16 and its libFuzzer (tools/fuzz.sh).
+fuzz_packages=(clang-16 libclang-rt-16-dev)
 
 set -- "${1:-build}"
 case "$1" in

@@ -4,7 +4,7 @@
 # ports of their own; stopped again at the end), builds Release with tests and
 # benchmarks, runs the whole suite with ctest, then builds and runs it again
 # under ASan + UBSan, runs the concurrency tests under TSan, and fuzzes each
-# fuzz target for 10 s with AFL++.
+# fuzz target for 20 s with libFuzzer.
 #
 # STRATA_SKIP_ASAN=1 skips the ASan pass, STRATA_SKIP_TSAN=1 the TSan pass,
 # STRATA_SKIP_FUZZ=1 the fuzzing (quicker local runs); STRATA_FUZZ_SECONDS
@@ -98,9 +98,9 @@ if [[ "${STRATA_SKIP_TSAN:-0}" != 1 ]]; then
   step "TSan tests"
 fi
 
-# The fuzz targets under AFL++, a fixed time each (tests/fuzz/README.md).
+# The fuzz targets under libFuzzer, a fixed time each (tests/fuzz/README.md).
 if [[ "${STRATA_SKIP_FUZZ:-0}" != 1 ]]; then
-  tools/fuzz.sh "${STRATA_FUZZ_SECONDS:-10}"
+  tools/fuzz.sh "${STRATA_FUZZ_SECONDS:-20}"
   step "fuzzing (build and runs)"
 fi
 

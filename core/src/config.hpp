@@ -33,10 +33,15 @@ struct SourcePos {
   std::string str() const;
 };
 
+struct ConfigEntry;
+
 /// A parsed TOML value with its position. Strings are already interpolated.
 struct ConfigNode {
   using Array = std::vector<ConfigNode>;
-  using Entries = std::vector<std::pair<std::string, ConfigNode>>;
+  // A named entry rather than std::pair: a pair of the node inside the node
+  // asks whether the node is default-constructible while the node is still
+  // being defined, which clang (the fuzz build) refuses.
+  using Entries = std::vector<ConfigEntry>;
   std::variant<bool, std::int64_t, double, std::string, Array, Entries> value;
   SourcePos pos;              ///< where the value starts
   SourcePos key_pos;          ///< where its key is written (tables' entries only)
@@ -44,6 +49,12 @@ struct ConfigNode {
 
   const Entries* table() const { return std::get_if<Entries>(&value); }
   const ConfigNode* find(std::string_view key) const;
+};
+
+/// A key of a table and its value (`first`, `second`, as a map's entries).
+struct ConfigEntry {
+  std::string first;
+  ConfigNode second;
 };
 
 /// One role table: [storage], [cache.<instance>], [audit] or [cipher].

@@ -1,7 +1,6 @@
 // Runs a fuzz target over the files and directories it is given: the seed
-// corpus as a regression test in the ordinary build, and one input per run
-// under afl-fuzz (`fuzz_<target> @@`; AFL++'s fork server, set up by the
-// afl-g++ instrumentation, forks after start-up).
+// corpus as a regression test in the ordinary builds (GCC, which has no
+// libFuzzer). The fuzz preset links libFuzzer's own main instead.
 
 #include <cstdint>
 #include <cstdio>
