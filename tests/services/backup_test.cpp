@@ -317,6 +317,37 @@ TEST_CASE("backup: a damaged, incomplete or edited backup is refused before anyt
     std::ofstream(escaping / "manifest.json") << manifest.dump(2);
   }
   refused(escaping, "bad file name");
+
+  // A field of another type, checksum recomputed or not, is refused by name:
+  // it used to throw from inside the manifest reader and end the process.
+  struct WrongType {
+    const char* name;
+    std::function<void(nlohmann::json&)> edit;
+    const char* why;
+  };
+  for (const auto& [name, edit, why] : std::vector<WrongType>{
+           {"checksum-array", [](auto& m) { m["manifest_sha256"] = nlohmann::json::array(); },
+            "manifest_sha256 must be a string"},
+           {"size-string", [](auto& m) { m["instances"][0]["files"][0]["size"] = "61440"; },
+            "instances[].files[].size must be a size in bytes"},
+           {"sha256-number", [](auto& m) { m["instances"][0]["files"][0]["sha256"] = 7; },
+            "instances[].files[].sha256 must be a string"},
+           {"authentication-string", [](auto& m) { m["authentication"] = "HMAC"; },
+            "authentication must be an object"},
+           {"key-ids-numbers",
+            [](auto& m) {
+              m["key_check"] = {{"key_ids", {1, 2}}, {"probe", "00"}};
+            },
+            "key_check.key_ids must be an array of strings"},
+           {"encrypted-string", [](auto& m) { m["encrypted"] = "yes"; },
+            "encrypted must be true or false"}}) {
+    fs::path wrong = copy(name);
+    auto manifest = nlohmann::json::parse(test::read_text(wrong / "manifest.json"));
+    edit(manifest);
+    if (std::string(name) != "checksum-array") reseal(manifest);
+    std::ofstream(wrong / "manifest.json", std::ios::trunc) << manifest.dump(2);
+    refused(wrong, why);
+  }
   (void)populated;
 }
 
