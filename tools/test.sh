@@ -80,7 +80,8 @@ if [[ "${STRATA_SKIP_ASAN:-0}" != 1 ]]; then
   # every assertion passed. Leak detection itself stays on. The test
   # labelled preload (libfiu's wrappers preloaded into the CLI) ran in the
   # Release pass too: those wrappers and ASan's interceptors crash together.
-  run_ctest asan build-asan -j2 -LE '^(packaging|failover|preload)$'
+  # So did the test labelled style (clang-format and clang-tidy on changed code).
+  run_ctest asan build-asan -j2 -LE '^(packaging|failover|preload|style)$'
   step "ASan + UBSan tests"
 fi
 

@@ -39,7 +39,7 @@ sdk::Result<std::string> PersonalFields::pseudonym(std::string_view field, std::
   if (pseudonym_key_.empty()) {
     auto key = keys_->pseudonym_key();
     if (!key) return sdk::fail(key.error());
-    pseudonym_key_ = std::move(*key);
+    pseudonym_key_.swap(*key);  // SecByteBlock has no move assignment: a swap, not a copy of the key
   }
   CryptoPP::HMAC<CryptoPP::SHA256> hmac(pseudonym_key_.data(), pseudonym_key_.size());
   hmac.Update(reinterpret_cast<const CryptoPP::byte*>(field.data()), field.size());
