@@ -9,7 +9,9 @@
 // database of the round's own on the suite's PostgreSQL test server
 // (tools/services.sh; STRATA_TEST_POSTGRES_PORT).
 //
-// Each round draws its fault rates from its seed, runs the clients
+// Each round draws its fault rates and its clock jumps (clock_jumps.hpp:
+// the host's wall clock stepped forward by up to two days and back by up to
+// ten minutes while the clients run) from its seed, runs the clients
 // (client.hpp), lifts the faults, lets the audit pipeline drain, and runs
 // the checkers (checks.hpp: exactly-once sends and audit events, sequence
 // numbers, revoked sessions, one active key, and an Elle-style isolation
@@ -47,6 +49,7 @@
 
 #include "checks.hpp"
 #include "client.hpp"
+#include "clock_jumps.hpp"
 #include "history.hpp"
 #include "strata/host.hpp"
 #include "strata/services.hpp"
@@ -183,6 +186,7 @@ std::unique_ptr<Scene> make_scene(std::uint64_t seed, const Options& options) {
 
 // The host and services on a scene, with the faults switched off until on().
 struct Opened {
+  std::shared_ptr<chaos::JumpingClock> clock;  // the host's wall clock
   std::unique_ptr<Host> host;
   std::unique_ptr<Faults> faults;
   std::unique_ptr<Services> services;
@@ -191,7 +195,9 @@ struct Opened {
 
 Opened open_scene(const std::filesystem::path& dir, const std::string& config, bool migrate) {
   Opened o;
+  o.clock = std::make_shared<chaos::JumpingClock>();
   HostOptions host_options;
+  host_options.clock = o.clock;
   host_options.env = [dir](std::string_view name) -> std::optional<std::string> {
     if (name == "STRATA_DATA_DIR") return dir.string();
     return std::nullopt;
@@ -280,13 +286,18 @@ std::vector<std::string> tamper(Opened& o, chaos::History& history) {
 // The clients of an in-process round: threads sharing the round's services.
 std::string run_threads(Opened& o, const std::vector<sdk::User>& users, std::uint64_t seed, const Options& options,
                         chaos::History& history) {
+  auto schedule = chaos::clock_schedule(seed);
   o.faults->on();
-  std::vector<std::thread> clients;
-  for (int t = 0; t < options.threads; ++t)
-    clients.emplace_back([&, t] { chaos::run_client(*o.services, users, seed, t, options.ops, history); });
-  for (auto& c : clients) c.join();
+  {
+    chaos::ClockJumper jumper(*o.clock, schedule);
+    std::vector<std::thread> clients;
+    for (int t = 0; t < options.threads; ++t)
+      clients.emplace_back(
+          [&, t] { chaos::run_client(*o.services, *o.clock, users, seed, t, options.ops, history); });
+    for (auto& c : clients) c.join();
+  }
   o.faults->off();
-  return fmt::format("{} faults injected", o.faults->injected());
+  return fmt::format("{} faults injected, clock jumps {}", o.faults->injected(), chaos::describe(schedule));
 }
 
 // A worker process: `strata-chaos --worker DIR --first SEED --thread T --ops N`.
@@ -428,7 +439,12 @@ int worker(const std::filesystem::path& dir, std::uint64_t seed, int thread, int
   }
   chaos::History history(dir / fmt::format("history-{:03}.log", thread));
   o.faults->on();
-  chaos::run_client(*o.services, users, seed, thread, ops, history);
+  {
+    // Each process's clock jumps on its own schedule, as machines' clocks do.
+    chaos::ClockJumper jumper(*o.clock,
+                              chaos::clock_schedule(seed * 1000 + static_cast<std::uint64_t>(thread)));
+    chaos::run_client(*o.services, *o.clock, users, seed, thread, ops, history);
+  }
   o.faults->off();
   return 0;
 }

@@ -1,5 +1,6 @@
 #include "client.hpp"
 
+#include <algorithm>
 #include <random>
 
 #include <fmt/format.h>
@@ -13,11 +14,15 @@ std::vector<std::string> list_of(const InboxUpdate& update) {
   return texts;
 }
 
-void run_client(Services& services, const std::vector<sdk::User>& users, std::uint64_t seed, int thread, int ops,
-                History& history) {
+void run_client(Services& services, const sdk::Clock& clock, const std::vector<sdk::User>& users,
+                std::uint64_t seed, int thread, int ops, History& history) {
   std::mt19937_64 draw(seed * 1000 + static_cast<std::uint64_t>(thread));
   auto pick = [&](std::size_t n) { return static_cast<std::size_t>(draw() % n); };
-  std::vector<std::string> tokens;
+  struct Held {
+    std::string token;
+    sdk::Timestamp expires_at;  // as the last create or check said
+  };
+  std::vector<Held> tokens;
   std::vector<std::string> revoked;
   for (int i = 0; i < ops; ++i) {
     ++history.ops;
@@ -47,16 +52,29 @@ void run_client(Services& services, const std::vector<sdk::User>& users, std::ui
       history.read(std::move(op));
     } else if (dice < 68) {
       auto session = services.sessions().create(user.id, Origin{});
-      if (session) tokens.push_back(session->token);
+      if (session) tokens.push_back({session->token, session->expires_at});
       else ++history.failed_ops;
     } else if (dice < 76 && !tokens.empty()) {
-      auto token = tokens[pick(tokens.size())];
+      auto token = tokens[pick(tokens.size())].token;
       if (services.sessions().revoke(token, Origin{})) revoked.push_back(token);
       else ++history.failed_ops;
-    } else if (dice < 85 && !revoked.empty()) {
+    } else if (dice < 80 && !revoked.empty()) {
       const auto& token = revoked[pick(revoked.size())];
       if (services.sessions().get(token))
         history.violation("a revoked session was valid again (token " + token.substr(0, 8) + "…)");
+    } else if (dice < 85 && !tokens.empty()) {
+      // Past its expiry by the clock both before and after the check (a step
+      // back during the call may rightly make it valid again).
+      auto& held = tokens[pick(tokens.size())];
+      auto before = clock.now();
+      if (auto session = services.sessions().get(held.token)) {
+        auto earliest = std::min(before, clock.now());
+        if (earliest > held.expires_at)
+          history.violation(
+              fmt::format("a session past its expiry was valid (token {}…, expired {}, clock {})",
+                          held.token.substr(0, 8), held.expires_at.iso8601(), earliest.iso8601()));
+        held.expires_at = session->expires_at;
+      }
     } else if (dice < 95) {
       if (!services.keys().rotate(user.id, Origin{})) ++history.failed_ops;
     } else {

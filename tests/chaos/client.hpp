@@ -1,7 +1,8 @@
 #pragma once
 // One chaos client: a seeded mix of operations against the services —
-// sends, reads by sequence, sessions created, revoked and checked, keys
-// rotated, inbox pages — each recorded in the round's History.
+// sends, reads by sequence, sessions created, revoked and checked (a
+// revoked one, or one past its expiry by the host's clock, must not be
+// valid), keys rotated, inbox pages — each recorded in the round's History.
 
 #include <cstdint>
 #include <string>
@@ -14,8 +15,8 @@ namespace strata::chaos {
 
 /// Runs `ops` operations as client `thread` of the round `seed` (the draws
 /// are seeded by both; interleavings with other clients are not).
-void run_client(Services& services, const std::vector<sdk::User>& users, std::uint64_t seed, int thread, int ops,
-                History& history);
+void run_client(Services& services, const sdk::Clock& clock, const std::vector<sdk::User>& users,
+                std::uint64_t seed, int thread, int ops, History& history);
 
 /// What a read by sequence shows of an inbox: its texts in sequence order
 /// (one that does not open by its id, which no send appended, so the
