@@ -2,6 +2,7 @@
 
 #include <poll.h>
 
+#include <cerrno>
 #include <cstring>
 
 namespace strata::postgres {
@@ -91,7 +92,7 @@ sdk::Result<std::unique_ptr<Connection>> Connection::open(const Settings& settin
   // (libpq's own connect_timeout counts whole seconds, at least two).
   PGconn* conn = PQconnectStartParams(keys.data(), values.data(), settings.expand_conninfo ? 1 : 0);
   if (!conn) return fail(ErrorCode::internal, "out of memory starting a PostgreSQL connection");
-  std::unique_ptr<Connection> connection(new Connection(conn, settings.display));
+  std::unique_ptr<Connection> connection(new Connection(conn, settings.display, settings.command_timeout));
   const auto deadline = Clock::now() + settings.connect_timeout;
   PostgresPollingStatusType status = PGRES_POLLING_WRITING;
   while (PQstatus(conn) != CONNECTION_BAD && status != PGRES_POLLING_OK && status != PGRES_POLLING_FAILED) {
@@ -145,30 +146,75 @@ sdk::Result<PgResult> Connection::check(PGresult* raw, std::string_view what) {
   return sdk::fail(std::move(error));
 }
 
+bool Connection::wait_readable(Clock::time_point deadline) {
+  if (command_timeout_.count() == 0) return true;  // PQgetResult blocks as long as the server takes
+  while (PQisBusy(conn_)) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return false;
+    pollfd fd{PQsocket(conn_), POLLIN, 0};
+    int ready = ::poll(&fd, 1, static_cast<int>(left));
+    if (ready < 0 && errno != EINTR) return true;          // PQgetResult reports the broken socket
+    if (ready > 0 && !PQconsumeInput(conn_)) return true;  // the connection is lost: likewise
+  }
+  return true;
+}
+
+// A server that stops answering (a partition, a black-holed route, a hung
+// host) would hold a blocking PQexec until TCP gives up, many minutes on.
+// With command_timeout_ms the wait ends there and the connection is given
+// up: the pool drops it (PQcancel is not tried: it would wait on the same
+// silent server), the server rolls back what it had not committed when it
+// notices, and the caller hears `timeout`, retryable, the outcome of a
+// write unknown, as after a connection cut.
+sdk::Result<PgResult> Connection::await(int sent, std::string_view what) {
+  if (!sent) return check(nullptr, what);
+  const auto deadline = Clock::now() + command_timeout_;
+  PGresult* last = nullptr;  // as PQexec: the last result (an error ends the query)
+  for (;;) {
+    if (!wait_readable(deadline)) {
+      if (last) PQclear(last);
+      given_up_ = true;
+      return fail(ErrorCode::timeout,
+                  "PostgreSQL at " + display_ + " did not answer within command_timeout_ms (" +
+                      std::to_string(command_timeout_.count()) + " ms) to " + std::string(what) +
+                      ": the connection is given up, and a write's outcome is unknown");
+    }
+    PGresult* next = PQgetResult(conn_);
+    if (!next) break;
+    if (last) PQclear(last);
+    last = next;
+    auto status = PQresultStatus(last);
+    if (status == PGRES_COPY_IN || status == PGRES_COPY_OUT || PQstatus(conn_) == CONNECTION_BAD) break;
+  }
+  return check(last, what);
+}
+
 sdk::Result<PgResult> Connection::run(const Statement& statement, const std::vector<Param>& params) {
   if (auto ok = check_params(params); !ok) return sdk::fail(ok.error());
   if (!prepared_.contains(statement.name)) {
-    auto prepared = check(PQprepare(conn_, statement.name, statement.sql, static_cast<int>(params.size()), nullptr),
-                          statement.name);
+    auto prepared =
+        await(PQsendPrepare(conn_, statement.name, statement.sql, static_cast<int>(params.size()), nullptr),
+              statement.name);
     if (!prepared) return prepared;
     prepared_.insert(statement.name);
   }
   ParamArrays arrays(params);
-  return check(PQexecPrepared(conn_, statement.name, arrays.size(), arrays.values.data(), arrays.lengths.data(),
-                              arrays.formats.data(), binary_rows),
+  return await(PQsendQueryPrepared(conn_, statement.name, arrays.size(), arrays.values.data(),
+                                   arrays.lengths.data(), arrays.formats.data(), binary_rows),
                statement.name);
 }
 
 sdk::Result<PgResult> Connection::exec(std::string_view sql) {
-  return check(PQexec(conn_, std::string(sql).c_str()), sql.substr(0, 40));
+  return await(PQsendQuery(conn_, std::string(sql).c_str()), sql.substr(0, 40));
 }
 
 sdk::Result<PgResult> Connection::exec(std::string_view sql, const std::vector<Param>& params) {
   if (auto ok = check_params(params); !ok) return sdk::fail(ok.error());
   ParamArrays arrays(params);
-  return check(PQexecParams(conn_, std::string(sql).c_str(), arrays.size(), nullptr, arrays.values.data(),
-                            arrays.lengths.data(), arrays.formats.data(), text_rows),
-               sql.substr(0, 40));
+  return await(
+      PQsendQueryParams(conn_, std::string(sql).c_str(), arrays.size(), nullptr, arrays.values.data(),
+                        arrays.lengths.data(), arrays.formats.data(), text_rows),
+      sql.substr(0, 40));
 }
 
 sdk::Result<void> Connection::copy_in(std::string_view copy_sql, const std::string& data) {
@@ -177,13 +223,8 @@ sdk::Result<void> Connection::copy_in(std::string_view copy_sql, const std::stri
   if (PQputCopyData(conn_, data.data(), static_cast<int>(data.size())) != 1 || PQputCopyEnd(conn_, nullptr) != 1)
     return sdk::fail(classify(conn_, nullptr, display_));
   // The COPY's own outcome (a foreign key violation shows up here).
-  for (PGresult* raw; (raw = PQgetResult(conn_)) != nullptr;) {
-    auto result = check(raw, "COPY");
-    if (!result) {
-      while ((raw = PQgetResult(conn_)) != nullptr) PQclear(raw);
-      return sdk::fail(result.error());
-    }
-  }
+  auto done = await(1, "COPY");
+  if (!done) return sdk::fail(done.error());
   return {};
 }
 

@@ -65,7 +65,7 @@ class Connection {
 
   /// False once the connection is unusable: lost, killed by the server, or
   /// on a server that is no longer a primary (demoted in a failover).
-  bool healthy() const noexcept { return !demoted_ && PQstatus(conn_) == CONNECTION_OK; }
+  bool healthy() const noexcept { return !demoted_ && !given_up_ && PQstatus(conn_) == CONNECTION_OK; }
   /// False when the server closed the connection while it sat idle (restart,
   /// pg_terminate_backend): checked before reuse, so no call fails for it.
   bool idle_and_alive();
@@ -74,12 +74,20 @@ class Connection {
   const std::string& display() const noexcept { return display_; }
 
  private:
-  Connection(PGconn* conn, std::string display) : conn_(conn), display_(std::move(display)) {}
+  Connection(PGconn* conn, std::string display, std::chrono::milliseconds command_timeout)
+      : conn_(conn), display_(std::move(display)), command_timeout_(command_timeout) {}
   sdk::Result<PgResult> check(PGresult* result, std::string_view what);
+  /// The outcome of the query just sent (`sent`: what PQsend* returned), as
+  /// PQexec would give it, waiting at most command_timeout_.
+  sdk::Result<PgResult> await(int sent, std::string_view what);
+  /// Waits until a result can be read without blocking; false past `deadline`.
+  bool wait_readable(std::chrono::steady_clock::time_point deadline);
 
   PGconn* conn_;
   std::string display_;
   std::set<std::string> prepared_;
+  std::chrono::milliseconds command_timeout_;  // 0: none
+  bool given_up_ = false;                      // no answer within command_timeout_: the pool drops it
   bool demoted_ = false;  // a write met a read-only server: reconnect (libpq's target_session_attrs finds the primary)
 };
 

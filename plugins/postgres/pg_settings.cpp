@@ -25,12 +25,18 @@ sdk::ConfigSchema settings_schema() {
       field("dbname", ConfigType::string, "database name").or_default("secure_messaging").from_env("DB_NAME"),
       field("sslmode", ConfigType::string, "libpq sslmode").or_default("prefer"),
       field("pool.max", ConfigType::integer, "connections kept at most (the seed: 20)").or_default(20),
-      field("pool.idle_timeout_ms", ConfigType::integer, "idle connections are closed after this (the seed: 30 s)")
+      field("pool.idle_timeout_ms", ConfigType::integer,
+            "idle connections are closed after this (the seed: 30 s)")
           .or_default(30'000),
       field("pool.connect_timeout_ms", ConfigType::integer,
             "time allowed to connect, or to wait for a free connection (the seed: 2 s)")
           .or_default(2'000),
-      field("statement_timeout_ms", ConfigType::integer, "server-side statement timeout; 0 = none").or_default(0),
+      field("statement_timeout_ms", ConfigType::integer, "server-side statement timeout; 0 = none")
+          .or_default(0),
+      field("command_timeout_ms", ConfigType::integer,
+            "client-side wait for an answer, after which the connection is given up (a server that stops "
+            "answering, a partition); 0 = wait as long as the server takes")
+          .or_default(0),
       field("cleanup.schedule", ConfigType::string,
             "cron schedule (e.g. \"0 0 * * *\") to purge expired messages with pg_cron; needs the extension"),
       field("replicas", ConfigType::string_list,
@@ -40,11 +46,14 @@ sdk::ConfigSchema settings_schema() {
       field("purge.batch_size", ConfigType::integer,
             "expired messages deleted per transaction by purge_expired (each batch commits on its own)")
           .or_default(1000),
-      field("purge.pause_ms", ConfigType::integer, "pause between purge batches, so concurrent writes get their turn")
+      field("purge.pause_ms", ConfigType::integer,
+            "pause between purge batches, so concurrent writes get their turn")
           .or_default(10),
-      field("backup.pg_dump", ConfigType::string, "pg_dump used by `strata backup` (a name in PATH, or a path)")
+      field("backup.pg_dump", ConfigType::string,
+            "pg_dump used by `strata backup` (a name in PATH, or a path)")
           .or_default("pg_dump"),
-      field("backup.pg_restore", ConfigType::string, "pg_restore used by `strata restore` (a name in PATH, or a path)")
+      field("backup.pg_restore", ConfigType::string,
+            "pg_restore used by `strata restore` (a name in PATH, or a path)")
           .or_default("pg_restore"),
   };
 }
@@ -72,6 +81,7 @@ Settings read_settings(const sdk::ConfigView& config) {
   s.idle_timeout = std::chrono::milliseconds(config.get_in_range("pool.idle_timeout_ms", 1, 86'400'000));
   s.connect_timeout = std::chrono::milliseconds(config.get_in_range("pool.connect_timeout_ms", 1, 600'000));
   s.statement_timeout = std::chrono::milliseconds(config.get_in_range("statement_timeout_ms", 0, 86'400'000));
+  s.command_timeout = std::chrono::milliseconds(config.get_in_range("command_timeout_ms", 0, 86'400'000));
   s.cleanup_schedule = config.find<std::string>("cleanup.schedule");
   if (auto replicas = config.find<std::vector<std::string>>("replicas")) s.replicas = std::move(*replicas);
   s.replica_retry = std::chrono::milliseconds(config.get_in_range("replica_retry_ms", 1, 3'600'000));

@@ -23,6 +23,7 @@ struct Settings {
   std::chrono::milliseconds idle_timeout{30'000};
   std::chrono::milliseconds connect_timeout{2'000};
   std::chrono::milliseconds statement_timeout{0};  // 0: none
+  std::chrono::milliseconds command_timeout{0};    // 0: wait as long as the server takes
   std::optional<std::string> cleanup_schedule;     // pg_cron schedule for cleanup_old_messages()
   std::vector<std::string> replicas;               // standbys' conninfos reads may go to
   std::chrono::milliseconds replica_retry{5000};   // a failed replica is probed again after this

@@ -39,10 +39,11 @@ struct PostgresBehindProxy {
   Toxiproxy toxiproxy;
   std::unique_ptr<Host> host;
   std::shared_ptr<sdk::Storage> storage;
-  PostgresBehindProxy() {
+  explicit PostgresBehindProxy(const std::string& more_keys = "") {
     const int port = toxiproxy.proxy("postgres", postgres_port());
-    host = open_host("[storage]\nplugin = \"postgres\"\nhost = \"127.0.0.1\"\nport = " + std::to_string(port) +
-                     "\nuser = \"postgres\"\ndbname = \"" + db.name() + "\"\npool.connect_timeout_ms = 500\n");
+    host = open_host(
+        "[storage]\nplugin = \"postgres\"\nhost = \"127.0.0.1\"\nport = " + std::to_string(port) +
+        "\nuser = \"postgres\"\ndbname = \"" + db.name() + "\"\npool.connect_timeout_ms = 500\n" + more_keys);
     storage = host->storage();
     REQUIRE(storage->migrate(storage->schema_status()->latest));
   }
@@ -101,6 +102,45 @@ TEST_CASE("network: Redis that resets the connection fails retryably and recover
   toxiproxy.remove("redis", "reset");
   CHECK(wait_until([&] { return cache->get("k").has_value(); }, 10s));
   CHECK(cache->get("k").value() == std::optional<sdk::Bytes>(sdk::Bytes{'v'}));
+}
+
+TEST_CASE("network: PostgreSQL that stops answering fails as timeout within command_timeout_ms and recovers",
+          "[network]") {
+  PostgresBehindProxy pg("command_timeout_ms = 500\n");
+  auto& [db, toxiproxy, host, storage] = pg;
+  REQUIRE(storage->schema_status());
+
+  // The connection stays open; nothing comes back (a hung server, a black-holed
+  // route). Without command_timeout_ms the call waited until TCP gave up.
+  toxiproxy.toxic("postgres", "silent", "timeout", R"({"timeout":0})");
+  sdk::Result<sdk::User> silent;
+  auto took = timed([&] { silent = storage->get_user(sdk::Uuid::generate()); });
+  REQUIRE_FALSE(silent);
+  INFO(silent.error().describe());
+  CHECK(silent.error().code == sdk::ErrorCode::timeout);
+  CHECK(silent.error().retryable);
+  // The given-up connection is replaced, and the read retried: the new connection's
+  // connect then times out against the same silence.
+  CHECK(silent.error().message.find("within") != std::string::npos);
+  CHECK(took >= 500ms);  // it waited its command_timeout_ms, not less
+
+  // A write meets the same silence: timeout, outcome unknown, nothing hangs.
+  auto user = sdk::User{};
+  user.id = sdk::Uuid::generate();
+  user.username = "in-the-silence";
+  user.email = "silence@example.org";
+  user.password_hash = "x";
+  user.created_at = user.updated_at = sdk::Timestamp::now();
+  auto write = storage->create_user(user);
+  REQUIRE_FALSE(write);
+  CHECK(down(write.error().code));
+
+  // The given-up connections are dropped; new ones answer once the route is back.
+  toxiproxy.remove("postgres", "silent");
+  CHECK(wait_until([&] { return storage->schema_status().has_value(); }, 10s));
+  user.id = sdk::Uuid::generate();
+  user.username = "after-the-silence";
+  REQUIRE(storage->create_user(user));
 }
 
 TEST_CASE("network: Redis that stops answering fails as timeout within command_timeout_ms and recovers",
