@@ -105,6 +105,40 @@ sdk::Result<void> FileAudit::before_drop(const std::filesystem::path& file, std:
   return {};
 }
 
+namespace {
+
+// The newest "timestamp" among the lines in the last MiB of `path` (none
+// when it is empty or absent). Found by --kill chaos rounds whose processes'
+// clocks jump on their own: a process relayed events another had stored,
+// stamped by a clock ahead of its own opening time, so it took them for
+// events newer than anything on disk and wrote them twice. The same befalls
+// one machine whose clock is stepped back between the first store and a
+// process's opening. Only the file's end is read (opening never reads the
+// history): the events a relay hands over again are the recent ones.
+std::optional<sdk::Timestamp> newest_recent_timestamp(const std::filesystem::path& path) {
+  constexpr std::streamoff window = 1 << 20;
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) return std::nullopt;
+  std::streamoff size = in.tellg();
+  if (size <= 0) return std::nullopt;
+  in.seekg(std::max<std::streamoff>(0, size - window));
+  std::string tail(static_cast<std::size_t>(std::min(size, window)), '\0');
+  in.read(tail.data(), static_cast<std::streamsize>(tail.size()));
+  tail.resize(static_cast<std::size_t>(in.gcount()));
+  std::optional<sdk::Timestamp> newest;
+  constexpr std::string_view key = "\"timestamp\":\"";
+  for (auto at = tail.find(key); at != std::string::npos; at = tail.find(key, at + 1)) {
+    auto start = at + key.size(), end = tail.find('"', start);
+    if (end == std::string::npos) break;
+    if (auto t = sdk::Timestamp::parse(std::string_view(tail).substr(start, end - start));
+        t && (!newest || *t > *newest))
+      newest = *t;
+  }
+  return newest;
+}
+
+}  // namespace
+
 FileAudit::FileAudit(const sdk::PluginContext& context) : FileAudit(context, read_settings(context.config)) {}
 
 FileAudit::FileAudit(const sdk::PluginContext& context, const Settings& s)
@@ -115,6 +149,8 @@ FileAudit::FileAudit(const sdk::PluginContext& context, const Settings& s)
   for (const auto* path : {&s.path, &s.metrics_path})
     if (auto ok = sdk::check_private_directory(*path); !ok) throw ok.error();
   events_.watch();  // from now on, what other processes append is shown to append()
+  opened_at_ = context.clock->now();
+  if (auto newest = newest_recent_timestamp(s.path); newest && *newest > opened_at_) opened_at_ = *newest;
   events_.before_drop([this, refuse = s.refuse_unbacked_rotation](const std::filesystem::path& file,
                                                                   std::uintmax_t backed_up_bytes) {
     return before_drop(file, backed_up_bytes, refuse);

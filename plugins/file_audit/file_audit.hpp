@@ -59,7 +59,11 @@ class FileAudit : public sdk::Audit {
   // (every CLI command once paid a scan of the whole log).
   sdk::Result<void> load_ids_on_disk();
   std::unordered_set<sdk::Uuid> ids_;
-  sdk::Timestamp opened_at_ = sdk::Timestamp::now();
+  // An event stamped no later than this may already be on disk: the later
+  // of the host's clock at opening and the newest timestamp near the file's
+  // end (newest_recent_timestamp), so that a clock stepped back since, or
+  // another process's clock running ahead, does not hide a stored event.
+  sdk::Timestamp opened_at_;
   bool all_ids_loaded_ = false;
 };
 

@@ -182,6 +182,24 @@ TEST_CASE("file_audit: a batch another process stored after this one opened is n
   CHECK(lines == 4);
 }
 
+TEST_CASE("file_audit: events stamped by a clock ahead of this process's are not doubled", "[file_audit]") {
+  // Found by strata-chaos --kill with clock jumps: a process whose clock ran
+  // ahead (or before the machine's clock was stepped back) stored events; a
+  // process that opened later was handed them again by the outbox relay.
+  // Stamped after its opening time, they looked newer than anything on disk.
+  TempDir dir;
+  auto ahead = sdk::Timestamp::now() + std::chrono::hours(2);
+  std::vector<sdk::AuditEvent> relayed{make_event(ahead, "relayed", "u"), make_event(ahead, "also", "u")};
+  { REQUIRE(test::open_host(dir.table())->audit()->append(relayed)); }
+  auto later = test::open_host(dir.table());
+  REQUIRE(later->audit()->append(relayed));  // handed over again
+  REQUIRE(later->audit()->append(std::vector{make_event(now_ms(), "its own", "u")}));
+  std::ifstream in(dir.file());
+  int lines = 0;
+  for (std::string line; std::getline(in, line);) ++lines;
+  CHECK(lines == 3);
+}
+
 TEST_CASE("file_audit: opening and appending new events never read the history", "[file_audit][hardening]") {
   TempDir dir;
   std::vector<sdk::AuditEvent> old{make_event(now_ms(), "old", "u")};
