@@ -3,11 +3,15 @@
 // slows and half-applies the storage's, cache's and audit sink's calls;
 // then checkers over what the clients saw (issue 29, item 3).
 //
-//   strata-chaos [--seeds N] [--first SEED] [--ops N] [--threads N] [--postgres] [--kill] [--tamper]
+//   strata-chaos [--seeds N] [--first SEED] [--ops N] [--threads N] [--postgres [--network]] [--kill]
+//   [--tamper]
 //
 // The storage is SQLite in a scratch directory, or with --postgres a
 // database of the round's own on the suite's PostgreSQL test server
-// (tools/services.sh; STRATA_TEST_POSTGRES_PORT).
+// (tools/services.sh; STRATA_TEST_POSTGRES_PORT). With --network the
+// storage reaches it through a toxiproxy of the round's own, and a seeded
+// schedule of latency, resets, silence and cuts plays on the connections
+// while the clients run (network_faults.hpp).
 //
 // Each round draws its fault rates and its clock jumps (clock_jumps.hpp:
 // the host's wall clock stepped forward by up to two days and back by up to
@@ -51,8 +55,10 @@
 #include "client.hpp"
 #include "clock_jumps.hpp"
 #include "history.hpp"
+#include "network_faults.hpp"
 #include "strata/host.hpp"
 #include "strata/services.hpp"
+#include "test_paths.hpp"
 #include "test_servers.hpp"
 
 namespace {
@@ -69,6 +75,7 @@ struct Options {
   bool tamper = false;  // checks the checkers: tampers with what a round stored, expects them to say so
   bool postgres = false;
   bool kill = false;  // clients are processes, some SIGKILLed mid-run
+  bool network = false;  // with postgres: the storage's connections through toxiproxy, faulted
 };
 
 // The round's fault rates, drawn from its seed.
@@ -161,6 +168,7 @@ bool caught(const std::string& v, const std::string& expected) {
 struct Scene {
   std::filesystem::path dir;
   std::optional<ScratchDatabase> database;
+  std::unique_ptr<chaos::NetworkFaults> network;  // with --network
   std::string config;  // the TOML; also in dir/chaos.toml for the workers
   std::string error;
 };
@@ -175,9 +183,19 @@ std::unique_ptr<Scene> make_scene(std::uint64_t seed, const Options& options) {
   if (options.postgres) {
     scene->database.emplace(fmt::format("strata_chaos_{}_{}", seed, ::getpid()));
     scene->error = scene->database->error;
-    wrapped = fmt::format("wraps = \"postgres\"\n[storage.wrapped]\nhost = \"127.0.0.1\"\nport = {}\n"
-                          "user = \"postgres\"\ndbname = \"{}\"\n",
-                          test::postgres_port(), scene->database->name);
+    int port = test::postgres_port();
+    std::string timeouts;
+    if (options.network) {
+      scene->network = std::make_unique<chaos::NetworkFaults>(test::paths::toxiproxy(), port);
+      if (scene->error.empty()) scene->error = scene->network->error();
+      port = scene->network->port();
+      // A silent server must cost a call a second, not TCP's many minutes.
+      timeouts = "command_timeout_ms = 1000\npool.connect_timeout_ms = 1000\n";
+    }
+    wrapped = fmt::format(
+        "wraps = \"postgres\"\n[storage.wrapped]\nhost = \"127.0.0.1\"\nport = {}\n"
+        "user = \"postgres\"\ndbname = \"{}\"\n{}",
+        port, scene->database->name, timeouts);
   }
   scene->config = faulty_config(scene->dir, seed, wrapped);
   std::ofstream(scene->dir / "chaos.toml") << scene->config;
@@ -327,17 +345,25 @@ std::string run_processes(const Scene& scene, std::uint64_t seed, const Options&
   };
   for (int t = 0; t < options.threads; ++t)
     if (!spawn(options.ops)) history.violation("could not start a worker process");
+  // Reaps the workers that ended; an unexpected death is a finding. Only the
+  // workers' own pids: --network's thread runs curl, whose exit is not ours.
+  auto reap = [&] {
+    for (auto it = live.begin(); it != live.end();) {
+      int status = 0;
+      if (::waitpid(it->first, &status, WNOHANG) != it->first) {
+        ++it;
+        continue;
+      }
+      if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        history.violation(fmt::format("worker {} died on its own (status {:#x})", it->second, status));
+      it = live.erase(it);
+    }
+  };
   const int kills = 2 + static_cast<int>(draw() % 4);
   int killed = 0;
   for (int k = 0; k < kills && !live.empty(); ++k) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100 + draw() % 600));
-    // A worker that finished meanwhile is reaped; an unexpected death is a finding.
-    for (int status = 0; pid_t done = ::waitpid(-1, &status, WNOHANG);) {
-      if (done <= 0) break;
-      if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        history.violation(fmt::format("worker {} died on its own (status {:#x})", live[done], status));
-      live.erase(done);
-    }
+    reap();
     if (live.empty()) break;
     auto victim = std::next(live.begin(), static_cast<long>(draw() % live.size()));
     ::kill(victim->first, SIGKILL);
@@ -347,14 +373,8 @@ std::string run_processes(const Scene& scene, std::uint64_t seed, const Options&
     if (!spawn(options.ops / 2 + 1)) history.violation("could not start a replacement worker");
   }
   for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(300); !live.empty();) {
-    int status = 0;
-    pid_t done = ::waitpid(-1, &status, WNOHANG);
-    if (done > 0) {
-      if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        history.violation(fmt::format("worker {} died on its own (status {:#x})", live[done], status));
-      live.erase(done);
-      continue;
-    }
+    reap();
+    if (live.empty()) break;
     if (std::chrono::steady_clock::now() > deadline) {
       for (auto [pid, client] : live) {
         history.violation(fmt::format("worker {} did not finish within 300 s", client));
@@ -380,6 +400,8 @@ std::vector<std::string> round(std::uint64_t seed, const Options& options) {
 
   chaos::History history;
   std::string faults;
+  auto network = options.network ? chaos::network_schedule(seed) : std::vector<chaos::NetworkFault>{};
+  if (scene->network) scene->network->play(network);
   if (options.kill) {
     o = {};  // the workers are the only clients; the checks reopen after them
     faults = run_processes(*scene, seed, options, history);
@@ -387,6 +409,10 @@ std::vector<std::string> round(std::uint64_t seed, const Options& options) {
     if (!o.error.empty()) return {"reopening after the workers: " + o.error};
   } else {
     faults = run_threads(o, *users, seed, options, history);
+  }
+  if (scene->network) {
+    if (auto refused = scene->network->lift(); !refused.empty()) history.violation(refused);
+    faults += ", network faults " + chaos::describe(network);
   }
   if (auto stuck = drain_audit(o); !stuck.empty()) history.violation(stuck);
 
@@ -423,19 +449,30 @@ std::vector<std::string> round(std::uint64_t seed, const Options& options) {
 int worker(const std::filesystem::path& dir, std::uint64_t seed, int thread, int ops) {
   std::ifstream in(dir / "chaos.toml");
   std::string config((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto o = open_scene(dir, config, false);
-  if (!o.error.empty()) {
-    fmt::print(stderr, "chaos worker {}: {}\n", thread, o.error);
-    return 1;
-  }
+  // Opens the host and finds the round's users; "" or why not.
+  Opened o;
   std::vector<sdk::User> users;
-  for (int i = 0; i < user_count; ++i) {
-    auto user = o.services->users().by_username(fmt::format("user{}", i));
-    if (!user) {
-      fmt::print(stderr, "chaos worker {}: {}\n", thread, user.error().describe());
-      return 1;
+  auto start = [&]() -> std::string {
+    users.clear();
+    o = open_scene(dir, config, false);
+    if (!o.error.empty()) return o.error;
+    for (int i = 0; i < user_count; ++i) {
+      auto user = o.services->users().by_username(fmt::format("user{}", i));
+      if (!user) return user.error().describe();
+      users.push_back(*user);
     }
-    users.push_back(*user);
+    return "";
+  };
+  // With --network the database may be out of reach as the worker starts:
+  // it tries again for a while, as an application's supervisor restarts it.
+  std::string failed = start();
+  for (int tries = 1; !failed.empty() && tries < 100; ++tries) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    failed = start();
+  }
+  if (!failed.empty()) {
+    fmt::print(stderr, "chaos worker {}: {}\n", thread, failed);
+    return 1;
   }
   chaos::History history(dir / fmt::format("history-{:03}.log", thread));
   o.faults->on();
@@ -461,8 +498,14 @@ int main(int argc, char** argv) {
   app.add_option("--ops", options.ops, "operations per client")->check(CLI::Range(1, 1000000));
   app.add_option("--threads", options.threads, "clients (threads, or with --kill processes)")
       ->check(CLI::Range(1, 64));
-  app.add_flag("--postgres", options.postgres,
-               "the storage on the suite's PostgreSQL test server (a database per round) instead of SQLite");
+  auto* postgres =
+      app.add_flag("--postgres", options.postgres,
+                   "the storage on the suite's PostgreSQL test server (a database per round) instead "
+                   "of SQLite");
+  app.add_flag(
+         "--network", options.network,
+         "reach PostgreSQL through toxiproxy and fault the connections (latency, resets, silence, cuts)")
+      ->needs(postgres);
   app.add_flag("--kill", options.kill,
                "run the clients as processes embedding the host and SIGKILL some of them mid-run");
   app.add_flag("--tamper", options.tamper,
@@ -480,8 +523,9 @@ int main(int argc, char** argv) {
     if (violations.empty()) continue;
     ++failed;
     for (const auto& v : violations) fmt::print("chaos: seed {}: {}\n", seed, v);
-    fmt::print("chaos: replay with: strata-chaos --first {} --seeds 1 --ops {} --threads {}{}{}\n", seed, options.ops,
-               options.threads, options.postgres ? " --postgres" : "", options.kill ? " --kill" : "");
+    fmt::print("chaos: replay with: strata-chaos --first {} --seeds 1 --ops {} --threads {}{}{}{}\n", seed,
+               options.ops, options.threads, options.postgres ? " --postgres" : "",
+               options.network ? " --network" : "", options.kill ? " --kill" : "");
   }
   fmt::print("chaos: {} of {} rounds held every check\n", options.seeds - failed, options.seeds);
   return failed == 0 ? 0 : 1;
