@@ -64,12 +64,7 @@ TEST_CASE("network: PostgreSQL behind a cut connection fails retryably, named, a
 
   toxiproxy.enable("postgres", true);
   CHECK(wait_until([&] { return storage->schema_status().has_value(); }, 10s));
-  auto user = sdk::User{};
-  user.id = sdk::Uuid::generate();
-  user.username = "after-the-cut";
-  user.email = "after@example.org";
-  user.password_hash = "x";
-  user.created_at = user.updated_at = sdk::Timestamp::now();
+  auto user = sdk::testing::make_user("after-the-cut");
   REQUIRE(storage->create_user(user));
   CHECK(storage->get_user(user.id));
 }
@@ -125,12 +120,7 @@ TEST_CASE("network: PostgreSQL that stops answering fails as timeout within comm
   CHECK(took >= 500ms);  // it waited its command_timeout_ms, not less
 
   // A write meets the same silence: timeout, outcome unknown, nothing hangs.
-  auto user = sdk::User{};
-  user.id = sdk::Uuid::generate();
-  user.username = "in-the-silence";
-  user.email = "silence@example.org";
-  user.password_hash = "x";
-  user.created_at = user.updated_at = sdk::Timestamp::now();
+  auto user = sdk::testing::make_user("in-the-silence");
   auto write = storage->create_user(user);
   REQUIRE_FALSE(write);
   CHECK(down(write.error().code));
@@ -138,8 +128,7 @@ TEST_CASE("network: PostgreSQL that stops answering fails as timeout within comm
   // The given-up connections are dropped; new ones answer once the route is back.
   toxiproxy.remove("postgres", "silent");
   CHECK(wait_until([&] { return storage->schema_status().has_value(); }, 10s));
-  user.id = sdk::Uuid::generate();
-  user.username = "after-the-silence";
+  user = sdk::testing::make_user("after-the-silence");
   REQUIRE(storage->create_user(user));
 }
 
