@@ -5,8 +5,9 @@
 
 #include <algorithm>
 #include <fstream>
-#include <sstream>
 #include <set>
+#include <sstream>
+#include <thread>
 
 #include "json_codec.hpp"
 #include "mongo_db.hpp"
@@ -211,5 +212,90 @@ TEST_CASE("audit pipeline: while the sink is down, processes after the first do 
   CHECK(process("bob") == 0);    // knows: spools at once
   std::ifstream spool(dir / "spool.jsonl");
   CHECK(std::count(std::istreambuf_iterator<char>(spool), {}, '\n') == 2);  // nothing lost
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE(
+    "audit pipeline: a sink paused while the storage reads an outbox batch leaves the batch in the outbox",
+    "[audit][fault][outbox][hardening]") {
+  // The relay checks that the sink may answer, then the storage reads a batch
+  // and hands it over. Another thread's failed append can pause the sink in
+  // between; the events were then counted as dropped and their rows deleted,
+  // whatever the policy (found by chaos rounds with network faults and
+  // SIGKILLs). A barrier in the storage's drain_outbox makes that happen here
+  // every time.
+  auto dir = std::filesystem::temp_directory_path() / ("strata-pipeline-" + sdk::Uuid::generate().str());
+  std::filesystem::create_directories(dir);
+  // [group_commit] retry_ms = 0: the other thread's outbox write fails at once, not after retries.
+  std::string config =
+      "[storage]\nplugin = \"faulty\"\nwraps = \"memory\"\n[group_commit]\nretry_ms = 0\n"
+      "[cipher]\nplugin = \"aes_gcm\"\nkey = \"" +
+      test::test_key_hex +
+      "\"\n[users]\nscrypt_log2_n = 10\n[audit]\nplugin = \"faulty\"\nwraps = \"memory\"\n"
+      "outbox = true\non_failure = \"spool\"\nbatch_size = 100\nflush_interval_ms = 3600000\n"
+      "spool_path = \"" +
+      (dir / "spool.jsonl").string() + "\"\n";
+  auto host = test::open_host(config);
+  auto services = std::move(Services::open(*host, ServicesOptions{false}).value());
+  auto& audit = services->audit();
+  auto alice =
+      services->users().register_user("alice", "alice@example.org", "alice-password", Origin{}).value();
+  auto bob = services->users().register_user("bob", "bob@example.org", "bob-password", Origin{}).value();
+  audit.flush();
+  REQUIRE(audit.uses_outbox());
+  std::set<std::string> sent;
+  for (int i = 0; i < 3; ++i)
+    sent.insert("message:" +
+                services->messages().send({alice.id, bob.id, "m", std::nullopt}, Origin{}).value().id.str());
+  REQUIRE(host->storage()->outbox_size().value() == 3);
+
+  auto storage_faults = host->faults(sdk::Role::storage);
+  auto sink_faults = host->faults(sdk::Role::audit);
+  FaultRule failing;
+  failing.error = sdk::ErrorCode::unavailable;
+  std::thread other;
+  bool paused = false;
+  std::chrono::steady_clock::time_point pause_began;
+  FaultRule barrier;
+  barrier.method = "drain_outbox";
+  barrier.on_hit = [&](std::string_view) {
+    // The relay found the sink answering and holds the relay lock. Another
+    // thread's event takes the in-memory way (the storage fails its outbox
+    // write), its delivery fails, and the sink is paused.
+    pause_began = std::chrono::steady_clock::now();
+    storage_faults->set({failing});
+    sink_faults->set({failing});
+    (void)audit.record(AuditRecord{alice.id, "test.event", "test:other-thread"}, Origin{});
+    other = std::thread([&] { audit.flush(); });
+    paused = test::wait_until([&] { return audit.sink_paused(); }, 30s);
+    storage_faults->clear();
+    sink_faults->clear();  // answering again: only the pause stands between the batch and the sink
+  };
+  storage_faults->set({barrier});
+  audit.flush();
+  auto relayed_after = std::chrono::steady_clock::now() - pause_began;
+  other.join();
+  REQUIRE(paused);
+  CHECK(sink_faults->injected() == 1);  // the other thread's append, nothing else
+  // The pause lasts a second; the relay's callback ran within it only if the flush came back sooner.
+  if (relayed_after >= 900ms) FAIL("the relay came back after the pause ended, so it did not meet it: rerun");
+
+  // The batch waits for the sink and reaches it once, with the other thread's spooled event.
+  REQUIRE(test::wait_until([&] { return !audit.sink_paused(); }, 30s));
+  audit.flush();
+  REQUIRE(audit.replay_spool());
+  CHECK(audit.spooled() == 0);
+  CHECK(host->storage()->outbox_size().value() == 0);
+  sdk::AuditQuery q;
+  q.limit = 1000;
+  std::multiset<std::string> reached;
+  auto trail = host->audit()->query(q).value();
+  for (const auto& e : trail)
+    if (e.action == "message.send" || e.action == "test.event") reached.insert(e.resource);
+  for (const auto& resource : sent) CHECK(reached.count(resource) == 1);
+  CHECK(reached.count("test:other-thread") == 1);
+  CHECK(reached.size() == 4);
+  services.reset();
+  host.reset();
   std::filesystem::remove_all(dir);
 }

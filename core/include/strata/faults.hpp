@@ -23,6 +23,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -50,6 +51,10 @@ struct FaultRule {
   /// For a batch method (its first argument a list: insert_messages, append, set_many, …): pass
   /// this share of the batch, then report `error`. Unset: all or nothing.
   std::optional<double> partial;
+  /// Run first, in the calling thread, whenever the rule hits (set from code only, not from the config).
+  /// A race test's barrier: the call waits inside it while the test makes something happen elsewhere,
+  /// then goes on as the rest of the rule says (no other field set: the plugin is called as usual).
+  std::function<void(std::string_view method)> on_hit;
 };
 
 /// The rules of one faulty instance; safe to change from any thread while calls run.

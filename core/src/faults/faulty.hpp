@@ -43,6 +43,7 @@ struct Faulty {
   // with the arguments it is given; `args` are the call's own.
   template <class Ret, class Call, class Args>
   Ret inject(const FaultRule& rule, const char* method, Call&& call, Args&& args) {
+    if (rule.on_hit) rule.on_hit(method);
     if (rule.latency.count() > 0) std::this_thread::sleep_for(rule.latency);
     if (rule.hang.count() > 0) {
       std::this_thread::sleep_for(rule.hang);
