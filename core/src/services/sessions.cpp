@@ -61,6 +61,22 @@ sdk::Result<bool> Sessions::revoked(const Session& s, std::string_view token, sd
   return s.created_at.micros() <= std::stoll(text);
 }
 
+namespace {
+
+// The expiry to report for a TTL the cache set (or read) between `before`
+// and now. A cache on the host's clock (the memory plugin) counts the TTL
+// from its own reading inside that call; if the clock stepped forward during
+// the call, `before + ttl` would come before the real expiry, and a caller
+// would see a session valid past the expiry it was told. The later of the
+// two readings is never earlier than the cache's (chaos rounds with clock
+// jumps found the difference).
+template <class Duration>
+sdk::Timestamp latest_expiry(const sdk::Clock& clock, sdk::Timestamp before, Duration ttl) {
+  return std::max(before, clock.now()) + ttl;
+}
+
+}  // namespace
+
 Sessions::Sessions(ServiceContext& context) : ctx_(context) {}
 
 sdk::Result<sdk::Cache*> Sessions::cache() const {
@@ -89,12 +105,13 @@ sdk::Result<Session> Sessions::create(const sdk::Uuid& user_id, const Origin& or
     sdk::Bytes random(token_bytes);
     CryptoPP::AutoSeededRandomPool rng;
     rng.GenerateBlock(random.data(), random.size());
-    Session s{detail::base64url(random), user_id, ctx_.clock->now(), ctx_.clock->now() + ctx_.settings.sessions.ttl,
-              origin.ip};
+    auto before = ctx_.clock->now();
+    Session s{detail::base64url(random), user_id, before, {}, origin.ip};
     nlohmann::json value{{"user_id", user_id.str()}, {"created_at", s.created_at.micros()}, {"ip", s.ip}};
     std::string text = value.dump();
     auto ttl = std::chrono::duration_cast<sdk::Ttl>(ctx_.settings.sessions.ttl);
     if (auto r = (*cache)->set(token_key(s.token), sdk::as_bytes(text), ttl); !r) return sdk::fail(r.error());
+    s.expires_at = latest_expiry(*ctx_.clock, before, ctx_.settings.sessions.ttl);
     auto recorded = ctx_.audit->record(AuditRecord{user_id, "session.create", resource("user", user_id)}, origin);
     if (!recorded) {
       (void)(*cache)->remove(token_key(s.token));  // fail closed: no unaudited session
@@ -129,10 +146,11 @@ sdk::Result<Session> Sessions::get(std::string_view token) {
       (void)(*cache)->remove(key);
       return not_valid();
     }
+    auto before = ctx_.clock->now();
     auto remaining = (*cache)->ttl(key);
     if (!remaining) return sdk::fail(remaining.error());
     if (!remaining->exists) return not_valid();
-    s.expires_at = ctx_.clock->now() + remaining->remaining.value_or(sdk::Ttl(0));
+    s.expires_at = latest_expiry(*ctx_.clock, before, remaining->remaining.value_or(sdk::Ttl(0)));
     return s;
   });
 }
@@ -142,10 +160,11 @@ sdk::Result<Session> Sessions::touch(std::string_view token) {
     auto s = get(token);
     if (!s) return s;
     auto ttl = std::chrono::duration_cast<sdk::Ttl>(ctx_.settings.sessions.ttl);
+    auto before = ctx_.clock->now();
     auto extended = ctx_.sessions->expire(token_key(token), ttl);
     if (!extended) return sdk::fail(extended.error());
     if (!*extended) return not_valid();  // expired between the two calls
-    s->expires_at = ctx_.clock->now() + ctx_.settings.sessions.ttl;
+    s->expires_at = latest_expiry(*ctx_.clock, before, ctx_.settings.sessions.ttl);
     return s;
   });
 }
