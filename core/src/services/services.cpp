@@ -62,8 +62,21 @@ sdk::Result<std::unique_ptr<Services>> Services::open(const Host& host, Services
   c.log = host.log();
   // The transactional outbox: when the storage has one (SDK 1.5, migrated),
   // there is a sink to relay to, and the policy lets an event wait for it.
-  bool outbox = host.audit() && c.settings.audit.outbox && c.settings.audit.on_failure != AuditFailurePolicy::block &&
-                c.storage->outbox_size().has_value();
+  bool outbox =
+      host.audit() && c.settings.audit.outbox && c.settings.audit.on_failure != AuditFailurePolicy::block;
+  if (outbox) {
+    // A storage without one says so (unsupported): events then take the
+    // sink's own way. Any other failure is the storage not answering now.
+    // Opening without the outbox then would leave every send's event outside
+    // the send's transaction for this process's whole life, lost if it dies
+    // between the two (a chaos round's process, opened during a PostgreSQL
+    // failover and killed later, lost them), so the open fails instead.
+    auto probe = c.storage->outbox_size();
+    if (!probe && probe.error().code != sdk::ErrorCode::unsupported)
+      return sdk::fail(probe.error().code,
+                       "cannot tell whether the storage keeps the audit outbox: " + probe.error().describe());
+    outbox = probe.has_value();
+  }
   if (outbox) {
     // The outbox's events are for this sink only: another process on the
     // same storage with another [audit] must not relay them into its own.
