@@ -19,12 +19,13 @@ build_packages=(
 # dpkg-dev: dpkg-shlibdeps, which computes the Debian packages' dependencies.
 # ccache: the compiler cache CMakeLists.txt uses when it is installed.
 # faketime: libfaketime, which moves the clock of one process (tests/cli/clock_test.sh);
-# fiu-utils: libfiu's fiu-run, which fails a process's POSIX calls (tests/cli/disk_test.sh).
+# fiu-utils: libfiu's fiu-run, which fails a process's POSIX calls (tests/cli/disk_test.sh);
+# libfiu-dev: its control API, with which strata-chaos --disk fails them mid-round.
 # clang-format-16, clang-tidy-16: the style of changed code (tools/check-style.sh).
 test_packages=(
   catch2 libbenchmark-dev dpkg-dev ccache
   redis-server redis-tools postgresql postgresql-client postgresql-15-cron
-  postgresql-15-auto-failover pg-auto-failover-cli faketime fiu-utils clang-format-16 clang-tidy-16
+  postgresql-15-auto-failover pg-auto-failover-cli faketime fiu-utils libfiu-dev clang-format-16 clang-tidy-16
 )
 
 # The fuzz targets are built with clang 16 and its libFuzzer (tools/fuzz.sh).

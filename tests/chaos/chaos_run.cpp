@@ -1,17 +1,23 @@
 // strata-chaos: seeded rounds of clients sending, reading, opening and
-// revoking sessions and rotating keys while the `faulty` wrapper fails,
-// slows and half-applies the storage's, cache's and audit sink's calls;
-// then checkers over what the clients saw (issue 29, item 3).
+// revoking sessions, rotating keys and taking backups while the `faulty`
+// wrapper fails, slows and half-applies the storage's, cache's and audit
+// sink's calls; then checkers over what the clients saw (issue 29, item 3).
 //
-//   strata-chaos [--seeds N] [--first SEED] [--ops N] [--threads N] [--postgres [--network]] [--kill]
-//   [--tamper]
+//   strata-chaos [--seeds N] [--first SEED] [--ops N] [--threads N] [--postgres [--network | --failover]]
+//   [--sentinel] [--kill] [--disk] [--tamper]
 //
 // The storage is SQLite in a scratch directory, or with --postgres a
 // database of the round's own on the suite's PostgreSQL test server
 // (tools/services.sh; STRATA_TEST_POSTGRES_PORT). With --network the
 // storage reaches it through a toxiproxy of the round's own, and a seeded
 // schedule of latency, resets, silence and cuts plays on the connections
-// while the clients run (network_faults.hpp).
+// while the clients run (network_faults.hpp). With --failover the storage
+// is on the pg_auto_failover formation instead, failed over mid-round
+// (failover_faults.hpp); with --sentinel the cache is on the Redis
+// Sentinel group, failed over the same way.
+//
+// With --disk the clients' writes and syncs fail (EIO, ENOSPC, short
+// writes) at seeded rates, through libfiu (disk_faults.hpp).
 //
 // Each round draws its fault rates and its clock jumps (clock_jumps.hpp:
 // the host's wall clock stepped forward by up to two days and back by up to
@@ -19,7 +25,8 @@
 // (client.hpp), lifts the faults, lets the audit pipeline drain, and runs
 // the checkers (checks.hpp: exactly-once sends and audit events, sequence
 // numbers, revoked sessions, one active key, and an Elle-style isolation
-// check over the reads).
+// check over the reads; here: every verified backup restores what it
+// counted and every send acknowledged before it).
 //
 // With --kill the clients are worker processes (this executable again, with
 // --worker) that open the host as an embedding application does and journal
@@ -46,6 +53,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -54,6 +62,8 @@
 #include "checks.hpp"
 #include "client.hpp"
 #include "clock_jumps.hpp"
+#include "disk_faults.hpp"
+#include "failover_faults.hpp"
 #include "history.hpp"
 #include "network_faults.hpp"
 #include "strata/host.hpp"
@@ -75,11 +85,15 @@ struct Options {
   bool tamper = false;  // checks the checkers: tampers with what a round stored, expects them to say so
   bool postgres = false;
   bool kill = false;  // clients are processes, some SIGKILLed mid-run
-  bool network = false;  // with postgres: the storage's connections through toxiproxy, faulted
+  bool network = false;   // with postgres: the storage's connections through toxiproxy, faulted
+  bool disk = false;      // the process's writes and syncs fail at seeded rates (libfiu)
+  bool failover = false;  // with postgres: the storage on the pg_auto_failover formation, failed over
+  bool sentinel = false;  // the cache on the Redis Sentinel group, failed over
 };
 
 // The round's fault rates, drawn from its seed.
-std::string faulty_config(const std::filesystem::path& dir, std::uint64_t seed, const std::string& wrapped) {
+std::string faulty_config(const std::filesystem::path& dir, std::uint64_t seed, const std::string& wrapped,
+                          const std::string& cache_wrapped) {
   std::mt19937_64 draw(seed);
   auto rate = [&](double most) { return std::uniform_real_distribution<double>(0, most)(draw); };
   return fmt::format(
@@ -96,16 +110,19 @@ std::string faulty_config(const std::filesystem::path& dir, std::uint64_t seed, 
       "after_commit = true\n"
       "[[storage.faults]]\nprobability = {down:.3f}\nerror = \"unavailable\"\n"
       "[[storage.faults]]\nprobability = {slow:.3f}\nlatency_ms = 2\n"
-      "[cache.default]\nplugin = \"faulty\"\nwraps = \"memory\"\nseed = {seed1}\n"
+      "[cache.default]\nplugin = \"faulty\"\nseed = {seed1}\n{cache_wrapped}"
       "[[cache.default.faults]]\nprobability = {cache:.3f}\nerror = \"unavailable\"\n"
       "[audit]\nplugin = \"faulty\"\nwraps = \"file_audit\"\nseed = {seed2}\nflush_interval_ms = 20\n"
       "[audit.wrapped]\npath = \"{audit}\"\n"
-      "[[audit.faults]]\nmethod = \"append\"\nprobability = {stored:.3f}\nerror = \"timeout\"\nafter_commit = true\n"
+      "[[audit.faults]]\nmethod = \"append\"\nprobability = {stored:.3f}\nerror = \"timeout\"\nafter_commit "
+      "= true\n"
       "[[audit.faults]]\nmethod = \"append\"\nprobability = {sink:.3f}\nerror = \"unavailable\"\n",
-      fmt::arg("key", test_key), fmt::arg("seed", seed), fmt::arg("seed1", seed + 1), fmt::arg("seed2", seed + 2),
-      fmt::arg("wrapped", wrapped), fmt::arg("audit", (dir / "audit.jsonl").string()),
-      fmt::arg("commit", rate(0.15)), fmt::arg("down", rate(0.1)), fmt::arg("slow", rate(0.1)),
-      fmt::arg("cache", rate(0.2)), fmt::arg("sink", rate(0.5)), fmt::arg("stored", rate(0.1)), fmt::arg("retry", std::array{0, 100, 2000}[seed % 3]));
+      fmt::arg("key", test_key), fmt::arg("seed", seed), fmt::arg("seed1", seed + 1),
+      fmt::arg("seed2", seed + 2), fmt::arg("wrapped", wrapped), fmt::arg("cache_wrapped", cache_wrapped),
+      fmt::arg("audit", (dir / "audit.jsonl").string()), fmt::arg("commit", rate(0.15)),
+      fmt::arg("down", rate(0.1)), fmt::arg("slow", rate(0.1)), fmt::arg("cache", rate(0.2)),
+      fmt::arg("sink", rate(0.5)), fmt::arg("stored", rate(0.1)),
+      fmt::arg("retry", std::array{0, 100, 2000}[seed % 3]));
 }
 
 // Turns every instance's faults off (setting up, checking) or back on.
@@ -133,23 +150,21 @@ struct Faults {
 // A PostgreSQL database of the round's own on the test server, dropped when it goes.
 struct ScratchDatabase {
   std::string name, error;
+  bool keep = false;  // a failed round's, for a look afterwards
   explicit ScratchDatabase(std::string n) : name(std::move(n)) {
     if (auto r = admin("CREATE DATABASE " + name); !r.empty()) error = "creating " + name + ": " + r;
   }
-  ~ScratchDatabase() { (void)admin("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); }
+  ~ScratchDatabase() {
+    if (!keep) (void)admin("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+  }
   ScratchDatabase(const ScratchDatabase&) = delete;
   ScratchDatabase& operator=(const ScratchDatabase&) = delete;
 
   // Runs `sql` on the server's postgres database with psql; its complaint, or "".
   static std::string admin(const std::string& sql) {
-    auto command = fmt::format("psql -h 127.0.0.1 -p {} -U postgres -d postgres -Atqc '{}' 2>&1", test::postgres_port(), sql);
-    std::string out;
-    FILE* pipe = ::popen(command.c_str(), "r");
-    if (!pipe) return "cannot run psql";
-    char buffer[512];
-    for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) out.append(buffer, n);
-    int status = ::pclose(pipe);
-    return status == 0 ? std::string() : (out.empty() ? "psql failed" : out);
+    auto ran = chaos::shell(fmt::format("psql -h 127.0.0.1 -p {} -U postgres -d postgres -Atqc '{}'",
+                                        test::postgres_port(), sql));
+    return ran.ok ? std::string() : (ran.out.empty() ? "psql failed" : ran.out);
   }
 };
 
@@ -168,7 +183,9 @@ bool caught(const std::string& v, const std::string& expected) {
 struct Scene {
   std::filesystem::path dir;
   std::optional<ScratchDatabase> database;
-  std::unique_ptr<chaos::NetworkFaults> network;  // with --network
+  std::unique_ptr<chaos::NetworkFaults> network;      // with --network
+  std::optional<chaos::FormationDatabase> formation;  // with --failover, instead of `database`
+  std::unique_ptr<chaos::GroupFailover> storage_failover, cache_failover;  // --failover, --sentinel
   std::string config;  // the TOML; also in dir/chaos.toml for the workers
   std::string error;
 };
@@ -180,7 +197,17 @@ std::unique_ptr<Scene> make_scene(std::uint64_t seed, const Options& options) {
   std::filesystem::create_directories(scene->dir);
   std::string wrapped =
       "wraps = \"sqlite\"\n[storage.wrapped]\npath = \"" + (scene->dir / "strata.db").string() + "\"\n";
-  if (options.postgres) {
+  if (options.failover) {
+    scene->formation.emplace(fmt::format("strata_chaos_{}_{}", seed, ::getpid()));
+    scene->error = scene->formation->error();
+    scene->storage_failover = std::make_unique<chaos::GroupFailover>("pg-formation.sh");
+    // A killed primary's connections are reset, but a demoted one may keep
+    // a query waiting: a call gives up after 5 s and is retried or failed.
+    wrapped = fmt::format(
+        "wraps = \"postgres\"\n[storage.wrapped]\nconninfo = \"{}\"\ncommand_timeout_ms = 5000\n"
+        "pool.connect_timeout_ms = 2000\n",
+        scene->formation->conninfo());
+  } else if (options.postgres) {
     scene->database.emplace(fmt::format("strata_chaos_{}_{}", seed, ::getpid()));
     scene->error = scene->database->error;
     int port = test::postgres_port();
@@ -197,7 +224,22 @@ std::unique_ptr<Scene> make_scene(std::uint64_t seed, const Options& options) {
         "user = \"postgres\"\ndbname = \"{}\"\n{}",
         port, scene->database->name, timeouts);
   }
-  scene->config = faulty_config(scene->dir, seed, wrapped);
+  std::string cache_wrapped = "wraps = \"memory\"\n";
+  if (options.sentinel) {
+    auto sentinels = chaos::group_command("redis-sentinel.sh", "sentinels");
+    if (!sentinels.ok && scene->error.empty())
+      scene->error =
+          "the Redis Sentinel group (tools/redis-sentinel.sh start; ctest's redis_sentinel fixture): " +
+          sentinels.out;
+    scene->cache_failover = std::make_unique<chaos::GroupFailover>("redis-sentinel.sh");
+    // Every write on both replicas before it returns: a revocation survives
+    // whichever replica is promoted (plugins/redis/README.md).
+    cache_wrapped = fmt::format(
+        "wraps = \"redis\"\n[cache.default.wrapped]\nsentinels = {}\nmaster_name = \"strata-test\"\n"
+        "min_replicas_acked = 2\n",
+        sentinels.out);
+  }
+  scene->config = faulty_config(scene->dir, seed, wrapped, cache_wrapped);
   std::ofstream(scene->dir / "chaos.toml") << scene->config;
   return scene;
 }
@@ -243,6 +285,20 @@ Opened open_scene(const std::filesystem::path& dir, const std::string& config, b
   return o;
 }
 
+// Where a round's clients put their backups: none in failover rounds (a
+// restore there would need a second formation database or Sentinel group).
+std::filesystem::path backups_dir(const std::filesystem::path& dir, const Options& options) {
+  if (options.failover || options.sentinel) return {};
+  return dir / "backups";
+}
+
+// The clocks a client reads (chaos::run_client).
+chaos::ClientClocks clocks(const Opened& o, const Options& options) {
+  static const sdk::SystemClock server;  // Redis's, on this machine
+  return {*o.clock, options.sentinel ? static_cast<const sdk::Clock&>(server) : *o.clock,
+          o.host->settings().sessions.ttl};
+}
+
 const int user_count = 5;
 
 sdk::Result<std::vector<sdk::User>> register_users(Services& services) {
@@ -274,6 +330,13 @@ std::string drain_audit(Opened& o) {
   }
 }
 
+// "5 messages, 3 users": a backup's counts.
+std::string counted(const std::map<std::string, std::uint64_t>& counts) {
+  std::string out;
+  for (const auto& [table, n] : counts) out += fmt::format("{}{} {}", out.empty() ? "" : ", ", n, table);
+  return out.empty() ? std::string("nothing") : out;
+}
+
 // With --tamper: damages what the round stored and saw; what the checkers must report.
 std::vector<std::string> tamper(Opened& o, chaos::History& history) {
   if (history.acked.size() < 3) return {};
@@ -296,32 +359,58 @@ std::vector<std::string> tamper(Opened& o, chaos::History& history) {
                            [&](const chaos::ListOp& op) { return op.value == acked_text; });
   history.list_ops.push_back(chaos::ListOp{chaos::ListOp::Kind::read, sent->key, {}, {}, true,
                                            sent->completed_ns + 1, sent->completed_ns + 2, "a stale read (tampered)"});
-  return {fmt::format("acknowledged send '{}' stored 0 times", history.acked.begin()->first),
-          fmt::format("message {} has 2 message.send events", doubled.str()),
-          "isolation: G…-realtime: … a stale read (tampered)"};
+  std::vector<std::string> expected;
+  // A backup that restores other counts than it claimed.
+  if (!history.backups.empty() && !history.backups.front().counts.empty()) {
+    auto& taken = history.backups.front();
+    auto honest = counted(taken.counts);
+    ++taken.counts.begin()->second;
+    expected.push_back(
+        fmt::format("backup {} counted {} and restored {}", taken.dir, counted(taken.counts), honest));
+  }
+  expected.insert(expected.end(),
+                  {fmt::format("acknowledged send '{}' stored 0 times", history.acked.begin()->first),
+                   fmt::format("message {} has 2 message.send events", doubled.str()),
+                   "isolation: G…-realtime: … a stale read (tampered)"});
+  return expected;
 }
 
 // The clients of an in-process round: threads sharing the round's services.
-std::string run_threads(Opened& o, const std::vector<sdk::User>& users, std::uint64_t seed, const Options& options,
-                        chaos::History& history) {
+std::string run_threads(const std::filesystem::path& dir, Opened& o, const std::vector<sdk::User>& users,
+                        std::uint64_t seed, const Options& options, chaos::History& history) {
   auto schedule = chaos::clock_schedule(seed);
+  auto disk = chaos::disk_schedule(seed);
+  auto disk_before = chaos::disk_faults_injected();
   o.faults->on();
+  if (options.disk) chaos::disk_faults_on(disk, seed);
   {
     chaos::ClockJumper jumper(*o.clock, schedule);
     std::vector<std::thread> clients;
     for (int t = 0; t < options.threads; ++t)
-      clients.emplace_back(
-          [&, t] { chaos::run_client(*o.services, *o.clock, users, seed, t, options.ops, history); });
+      clients.emplace_back([&, t] {
+        chaos::run_client(*o.services, clocks(o, options), users, seed, t, options.ops,
+                          backups_dir(dir, options), history);
+      });
     for (auto& c : clients) c.join();
   }
+  chaos::disk_faults_off();
   o.faults->off();
-  return fmt::format("{} faults injected, clock jumps {}", o.faults->injected(), chaos::describe(schedule));
+  auto faults =
+      fmt::format("{} faults injected, clock jumps {}", o.faults->injected(), chaos::describe(schedule));
+  if (options.disk)
+    faults += fmt::format(", disk faults ({}) {} injected", chaos::describe(disk),
+                          chaos::disk_faults_injected() - disk_before);
+  return faults;
 }
 
 // A worker process: `strata-chaos --worker DIR --first SEED --thread T --ops N`.
-pid_t spawn_worker(const std::filesystem::path& dir, std::uint64_t seed, int thread, int ops) {
+pid_t spawn_worker(const std::filesystem::path& dir, std::uint64_t seed, int thread, int ops,
+                   const Options& options) {
   std::vector<std::string> args{"/proc/self/exe", "--worker",  dir.string(),         "--first", std::to_string(seed),
                                 "--thread",       std::to_string(thread), "--ops", std::to_string(ops)};
+  if (options.disk) args.emplace_back("--disk");
+  if (options.sentinel) args.emplace_back("--sentinel");
+  if (options.failover) args.insert(args.end(), {"--postgres", "--failover"});
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -338,7 +427,7 @@ std::string run_processes(const Scene& scene, std::uint64_t seed, const Options&
   std::map<pid_t, int> live;  // pid -> client number
   int next_client = 0;
   auto spawn = [&](int ops) {
-    pid_t pid = spawn_worker(scene.dir, seed, next_client, ops);
+    pid_t pid = spawn_worker(scene.dir, seed, next_client, ops, options);
     if (pid > 0) live[pid] = next_client;
     ++next_client;
     return pid > 0;
@@ -386,7 +475,66 @@ std::string run_processes(const Scene& scene, std::uint64_t seed, const Options&
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   chaos::History::read_journals(scene.dir, history);
-  return fmt::format("{} worker processes, {} SIGKILLed mid-run", next_client, killed);
+  auto faults = fmt::format("{} worker processes, {} SIGKILLed mid-run", next_client, killed);
+  if (options.disk)
+    faults +=
+        fmt::format(", disk faults in each worker at its own seeded rates ({} injected in those not killed)",
+                    history.disk_faults.load());
+  return faults;
+}
+
+// Restores each verified backup (the first two) into a host of its own:
+// the restore must succeed, hold what the manifest counted, and every send
+// acknowledged before the backup began.
+std::vector<std::string> check_backups(const Scene& scene, std::uint64_t seed, const Options& options,
+                                       const chaos::History& history) {
+  std::vector<std::string> violations;
+  std::map<std::string, std::int64_t> acked_at;  // text -> when its send returned
+  for (const auto& op : history.list_ops)
+    if (op.kind == chaos::ListOp::Kind::append && op.completed) acked_at[op.value] = op.completed_ns;
+  for (std::size_t i = 0; i < std::min<std::size_t>(history.backups.size(), 2); ++i) {
+    const auto& taken = history.backups[i];
+    auto dir = scene.dir / fmt::format("restore-{}", i);
+    std::filesystem::create_directories(dir);
+    std::optional<ScratchDatabase> database;
+    std::string wrapped =
+        "wraps = \"sqlite\"\n[storage.wrapped]\npath = \"" + (dir / "strata.db").string() + "\"\n";
+    if (options.postgres) {
+      database.emplace(fmt::format("strata_chaos_{}_{}_restore{}", seed, ::getpid(), i));
+      if (!database->error.empty()) {
+        violations.push_back(database->error);
+        continue;
+      }
+      wrapped = fmt::format(
+          "wraps = \"postgres\"\n[storage.wrapped]\nhost = \"127.0.0.1\"\nport = {}\nuser = \"postgres\"\n"
+          "dbname = \"{}\"\n",
+          test::postgres_port(), database->name);
+    }
+    auto o = open_scene(dir, faulty_config(dir, seed, wrapped, "wraps = \"memory\"\n"), true);
+    if (!o.error.empty()) {
+      violations.push_back("opening a host to restore " + taken.dir + " into: " + o.error);
+      continue;
+    }
+    auto restored = o.services->restore(taken.dir, true, Origin{});
+    if (!restored) {
+      violations.push_back("backup " + taken.dir +
+                           " verified but does not restore: " + restored.error().describe());
+      continue;
+    }
+    for (const auto& instance : restored->restored)
+      if (instance.role == "storage" && instance.counts != taken.counts)
+        violations.push_back(fmt::format("backup {} counted {} and restored {}", taken.dir,
+                                         counted(taken.counts), counted(instance.counts)));
+    for (const auto& [text, id] : history.acked) {
+      auto at = acked_at.find(text);
+      if (at == acked_at.end() || at->second >= taken.invoked_ns) continue;
+      if (auto found = o.host->storage()->get_message(id); !found)
+        violations.push_back(
+            fmt::format("send '{}' was acknowledged before backup {} began and is not in it ({})", text,
+                        taken.dir, found.error().describe()));
+    }
+  }
+  return violations;
 }
 
 // One round; returns its violations.
@@ -402,23 +550,39 @@ std::vector<std::string> round(std::uint64_t seed, const Options& options) {
   std::string faults;
   auto network = options.network ? chaos::network_schedule(seed) : std::vector<chaos::NetworkFault>{};
   if (scene->network) scene->network->play(network);
+  auto storage_failover = chaos::failover_schedule(seed, 0),
+       cache_failover = chaos::failover_schedule(seed, 1);
+  if (scene->storage_failover) scene->storage_failover->play(storage_failover);
+  if (scene->cache_failover) scene->cache_failover->play(cache_failover);
   if (options.kill) {
     o = {};  // the workers are the only clients; the checks reopen after them
     faults = run_processes(*scene, seed, options, history);
-    o = open_scene(scene->dir, scene->config, false);
-    if (!o.error.empty()) return {"reopening after the workers: " + o.error};
   } else {
-    faults = run_threads(o, *users, seed, options, history);
+    faults = run_threads(scene->dir, o, *users, seed, options, history);
   }
+  // The faults end before the checks: connections whole, groups healed.
   if (scene->network) {
     if (auto refused = scene->network->lift(); !refused.empty()) history.violation(refused);
     faults += ", network faults " + chaos::describe(network);
+  }
+  for (auto [group, failover, what] :
+       {std::tuple{scene->storage_failover.get(), storage_failover, "PostgreSQL"},
+        std::tuple{scene->cache_failover.get(), cache_failover, "Redis"}}) {
+    if (!group) continue;
+    if (auto refused = group->lift(); !refused.empty()) history.violation(refused);
+    faults += fmt::format(", {} {}{}", what, chaos::describe(failover),
+                          group->happened() ? "" : " (not reached: the clients were done)");
+  }
+  if (options.kill) {
+    o = open_scene(scene->dir, scene->config, false);
+    if (!o.error.empty()) return {"reopening after the workers: " + o.error};
   }
   if (auto stuck = drain_audit(o); !stuck.empty()) history.violation(stuck);
 
   std::vector<std::string> expected;  // with --tamper: what the checkers must report
   if (options.tamper) expected = tamper(o, history);
   auto violations = chaos::check(*o.host, *o.services, *users, history);
+  for (auto& v : check_backups(*scene, seed, options, history)) violations.push_back(std::move(v));
   if (options.tamper) {
     std::vector<std::string> missed;
     for (const auto& e : expected)
@@ -428,25 +592,39 @@ std::vector<std::string> round(std::uint64_t seed, const Options& options) {
                expected.size());
     violations = expected.empty() ? std::vector<std::string>{"nothing acknowledged to tamper with"} : missed;
   }
-  fmt::print("chaos: seed {}: {} operations ({} failed as injected faults made them), {}, {} sends acknowledged, "
-             "{} with outcome unknown, {} reads by sequence: {}\n",
-             seed, history.ops.load(), history.failed_ops.load(), faults, history.acked.size(),
-             history.unknown.size(),
-             std::count_if(history.list_ops.begin(), history.list_ops.end(),
-                           [](const chaos::ListOp& op) { return op.kind == chaos::ListOp::Kind::read; }),
-             !violations.empty() ? "VIOLATIONS" : options.tamper ? "the checkers caught every tampering"
-                                                                  : "every check holds");
+  fmt::print(
+      "chaos: seed {}: {} operations ({} failed as injected faults made them), {}, {} sends acknowledged, "
+      "{} with outcome unknown, {} reads by sequence, {} backups: {}\n",
+      seed, history.ops.load(), history.failed_ops.load(), faults, history.acked.size(),
+      history.unknown.size(),
+      std::count_if(history.list_ops.begin(), history.list_ops.end(),
+                    [](const chaos::ListOp& op) { return op.kind == chaos::ListOp::Kind::read; }),
+      history.backups.size(),
+      !violations.empty() ? "VIOLATIONS"
+      : options.tamper    ? "the checkers caught every tampering"
+                          : "every check holds");
   o = {};  // before the database goes
   auto dir = scene->dir;
+  if (!violations.empty()) {
+    fmt::print("chaos: seed {}: files kept in {}\n", seed, dir.string());
+    for (auto [kept, name] : {std::pair{scene->database ? &scene->database->keep : nullptr,
+                                        scene->database ? scene->database->name : ""},
+                              std::pair{scene->formation ? &scene->formation->keep : nullptr,
+                                        scene->formation ? scene->formation->name() : ""}})
+      if (kept) {
+        *kept = true;
+        fmt::print("chaos: seed {}: database {} kept (drop it when done)\n", seed, name);
+      }
+  }
   scene.reset();
   if (violations.empty()) std::filesystem::remove_all(dir);
-  else fmt::print("chaos: seed {}: files kept in {}\n", seed, dir.string());
   return violations;
 }
 
 // A kill round's worker: the round's host and faults, the clients' loop,
 // every step journaled; it may be SIGKILLed at any instant.
-int worker(const std::filesystem::path& dir, std::uint64_t seed, int thread, int ops) {
+int worker(const std::filesystem::path& dir, std::uint64_t seed, int thread, int ops,
+           const Options& options) {
   std::ifstream in(dir / "chaos.toml");
   std::string config((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   // Opens the host and finds the round's users; "" or why not.
@@ -475,14 +653,18 @@ int worker(const std::filesystem::path& dir, std::uint64_t seed, int thread, int
     return 1;
   }
   chaos::History history(dir / fmt::format("history-{:03}.log", thread));
+  // Each process's clock jumps, and its disk fails, on its own schedule.
+  auto own_seed = seed * 1000 + static_cast<std::uint64_t>(thread);
   o.faults->on();
+  if (options.disk) chaos::disk_faults_on(chaos::disk_schedule(own_seed), own_seed);
   {
-    // Each process's clock jumps on its own schedule, as machines' clocks do.
-    chaos::ClockJumper jumper(*o.clock,
-                              chaos::clock_schedule(seed * 1000 + static_cast<std::uint64_t>(thread)));
-    chaos::run_client(*o.services, *o.clock, users, seed, thread, ops, history);
+    chaos::ClockJumper jumper(*o.clock, chaos::clock_schedule(own_seed));
+    chaos::run_client(*o.services, clocks(o, options), users, seed, thread, ops, backups_dir(dir, options),
+                      history);
   }
+  chaos::disk_faults_off();
   o.faults->off();
+  if (options.disk) history.disk_faults_injected(chaos::disk_faults_injected());
   return 0;
 }
 
@@ -506,15 +688,30 @@ int main(int argc, char** argv) {
          "--network", options.network,
          "reach PostgreSQL through toxiproxy and fault the connections (latency, resets, silence, cuts)")
       ->needs(postgres);
+  app.add_flag("--failover", options.failover,
+               "the storage on the pg_auto_failover formation (tools/pg-formation.sh), failed over mid-round "
+               "(planned, or the primary killed)")
+      ->needs(postgres)
+      ->excludes("--network");
+  app.add_flag("--sentinel", options.sentinel,
+               "the cache on the Redis Sentinel group (tools/redis-sentinel.sh), failed over mid-round");
   app.add_flag("--kill", options.kill,
                "run the clients as processes embedding the host and SIGKILL some of them mid-run");
+  app.add_flag(
+      "--disk", options.disk,
+      "fail the clients' disk writes and syncs (EIO, ENOSPC, short writes) at seeded rates with libfiu");
   app.add_flag("--tamper", options.tamper,
                "check the checkers: lose an acknowledged message, double an audit event and add a stale read "
                "after each round; succeeds when the checkers report all three");
   app.add_option("--worker", worker_dir, "(internal) run one client of a --kill round in this directory");
   app.add_option("--thread", worker_thread, "(internal) the worker's client number");
   CLI11_PARSE(app, argc, argv);
-  if (!worker_dir.empty()) return worker(worker_dir, options.first, worker_thread, options.ops);
+  if (options.disk)
+    if (auto refused = chaos::load_disk_wrappers(argv); !refused.empty()) {
+      fmt::print(stderr, "strata-chaos: {}\n", refused);
+      return 2;
+    }
+  if (!worker_dir.empty()) return worker(worker_dir, options.first, worker_thread, options.ops, options);
 
   int failed = 0;
   for (int i = 0; i < options.seeds; ++i) {
@@ -523,9 +720,14 @@ int main(int argc, char** argv) {
     if (violations.empty()) continue;
     ++failed;
     for (const auto& v : violations) fmt::print("chaos: seed {}: {}\n", seed, v);
-    fmt::print("chaos: replay with: strata-chaos --first {} --seeds 1 --ops {} --threads {}{}{}{}\n", seed,
-               options.ops, options.threads, options.postgres ? " --postgres" : "",
-               options.network ? " --network" : "", options.kill ? " --kill" : "");
+    std::string flags;
+    for (auto [on, flag] :
+         {std::pair{options.postgres, " --postgres"}, std::pair{options.network, " --network"},
+          std::pair{options.failover, " --failover"}, std::pair{options.sentinel, " --sentinel"},
+          std::pair{options.kill, " --kill"}, std::pair{options.disk, " --disk"}})
+      if (on) flags += flag;
+    fmt::print("chaos: replay with: strata-chaos --first {} --seeds 1 --ops {} --threads {}{}\n", seed,
+               options.ops, options.threads, flags);
   }
   fmt::print("chaos: {} of {} rounds held every check\n", options.seeds - failed, options.seeds);
   return failed == 0 ? 0 : 1;

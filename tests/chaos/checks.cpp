@@ -23,6 +23,9 @@ std::vector<std::string> check(Host& host, Services& services, const std::vector
         break;
       }
       for (const auto& entry : page->items) {
+        if (entry.envelope.recipient_id != user.id)
+          violations.push_back("message " + entry.envelope.id.str() + " in " + user.username +
+                               "'s inbox is addressed to someone else");
         if (!entry.text) {
           violations.push_back("message " + entry.envelope.id.str() + " unreadable: " + entry.text.error().describe());
           continue;

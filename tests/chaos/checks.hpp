@@ -3,7 +3,8 @@
 // what the clients saw (the faults lifted, the audit pipeline drained):
 //   - every acknowledged send is stored exactly once and readable, with
 //     exactly one audit event; a send whose outcome was unknown is stored
-//     at most once; no message nobody sent; no event without its row;
+//     at most once; no message nobody sent; no event without its row; no
+//     message in an inbox but its recipient's;
 //   - each recipient's sequence numbers run 1..head without gaps or repeats;
 //   - a session whose revoke succeeded is never valid again (the clients
 //     check as they go);

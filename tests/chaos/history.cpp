@@ -1,5 +1,7 @@
 #include "history.hpp"
 
+#include "disk_faults.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -42,6 +44,7 @@ void History::journal(const std::string& line) {
   if (journal_fd_ < 0) return;
   std::string whole = line + "\n";
   // One write per line: O_APPEND keeps lines whole between the threads.
+  HarnessIo spared;  // --disk fails the process's writes, not the harness's record of them
   if (::write(journal_fd_, whole.data(), whole.size()) != static_cast<ssize_t>(whole.size()))
     throw std::runtime_error("a journal line was not written whole");
 }
@@ -84,6 +87,19 @@ void History::violation(const std::string& what) {
   violations.push_back(what);
 }
 
+void History::backup(const TakenBackup& taken) {
+  std::string line = fmt::format("backup\t{}\t{}", taken.dir, taken.invoked_ns);
+  for (const auto& [table, n] : taken.counts) line += fmt::format("\t{}={}", table, n);
+  journal(line);
+  std::lock_guard lock(mutex);
+  backups.push_back(taken);
+}
+
+void History::disk_faults_injected(std::uint64_t n) {
+  journal(fmt::format("disk\t{}", n));
+  disk_faults += n;
+}
+
 void History::read_journals(const std::filesystem::path& dir, History& into) {
   std::vector<std::filesystem::path> journals;
   for (const auto& entry : std::filesystem::directory_iterator(dir))
@@ -116,6 +132,14 @@ void History::read_journals(const std::filesystem::path& dir, History& into) {
         into.read(std::move(op));
       } else if (f[0] == "violation" && f.size() == 2) {
         into.violation(f[1]);
+      } else if (f[0] == "backup" && f.size() >= 3) {
+        TakenBackup taken{f[1], std::stoll(f[2]), {}};
+        for (std::size_t i = 3; i < f.size(); ++i)
+          if (auto eq = f[i].rfind('='); eq != std::string::npos)
+            taken.counts[f[i].substr(0, eq)] = std::stoull(f[i].substr(eq + 1));
+        into.backup(taken);
+      } else if (f[0] == "disk" && f.size() == 2) {
+        into.disk_faults += std::stoull(f[1]);
       }
     }
     // Tried, never answered: the process was killed while the send was in flight.

@@ -25,6 +25,13 @@
 
 namespace strata::chaos {
 
+/// A backup a client took and verified: what it counted, from when.
+struct TakenBackup {
+  std::string dir;
+  std::int64_t invoked_ns = 0;                  ///< the backup call began (now_ns)
+  std::map<std::string, std::uint64_t> counts;  ///< the storage's records per table, as the manifest says
+};
+
 /// Steady-clock nanoseconds: comparable across the processes of one machine (CLOCK_MONOTONIC).
 std::int64_t now_ns();
 
@@ -45,6 +52,10 @@ class History {
   void read(ListOp op);
   /// A client saw a promise broken.
   void violation(const std::string& what);
+  /// A backup returned and verified.
+  void backup(const TakenBackup& taken);
+  /// A worker's count of disk calls failed (--disk), as it ends.
+  void disk_faults_injected(std::uint64_t n);
 
   /// Rebuilds one history from every journal `history-*.log` in `dir`.
   static void read_journals(const std::filesystem::path& dir, History& into);
@@ -55,7 +66,9 @@ class History {
   std::set<std::string> tried;             ///< every text any client tried to send
   std::vector<std::string> violations;     ///< seen while running
   std::vector<ListOp> list_ops;            ///< sends and reads by sequence, for the isolation check
+  std::vector<TakenBackup> backups;        ///< verified, for the restore check
   std::atomic<int> ops{0}, failed_ops{0};
+  std::atomic<std::uint64_t> disk_faults{0};  ///< reported by the workers that were not killed
 
  private:
   void add(ListOp op);  // under mutex
