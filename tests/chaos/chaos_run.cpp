@@ -190,13 +190,24 @@ struct Scene {
   std::string error;
 };
 
+// The [storage] lines after `plugin = "faulty"`: SQLite in `dir`, or a
+// database on a PostgreSQL server (`extra`: more of the postgres plugin's keys).
+std::string sqlite_storage(const std::filesystem::path& dir) {
+  return "wraps = \"sqlite\"\n[storage.wrapped]\npath = \"" + (dir / "strata.db").string() + "\"\n";
+}
+std::string postgres_storage(int port, const std::string& dbname, const std::string& extra = "") {
+  return fmt::format(
+      "wraps = \"postgres\"\n[storage.wrapped]\nhost = \"127.0.0.1\"\nport = {}\nuser = \"postgres\"\n"
+      "dbname = \"{}\"\n{}",
+      port, dbname, extra);
+}
+
 std::unique_ptr<Scene> make_scene(std::uint64_t seed, const Options& options) {
   auto scene = std::make_unique<Scene>();
   scene->dir = std::filesystem::temp_directory_path() / fmt::format("strata-chaos-{}-{}", seed, ::getpid());
   std::filesystem::remove_all(scene->dir);
   std::filesystem::create_directories(scene->dir);
-  std::string wrapped =
-      "wraps = \"sqlite\"\n[storage.wrapped]\npath = \"" + (scene->dir / "strata.db").string() + "\"\n";
+  std::string wrapped = sqlite_storage(scene->dir);
   if (options.failover) {
     scene->formation.emplace(fmt::format("strata_chaos_{}_{}", seed, ::getpid()));
     scene->error = scene->formation->error();
@@ -219,10 +230,7 @@ std::unique_ptr<Scene> make_scene(std::uint64_t seed, const Options& options) {
       // A silent server must cost a call a second, not TCP's many minutes.
       timeouts = "command_timeout_ms = 1000\npool.connect_timeout_ms = 1000\n";
     }
-    wrapped = fmt::format(
-        "wraps = \"postgres\"\n[storage.wrapped]\nhost = \"127.0.0.1\"\nport = {}\n"
-        "user = \"postgres\"\ndbname = \"{}\"\n{}",
-        port, scene->database->name, timeouts);
+    wrapped = postgres_storage(port, scene->database->name, timeouts);
   }
   std::string cache_wrapped = "wraps = \"memory\"\n";
   if (options.sentinel) {
@@ -497,18 +505,14 @@ std::vector<std::string> check_backups(const Scene& scene, std::uint64_t seed, c
     auto dir = scene.dir / fmt::format("restore-{}", i);
     std::filesystem::create_directories(dir);
     std::optional<ScratchDatabase> database;
-    std::string wrapped =
-        "wraps = \"sqlite\"\n[storage.wrapped]\npath = \"" + (dir / "strata.db").string() + "\"\n";
+    std::string wrapped = sqlite_storage(dir);
     if (options.postgres) {
       database.emplace(fmt::format("strata_chaos_{}_{}_restore{}", seed, ::getpid(), i));
       if (!database->error.empty()) {
         violations.push_back(database->error);
         continue;
       }
-      wrapped = fmt::format(
-          "wraps = \"postgres\"\n[storage.wrapped]\nhost = \"127.0.0.1\"\nport = {}\nuser = \"postgres\"\n"
-          "dbname = \"{}\"\n",
-          test::postgres_port(), database->name);
+      wrapped = postgres_storage(test::postgres_port(), database->name);
     }
     auto o = open_scene(dir, faulty_config(dir, seed, wrapped, "wraps = \"memory\"\n"), true);
     if (!o.error.empty()) {

@@ -25,12 +25,14 @@ void AuditLog::relay_outbox(bool always) {
       // Paused since the check above (another thread's append failed while
       // the storage read the batch): the events stay in the outbox. They were
       // counted as dropped and their rows deleted, whatever the policy — lost
-      // events, found by chaos rounds with network faults and SIGKILLs.
-      if (!drop && !sink_may_answer())
+      // events, found by chaos rounds with network faults and SIGKILLs. Read
+      // once: a pause between two readings would take the drop branch again.
+      bool may_answer = sink_may_answer();
+      if (!drop && !may_answer)
         return sdk::Result<void>(
             sdk::fail(sdk::ErrorCode::unavailable,
                       "the audit sink is paused after a failure: the events stay in the outbox"));
-      if (sink_may_answer()) {
+      if (may_answer) {
         auto stored = sink_->append(events);
         if (stored) {
           written_.add(events.size());

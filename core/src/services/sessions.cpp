@@ -28,6 +28,18 @@ std::string token_subject(std::string_view token) { return "token:" + detail::sh
 
 sdk::Unexpected not_valid() { return fail(ErrorCode::auth_failed, "the session is unknown, expired or revoked"); }
 
+// The expiry to report for a TTL the cache set (or read) between `before`
+// and now. A cache on the host's clock (the memory plugin) counts the TTL
+// from its own reading inside that call; if the clock stepped forward during
+// the call, `before + ttl` would come before the real expiry, and a caller
+// would see a session valid past the expiry it was told. The later of the
+// two readings is never earlier than the cache's (chaos rounds with clock
+// jumps found the difference).
+template <class Duration>
+sdk::Timestamp latest_expiry(const sdk::Clock& clock, sdk::Timestamp before, Duration ttl) {
+  return std::max(before, clock.now()) + ttl;
+}
+
 }  // namespace
 
 sdk::Result<bool> Sessions::revoke_durably(std::string_view subject, bool whatever_its_time) {
@@ -60,22 +72,6 @@ sdk::Result<bool> Sessions::revoked(const Session& s, std::string_view token, sd
   std::string text((*mark)->begin(), (*mark)->end());
   return s.created_at.micros() <= std::stoll(text);
 }
-
-namespace {
-
-// The expiry to report for a TTL the cache set (or read) between `before`
-// and now. A cache on the host's clock (the memory plugin) counts the TTL
-// from its own reading inside that call; if the clock stepped forward during
-// the call, `before + ttl` would come before the real expiry, and a caller
-// would see a session valid past the expiry it was told. The later of the
-// two readings is never earlier than the cache's (chaos rounds with clock
-// jumps found the difference).
-template <class Duration>
-sdk::Timestamp latest_expiry(const sdk::Clock& clock, sdk::Timestamp before, Duration ttl) {
-  return std::max(before, clock.now()) + ttl;
-}
-
-}  // namespace
 
 Sessions::Sessions(ServiceContext& context) : ctx_(context) {}
 
