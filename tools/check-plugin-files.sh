@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The plugin folder rule (plugins/README.md), checked: every file in
 # plugins/<name>/ is plugin.cpp, CMakeLists.txt, a Markdown file, a generated
-# *.cpp.in, or named with the plugin's prefix (the table in plugins/README.md);
+# *.cpp.in, or named with the folder's name as prefix (postgres_storage.cpp);
 # and the "Files" table of plugins/<name>/README.md names each file, and
 # names only files that exist. Prints every breach; exit 1 if any.
 # Usage: tools/check-plugin-files.sh (run by ctest as plugin_files_follow_the_rule)
@@ -14,11 +14,12 @@ breach() {
   breaches=$((breaches + 1))
 }
 
-# "| [`postgres`](postgres/README.md) | `pg` | …" -> postgres pg
-plugins=$(sed -nE 's/^\| \[`([a-z_]+)`\]\([a-z_]+\/README\.md\) \| `([a-z_]+)` \|.*/\1 \2/p' plugins/README.md)
+# "| [`postgres`](postgres/README.md) | …" -> postgres
+plugins=$(sed -nE 's/^\| \[`([a-z_]+)`\]\([a-z_]+\/README\.md\) \|.*/\1/p' plugins/README.md)
 [[ -n $plugins ]] || { echo "plugins/README.md: no plugin table found" >&2; exit 1; }
 
-while read -r name prefix; do
+while read -r name; do
+  prefix=$name
   dir=plugins/$name
   [[ -d $dir ]] || { breach "$name" "listed in plugins/README.md, but there is no such folder"; continue; }
   # The first column of each row of the README's "## Files" table: `a.*`, `b.cpp.in`, …

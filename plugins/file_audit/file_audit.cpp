@@ -2,7 +2,7 @@
 
 #include "strata/sdk/private_files.hpp"
 
-#include "file_settings.hpp"
+#include "file_audit_settings.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>

@@ -4,7 +4,7 @@
 #include <mutex>
 #include <unordered_set>
 
-#include "file_json_lines.hpp"
+#include "file_audit_json_lines.hpp"
 #include "strata/sdk/sdk.hpp"
 
 namespace strata::file_audit {

@@ -1,7 +1,7 @@
 // Entry point of libstrata-mongodb.so: audit and cache on MongoDB (mongo-c-driver).
 
-#include "mongo_audit.hpp"
-#include "mongo_cache.hpp"
+#include "mongodb_audit.hpp"
+#include "mongodb_cache.hpp"
 
 STRATA_PLUGIN("mongodb", STRATA_VERSION,
               "Audit log, metrics and cache in MongoDB, in the seed's mongoose document shapes (mongo-c-driver)",

@@ -1,6 +1,6 @@
 // Entry point of libstrata-postgres.so: the storage role on PostgreSQL (libpq).
 
-#include "pg_storage.hpp"
+#include "postgres_storage.hpp"
 
 STRATA_PLUGIN("postgres", STRATA_VERSION,
               "Storage on PostgreSQL: the seed's schema, migrations, pooled prepared statements, COPY batches",

@@ -22,7 +22,7 @@
 #include "bench_host.hpp"
 #include "libpq_scratch.hpp"
 #include "percentile.hpp"
-#include "pg_copy.hpp"
+#include "postgres_copy.hpp"
 #include "run_tool.hpp"
 
 namespace {

@@ -7,7 +7,7 @@
 #include <span>
 
 #include "libpq_scratch.hpp"
-#include "pg_copy.hpp"
+#include "postgres_copy.hpp"
 
 namespace strata::bench {
 
