@@ -19,7 +19,7 @@ if ! git rev-parse --git-dir >/dev/null 2>&1 || ! git cat-file -e "$first^{commi
   echo "not a git checkout with the project's history: nothing to check"
   exit 0
 fi
-for tool in clang-format-16 git-clang-format-16 clang-tidy-16; do
+for tool in clang-format-16 clang-format-diff-16 clang-tidy-16; do
   if ! command -v "$tool" >/dev/null; then
     echo "$tool is not installed (tools/install-deps.sh test installs it)" >&2
     [[ ${CI:-} == true ]] && exit 1
@@ -28,28 +28,54 @@ for tool in clang-format-16 git-clang-format-16 clang-tidy-16; do
 done
 
 status=0
-# Lines changed since $first, in the working tree (a developer's own edits too).
-if ! format_diff=$(git-clang-format-16 --binary clang-format-16 --diff --extensions cpp,hpp,h "$first" 2>&1); then
+# Lines changed since $first, in the working tree (a developer's own edits
+# too). Renames are followed (-M): a file moved to another folder is checked
+# for the lines its move changed, not as a new file.
+changes() { git diff -M -U0 --no-color "$first" -- "$@"; }
+format_diff=$(changes '*.cpp' '*.hpp' '*.h' | clang-format-diff-16 -p1 -binary clang-format-16 2>&1)
+if [[ -n $format_diff ]]; then
   echo "lines changed since $first are not as clang-format lays them out; the fix" \
-       "(git-clang-format-16 --binary clang-format-16 $first applies it):"
+       "(git diff -M -U0 $first | clang-format-diff-16 -p1 -i applies it):"
   echo "$format_diff"
   status=1
 fi
 
-# Source files changed since $first that the build compiles (headers are
-# checked through them: .clang-tidy's HeaderFilterRegex).
-mapfile -t changed < <(git diff --name-only --diff-filter=d "$first" -- '*.cpp' && git ls-files --others --exclude-standard -- '*.cpp')
+# Source files with lines changed since $first that the build compiles,
+# and those lines: clang-tidy reports findings on them only (--line-filter),
+# headers' changed lines included when a source includes them. A file whose
+# changed lines are all #include lines (a rename's new paths) is not parsed:
+# nothing on those lines is a finding.
+filter=$(mktemp)
+trap 'rm -f "$filter"' EXIT
+mapfile -t changed < <(changes '*.cpp' '*.hpp' '*.h' | python3 -c '
+import json, re, sys
+ranges, code = {}, set()
+for line in sys.stdin:
+    if line.startswith("+++ "):
+        path = line[6:].rstrip("\n") if line.startswith("+++ b/") else None
+    elif line.startswith("@@") and path:
+        start, _, count = re.match(r"@@ -\S+ \+(\d+)(,(\d+))? @@", line).groups()
+        count = 1 if count is None else int(count)
+        if count: ranges.setdefault(path, []).append([int(start), int(start) + count - 1])
+    elif line.startswith("+") and path and not re.match(r"\+\s*(#include\b|$)", line):
+        code.add(path)
+untracked = sys.argv[2:]  # new files: every line counts
+json.dump([{"name": p, "lines": r} for p, r in ranges.items()] + [{"name": p} for p in untracked],
+          open(sys.argv[1], "w"))
+print("\n".join([p for p in ranges if p.endswith(".cpp") and p in code] + untracked))
+' "$filter" $(git ls-files --others --exclude-standard -- '*.cpp' '*.hpp' '*.h'))
 sources=()
 for file in "${changed[@]}"; do
-  grep -q "\"file\": \"$PWD/$file\"" "$build/compile_commands.json" && sources+=("$file")
+  [[ -n $file ]] && grep -q "\"file\": \"$PWD/$file\"" "$build/compile_commands.json" && sources+=("$file")
 done
 if ((${#sources[@]})); then
   # Clang 16 knows C++23 as c++2b, and reads libstdc++ 12's <expected> only
   # with the concepts level set (CMakeLists.txt, STRATA_FUZZ); GCC's own
   # warning flags are unknown to it.
-  if ! clang-tidy-16 -p "$build" --quiet --extra-arg=-std=c++2b --extra-arg=-U__cpp_concepts \
-       --extra-arg=-D__cpp_concepts=202002L --extra-arg=-Wno-unknown-warning-option "${sources[@]}" 2>/dev/null; then
-    echo "clang-tidy (.clang-tidy's checks) found the above in files changed since $first"
+  if ! clang-tidy-16 -p "$build" --quiet --line-filter="$(cat "$filter")" --extra-arg=-std=c++2b \
+       --extra-arg=-U__cpp_concepts --extra-arg=-D__cpp_concepts=202002L \
+       --extra-arg=-Wno-unknown-warning-option "${sources[@]}" 2>/dev/null; then
+    echo "clang-tidy (.clang-tidy's checks) found the above on lines changed since $first"
     status=1
   fi
 fi
