@@ -304,7 +304,7 @@ std::filesystem::path backups_dir(const std::filesystem::path& dir, const Option
 chaos::ClientClocks clocks(const Opened& o, const Options& options) {
   static const sdk::SystemClock server;  // Redis's, on this machine
   return {*o.clock, options.sentinel ? static_cast<const sdk::Clock&>(server) : *o.clock,
-          o.host->settings().sessions.ttl};
+          read_service_settings(*o.host).value().sessions.ttl};
 }
 
 const int user_count = 5;

@@ -35,7 +35,9 @@ struct MongoTrail {
   }
 
   LedgerReport verify() {
-    auto ledger = AuditLedger::open(host->settings().audit.ledger, host->clock(), host->log()).value();
+    auto ledger =
+        AuditLedger::open(read_service_settings(*host).value().audit.ledger, host->clock(), host->log())
+            .value();
     return ledger->verify(*host->audit()).value();
   }
   // Runs `change` on the auditlogs collection.

@@ -1,4 +1,4 @@
-// RFC 9162 Merkle trees and C2SP signed notes (core/src/services/ledger/).
+// RFC 9162 Merkle trees and C2SP signed notes (core/services/src/ledger/).
 // The Go verifier in tests/ledger/go_verifier checks the same proofs
 // independently (transparency-dev/merkle).
 

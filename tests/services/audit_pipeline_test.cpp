@@ -172,7 +172,8 @@ TEST_CASE("audit pipeline: a spool left by a crashed process is replayed once, e
     for (const auto& e : events) spool << detail::event_to_json(e).dump() << "\n";
     spool << "{\"id\":\"torn";
   }
-  AuditLog log(host->audit(), host->settings().audit, host->clock(), host->metrics(), host->log());
+  AuditLog log(host->audit(), read_service_settings(*host).value().audit, host->clock(), host->metrics(),
+               host->log());
   CHECK(log.spooled() == 10);
   REQUIRE(test::wait_until([&] { return log.spooled() == 0; }, 30s));
   sdk::AuditQuery q;

@@ -482,7 +482,7 @@ TEST_CASE("backup: restores exclude each other, and one cut off is reported and 
   auto made = source.services().backup(BackupOptions{out, false});
   REQUIRE(made);
   test::ServiceEnv target;
-  const fs::path state_dir = target.host().settings().state_dir();
+  const fs::path state_dir = read_service_settings(target.host()).value().state_dir();
 
   SECTION("while one restore holds the lock, another is refused before it looks at the target") {
     auto held = detail::RestoreLock::take(state_dir);

@@ -45,7 +45,9 @@ TEST_CASE("users: register, authenticate, cached lookups invalidated on change",
   auto in_storage = env.host().storage()->get_user(alice.id);
   REQUIRE(in_storage);
   CHECK(in_storage->password_hash.starts_with("$scrypt$ln=11,r=8,p=1$"));
-  CHECK(verify_password("alice-password", in_storage->password_hash, env.host().settings().users.scrypt).value());
+  CHECK(verify_password("alice-password", in_storage->password_hash,
+                        read_service_settings(env.host()).value().users.scrypt)
+            .value());
 
   auto logged_in = env.users().authenticate("alice", "alice-password", Origin{});
   REQUIRE(logged_in);

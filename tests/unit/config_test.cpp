@@ -2,6 +2,7 @@
 
 #include <fstream>
 
+#include "strata/settings.hpp"
 #include "test_host.hpp"
 #include "test_paths.hpp"
 
@@ -123,7 +124,7 @@ TEST_CASE("config: the services' tables are validated like the plugins'", "[conf
 
   auto host = open_host("[audit]\nplugin = \"memory\"\non_failure = \"block\"\nbatch_size = 7\n"
                         "[maintenance]\npurge_interval_s = 0\n[keys]\nlifetime_days = 30\n");
-  const auto& s = host->settings();
+  auto s = read_service_settings(*host).value();
   CHECK(s.audit.on_failure == AuditFailurePolicy::block);
   CHECK(s.audit.batch_size == 7);
   CHECK(s.audit.queue_size == 4096);  // default
@@ -144,9 +145,9 @@ TEST_CASE("config: the effective config shows the services' tables and opens aga
   CHECK(rendered.find("scrypt_log2_n = 12") != std::string::npos);
   CHECK(rendered.find("[maintenance]") != std::string::npos);  // defaults shown
   auto again = open_host(rendered);
-  CHECK(again->settings().audit.on_failure == AuditFailurePolicy::block);
-  CHECK(again->settings().audit.spool_path == "/var/lib/strata/spool");
-  CHECK(again->settings().users.scrypt.log2_n == 12);
+  CHECK(read_service_settings(*again).value().audit.on_failure == AuditFailurePolicy::block);
+  CHECK(read_service_settings(*again).value().audit.spool_path == "/var/lib/strata/spool");
+  CHECK(read_service_settings(*again).value().users.scrypt.log2_n == 12);
   CHECK(again->effective_config() == rendered);
   // Without an [audit], its pipeline keys are not shown (they would need a plugin to stand in).
   CHECK(open_host("[storage]\nplugin = \"memory\"\n")->effective_config().find("on_failure") == std::string::npos);

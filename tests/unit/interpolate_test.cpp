@@ -1,6 +1,6 @@
 // ${VAR} and ${VAR:-default} interpolation.
 
-#include "config.hpp"  // core/src: interpolation is internal to the host
+#include "config.hpp"  // core/host/src: interpolation is internal to the host
 #include "test_host.hpp"
 
 using strata::interpolate;

@@ -18,7 +18,9 @@ namespace {
 // events are sealed before anything is checked.
 sdk::Result<std::shared_ptr<AuditLedger>> open_ledger(const Host& host) {
   if (!host.audit()) return sdk::fail(sdk::ErrorCode::invalid_argument, "the config has no [audit]");
-  const auto& settings = host.settings().audit.ledger;
+  auto service_settings = read_service_settings(host);
+  if (!service_settings) return sdk::fail(service_settings.error());
+  const auto& settings = service_settings->audit.ledger;
   if (!settings.enabled)
     return sdk::fail(sdk::ErrorCode::invalid_argument, "[audit] ledger = false: this sink's events are not sealed");
   if (host.storage())

@@ -2,7 +2,7 @@
 // The one list of every role method: X-macro tables from which the SDK and
 // the host expand, per method, the plugin-side guard (guarded.hpp), the
 // `unsupported` defaults of optional methods (the role headers), the host's
-// instrumentation and its ABI gate (core/src/instrumented.hpp), and the test
+// instrumentation and its ABI gate (core/host/src/instrumented.hpp), and the test
 // that every call reaches the plugin (tests/host/method_reach_test.cpp).
 //
 // Adding a method: append a row to its role's table (the vtable order is the

@@ -13,9 +13,9 @@
 
 #include "strata/env.hpp"
 #include "strata/faults.hpp"
+#include "strata/host_settings.hpp"
 #include "strata/metrics.hpp"
 #include "strata/sdk/sdk.hpp"
-#include "strata/settings.hpp"
 #include "strata/tracing.hpp"
 
 namespace strata {
@@ -95,8 +95,18 @@ class STRATA_API Host {
   /// The plugin search directories, in order.
   const std::vector<std::filesystem::path>& plugin_search_path() const;
 
-  /// Settings of the services ([users], [sessions], [keys], [maintenance], [audit] pipeline keys).
-  const ServiceSettings& settings() const;
+  /// The host's own settings ([metrics], [tracing]) and the data directory.
+  const HostSettings& settings() const;
+  /// The values in effect of a settings table that is not the host's own
+  /// (the services' [users], their keys in [audit], ...), defaults filled:
+  /// read by the code that registered it (config_tables.hpp); empty for a
+  /// name nobody registered.
+  const sdk::ConfigView& table(std::string_view name) const;
+  /// An instance's validated config without its secrets (empty for no such
+  /// instance): what may be shown, hashed or compared.
+  sdk::ConfigView public_config(sdk::Role role, std::string_view instance = "default") const;
+  /// The environment the host was opened with (HostOptions::env).
+  const EnvLookup& env() const;
   /// Plugin-call metrics, and the services' counters.
   const std::shared_ptr<Metrics>& metrics() const;
   /// Where metrics() is served for Prometheus ([metrics] listen), as

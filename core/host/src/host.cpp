@@ -3,15 +3,16 @@
 #include "embedded_config.hpp"
 #include "strata/host.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <optional>
 #include <type_traits>
 #include <variant>
 
-#include "host_tables.hpp"
+#include "faults/faulty_table.hpp"
+#include "host_settings.hpp"
 #include "instrumented.hpp"
 #include "loader.hpp"
-#include "faults/faulty_table.hpp"
 #include "metrics_endpoint.hpp"
 #include "tracing/tracer.hpp"
 
@@ -37,56 +38,32 @@ sdk::Logger stderr_logger() {
   };
 }
 
-// The default spool and ledger belong to one sink: their names carry the
-// sink's plugin and a hash of its non-secret settings (FNV-1a, stable across
-// builds), so events spooled for one sink are never replayed into another
-// that shares the data directory, and each sink has a ledger of its own.
-// `strata config` shows the resulting paths. With no data directory (no
-// STRATA_DATA_DIR, XDG_DATA_HOME or HOME) it is an error: the spool (and its
-// .paused marker) and the ledger never land in the working directory.
-sdk::Result<void> use_files_of_sink(ServiceSettings& settings, const std::string& plugin,
-                                    const ValidatedConfig& config, const EnvLookup& env) {
-  auto& audit = settings.audit;
-  bool spool = !audit.spool_path_configured, ledger = audit.ledger.enabled && !audit.ledger.dir_configured;
-  if (!spool && !ledger) return {};
-  auto data_dir = default_data_dir(env);
-  if (!data_dir) {
-    std::string unset = spool ? "spool_path" : "ledger_dir";
-    return sdk::fail(data_dir.error().code, unset + " is not set, and for its default there is " +
-                                                data_dir.error().message + ", or set " + unset);
+// Validates every settings table (the host's own and the registered ones;
+// an absent table is empty, so its defaults apply) and runs its check. The
+// values of a table named like a role ("audit") are kept even without that
+// role: their owner reads its defaults.
+sdk::Result<std::vector<std::pair<std::string, sdk::ConfigView>>> validate_settings_tables(
+    const HostConfig& config, const EnvLookup& env) {
+  std::vector<std::pair<std::string, sdk::ConfigView>> out;
+  for (const auto* tables : {&detail::host_own_tables(), &registered_config_tables()}) {
+    for (const ConfigTable& table : *tables) {
+      ConfigNode empty;
+      empty.value = ConfigNode::Entries{};
+      const ConfigNode* node = &empty;
+      std::string label = "[" + table.name + "]";
+      for (const auto& written : config.tables)
+        if (written.name == table.name) node = &written.node;
+      auto validated = validate_table(*node, table.schema, label, config.base_dir, env);
+      if (!validated) return sdk::fail(validated.error());
+      try {
+        if (table.check) table.check(validated->view);
+      } catch (const sdk::Error& e) {
+        return sdk::fail(ErrorCode::invalid_argument, config.source + ": " + label + " " + e.message);
+      }
+      out.emplace_back(table.name, std::move(validated->view));
+    }
   }
-  std::uint64_t hash = 1469598103934665603ULL;
-  auto mix = [&](std::string_view text) {
-    for (unsigned char c : text) hash = (hash ^ c) * 1099511628211ULL;
-    hash = (hash ^ 0xff) * 1099511628211ULL;  // separator
-  };
-  mix(plugin);
-  for (const auto& [key, value] : config.view.entries()) {
-    if (config.secret_keys.contains(key)) continue;
-    mix(key);
-    std::visit([&](const auto& v) {
-      using V = std::decay_t<decltype(v)>;
-      if constexpr (std::is_same_v<V, std::string>) mix(v);
-      else if constexpr (std::is_same_v<V, bool> || std::is_same_v<V, std::int64_t> || std::is_same_v<V, double>)
-        mix(std::to_string(v));
-      else if constexpr (std::is_same_v<V, std::vector<std::string>>)
-        for (const auto& item : v) mix(item);
-    }, value.value);
-  }
-  char id[17];
-  std::snprintf(id, sizeof id, "%016llx", static_cast<unsigned long long>(hash));
-  std::string sink = plugin + "-" + std::string(id, 12);
-  if (spool) audit.spool_path = *data_dir / ("audit-spool-" + sink + ".jsonl");
-  if (ledger) audit.ledger.dir = *data_dir / ("audit-ledger-" + sink);
-  for (auto& [name, view] : settings.tables) {
-    if (name != "audit") continue;
-    auto entries = view.entries();
-    for (auto& [key, value] : entries)
-      if (key == "spool_path") value = sdk::ConfigValue(audit.spool_path.string());
-    if (ledger) entries.emplace_back("ledger_dir", sdk::ConfigValue(audit.ledger.dir.string()));
-    view = sdk::ConfigView(std::move(entries), "[audit]");
-  }
-  return {};
+  return out;
 }
 
 // Wraps a plugin-created object so that it keeps its library loaded, and so
@@ -190,7 +167,10 @@ struct Host::State {
   std::vector<ValidatedConfig> validated;
   std::unique_ptr<PluginLoader> loader;
   std::vector<Instance> instances;  // start order
-  ServiceSettings settings;
+  HostSettings settings;
+  /// Every settings table's values in effect, by name (Host::table).
+  std::vector<std::pair<std::string, sdk::ConfigView>> tables;
+  EnvLookup env;
   std::shared_ptr<Metrics> metrics = std::make_shared<Metrics>();
   std::shared_ptr<const sdk::Clock> clock;
   sdk::Logger log;
@@ -244,12 +224,19 @@ sdk::Result<std::unique_ptr<Host>> Host::open(sdk::Result<HostConfig> config, Ho
   if (!options.clock) options.clock = std::make_shared<sdk::SystemClock>();
   if (!options.log) options.log = stderr_logger();
 
-  auto settings = read_service_settings(*config, options.env);
-  if (!settings) return sdk::fail(settings.error());
-  if (auto data_dir = default_data_dir(options.env)) settings->data_dir = *data_dir;
+  auto tables = validate_settings_tables(*config, options.env);
+  if (!tables) return sdk::fail(tables.error());
   auto state = std::make_unique<State>();
   state->config = std::move(*config);
-  state->settings = std::move(*settings);
+  state->tables = std::move(*tables);
+  state->settings =
+      detail::read_host_settings([&s = *state](std::string_view name) -> const sdk::ConfigView& {
+        for (const auto& [table, values] : s.tables)
+          if (table == name) return values;
+        throw std::logic_error("no settings table " + std::string(name));
+      });
+  if (auto data_dir = default_data_dir(options.env)) state->settings.data_dir = *data_dir;
+  state->env = options.env;
   state->clock = options.clock;
   state->log = options.log;
   std::vector<std::filesystem::path> first = options.plugin_path;
@@ -307,11 +294,8 @@ sdk::Result<std::unique_ptr<Host>> Host::open(sdk::Result<HostConfig> config, Ho
     if (!object)
       return refuse(object.error().code, "plugin '" + table.plugin + "' (" + (*library)->path().string() +
                                              ") failed to start: " + object.error().describe());
-    InstanceInfo info{table.role,  table.instance, d.name,       d.version, d.description,
-                      d.abi_major, d.abi_minor,    (*library)->path()};
-    if (table.role == Role::audit)
-      if (auto named = use_files_of_sink(s.settings, d.name, *validated, options.env); !named)
-        return refuse(named.error().code, named.error().message);
+    InstanceInfo info{table.role,    table.instance, d.name,      d.version,
+                      d.description, d.abi_major,    d.abi_minor, (*library)->path()};
     // Asked of the plugin itself: a fault rule never hides which database it is.
     auto database = options.instrument ? database_of(*object, info) : std::nullopt;
     if (faulty) *object = detail::wrap_faulty(std::move(*object), faulty->control, d.name, d.abi_minor);
@@ -321,6 +305,20 @@ sdk::Result<std::unique_ptr<Host>> Host::open(sdk::Result<HostConfig> config, Ho
     }
     s.instances.push_back(Instance{std::move(info), std::move(*object), faulty ? faulty->control : nullptr});
     s.validated.push_back(std::move(*validated));
+  }
+  // The registered tables' values in effect, now that the instances they
+  // may depend on (the audit sink names its spool) have started.
+  for (auto& [name, values] : s.tables) {
+    const ConfigTable* table = find_config_table(name);
+    if (!table || !table->complete) continue;
+    auto completed = table->complete(*host, values, s.config.base_dir);
+    if (!completed) {
+      std::string where = s.config.source + ": [" + name + "]";
+      for (const RoleTable& role : s.config.roles)
+        if (role.label() == "[" + name + "]") where = role.label() + " at " + role.pos.str();
+      return sdk::fail(completed.error().code, where + ": " + completed.error().message);
+    }
+    values = std::move(*completed);
   }
   if (s.settings.metrics.listen) {
     // The endpoint goes before the instances (~Host): the gauges never outlive them.
@@ -359,14 +357,47 @@ std::vector<HealthReport> Host::check() const {
 }
 
 std::string Host::effective_config() const {
-  return render_config(state_->config, state_->validated, state_->settings.tables);
+  // A table named like a role is shown inside that role's table, so only
+  // when the config has one.
+  std::vector<std::pair<std::string, sdk::ConfigView>> shown;
+  for (const auto& [name, values] : state_->tables) {
+    bool role_name = name == "storage" || name == "audit" || name == "cipher";
+    bool role_written = std::ranges::any_of(
+        state_->config.roles, [&](const RoleTable& r) { return sdk::to_string(r.role) == name; });
+    if (!role_name || role_written) shown.emplace_back(name, values);
+  }
+  return render_config(state_->config, state_->validated, shown);
+}
+
+const sdk::ConfigView& Host::table(std::string_view name) const {
+  for (const auto& [table, values] : state_->tables)
+    if (table == name) return values;
+  static const sdk::ConfigView none;
+  return none;
+}
+
+sdk::ConfigView Host::public_config(Role role, std::string_view instance) const {
+  for (std::size_t i = 0; i < state_->instances.size() && i < state_->validated.size(); ++i) {
+    if (state_->instances[i].info.role != role || state_->instances[i].info.instance != instance) continue;
+    const ValidatedConfig& config = state_->validated[i];
+    auto entries = config.view.entries();
+    std::erase_if(entries, [&](const auto& entry) { return config.secret_keys.contains(entry.first); });
+    return sdk::ConfigView(std::move(entries), config.view.where());
+  }
+  return {};
+}
+
+const EnvLookup& Host::env() const {
+  return state_->env;
 }
 
 const std::vector<std::filesystem::path>& Host::plugin_search_path() const {
   return state_->loader->search_dirs();
 }
 
-const ServiceSettings& Host::settings() const { return state_->settings; }
+const HostSettings& Host::settings() const {
+  return state_->settings;
+}
 const std::shared_ptr<Tracer>& Host::tracer() const { return state_->tracer; }
 
 std::shared_ptr<FaultControl> Host::faults(Role role, std::string_view instance) const {

@@ -1,8 +1,9 @@
 #pragma once
-// Settings of the host's services, read from the config's host-level tables:
-// [users], [sessions], [keys], [maintenance] and the pipeline keys of [audit].
-// Every key has a default; unknown keys and wrong types are errors like any
-// other config error.
+// Settings of the services, read from the config tables they register with
+// the host (core/services/src/service_tables.cpp): [users], [sessions],
+// [keys], [erasure], [group_commit], [delivery], [maintenance] and the
+// pipeline keys of [audit]. Every key has a default; unknown keys and wrong
+// types are errors like any other config error, reported when the host opens.
 
 #include "strata/export.hpp"
 #include <chrono>
@@ -11,11 +12,11 @@
 #include <optional>
 #include <string_view>
 
-#include "strata/env.hpp"
-#include "strata/sdk/config.hpp"
 #include "strata/sdk/error.hpp"
 
 namespace strata {
+
+class Host;
 
 /// What the audit pipeline does when the sink fails.
 enum class AuditFailurePolicy {
@@ -31,7 +32,6 @@ STRATA_API std::string_view to_string(AuditFailurePolicy policy) noexcept;
 struct AuditLedgerSettings {
   bool enabled = true;
   std::filesystem::path dir;  ///< default: <data dir>/audit-ledger-<plugin>-<sink id>
-  bool dir_configured = false;  ///< ledger_dir was set in [audit]
   std::chrono::milliseconds checkpoint_interval{1000};
   std::uint64_t checkpoint_every = 10'000;
 };
@@ -47,7 +47,6 @@ struct AuditLogSettings {
   /// (the id hashes the sink's plugin and non-secret settings), so a spool is
   /// only ever replayed into the sink it was written for.
   std::filesystem::path spool_path;
-  bool spool_path_configured = false;  ///< spool_path was set in [audit]
   AuditLedgerSettings ledger;
 };
 
@@ -87,22 +86,6 @@ struct ErasureSettings {
   std::chrono::hours key_backup_retention{24 * 7};  ///< key backups older than this are deleted
 };
 
-/// [metrics]: the scrape endpoint (off unless `listen` is set).
-struct MetricsSettings {
-  std::optional<std::string> listen;  ///< "host:port" the host serves /metrics on
-};
-
-/// [tracing]: spans exported over OTLP/HTTP (off unless `otlp_endpoint` is set).
-struct TracingSettings {
-  std::optional<std::string> otlp_endpoint;  ///< e.g. "http://127.0.0.1:4318/v1/traces", used as given
-  std::string service_name = "strata";       ///< the resource's service.name
-  double sample_ratio = 1.0;                 ///< share of new traces recorded (a caller's sampled flag wins)
-  std::size_t queue_size = 2048;             ///< spans waiting for export at most; more are dropped and counted
-  std::size_t batch_size = 512;              ///< spans per export request at most
-  std::chrono::milliseconds flush_interval{1000};  ///< longest wait before a partial batch is sent
-  std::chrono::milliseconds export_timeout{2000};  ///< one export request, connect included
-};
-
 /// [maintenance].
 struct MaintenanceSettings {
   std::chrono::seconds purge_interval{3600};   ///< expired-message purge; 0: off
@@ -138,8 +121,6 @@ struct ServiceSettings {
   ErasureSettings erasure;
   MaintenanceSettings maintenance;
   DeliverySettings delivery;
-  MetricsSettings metrics;
-  TracingSettings tracing;
   /// The data directory ($STRATA_DATA_DIR, $XDG_DATA_HOME/strata,
   /// ~/.local/share/strata) when the environment names one; empty otherwise.
   std::filesystem::path data_dir;
@@ -150,14 +131,11 @@ struct ServiceSettings {
   std::filesystem::path state_dir() const {
     return !audit.spool_path.empty() ? audit.spool_path.parent_path() : data_dir;
   }
-  /// The validated tables with defaults filled, by name, for `strata config`
-  /// ("audit" only when the config has an [audit]: its pipeline keys).
-  std::vector<std::pair<std::string, sdk::ConfigView>> tables;
 };
 
-/// The default data directory ($STRATA_DATA_DIR, $XDG_DATA_HOME/strata, ~/.local/share/strata).
-/// None of them set is an error naming them: Strata never falls back to the
-/// working directory.
-STRATA_API sdk::Result<std::filesystem::path> default_data_dir(const EnvLookup& env);
+/// The services' settings of an open host, from the tables they registered
+/// (Host::table): the host checked them when it opened, so this fails only
+/// for a table nobody registered (a build without the services).
+STRATA_API sdk::Result<ServiceSettings> read_service_settings(const Host& host);
 
 }  // namespace strata

@@ -15,9 +15,10 @@ namespace strata {
 
 class STRATA_API Maintenance {
  public:
-  /// `audit_sink` receives the metrics; null: metrics are only kept in memory.
-  /// With `background`, a thread runs both tasks on their intervals.
-  Maintenance(ServiceContext& context, std::shared_ptr<sdk::Audit> audit_sink, bool background);
+  /// The metrics go out through the context's AuditLog, to its sink; with
+  /// no [audit] they are only kept in memory. With `background`, a thread
+  /// runs both tasks on their intervals.
+  Maintenance(ServiceContext& context, bool background);
   /// Stops the thread and writes the metrics one last time.
   ~Maintenance();
   Maintenance(const Maintenance&) = delete;
@@ -34,7 +35,6 @@ class STRATA_API Maintenance {
   void run();
 
   ServiceContext& ctx_;
-  std::shared_ptr<sdk::Audit> sink_;
   Counter& purged_;
   std::mutex mutex_;
   std::condition_variable wake_;

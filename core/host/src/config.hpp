@@ -68,12 +68,13 @@ struct RoleTable {
   std::string label() const;
 };
 
-/// A table read by the host's services rather than a plugin: [maintenance],
-/// [users], [sessions], [keys], and the audit pipeline's keys of [audit].
-struct ServiceTable {
-  std::string name;   ///< "maintenance", "users", "sessions", "keys" or "audit"
-  std::string label;  ///< "[maintenance]", ...
-  ConfigNode node;    ///< the table (for "audit": only the pipeline's keys)
+/// A table of settings rather than of a plugin: the host's own ([metrics],
+/// [tracing]) or one registered by its owner (config_tables.hpp), such as
+/// the services' [users] or their keys inside [audit].
+struct SettingsTable {
+  std::string name;   ///< "metrics", "users", ... or a role's name ("audit")
+  std::string label;  ///< "[metrics]", ...
+  ConfigNode node;    ///< the table (for a role's name: only the registered keys)
 };
 
 /// A parsed configuration file.
@@ -82,7 +83,7 @@ struct HostConfig {
   std::filesystem::path base_dir;            ///< relative paths resolve here
   std::vector<std::filesystem::path> plugin_path;  ///< [host].plugin_path
   std::vector<RoleTable> roles;              ///< in start order: cipher, storage, caches, audit
-  std::vector<ServiceTable> services;        ///< host-level tables, in file order
+  std::vector<SettingsTable> tables;         ///< settings tables, in file order
 };
 
 /// Parses TOML text. Errors name file:line:column: malformed TOML, unknown
@@ -107,7 +108,7 @@ sdk::Result<ValidatedConfig> validate_role_config(const RoleTable& table,
                                                   const std::filesystem::path& base_dir,
                                                   const EnvLookup& env);
 
-/// Checks a host-level table against a schema (as validate_role_config does
+/// Checks a settings table against a schema (as validate_role_config does
 /// for plugins); `label` names it in messages.
 sdk::Result<ValidatedConfig> validate_table(const ConfigNode& table, const sdk::ConfigSchema& schema,
                                             const std::string& label, const std::filesystem::path& base_dir,
@@ -115,10 +116,10 @@ sdk::Result<ValidatedConfig> validate_table(const ConfigNode& table, const sdk::
 
 /// Renders the effective configuration as TOML: `validated[i]` holds the
 /// values of `config.roles[i]`; secrets are shown as "<redacted>".
-/// `host_tables` (table name, values) are rendered too; one named like a role
-/// table ("audit") merges into it.
+/// `settings_tables` (table name, values) are rendered too; one named like a
+/// role table ("audit") merges into it.
 std::string render_config(const HostConfig& config, const std::vector<ValidatedConfig>& validated,
-                          const std::vector<std::pair<std::string, sdk::ConfigView>>& host_tables = {});
+                          const std::vector<std::pair<std::string, sdk::ConfigView>>& settings_tables = {});
 
 /// Replaces ${VAR}, ${VAR:-default} (the default may nest) and $$ in `text`.
 /// An unset variable without a default is an error naming it.

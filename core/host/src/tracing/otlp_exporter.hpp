@@ -15,9 +15,9 @@
 #include <thread>
 #include <vector>
 
+#include "strata/host_settings.hpp"
 #include "strata/metrics.hpp"
 #include "strata/sdk/error.hpp"
-#include "strata/settings.hpp"
 #include "strata/tracing.hpp"
 
 namespace strata {

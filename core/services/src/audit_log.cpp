@@ -271,6 +271,12 @@ void AuditLog::flush() {
 
 std::size_t AuditLog::spooled() const { return spool_pending_; }
 
+sdk::Result<void> AuditLog::append_metrics(std::span<const sdk::Metric> metrics) {
+  if (!sink_)
+    return sdk::fail(sdk::ErrorCode::invalid_argument, "the config has no [audit] to write metrics to");
+  return sink_->append_metrics(metrics);
+}
+
 std::filesystem::path AuditLog::pause_marker() const {
   auto marker = settings_.spool_path;
   return marker += ".paused";

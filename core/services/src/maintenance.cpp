@@ -6,10 +6,10 @@ namespace strata {
 
 using sdk::ErrorCode;
 
-Maintenance::Maintenance(ServiceContext& context, std::shared_ptr<sdk::Audit> audit_sink, bool background)
+Maintenance::Maintenance(ServiceContext& context, bool background)
     : ctx_(context),
-      sink_(std::move(audit_sink)),
-      purged_(context.metrics->counter("strata_messages_purged_total", "Expired messages purged by maintenance.")) {
+      purged_(context.metrics->counter("strata_messages_purged_total",
+                                       "Expired messages purged by maintenance.")) {
   const auto& s = ctx_.settings.maintenance;
   if (background && (s.purge_interval.count() > 0 || s.metrics_interval.count() > 0))
     thread_ = std::thread([this] { run(); });
@@ -44,13 +44,13 @@ sdk::Result<std::uint64_t> Maintenance::purge_expired(const Origin& origin) {
 }
 
 sdk::Result<std::size_t> Maintenance::flush_metrics() {
-  if (!sink_) return std::size_t{0};
+  if (!ctx_.audit->has_sink()) return std::size_t{0};
   // A sink that just failed is not waited on (at a CLI command's exit, that was seconds).
   if (ctx_.audit->sink_paused())
     return sdk::fail(ErrorCode::unavailable, "the audit sink failed moments ago; not waiting on it (the metrics stay for a later flush in this process)");
   auto records = ctx_.metrics->drain(ctx_.clock->now());
   if (records.empty()) return std::size_t{0};
-  if (auto r = sink_->append_metrics(records); !r) {
+  if (auto r = ctx_.audit->append_metrics(records); !r) {
     ctx_.metrics->undrain(std::move(records));  // next time
     return sdk::fail(r.error());
   }

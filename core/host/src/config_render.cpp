@@ -58,7 +58,7 @@ void add_view(toml::table& out, const sdk::ConfigView& view, const std::set<std:
 }  // namespace
 
 std::string render_config(const HostConfig& config, const std::vector<ValidatedConfig>& validated,
-                          const std::vector<std::pair<std::string, sdk::ConfigView>>& host_tables) {
+                          const std::vector<std::pair<std::string, sdk::ConfigView>>& settings_tables) {
   toml::table root;
   if (!config.plugin_path.empty()) {
     toml::array dirs;
@@ -76,7 +76,7 @@ std::string render_config(const HostConfig& config, const std::vector<ValidatedC
       root.insert(std::string(sdk::to_string(role.role)), std::move(table));
     }
   }
-  for (const auto& [name, view] : host_tables) {
+  for (const auto& [name, view] : settings_tables) {
     if (!root.contains(name)) root.insert(name, toml::table{});
     if (auto* table = root[name].as_table()) add_view(*table, view, {}, "");
   }

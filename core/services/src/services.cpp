@@ -41,7 +41,9 @@ sdk::Result<std::unique_ptr<Services>> Services::open(const Host& host, Services
   // A wrong key is refused here, before anything is sealed under it.
   else if (auto opens = detail::check_cipher_opens_storage(*c.storage, *c.cipher); !opens)
     return sdk::fail(opens.error());
-  c.settings = host.settings();
+  auto settings = read_service_settings(host);
+  if (!settings) return sdk::fail(settings.error());
+  c.settings = std::move(*settings);
   if (c.settings.erasure.per_user_keys) {
     if (!host.cipher())
       return sdk::fail(sdk::ErrorCode::invalid_argument,
@@ -129,7 +131,7 @@ Services::Services(const Host& host, ServiceContext context, ServicesOptions opt
       keys_(context_, users_),
       messages_(context_, users_),
       erasure_(context_, users_),
-      maintenance_(std::make_unique<Maintenance>(context_, host.audit(), options.background)) {}
+      maintenance_(std::make_unique<Maintenance>(context_, options.background)) {}
 
 Services::~Services() {
   // Audit first: writing the last events moves strata_audit_events_total,

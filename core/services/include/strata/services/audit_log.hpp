@@ -21,7 +21,6 @@
 // counts them. An event whose outbox write fails (the storage is down) takes
 // the in-memory path above.
 
-#include "strata/export.hpp"
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -29,8 +28,10 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <thread>
+#include "strata/export.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -127,6 +128,12 @@ class STRATA_API AuditLog {
   /// same spool: until the pause ends, nothing waits on it (events are
   /// spooled or dropped at once, metrics kept).
   bool sink_paused() const { return !sink_may_answer(); }
+  /// Whether there is a sink at all (the config has an [audit]).
+  bool has_sink() const { return sink_ != nullptr; }
+  /// Writes metric records to the sink (Audit::append_metrics): the
+  /// maintenance flush's way out, through the same sink the events take.
+  /// Not spooled or queued: a caller keeps what was refused for a later try.
+  sdk::Result<void> append_metrics(std::span<const sdk::Metric> metrics);
   const AuditLogSettings& settings() const { return settings_; }
 
  private:

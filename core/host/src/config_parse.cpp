@@ -9,7 +9,7 @@
 
 #include "config.hpp"
 
-#include "host_tables.hpp"
+#include "host_settings.hpp"
 
 namespace strata {
 namespace {
@@ -90,19 +90,25 @@ bool valid_instance_name(std::string_view name) {
   return true;
 }
 
-// The audit pipeline's keys live in [audit] beside the plugin's: move them
-// out, so the plugin validates only its own.
-ServiceTable split_pipeline_keys(RoleTable& audit) {
-  ServiceTable pipeline{"audit", "[audit]", ConfigNode{}};
-  pipeline.node.pos = audit.node.pos;
+// A settings table of its own: [metrics], or a registered one such as [users].
+bool is_settings_table(std::string_view key) {
+  return key != "storage" && key != "audit" && key != "cipher" && key != "cache" && detail::find_table(key);
+}
+
+// Keys registered under a role's name (the audit pipeline's, in [audit]) sit
+// beside the plugin's: move them out, so the plugin validates only its own.
+SettingsTable split_registered_keys(RoleTable& role, const ConfigTable& registered) {
+  SettingsTable owned{registered.name, "[" + registered.name + "]", ConfigNode{}};
+  owned.node.pos = role.node.pos;
   ConfigNode::Entries mine, plugins;
-  for (auto& entry : std::get<ConfigNode::Entries>(audit.node.value)) {
-    bool is_pipeline = detail::is_audit_pipeline_key(entry.first);
-    (is_pipeline ? mine : plugins).push_back(std::move(entry));
+  for (auto& entry : std::get<ConfigNode::Entries>(role.node.value)) {
+    bool registered_key = std::ranges::any_of(
+        registered.schema, [&](const sdk::ConfigField& f) { return f.key == entry.first; });
+    (registered_key ? mine : plugins).push_back(std::move(entry));
   }
-  pipeline.node.value = std::move(mine);
-  audit.node.value = std::move(plugins);
-  return pipeline;
+  owned.node.value = std::move(mine);
+  role.node.value = std::move(plugins);
+  return owned;
 }
 
 sdk::Result<void> read_host_table(const ConfigNode& node, HostConfig& config) {
@@ -165,8 +171,9 @@ sdk::Result<HostConfig> parse_config(std::string_view text, std::string source,
 
   static const std::vector<std::string> top_level = [] {
     std::vector<std::string> names{"host", "storage", "cache", "audit", "cipher"};
-    for (const auto& table : detail::host_tables())
-      if (detail::is_host_table(table.name)) names.emplace_back(table.name);
+    for (const auto* tables : {&detail::host_own_tables(), &registered_config_tables()})
+      for (const auto& table : *tables)
+        if (is_settings_table(table.name)) names.emplace_back(table.name);
     return names;
   }();
   std::vector<RoleTable> caches;
@@ -174,15 +181,16 @@ sdk::Result<HostConfig> parse_config(std::string_view text, std::string source,
   for (const auto& [key, node] : *tree->table()) {
     if (key == "host") {
       if (auto r = read_host_table(node, config); !r) return sdk::fail(r.error());
-    } else if (detail::is_host_table(key)) {
+    } else if (is_settings_table(key)) {
       if (!node.table())
         return fail(ErrorCode::invalid_argument, node.pos.str() + ": [" + key + "] must be a table");
-      config.services.push_back(ServiceTable{key, "[" + key + "]", node});
+      config.tables.push_back(SettingsTable{key, "[" + key + "]", node});
     } else if (key == "storage" || key == "audit" || key == "cipher") {
       Role role = key == "storage" ? Role::storage : key == "audit" ? Role::audit : Role::cipher;
       auto table = role_table(role, "default", node);
       if (!table) return sdk::fail(table.error());
-      if (role == Role::audit) config.services.push_back(split_pipeline_keys(*table));
+      if (const auto* registered = find_config_table(key))
+        config.tables.push_back(split_registered_keys(*table, *registered));
       (role == Role::storage ? storage : role == Role::audit ? audit : cipher) = std::move(*table);
     } else if (key == "cache") {
       if (!node.table() || node.find("plugin"))

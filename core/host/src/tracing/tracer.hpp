@@ -10,9 +10,9 @@
 #include <optional>
 #include <string>
 
+#include "strata/host_settings.hpp"
 #include "strata/metrics.hpp"
 #include "strata/sdk/error.hpp"
-#include "strata/settings.hpp"
 #include "strata/tracing.hpp"
 
 namespace strata {

@@ -4,7 +4,7 @@
 
 #include "data_keys.hpp"
 #include "key_backup.hpp"
-#include "services/service_span.hpp"
+#include "service_span.hpp"
 #include "strata/services.hpp"
 #include "strata/services/users.hpp"
 
