@@ -36,6 +36,15 @@ double storage_calls(test::ServiceEnv& env, const std::string& operation) {
   return at == std::string::npos ? 0 : std::stod(text.substr(at + series.size()));
 }
 
+// A rotated ring's key that is not the primary one ("" if none).
+std::string other_key(sdk::Cipher& cipher) {
+  std::string primary = cipher.primary_key_id().value();
+  auto ids = cipher.key_ids().value();  // kept: the loop must not range over a temporary's inside
+  for (const auto& id : ids)
+    if (id != primary) return id;
+  return {};
+}
+
 }  // namespace
 
 TEST_CASE("users: register, authenticate, cached lookups invalidated on change", "[services][users]") {
@@ -402,10 +411,7 @@ TEST_CASE("keys: rewrap re-seals messages under the new primary key, and resumes
   auto alice = env.user("alice"), bob = env.user("bob");
   auto cipher = env.host().cipher();
   std::string primary = cipher->primary_key_id().value();
-  std::string old_key;
-  auto ids = cipher->key_ids().value();
-  for (const auto& id : ids)
-    if (id != primary) old_key = id;
+  std::string old_key = other_key(*cipher);
   REQUIRE_FALSE(old_key.empty());
 
   // 25 messages sealed under the old key, as before the rotation.
@@ -459,10 +465,7 @@ TEST_CASE("keys: rewrap re-wraps private keys under the new primary key, so the 
   auto cipher = env.host().cipher();
   auto storage = env.host().storage();
   std::string primary = cipher->primary_key_id().value();
-  std::string old_key;
-  auto ids = cipher->key_ids().value();
-  for (const auto& id : ids)
-    if (id != primary) old_key = id;
+  std::string old_key = other_key(*cipher);
   REQUIRE_FALSE(old_key.empty());
 
   // Five users whose private keys are wrapped under the old key, as before the rotation.

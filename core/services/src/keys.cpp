@@ -8,6 +8,7 @@
 
 #include "encoding.hpp"
 #include "erasure/data_keys.hpp"
+#include "rewrap_target.hpp"
 #include "service_span.hpp"
 #include "strata/services/users.hpp"
 
@@ -119,10 +120,7 @@ sdk::Result<sdk::Bytes> Keys::private_key(const sdk::KeyRecord& key, const Origi
 sdk::Result<RewrapProgress> Keys::rewrap(std::size_t batch_size,
                                          const std::function<void(const RewrapProgress&)>& progress,
                                          const Origin& origin) {
-  if (batch_size == 0 || batch_size > sdk::max_page_limit)
-    return fail(ErrorCode::invalid_argument, "the rewrap batch size must be between 1 and " +
-                                                 std::to_string(sdk::max_page_limit));
-  auto primary = ctx_.cipher->primary_key_id();
+  auto primary = detail::rewrap_target_key(batch_size, *ctx_.cipher);
   if (!primary) return sdk::fail(primary.error());
   RewrapProgress p;
   p.target_key_id = *primary;

@@ -7,6 +7,7 @@
 #include "content_replacement.hpp"
 #include "erasure/data_keys.hpp"
 #include "group_commit.hpp"
+#include "rewrap_target.hpp"
 #include "service_span.hpp"
 #include "strata/services/users.hpp"
 
@@ -303,10 +304,7 @@ sdk::Result<void> Messages::remove(const sdk::Uuid& id, const sdk::Uuid& by, con
 sdk::Result<RewrapProgress> Messages::rewrap(std::size_t batch_size,
                                              const std::function<void(const RewrapProgress&)>& progress,
                                              const Origin& origin) {
-  if (batch_size == 0 || batch_size > sdk::max_page_limit)
-    return fail(ErrorCode::invalid_argument, "the rewrap batch size must be between 1 and " +
-                                                 std::to_string(sdk::max_page_limit));
-  auto primary = ctx_.cipher->primary_key_id();
+  auto primary = detail::rewrap_target_key(batch_size, *ctx_.cipher);
   if (!primary) return sdk::fail(primary.error());
   const bool to_data_keys = ctx_.data_keys->sealing();
   RewrapProgress p;
