@@ -2,11 +2,13 @@
 # Second command: installs what is missing, starts the throwaway servers the
 # suite needs (tools/services.sh: its own PostgreSQL, Redis and FerretDB on
 # ports of their own; stopped again at the end), builds Release with tests and
-# benchmarks, runs the whole suite with ctest, then builds and runs it again
-# under ASan + UBSan, runs the concurrency tests under TSan, and fuzzes each
-# fuzz target for 20 s with libFuzzer.
+# benchmarks and runs the tests only a Release build can run (packages,
+# failovers, preloaded libraries, style), then builds and runs the rest of
+# the suite under ASan + UBSan, runs the concurrency tests under TSan, and
+# fuzzes each fuzz target for 20 s with libFuzzer.
 #
-# STRATA_SKIP_ASAN=1 skips the ASan pass, STRATA_SKIP_TSAN=1 the TSan pass,
+# STRATA_SKIP_ASAN=1 skips the ASan pass (the Release pass then builds and
+# runs the whole suite), STRATA_SKIP_TSAN=1 the TSan pass,
 # STRATA_SKIP_FUZZ=1 the fuzzing (quicker local runs); STRATA_FUZZ_SECONDS
 # sets the time per fuzz target.
 set -euo pipefail
@@ -57,31 +59,42 @@ run_ctest() {
   return "$rc"
 }
 
+# Tests that run in the Release pass only, by label (tests/README.md):
+# packaging (builds and installs of their own), failover (servers failed
+# over under load), preload (libfiu's wrappers preloaded into the CLI: they
+# and ASan's interceptors crash together) and style (clang-format and
+# clang-tidy, the same check in any build). Every other test runs once, in
+# the ASan + UBSan pass. CMakeLists.txt's STRATA_RELEASE_PASS_LABELS lists
+# the same labels: the target release_pass builds what these tests need,
+# the programs, the plugins and the benchmarks.
+release_only='^(packaging|failover|preload|style)$'
+
+release_target=release_pass release_tests=(-L "$release_only")
+if [[ "${STRATA_SKIP_ASAN:-0}" == 1 ]]; then  # no ASan pass: Release runs it all
+  release_target=all release_tests=()
+fi
+
 cmake --preset release -DSTRATA_BUILD_TESTS=ON -DSTRATA_BUILD_BENCHMARKS=ON >/dev/null
-cmake --build --preset release
-step "Release build"
-run_ctest release build -j2
+cmake --build --preset release --target "$release_target"
+step "Release build ($release_target)"
+run_ctest release build -j2 "${release_tests[@]}"
 step "Release tests"
 
 if [[ "${STRATA_SKIP_ASAN:-0}" != 1 ]]; then
   cmake --preset asan >/dev/null
   cmake --build --preset asan
   step "ASan + UBSan build"
-  # The tests labelled packaging (builds and installs of their own) and
-  # failover (servers failed over under load) ran in the Release pass; the
-  # rest of the server groups' tests (replicas, the Sentinel and Cluster
-  # kits, slot migration) run here too. Labels: tests/CMakeLists.txt.
+  # Everything but the Release pass's labels: the server groups' tests
+  # other than failovers (replicas, the Sentinel and Cluster kits, slot
+  # migration) run here too. Labels: tests/CMakeLists.txt.
   # Two at a time: many tests wait on servers (pg_cron's minute, failovers), and
   # every test has databases, prefixes, ports and directories of its own.
   # The asan test preset sets ASAN_OPTIONS=intercept_tls_get_addr=0: GCC 12's
   # runtime mistakes a dynamic-TLS block that happens to start 16 bytes into
   # a page for a pre-2.25 glibc header, reads garbage as its bounds, and
   # LeakSanitizer's exit-time scan dies ("Tracer caught signal 11") after
-  # every assertion passed. Leak detection itself stays on. The test
-  # labelled preload (libfiu's wrappers preloaded into the CLI) ran in the
-  # Release pass too: those wrappers and ASan's interceptors crash together.
-  # So did the test labelled style (clang-format and clang-tidy on changed code).
-  run_ctest asan build-asan -j2 -LE '^(packaging|failover|preload|style)$'
+  # every assertion passed. Leak detection itself stays on.
+  run_ctest asan build-asan -j2 -LE "$release_only"
   step "ASan + UBSan tests"
 fi
 
