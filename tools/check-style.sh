@@ -68,16 +68,30 @@ sources=()
 for file in "${changed[@]}"; do
   [[ -n $file ]] && grep -q "\"file\": \"$PWD/$file\"" "$build/compile_commands.json" && sources+=("$file")
 done
-if ((${#sources[@]})); then
-  # Clang 16 knows C++23 as c++2b, and reads libstdc++ 12's <expected> only
-  # with the concepts level set (CMakeLists.txt, STRATA_FUZZ); GCC's own
-  # warning flags are unknown to it.
-  if ! clang-tidy-16 -p "$build" --quiet --line-filter="$(cat "$filter")" --extra-arg=-std=c++2b \
-       --extra-arg=-U__cpp_concepts --extra-arg=-D__cpp_concepts=202002L \
-       --extra-arg=-Wno-unknown-warning-option "${sources[@]}" 2>/dev/null; then
-    echo "clang-tidy (.clang-tidy's checks) found the above on lines changed since $first"
+# Clang 16 knows C++23 as c++2b, and reads libstdc++ 12's <expected> only
+# with the concepts level set (CMakeLists.txt, STRATA_FUZZ); GCC's own
+# warning flags are unknown to it.
+clang_args=(-std=c++2b -U__cpp_concepts -D__cpp_concepts=202002L -Wno-unknown-warning-option)
+# A file that passed is remembered by the key of everything its findings
+# depend on (tools/clang-tidy-key.py), so a run parses only what changed
+# since the last one, as ccache does for the compiler. Keys unused for 30
+# days are dropped.
+cache="${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/strata/clang-tidy"
+mkdir -p "$cache"
+find "$cache" -type f -mtime +30 -delete
+parsed=0
+for file in "${sources[@]}"; do
+  key=$(tools/clang-tidy-key.py "$build" "$filter" "$file" "${clang_args[@]}") || key=""
+  [[ -n $key && -e $cache/$key ]] && touch "$cache/$key" && continue
+  parsed=$((parsed + 1))
+  if clang-tidy-16 -p "$build" --quiet --line-filter="$(cat "$filter")" "${clang_args[@]/#/--extra-arg=}" \
+       "$file" 2>/dev/null; then
+    [[ -n $key ]] && touch "$cache/$key"
+  else
+    echo "clang-tidy (.clang-tidy's checks) found the above in $file, on lines changed since $first"
     status=1
   fi
-fi
-((status == 0)) && echo "C++ changed since $first: formatted (clang-format), ${#sources[@]} files pass clang-tidy"
+done
+((status == 0)) && echo "C++ changed since $first: formatted (clang-format), ${#sources[@]} files pass clang-tidy" \
+  "($parsed parsed, the rest unchanged since they passed)"
 exit $status
