@@ -68,6 +68,11 @@ struct RoleTable {
   std::string label() const;
 };
 
+/// The role whose one instance a top-level table of this name configures
+/// ([storage], [audit], [cipher]); none for any other name, [cache] included
+/// (its instances are [cache.<name>] tables).
+std::optional<sdk::Role> single_instance_role(std::string_view table_name);
+
 /// A table of settings rather than of a plugin: the host's own ([metrics],
 /// [tracing]) or one registered by its owner (config_tables.hpp), such as
 /// the services' [users] or their keys inside [audit].

@@ -92,7 +92,7 @@ bool valid_instance_name(std::string_view name) {
 
 // A settings table of its own: [metrics], or a registered one such as [users].
 bool is_settings_table(std::string_view key) {
-  return key != "storage" && key != "audit" && key != "cipher" && key != "cache" && detail::find_table(key);
+  return !single_instance_role(key) && key != "cache" && detail::find_table(key);
 }
 
 // Keys registered under a role's name (the audit pipeline's, in [audit]) sit
@@ -153,6 +153,12 @@ std::string RoleTable::label() const {
   return "[" + std::string(sdk::to_string(role)) + "]";
 }
 
+std::optional<Role> single_instance_role(std::string_view table_name) {
+  for (Role role : {Role::storage, Role::audit, Role::cipher})
+    if (sdk::to_string(role) == table_name) return role;
+  return std::nullopt;
+}
+
 sdk::Result<HostConfig> parse_config(std::string_view text, std::string source,
                                      std::filesystem::path base_dir, const EnvLookup& env) {
   HostConfig config;
@@ -185,13 +191,12 @@ sdk::Result<HostConfig> parse_config(std::string_view text, std::string source,
       if (!node.table())
         return fail(ErrorCode::invalid_argument, node.pos.str() + ": [" + key + "] must be a table");
       config.tables.push_back(SettingsTable{key, "[" + key + "]", node});
-    } else if (key == "storage" || key == "audit" || key == "cipher") {
-      Role role = key == "storage" ? Role::storage : key == "audit" ? Role::audit : Role::cipher;
-      auto table = role_table(role, "default", node);
+    } else if (auto role = single_instance_role(key)) {
+      auto table = role_table(*role, "default", node);
       if (!table) return sdk::fail(table.error());
       if (const auto* registered = find_config_table(key))
         config.tables.push_back(split_registered_keys(*table, *registered));
-      (role == Role::storage ? storage : role == Role::audit ? audit : cipher) = std::move(*table);
+      (*role == Role::storage ? storage : *role == Role::audit ? audit : cipher) = std::move(*table);
     } else if (key == "cache") {
       if (!node.table() || node.find("plugin"))
         return fail(ErrorCode::invalid_argument,

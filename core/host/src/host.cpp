@@ -361,7 +361,7 @@ std::string Host::effective_config() const {
   // when the config has one.
   std::vector<std::pair<std::string, sdk::ConfigView>> shown;
   for (const auto& [name, values] : state_->tables) {
-    bool role_name = name == "storage" || name == "audit" || name == "cipher";
+    bool role_name = single_instance_role(name).has_value();
     bool role_written = std::ranges::any_of(
         state_->config.roles, [&](const RoleTable& r) { return sdk::to_string(r.role) == name; });
     if (!role_name || role_written) shown.emplace_back(name, values);
