@@ -1,5 +1,5 @@
 // The host parses tables it does not own for the code that registered them
-// (core/host/src/config_tables.hpp): the seam between the host and the
+// (core/host/internal/config_tables.hpp): the seam between the host and the
 // services, tested with a table of the test's own.
 
 #include <stdexcept>

@@ -14,7 +14,7 @@
 #include "instrumented.hpp"
 #include "loader.hpp"
 #include "metrics_endpoint.hpp"
-#include "tracing/tracer.hpp"
+#include "tracer.hpp"
 
 namespace strata {
 namespace {

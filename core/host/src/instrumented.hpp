@@ -10,7 +10,7 @@
 
 #include "strata/metrics.hpp"
 #include "strata/sdk/sdk.hpp"
-#include "tracing/tracer.hpp"
+#include "tracer.hpp"
 
 namespace strata::detail {
 

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "strata/services/context.hpp"
-#include "tracing/tracer.hpp"
+#include "tracer.hpp"
 
 namespace strata {
 
